@@ -1,0 +1,9 @@
+/** Tests run from TypeScript sources (no build needed); packages resolve to their src/. */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/packages', '<rootDir>/tests', '<rootDir>/bench'],
+  testMatch: ['**/test/**/*.test.ts', '<rootDir>/tests/**/*.test.ts', '<rootDir>/bench/test/**/*.test.ts'],
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.test.json' }] },
+  moduleNameMapper: { '^@seqlab/(tensor|autograd|layers|datasets)$': '<rootDir>/packages/$1/src' },
+  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+};

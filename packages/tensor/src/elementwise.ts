@@ -1,0 +1,112 @@
+/**
+ * Element-wise ops. Binary ops broadcast (see broadcast.ts). NaN in gives NaN out.
+ */
+import { binaryMap, broadcastShapes, broadcastStrides } from './broadcast';
+import { Tensor, allocLike, resultType, sizeOf, fmtShape } from './tensor';
+
+export type TensorLike = Tensor | number;
+
+function asTensor(x: TensorLike, like: Tensor): Tensor {
+  if (x instanceof Tensor) return x;
+  const d = allocLike(like.dtype, 1);
+  d[0] = x;
+  return new Tensor(d, []);
+}
+
+function binary(op: string, f: (x: number, y: number) => number) {
+  return (a: TensorLike, b: TensorLike): Tensor => {
+    if (!(a instanceof Tensor) && !(b instanceof Tensor)) throw new Error(`${op}: expected at least one Tensor`);
+    const ta = asTensor(a, b instanceof Tensor ? b : (a as Tensor));
+    const tb = asTensor(b, ta);
+    return binaryMap(op, ta, tb, f);
+  };
+}
+
+export const add = binary('add', (x, y) => x + y);
+export const sub = binary('sub', (x, y) => x - y);
+export const mul = binary('mul', (x, y) => x * y);
+export const div = binary('div', (x, y) => x / y);
+export const pow = binary('pow', (x, y) => Math.pow(x, y));
+/** NaN-propagating maximum (Math.max returns NaN when either is NaN). */
+export const maximum = binary('maximum', (x, y) => Math.max(x, y));
+export const minimum = binary('minimum', (x, y) => Math.min(x, y));
+export const equal = binary('equal', (x, y) => (x === y ? 1 : 0));
+export const greater = binary('greater', (x, y) => (x > y ? 1 : 0));
+export const less = binary('less', (x, y) => (x < y ? 1 : 0));
+
+/** Applies `f` to every element. */
+export function unaryMap(t: Tensor, f: (x: number) => number): Tensor {
+  const out = allocLike(t.dtype, t.size);
+  const d = t.data;
+  for (let i = 0; i < d.length; i++) out[i] = f(d[i]);
+  return new Tensor(out, t.shape);
+}
+
+/** Numerically stable logistic: never evaluates exp of a large positive number. */
+export function sigmoidScalar(x: number): number {
+  if (x >= 0) return 1 / (1 + Math.exp(-x));
+  const e = Math.exp(x);
+  return e / (1 + e);
+}
+
+export const neg = (t: Tensor): Tensor => unaryMap(t, (x) => -x);
+export const exp = (t: Tensor): Tensor => unaryMap(t, Math.exp);
+export const log = (t: Tensor): Tensor => unaryMap(t, Math.log);
+export const sqrt = (t: Tensor): Tensor => unaryMap(t, Math.sqrt);
+export const tanh = (t: Tensor): Tensor => unaryMap(t, Math.tanh);
+export const sigmoid = (t: Tensor): Tensor => unaryMap(t, sigmoidScalar);
+export const relu = (t: Tensor): Tensor => unaryMap(t, (x) => (x > 0 ? x : x === x ? 0 : x));
+export const abs = (t: Tensor): Tensor => unaryMap(t, Math.abs);
+export const sign = (t: Tensor): Tensor => unaryMap(t, Math.sign);
+export const square = (t: Tensor): Tensor => unaryMap(t, (x) => x * x);
+
+/** Clamps into [lo, hi]; NaN stays NaN. */
+export function clip(t: Tensor, lo: number, hi: number): Tensor {
+  if (lo > hi) throw new Error(`clip: lower bound ${lo} is above upper bound ${hi}`);
+  return unaryMap(t, (x) => (x < lo ? lo : x > hi ? hi : x));
+}
+
+/** `cond ? a : b` element-wise, broadcasting all three; `cond` is true where non-zero. */
+export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
+  const ta = a instanceof Tensor ? a : asTensor(a, cond);
+  const tb = b instanceof Tensor ? b : asTensor(b, cond);
+  const shape = broadcastShapes('where', broadcastShapes('where', cond.shape, ta.shape), tb.shape);
+  const n = sizeOf(shape);
+  const out = allocLike(resultType(ta, tb), n);
+  const sc = broadcastStrides(cond.shape, shape);
+  const sa = broadcastStrides(ta.shape, shape);
+  const sb = broadcastStrides(tb.shape, shape);
+  const rank = shape.length;
+  const idx = new Array<number>(rank).fill(0);
+  let ic = 0;
+  let ia = 0;
+  let ib = 0;
+  for (let o = 0; o < n; o++) {
+    out[o] = cond.data[ic] !== 0 ? ta.data[ia] : tb.data[ib];
+    for (let d = rank - 1; d >= 0; d--) {
+      idx[d]++;
+      ic += sc[d];
+      ia += sa[d];
+      ib += sb[d];
+      if (idx[d] < shape[d]) break;
+      ic -= sc[d] * shape[d];
+      ia -= sa[d] * shape[d];
+      ib -= sb[d] * shape[d];
+      idx[d] = 0;
+    }
+  }
+  return new Tensor(out, shape);
+}
+
+/** True when any element is NaN. */
+export function hasNaN(t: Tensor): boolean {
+  const d = t.data;
+  for (let i = 0; i < d.length; i++) if (d[i] !== d[i]) return true;
+  return false;
+}
+
+export function assertSameShape(op: string, a: Tensor, b: Tensor): void {
+  if (a.shape.length !== b.shape.length || a.shape.some((d, i) => d !== b.shape[i])) {
+    throw new Error(`${op}: shapes differ: ${fmtShape(a.shape)} and ${fmtShape(b.shape)}`);
+  }
+}
