@@ -1,0 +1,115 @@
+/**
+ * Gradient checking: analytic gradients (the tape) against central finite differences,
+ *   ∂L/∂xᵢ ≈ (L(x + εeᵢ) - L(x - εeᵢ)) / 2ε,
+ * evaluated in float64 by default so that rounding does not hide or fake an error. A function
+ * with a non-scalar output is reduced by a fixed random projection L = Σ f(x) ⊙ R, which checks
+ * every output at once (as PyTorch's gradcheck does one row at a time).
+ */
+import * as T from '@seqlab/tensor';
+import { DType, Rng, Tensor, fmtShape } from '@seqlab/tensor';
+import { gradients, noGrad } from './tape';
+import { mul } from './ops/arith';
+import { sum } from './ops/reduce';
+
+export interface CheckGradientsOptions {
+  /** Precision of the evaluation; inputs are copied into it. Default 'float64'. */
+  dtype?: DType;
+  /** Finite-difference step. Default 1e-6 (float64) or 1e-2 (float32). */
+  eps?: number;
+  /** Pass when |analytic - numeric| <= atol + rtol·|numeric|. Defaults 1e-6 / 1e-5 (float64), 1e-3 / 1e-2 (float32). */
+  atol?: number;
+  rtol?: number;
+  /** Check at most this many elements per input (a seeded sample); default all. */
+  maxChecks?: number;
+  /** Seed of the output projection and element sample. */
+  seed?: number;
+}
+
+export interface GradientMismatch {
+  input: number;
+  index: number;
+  analytic: number;
+  numeric: number;
+}
+
+export interface CheckGradientsResult {
+  ok: boolean;
+  maxAbsError: number;
+  maxRelError: number;
+  /** The element with the largest error relative to the tolerance. */
+  worst: GradientMismatch | null;
+  checked: number;
+  /** Human-readable one-line summary (for test failure messages). */
+  message: string;
+}
+
+export function checkGradients(
+  f: (...xs: Tensor[]) => Tensor,
+  inputs: Tensor[],
+  options: CheckGradientsOptions = {},
+): CheckGradientsResult {
+  const dtype = options.dtype ?? 'float64';
+  const f64 = dtype === 'float64';
+  const eps = options.eps ?? (f64 ? 1e-6 : 1e-2);
+  const atol = options.atol ?? (f64 ? 1e-6 : 1e-3);
+  const rtol = options.rtol ?? (f64 ? 1e-5 : 1e-2);
+  const rng = new Rng(options.seed ?? 1234);
+  const xs = inputs.map((x) => x.cast(dtype));
+
+  let projection: Tensor | null = null;
+  const loss = (...args: Tensor[]): Tensor => {
+    const out = f(...args);
+    if (out.size === 1) return sum(out);
+    if (projection === null || projection.size !== out.size) {
+      projection = T.randomUniform(out.shape, -1, 1, { rng, dtype });
+    }
+    return sum(mul(out, projection));
+  };
+
+  const { grads } = gradients(() => loss(...xs), xs);
+
+  let maxAbs = 0;
+  let maxRel = 0;
+  let worstScore = -1;
+  let worst: GradientMismatch | null = null;
+  let checked = 0;
+  let ok = true;
+  noGrad(() => {
+    xs.forEach((x, input) => {
+      const indices = sampleIndices(x.size, options.maxChecks, rng);
+      for (const index of indices) {
+        const orig = x.data[index];
+        x.data[index] = orig + eps;
+        const plus = loss(...xs).item();
+        x.data[index] = orig - eps;
+        const minus = loss(...xs).item();
+        x.data[index] = orig;
+        const numeric = (plus - minus) / (2 * eps);
+        const analytic = grads[input].data[index];
+        const abs = Math.abs(analytic - numeric);
+        const scale = Math.max(Math.abs(analytic), Math.abs(numeric));
+        const rel = scale > 0 ? abs / scale : 0;
+        const tol = atol + rtol * Math.abs(numeric);
+        const score = Number.isNaN(abs) ? Infinity : abs / tol;
+        if (!(abs <= tol)) ok = false;
+        maxAbs = Math.max(maxAbs, abs);
+        maxRel = Math.max(maxRel, rel);
+        if (score > worstScore) {
+          worstScore = score;
+          worst = { input, index, analytic, numeric };
+        }
+        checked++;
+      }
+    });
+  });
+  const w = worst as GradientMismatch | null;
+  const where = w ? ` worst at input ${w.input} ${fmtShape(inputs[w.input].shape)} element ${w.index}: analytic ${w.analytic}, numeric ${w.numeric}` : '';
+  const message = `checkGradients ${ok ? 'passed' : 'FAILED'}: ${checked} elements, max abs error ${maxAbs.toExponential(2)}, max rel error ${maxRel.toExponential(2)} (atol ${atol}, rtol ${rtol});${where}`;
+  return { ok, maxAbsError: maxAbs, maxRelError: maxRel, worst: w, checked, message };
+}
+
+function sampleIndices(n: number, maxChecks: number | undefined, rng: Rng): number[] {
+  const all = Array.from({ length: n }, (_, i) => i);
+  if (maxChecks === undefined || maxChecks >= n) return all;
+  return T.shuffle(all, rng).slice(0, maxChecks).sort((a, b) => a - b);
+}

@@ -1,0 +1,148 @@
+/**
+ * The tape: reverse-mode automatic differentiation by recording.
+ *
+ * Glossary
+ * - tape: a flat list of entries in execution order, one per differentiable op whose inputs
+ *   depend on a watched tensor. Backward walks it from the end with a loop (no recursion, so a
+ *   long unrolled sequence cannot overflow the stack; a fixed order, so float sums are
+ *   reproducible).
+ * - watched tensor: an input we want the gradient for (a weight, or an argument of `grad(f)`).
+ *   A tensor is tracked when it is watched or computed from a tracked tensor.
+ * - VJP (vector-Jacobian product): given dy = ∂L/∂y for an op's output y, the op's `vjp`
+ *   returns ∂L/∂x = dyᵀ·∂y/∂x for each input x. Each op defines it beside its forward.
+ * - saved tensors: whatever the VJP closure captures (for tanh, its output y). Nothing else is
+ *   kept; the tape is dropped after backward, so repeated training steps do not grow memory.
+ */
+import { Tensor, add as addRaw, fmtShape, shapesEqual } from '@seqlab/tensor';
+
+/** Computes the gradients of an op's inputs from the gradient of its output. */
+export type Vjp = (dy: Tensor, needs: boolean[]) => (Tensor | null)[];
+
+interface Entry {
+  name: string;
+  inputs: Tensor[];
+  output: Tensor;
+  vjp: Vjp;
+}
+
+class Tape {
+  readonly entries: Entry[] = [];
+  readonly tracked = new Set<Tensor>();
+}
+
+let current: Tape | null = null;
+
+/** True while a gradient computation is recording (and not inside `noGrad`). */
+export function isRecording(): boolean {
+  return current !== null;
+}
+
+/** Number of entries on the active tape (0 when none): a probe for memory tests. */
+export function tapeSize(): number {
+  return current ? current.entries.length : 0;
+}
+
+/**
+ * Records an op whose `output` was computed from `inputs`, if any input is tracked. Every
+ * differentiable op calls this right after its forward, passing its VJP.
+ */
+export function record(name: string, inputs: Tensor[], output: Tensor, vjp: Vjp): Tensor {
+  const tape = current;
+  if (tape === null) return output;
+  let any = false;
+  for (const x of inputs) {
+    if (tape.tracked.has(x)) {
+      any = true;
+      break;
+    }
+  }
+  if (!any) return output;
+  tape.tracked.add(output);
+  tape.entries.push({ name, inputs, output, vjp });
+  return output;
+}
+
+/** True when `t` depends on a watched tensor on the active tape. */
+export function isTracked(t: Tensor): boolean {
+  return current !== null && current.tracked.has(t);
+}
+
+/** Runs `fn` without recording anything (inference). */
+export function noGrad<T>(fn: () => T): T {
+  const saved = current;
+  current = null;
+  try {
+    return fn();
+  } finally {
+    current = saved;
+  }
+}
+
+export interface GradientsResult {
+  value: Tensor;
+  /** One gradient per watched tensor, same shape; zeros where the value does not depend on it. */
+  grads: Tensor[];
+}
+
+/**
+ * Runs `f` recording on a fresh tape, then back-propagates from its value (a scalar, or any
+ * tensor with `dy` given) to each tensor of `wrt`.
+ */
+export function gradients(f: () => Tensor, wrt: Tensor[], dy?: Tensor): GradientsResult {
+  const saved = current;
+  const tape = new Tape();
+  for (const w of wrt) tape.tracked.add(w);
+  current = tape;
+  let value: Tensor;
+  try {
+    value = f();
+  } finally {
+    current = saved;
+  }
+  if (!(value instanceof Tensor)) throw new Error('gradients: the function must return a Tensor');
+  let seed = dy;
+  if (seed === undefined) {
+    if (value.size !== 1) {
+      throw new Error(`gradients: the function must return a scalar, received shape ${fmtShape(value.shape)} (pass dy for non-scalar outputs)`);
+    }
+    seed = new Tensor(value.dtype === 'float64' ? new Float64Array([1]) : new Float32Array([1]), value.shape);
+  } else if (!shapesEqual(seed.shape, value.shape)) {
+    throw new Error(`gradients: dy shape ${fmtShape(seed.shape)} differs from the output shape ${fmtShape(value.shape)}`);
+  }
+  const grads = backward(tape, value, seed);
+  const out = wrt.map((w) => {
+    const g = grads.get(w);
+    if (g) return g;
+    return new Tensor(w.dtype === 'float64' ? new Float64Array(w.size) : new Float32Array(w.size), w.shape);
+  });
+  tape.entries.length = 0;
+  tape.tracked.clear();
+  return { value, grads: out };
+}
+
+function backward(tape: Tape, output: Tensor, seed: Tensor): Map<Tensor, Tensor> {
+  const grads = new Map<Tensor, Tensor>();
+  grads.set(output, seed);
+  const entries = tape.entries;
+  for (let e = entries.length - 1; e >= 0; e--) {
+    const entry = entries[e];
+    const dy = grads.get(entry.output);
+    if (dy === undefined) continue;
+    // the output's gradient is complete once its producer is reached: free it
+    grads.delete(entry.output);
+    const needs = entry.inputs.map((x) => tape.tracked.has(x));
+    const dxs = entry.vjp(dy, needs);
+    for (let i = 0; i < entry.inputs.length; i++) {
+      const dx = dxs[i];
+      if (!needs[i] || dx === null || dx === undefined) continue;
+      const x = entry.inputs[i];
+      if (!shapesEqual(dx.shape, x.shape)) {
+        throw new Error(`${entry.name}: gradient shape ${fmtShape(dx.shape)} differs from input shape ${fmtShape(x.shape)} (a bug in the op's VJP)`);
+      }
+      const prev = grads.get(x);
+      // fan-out: a tensor used twice receives the sum of both gradients
+      grads.set(x, prev === undefined ? dx : addRaw(prev, dx));
+    }
+  }
+  return grads;
+}
