@@ -34,7 +34,12 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
   }
   const batchA = a.shape.slice(0, -2);
   const batchB = b.shape.slice(0, -2);
-  const batch = broadcastShapes('matmul', batchA, batchB);
+  let batch: number[];
+  try {
+    batch = broadcastShapes('matmul', batchA, batchB);
+  } catch {
+    throw new Error(`matmul: batch shapes ${fmtShape(batchA)} and ${fmtShape(batchB)} cannot be broadcast: ${fmtShape(a.shape)} x ${fmtShape(b.shape)}`);
+  }
   const nb = sizeOf(batch);
   const dtype = resultType(a, b);
   const out = allocLike(dtype, nb * m * n);

@@ -3,7 +3,7 @@
  * state, seeded through splitmix32. It uses only 32-bit integer arithmetic (`Math.imul`, `>>>`),
  * so the same seed gives the same numbers on every run, machine and Node.js version.
  */
-import { CreateOptions, DataArray, Shape, Tensor, allocLike, fmtShape, sizeOf } from './tensor';
+import { CreateOptions, DataArray, Shape, Tensor, allocLike, checkShape, fmtShape, sizeOf } from './tensor';
 
 export class Rng {
   private s0 = 0;
@@ -96,7 +96,8 @@ function rngOf(options: RandomOptions): Rng {
   return options.rng ?? new Rng(options.seed ?? 0);
 }
 
-function filled(shape: Shape, options: RandomOptions, draw: (rng: Rng) => number): Tensor {
+function filled(op: string, shape: Shape, options: RandomOptions, draw: (rng: Rng) => number): Tensor {
+  checkShape(op, shape);
   const rng = rngOf(options);
   const out: DataArray = allocLike(options.dtype ?? 'float32', sizeOf(shape));
   for (let i = 0; i < out.length; i++) out[i] = draw(rng);
@@ -106,16 +107,16 @@ function filled(shape: Shape, options: RandomOptions, draw: (rng: Rng) => number
 /** Uniform in [minval, maxval). */
 export function randomUniform(shape: Shape, minval = 0, maxval = 1, options: RandomOptions = {}): Tensor {
   if (!(maxval >= minval)) throw new Error(`randomUniform: maxval ${maxval} is below minval ${minval}`);
-  return filled(shape, options, (r) => r.uniform(minval, maxval));
+  return filled('randomUniform', shape, options, (r) => r.uniform(minval, maxval));
 }
 
 export function randomNormal(shape: Shape, mean = 0, stddev = 1, options: RandomOptions = {}): Tensor {
-  return filled(shape, options, (r) => r.normal(mean, stddev));
+  return filled('randomNormal', shape, options, (r) => r.normal(mean, stddev));
 }
 
 /** Normal, with values beyond two standard deviations redrawn (as tf.random.truncated_normal). */
 export function truncatedNormal(shape: Shape, mean = 0, stddev = 1, options: RandomOptions = {}): Tensor {
-  return filled(shape, options, (r) => {
+  return filled('truncatedNormal', shape, options, (r) => {
     for (;;) {
       const z = r.normal();
       if (Math.abs(z) <= 2) return mean + stddev * z;
@@ -144,6 +145,7 @@ export function permutation(n: number, rng: Rng): number[] {
  */
 export function dropoutMask(shape: Shape, rate: number, rng: Rng, options: CreateOptions = {}): Tensor {
   if (!(rate >= 0 && rate < 1)) throw new Error(`dropoutMask: rate must be in [0, 1), received ${rate} for shape ${fmtShape(shape)}`);
+  checkShape('dropoutMask', shape);
   const keep = 1 / (1 - rate);
   const out = allocLike(options.dtype ?? 'float32', sizeOf(shape));
   for (let i = 0; i < out.length; i++) out[i] = rng.next() < rate ? 0 : keep;

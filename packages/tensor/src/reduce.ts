@@ -7,11 +7,13 @@ import { Tensor, allocLike, normAxis, sizeOf, stridesOf, fmtShape } from './tens
 export type Axes = number | number[] | null | undefined;
 
 /** Sorted, non-negative, unique axes; all axes when `axes` is null/undefined. */
-export function normAxes(op: string, axes: Axes, rank: number): number[] {
+export function normAxes(op: string, axes: Axes, rank: number, shape?: readonly number[]): number[] {
   if (axes === null || axes === undefined) return Array.from({ length: rank }, (_, i) => i);
-  const list = (Array.isArray(axes) ? axes : [axes]).map((a) => normAxis(op, a, rank));
+  const list = (Array.isArray(axes) ? axes : [axes]).map((a) => normAxis(op, a, rank, shape));
   const unique = Array.from(new Set(list)).sort((a, b) => a - b);
-  if (unique.length !== list.length) throw new Error(`${op}: repeated axis in ${JSON.stringify(axes)}`);
+  if (unique.length !== list.length) {
+    throw new Error(`${op}: repeated axis in ${JSON.stringify(axes)}${shape ? ` for shape ${fmtShape(shape)}` : ''}`);
+  }
   return unique;
 }
 
@@ -34,7 +36,7 @@ function reduceGeneric(
   init: number,
   combine: (acc: number, x: number) => number,
 ): { out: Tensor; count: number } {
-  const ax = normAxes(op, axes, t.rank);
+  const ax = normAxes(op, axes, t.rank, t.shape);
   const keptShape = reducedShape(t.shape, ax, true);
   const out = allocLike(t.dtype, sizeOf(keptShape));
   out.fill(init);
@@ -92,7 +94,7 @@ export function aroundAxis(shape: readonly number[], axis: number): { outer: num
 
 /** Index of the largest value along `axis` (first one on ties; a NaN counts as largest). */
 export function argmax(t: Tensor, axis = -1): Tensor {
-  const a = normAxis('argmax', axis, t.rank);
+  const a = normAxis('argmax', axis, t.rank, t.shape);
   const { outer, n, inner } = aroundAxis(t.shape, a);
   if (n === 0) throw new Error(`argmax: axis ${axis} of ${fmtShape(t.shape)} is empty`);
   const out = new Float32Array(outer * inner);
@@ -127,7 +129,7 @@ export function logSoftmax(t: Tensor, axis = -1): Tensor {
 }
 
 function softmaxImpl(op: string, t: Tensor, axis: number, logOut: boolean): Tensor {
-  const a = normAxis(op, axis, t.rank);
+  const a = normAxis(op, axis, t.rank, t.shape);
   const { outer, n, inner } = aroundAxis(t.shape, a);
   const out = allocLike(t.dtype, t.size);
   const d = t.data;

@@ -56,6 +56,10 @@ export function slice(t: Tensor, begin: number[], size?: number[]): Tensor {
   }
   const out = allocLike(t.dtype, sizeOf(s));
   if (out.length === 0) return new Tensor(out, s);
+  if (t.rank === 0) {
+    out[0] = t.data[0];
+    return new Tensor(out, s);
+  }
   const strides = stridesOf(t.shape);
   const rank = t.rank;
   const inner = s[rank - 1];
@@ -80,7 +84,7 @@ export function slice(t: Tensor, begin: number[], size?: number[]): Tensor {
 /** Joins tensors along an existing axis. */
 export function concat(ts: Tensor[], axis = 0): Tensor {
   if (ts.length === 0) throw new Error('concat: expected at least one tensor');
-  const a = normAxis('concat', axis, ts[0].rank);
+  const a = normAxis('concat', axis, ts[0].rank, ts[0].shape);
   const ref = ts[0].shape;
   for (const t of ts) {
     if (t.rank !== ref.length || t.shape.some((d, i) => i !== a && d !== ref[i])) {
@@ -110,7 +114,7 @@ export function stack(ts: Tensor[], axis = 0): Tensor {
       throw new Error(`stack: shapes differ: ${ts.map((x) => fmtShape(x.shape)).join(', ')}`);
     }
   }
-  const a = normAxis('stack', axis, ref.length + 1);
+  const a = normAxis('stack', axis, ref.length + 1, ref);
   const expanded = ref.slice();
   expanded.splice(a, 0, 1);
   return concat(ts.map((t) => new Tensor(t.data, expanded)), a);
@@ -118,7 +122,7 @@ export function stack(ts: Tensor[], axis = 0): Tensor {
 
 /** Splits along an axis into `n` equal parts or parts of the given sizes. */
 export function split(t: Tensor, sizes: number | number[], axis = 0): Tensor[] {
-  const a = normAxis('split', axis, t.rank);
+  const a = normAxis('split', axis, t.rank, t.shape);
   const d = t.shape[a];
   let parts: number[];
   if (typeof sizes === 'number') {
@@ -146,9 +150,9 @@ export function split(t: Tensor, sizes: number | number[], axis = 0): Tensor[] {
 }
 
 /** Checks that `v` is a valid integer index below `n`; names the op and the bad value. */
-export function checkIndex(op: string, v: number, n: number, where: string): void {
+export function checkIndex(op: string, v: number, n: number, where: string, context?: string): void {
   if (!Number.isInteger(v) || v < 0 || v >= n) {
-    throw new Error(`${op}: index ${v} at ${where} is not an integer in [0, ${n})`);
+    throw new Error(`${op}: index ${v} at ${where} is not an integer in [0, ${n})${context ? ` (${context})` : ''}`);
   }
 }
 
@@ -157,12 +161,15 @@ export function checkIndex(op: string, v: number, n: number, where: string): voi
  * shape in place of that axis. `gather(table [V, D], ids [B, T])` -> `[B, T, D]`.
  */
 export function gather(t: Tensor, indices: Tensor | number[], axis = 0): Tensor {
-  const a = normAxis('gather', axis, t.rank);
+  const a = normAxis('gather', axis, t.rank, t.shape);
   const idx = indices instanceof Tensor ? indices : new Tensor(Float32Array.from(indices), [indices.length]);
   const { outer, n, inner } = aroundAxis(t.shape, a);
   const k = idx.size;
   const out = allocLike(t.dtype, outer * k * inner);
-  for (let i = 0; i < k; i++) checkIndex('gather', idx.data[i], n, `position ${i}`);
+  for (let i = 0; i < k; i++) {
+    const v = idx.data[i];
+    if (!Number.isInteger(v) || v < 0 || v >= n) checkIndex('gather', v, n, `position ${i}`, `axis ${a} of ${fmtShape(t.shape)}`);
+  }
   for (let o = 0; o < outer; o++) {
     for (let i = 0; i < k; i++) {
       const src = (o * n + idx.data[i]) * inner;
@@ -179,7 +186,7 @@ export function oneHot(indices: Tensor | number[], depth: number, onValue = 1, o
   const out = new Float32Array(idx.size * depth);
   if (offValue !== 0) out.fill(offValue);
   for (let i = 0; i < idx.size; i++) {
-    checkIndex('oneHot', idx.data[i], depth, `position ${i}`);
+    checkIndex('oneHot', idx.data[i], depth, `position ${i}`, `depth ${depth}`);
     out[i * depth + idx.data[i]] = onValue;
   }
   return new Tensor(out, [...idx.shape, depth]);
@@ -187,7 +194,7 @@ export function oneHot(indices: Tensor | number[], depth: number, onValue = 1, o
 
 /** Reverses the order of elements along one or more axes. */
 export function reverse(t: Tensor, axis: number | number[] = 0): Tensor {
-  const axes = (Array.isArray(axis) ? axis : [axis]).map((x) => normAxis('reverse', x, t.rank));
+  const axes = (Array.isArray(axis) ? axis : [axis]).map((x) => normAxis('reverse', x, t.rank, t.shape));
   let cur = t;
   for (const a of axes) {
     const { outer, n, inner } = aroundAxis(cur.shape, a);
@@ -205,7 +212,7 @@ export function reverse(t: Tensor, axis: number | number[] = 0): Tensor {
 
 /** Inserts a size-1 axis. */
 export function expandDims(t: Tensor, axis = 0): Tensor {
-  const a = normAxis('expandDims', axis, t.rank + 1);
+  const a = normAxis('expandDims', axis, t.rank + 1, t.shape);
   const s = t.shape.slice();
   s.splice(a, 0, 1);
   return new Tensor(t.data, s);
@@ -213,7 +220,7 @@ export function expandDims(t: Tensor, axis = 0): Tensor {
 
 /** Removes size-1 axes (all of them, or the given ones). */
 export function squeeze(t: Tensor, axes?: number[]): Tensor {
-  const drop = axes ? axes.map((a) => normAxis('squeeze', a, t.rank)) : t.shape.map((d, i) => (d === 1 ? i : -1)).filter((i) => i >= 0);
+  const drop = axes ? axes.map((a) => normAxis('squeeze', a, t.rank, t.shape)) : t.shape.map((d, i) => (d === 1 ? i : -1)).filter((i) => i >= 0);
   for (const a of drop) {
     if (t.shape[a] !== 1) throw new Error(`squeeze: axis ${a} of ${fmtShape(t.shape)} has size ${t.shape[a]}, not 1`);
   }
@@ -223,6 +230,10 @@ export function squeeze(t: Tensor, axes?: number[]): Tensor {
 /** Repeats the tensor along each axis (`reps[i]` times), as tf.tile. */
 export function tile(t: Tensor, reps: Shape): Tensor {
   if (reps.length !== t.rank) throw new Error(`tile: reps ${JSON.stringify(reps)} must have one entry per axis of ${fmtShape(t.shape)}`);
+  if (reps.some((r) => !Number.isInteger(r) || r < 0)) {
+    throw new Error(`tile: reps ${JSON.stringify(reps)} must be non-negative integers (shape ${fmtShape(t.shape)})`);
+  }
+  if (reps.some((r) => r === 0)) return new Tensor(allocLike(t.dtype, 0), t.shape.map((d, i) => d * reps[i]));
   let cur = t;
   for (let a = 0; a < reps.length; a++) {
     if (reps[a] !== 1) cur = concat(new Array(reps[a]).fill(cur), a);

@@ -105,11 +105,14 @@ export function shapesEqual(a: Shape, b: Shape): boolean {
   return true;
 }
 
-/** Normalizes a possibly negative axis; throws naming `op` when out of range. */
-export function normAxis(op: string, axis: number, rank: number): number {
+/**
+ * Normalizes a possibly negative axis; throws naming `op` (and `shape`, when given) when out of range.
+ */
+export function normAxis(op: string, axis: number, rank: number, shape?: Shape): number {
   const a = axis < 0 ? axis + rank : axis;
   if (!Number.isInteger(a) || a < 0 || a >= rank) {
-    throw new Error(`${op}: axis ${axis} is out of range for a tensor of rank ${rank}`);
+    const what = shape ? `shape ${fmtShape(shape)}` : `a tensor of rank ${rank}`;
+    throw new Error(`${op}: axis ${axis} is out of range for ${what}`);
   }
   return a;
 }
@@ -124,7 +127,8 @@ export function resultType(...ts: Tensor[]): DType {
   return 'float32';
 }
 
-function checkShape(op: string, shape: Shape): void {
+/** Throws naming `op` unless every axis of `shape` is a non-negative integer. */
+export function checkShape(op: string, shape: Shape): void {
   for (const d of shape) {
     if (!Number.isInteger(d) || d < 0) throw new Error(`${op}: invalid shape ${fmtShape(shape)}`);
   }
@@ -181,9 +185,11 @@ export function tensor(values: NestedArray | ArrayLike<number>, shape?: Shape, o
     out[0] = values;
     return new Tensor(out, shape ?? []);
   }
-  if (shape !== undefined && !isNested(values)) {
-    checkShape('tensor', shape);
+  // a flat list: an explicit shape over non-nested values, or any non-Array ArrayLike (Int32Array...)
+  if ((shape !== undefined && !isNested(values)) || !Array.isArray(values)) {
     const flat = values as ArrayLike<number>;
+    shape = shape ?? [flat.length];
+    checkShape('tensor', shape);
     if (flat.length !== sizeOf(shape)) {
       throw new Error(`tensor: ${flat.length} values do not fill shape ${fmtShape(shape)} (${sizeOf(shape)} elements)`);
     }

@@ -1,0 +1,213 @@
+import fc from 'fast-check';
+import { GemmArgs, Rng, Tensor, gemmNN, gemmTN, gemmNT, gemmNaive, matmul, tensor, ones, randomNormal, transpose, eye } from '@seqlab/tensor';
+import { FC, naiveGemm, expectClose, errorOf } from './helpers';
+
+type Variant = 'NN' | 'TN' | 'NT' | 'naive';
+const kernels: Record<Variant, (args: GemmArgs) => void> = { NN: gemmNN, TN: gemmTN, NT: gemmNT, naive: gemmNaive };
+
+interface Case {
+  variant: Variant;
+  m: number; n: number; k: number;
+  aOff: number; bOff: number; cOff: number;
+  beta: 0 | 1;
+  dtype: 'float32' | 'float64';
+  seed: number;
+}
+
+/**
+ * Runs one gemm variant with every operand embedded at an offset inside a larger buffer (garbage
+ * around it), and checks against the float64 triple loop; also checks that nothing outside C's
+ * window was written.
+ */
+function check(c: Case): void {
+  const { variant, m, n, k, aOff, bOff, cOff, beta, dtype } = c;
+  const rng = new Rng(c.seed);
+  const Arr = dtype === 'float64' ? Float64Array : Float32Array;
+  const pad = 5;
+  const filled = (len: number): Float32Array | Float64Array => {
+    const x = new Arr(len);
+    for (let i = 0; i < len; i++) x[i] = rng.normal();
+    return x;
+  };
+  const a = filled(aOff + m * k + pad);
+  const b = filled(bOff + k * n + pad);
+  const cBuf = filled(cOff + m * n + pad);
+  if (beta === 0) cBuf[cOff] = NaN; // beta = 0 overwrites C, even a NaN in it
+  const c0 = Float64Array.from(cBuf);
+  // layouts: NN A[m,k] B[k,n]; TN A[k,m] B[k,n]; NT A[m,k] B[n,k]
+  const aAt = variant === 'TN' ? (i: number, p: number) => a[aOff + p * m + i] : (i: number, p: number) => a[aOff + i * k + p];
+  const bAt = variant === 'NT' ? (p: number, j: number) => b[bOff + j * k + p] : (p: number, j: number) => b[bOff + p * n + j];
+  const ref = naiveGemm(m, n, k, aAt, bAt);
+  if (beta === 1) for (let i = 0; i < m * n; i++) ref[i] += c0[cOff + i];
+  kernels[variant]({ m, n, k, a, aOffset: aOff, b, bOffset: bOff, c: cBuf, cOffset: cOff, beta });
+  // float32 accumulation of k products of N(0,1) values: error grows like sqrt(k)·eps
+  const tol = dtype === 'float64' ? 1e-12 : 2e-6 * Math.sqrt(k + 1) * 4;
+  expectClose(cBuf.subarray(cOff, cOff + m * n), ref, tol, tol);
+  for (let i = 0; i < cOff; i++) expect(cBuf[i]).toBe(c0[i]);
+  for (let i = cOff + m * n; i < cBuf.length; i++) expect(cBuf[i]).toBe(c0[i]);
+}
+
+const caseArb = (maxDim: number): fc.Arbitrary<Case> =>
+  fc.record({
+    variant: fc.constantFrom<Variant>('NN', 'TN', 'NT', 'naive'),
+    m: fc.integer({ min: 1, max: maxDim }),
+    n: fc.integer({ min: 1, max: maxDim }),
+    k: fc.integer({ min: 1, max: maxDim }),
+    aOff: fc.integer({ min: 0, max: 7 }),
+    bOff: fc.integer({ min: 0, max: 7 }),
+    cOff: fc.integer({ min: 0, max: 7 }),
+    beta: fc.constantFrom<0 | 1>(0, 1),
+    dtype: fc.constantFrom<'float32' | 'float64'>('float32', 'float64'),
+    seed: fc.integer({ min: 0, max: 1 << 30 }),
+  });
+
+describe('gemm kernels', () => {
+  test('2x2 by hand, each layout', () => {
+    const c = new Float32Array(4);
+    gemmNN({ m: 2, n: 2, k: 2, a: new Float32Array([1, 2, 3, 4]), b: new Float32Array([5, 6, 7, 8]), c });
+    expect(Array.from(c)).toEqual([19, 22, 43, 50]);
+    // Aᵀ with A stored [k, m] = [[1, 3], [2, 4]] is [[1, 2], [3, 4]]
+    gemmTN({ m: 2, n: 2, k: 2, a: new Float32Array([1, 3, 2, 4]), b: new Float32Array([5, 6, 7, 8]), c });
+    expect(Array.from(c)).toEqual([19, 22, 43, 50]);
+    // Bᵀ with B stored [n, k] = [[5, 7], [6, 8]]; beta = 1 accumulates
+    gemmNT({ m: 2, n: 2, k: 2, a: new Float32Array([1, 2, 3, 4]), b: new Float32Array([5, 7, 6, 8]), c, beta: 1 });
+    expect(Array.from(c)).toEqual([38, 44, 86, 100]);
+  });
+
+  test('property: small odd sizes, offsets, beta 0/1, both dtypes vs the float64 triple loop', () => {
+    fc.assert(fc.property(caseArb(13), (c) => check(c)), FC);
+  });
+
+  test('property: medium sizes that cross block and panel boundaries', () => {
+    fc.assert(fc.property(caseArb(70), (c) => check(c)), { seed: 42, numRuns: 60 });
+  });
+
+  test('fixed large and degenerate shapes for every variant', () => {
+    const shapes: [number, number, number][] = [
+      [1, 1, 1], [1, 129, 1], [129, 1, 3], [5, 3, 300], [37, 70, 300], [64, 64, 64], [67, 131, 259],
+      [4, 4, 1000], [3, 200, 17], [0, 4, 4], [4, 0, 4], [4, 4, 0],
+    ];
+    let seed = 1;
+    for (const [m, n, k] of shapes) {
+      for (const variant of ['NN', 'TN', 'NT', 'naive'] as Variant[]) {
+        for (const beta of [0, 1] as const) {
+          check({ variant, m, n, k, aOff: 3, bOff: 1, cOff: 2, beta, dtype: 'float32', seed: seed++ });
+        }
+      }
+    }
+  });
+
+  test('k = 0 with beta 0 gives zeros; beta 1 leaves C', () => {
+    const c = new Float32Array([1, 2, 3, 4]);
+    gemmNN({ m: 2, n: 2, k: 0, a: new Float32Array(0), b: new Float32Array(0), c, beta: 1 });
+    expect(Array.from(c)).toEqual([1, 2, 3, 4]);
+    gemmNT({ m: 2, n: 2, k: 0, a: new Float32Array(0), b: new Float32Array(0), c });
+    expect(Array.from(c)).toEqual([0, 0, 0, 0]);
+  });
+
+  test('NaN in A propagates to its row of C only', () => {
+    const a = new Float32Array(8 * 8).fill(1);
+    a[3 * 8 + 5] = NaN;
+    for (const variant of ['NN', 'TN', 'NT', 'naive'] as Variant[]) {
+      const c = new Float32Array(64);
+      kernels[variant]({ m: 8, n: 8, k: 8, a, b: new Float32Array(64).fill(1), c });
+      // TN reads A[k, m]: the NaN sits at p=3, i=5, so row 5 of C
+      const row = variant === 'TN' ? 5 : 3;
+      for (let i = 0; i < 8; i++) for (let j = 0; j < 8; j++) {
+        if (i === row) expect(c[i * 8 + j]).toBeNaN();
+        else expect(c[i * 8 + j]).toBe(8);
+      }
+    }
+  });
+});
+
+describe('matmul', () => {
+  test('point cases', () => {
+    expect(matmul(tensor([[1, 2]]), tensor([[3], [4]])).toArray()).toEqual([[11]]);
+    const a = tensor([[1, 2, 3], [4, 5, 6]]);
+    expect(matmul(a, eye(3)).toArray()).toEqual(a.toArray());
+    expect(matmul(a, a, { transposeB: true }).toArray()).toEqual([[14, 32], [32, 77]]);
+    expect(matmul(a, a, { transposeA: true }).toArray()).toEqual([[17, 22, 27], [22, 29, 36], [27, 36, 45]]);
+  });
+
+  const randn = (shape: number[], seed: number, dtype: 'float32' | 'float64' = 'float64'): Tensor => randomNormal(shape, 0, 1, { seed, dtype });
+
+  /** Reference: loops over the broadcast batch with the float64 triple loop. */
+  function refMatmul(a: Tensor, b: Tensor, ta: boolean, tb: boolean): { shape: number[]; data: number[] } {
+    const A = ta ? transpose(a, [...a.shape.keys()].map((i) => (i < a.rank - 2 ? i : i === a.rank - 2 ? a.rank - 1 : a.rank - 2))) : a;
+    const B = tb ? transpose(b, [...b.shape.keys()].map((i) => (i < b.rank - 2 ? i : i === b.rank - 2 ? b.rank - 1 : b.rank - 2))) : b;
+    const [m, k] = A.shape.slice(-2);
+    const n = B.shape[B.rank - 1];
+    const ba = A.shape.slice(0, -2);
+    const bb = B.shape.slice(0, -2);
+    const rank = Math.max(ba.length, bb.length);
+    const batch: number[] = [];
+    for (let i = 0; i < rank; i++) {
+      const x = ba[i - (rank - ba.length)] ?? 1;
+      const y = bb[i - (rank - bb.length)] ?? 1;
+      batch.push(x === 1 ? y : x);
+    }
+    const nb = batch.reduce((p, d) => p * d, 1);
+    const data: number[] = [];
+    for (let q = 0; q < nb; q++) {
+      const idx: number[] = [];
+      let rem = q;
+      for (let d = batch.length - 1; d >= 0; d--) { idx.unshift(rem % batch[d]); rem = Math.floor(rem / batch[d]); }
+      const off = (bs: number[]) => {
+        let o = 0;
+        for (let d = 0; d < bs.length; d++) o = o * bs[d] + (bs[d] === 1 ? 0 : idx[d + rank - bs.length]);
+        return o;
+      };
+      const oa = off(ba) * m * k;
+      const ob = off(bb) * k * n;
+      const c = naiveGemm(m, n, k, (i, p) => A.data[oa + i * k + p], (p, j) => B.data[ob + p * n + j]);
+      data.push(...c);
+    }
+    return { shape: [...batch, m, n], data };
+  }
+
+  test('property: batched with broadcasting, transposeA / transposeB, vs the reference', () => {
+    const arb = fc.record({
+      m: fc.integer({ min: 1, max: 9 }), n: fc.integer({ min: 1, max: 9 }), k: fc.integer({ min: 1, max: 9 }),
+      batchA: fc.array(fc.integer({ min: 1, max: 3 }), { maxLength: 2 }),
+      dropB: fc.integer({ min: 0, max: 2 }), onesB: fc.array(fc.boolean(), { minLength: 2, maxLength: 2 }),
+      t: fc.constantFrom<[boolean, boolean]>([false, false], [true, false], [false, true]),
+      seed: fc.integer({ min: 0, max: 1 << 30 }),
+      swap: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(arb, ({ m, n, k, batchA, dropB, onesB, t, seed, swap }) => {
+        let batchB = batchA.map((d, i) => (onesB[i] ? 1 : d)).slice(Math.min(dropB, batchA.length));
+        let bA = batchA;
+        if (swap) [bA, batchB] = [batchB, bA];
+        const [ta, tb] = t;
+        const a = randn([...bA, ...(ta ? [k, m] : [m, k])], seed);
+        const b = randn([...batchB, ...(tb ? [n, k] : [k, n])], seed + 1);
+        const got = matmul(a, b, { transposeA: ta, transposeB: tb });
+        const ref = refMatmul(a, b, ta, tb);
+        expect(got.shape).toEqual(ref.shape);
+        expect(got.dtype).toBe('float64');
+        expectClose(got.data, ref.data, 1e-12, 1e-12);
+      }),
+      FC,
+    );
+  });
+
+  test('float32 stays float32; mixing promotes to float64', () => {
+    const a32 = randn([3, 4], 1, 'float32');
+    const b64 = randn([4, 2], 2, 'float64');
+    expect(matmul(a32, a32, { transposeB: true }).dtype).toBe('float32');
+    const mixed = matmul(a32, b64);
+    expect(mixed.dtype).toBe('float64');
+    expectClose(mixed.data, matmul(a32.cast('float64'), b64).data, 1e-15, 1e-15);
+  });
+
+  test('shape errors name the op and both shapes', () => {
+    expect(errorOf(() => matmul(ones([32, 96]), ones([64, 128])))).toBe('matmul: inner dimensions differ: [32,96] x [64,128]');
+    expect(errorOf(() => matmul(ones([5, 32, 96]), ones([64, 128])))).toBe('matmul: inner dimensions differ: [5,32,96] x [64,128]');
+    expect(errorOf(() => matmul(ones([96, 32]), ones([64, 128]), { transposeA: true }))).toBe('matmul: inner dimensions differ: [96,32]ᵀ x [64,128]');
+    expect(errorOf(() => matmul(ones([32, 96]), ones([64, 128]), { transposeB: true }))).toBe('matmul: inner dimensions differ: [32,96] x [64,128]ᵀ');
+    expect(errorOf(() => matmul(ones([3]), ones([3, 2])))).toBe('matmul: expected tensors of rank >= 2, received [3] x [3,2]');
+    expect(errorOf(() => matmul(ones([2, 3, 4]), ones([5, 4, 6])))).toBe('matmul: batch shapes [2] and [5] cannot be broadcast: [2,3,4] x [5,4,6]');
+  });
+});

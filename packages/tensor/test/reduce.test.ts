@@ -1,0 +1,158 @@
+import fc from 'fast-check';
+import { Tensor, tensor, sum, mean, max, min, argmax, softmax, logSoftmax, exp, hasNaN } from '@seqlab/tensor';
+import { FC, tensorArb, naiveReduce, expectClose, errorOf, unravel, ravel } from './helpers';
+
+/** A tensor plus a random subset of its axes (possibly empty, possibly all) and keepDims. */
+const reductionCase = tensorArb(0, 4, 1, 4).chain((t) =>
+  fc.tuple(
+    fc.constant(t),
+    fc.subarray(Array.from({ length: t.rank }, (_, i) => i)),
+    fc.boolean(),
+    fc.boolean(), // express axes as negative numbers
+  ));
+
+describe('reductions', () => {
+  const x = tensor([[1, 2, 3], [4, 5, 6]]);
+  test('point cases', () => {
+    expect(sum(x).toArray()).toBe(21);
+    expect(sum(x, 0).toArray()).toEqual([5, 7, 9]);
+    expect(sum(x, 1).toArray()).toEqual([6, 15]);
+    expect(sum(x, -1, true).toArray()).toEqual([[6], [15]]);
+    expect(sum(x, [0, 1], true).shape).toEqual([1, 1]);
+    expect(sum(x, []).toArray()).toEqual([[1, 2, 3], [4, 5, 6]]);
+    expect(mean(x, 0).toArray()).toEqual([2.5, 3.5, 4.5]);
+    expect(mean(x).toArray()).toBe(3.5);
+    expect(max(x, 1).toArray()).toEqual([3, 6]);
+    expect(min(x, 0).toArray()).toEqual([1, 2, 3]);
+    expect(max(x).toArray()).toBe(6);
+    expect(sum(tensor(5)).toArray()).toBe(5);
+    expect(sum(x, null, true).shape).toEqual([1, 1]);
+    expect(sum(tensor([]), 0).toArray()).toBe(0);
+  });
+
+  const folds: [string, (t: Tensor, axes: number[], keep: boolean) => Tensor, number, (a: number, x: number) => number, boolean][] = [
+    ['sum', sum, 0, (a, v) => a + v, false],
+    ['mean', mean, 0, (a, v) => a + v, true],
+    ['max', max, -Infinity, (a, v) => Math.max(a, v), false],
+    ['min', min, Infinity, (a, v) => Math.min(a, v), false],
+  ];
+  for (const [name, op, init, f, isMean] of folds) {
+    test(`property: ${name} over a random axis subset with keepDims matches the naive reference`, () => {
+      fc.assert(
+        fc.property(reductionCase, ([t, axes, keepDims, negative]) => {
+          const given = negative ? axes.map((a) => a - t.rank) : axes;
+          const got = op(t, given, keepDims);
+          const ref = naiveReduce(t, axes, keepDims, init, f);
+          let count = 1;
+          for (const a of axes) count *= t.shape[a];
+          const expected = isMean ? ref.data.map((v) => v / count) : ref.data;
+          expect(got.shape).toEqual(ref.shape);
+          expectClose(got.data, expected, 1e-5, 1e-4);
+        }),
+        FC,
+      );
+    });
+  }
+
+  test('reductions keep float64 precision', () => {
+    const t = tensor([0.1, 0.2, 0.3], undefined, { dtype: 'float64' });
+    expect(sum(t).dtype).toBe('float64');
+    expect(sum(t).item()).toBe(0.1 + 0.2 + 0.3);
+  });
+
+  test('argmax: first index on ties, along any axis', () => {
+    expect(argmax(tensor([[1, 3, 3], [7, 0, 2]])).toArray()).toEqual([1, 0]);
+    expect(argmax(tensor([[1, 3, 3], [7, 0, 2]]), 0).toArray()).toEqual([1, 0, 0]);
+    expect(argmax(tensor([5, 5, 5])).toArray()).toBe(0);
+    fc.assert(
+      fc.property(tensorArb(1, 4, 1, 4).chain((t) => fc.tuple(fc.constant(t), fc.integer({ min: 0, max: t.rank - 1 }))), ([t, axis]) => {
+        const got = argmax(t, axis);
+        const outShape = t.shape.filter((_, i) => i !== axis);
+        expect(got.shape).toEqual(outShape);
+        for (let o = 0; o < got.size; o++) {
+          const idx = unravel(o, outShape);
+          let best = 0;
+          let bestVal = -Infinity;
+          for (let j = 0; j < t.shape[axis]; j++) {
+            const full = [...idx.slice(0, axis), j, ...idx.slice(axis)];
+            const v = t.data[ravel(full, t.shape)];
+            if (v > bestVal) { bestVal = v; best = j; }
+          }
+          expect(got.data[o]).toBe(best);
+        }
+      }),
+      FC,
+    );
+  });
+
+  test('NaN propagates through sum, mean, max, min; argmax points at the NaN', () => {
+    const t = tensor([[1, NaN, 3], [4, 5, 6]]);
+    expect(sum(t, 1).data[0]).toBeNaN();
+    expect(sum(t, 1).data[1]).toBe(15);
+    expect(mean(t, 1).data[0]).toBeNaN();
+    expect(max(t, 1).data[0]).toBeNaN();
+    expect(min(t, 1).data[0]).toBeNaN();
+    expect(max(tensor([NaN, 1])).item()).toBeNaN();
+    expect(min(tensor([1, NaN, 0])).item()).toBeNaN();
+    expect(argmax(t, 1).toArray()).toEqual([1, 2]);
+  });
+
+  test('axis errors name the op and the shape', () => {
+    expect(errorOf(() => sum(x, 2))).toBe('sum: axis 2 is out of range for shape [2,3]');
+    expect(errorOf(() => mean(x, -3))).toBe('mean: axis -3 is out of range for shape [2,3]');
+    expect(errorOf(() => max(x, [0, 0]))).toBe('max: repeated axis in [0,0] for shape [2,3]');
+    expect(errorOf(() => argmax(x, 5))).toBe('argmax: axis 5 is out of range for shape [2,3]');
+    expect(errorOf(() => softmax(x, 2))).toBe('softmax: axis 2 is out of range for shape [2,3]');
+    expect(errorOf(() => max(tensor([])))).toBe('max: cannot reduce an empty tensor [0]');
+  });
+});
+
+describe('softmax and logSoftmax', () => {
+  test('point values', () => {
+    const s = softmax(tensor([[0, 0], [0, Math.log(3)]], undefined, { dtype: 'float64' }));
+    expectClose(s.data, [0.5, 0.5, 0.25, 0.75], 1e-12);
+    const ls = logSoftmax(tensor([1, 2, 3], undefined, { dtype: 'float64' }));
+    const lse = Math.log(Math.exp(1) + Math.exp(2) + Math.exp(3));
+    expectClose(ls.data, [1 - lse, 2 - lse, 3 - lse], 1e-12);
+  });
+
+  test('stability: huge inputs stay finite, rows sum to 1', () => {
+    const big = tensor([[1000, 1000, -1000], [-1000, -1000, -1000], [1e30, 0, -1e30], [88, 89, 90]]);
+    const s = softmax(big);
+    const ls = logSoftmax(big);
+    expect(hasNaN(s)).toBe(false);
+    expect(hasNaN(ls)).toBe(false);
+    for (const v of ls.data) expect(Number.isFinite(v)).toBe(true);
+    expectClose(sum(s, 1).data, [1, 1, 1, 1], 1e-6);
+    expectClose(s.data.slice(0, 3), [0.5, 0.5, 0], 1e-7);
+    expectClose(s.data.slice(3, 6), [1 / 3, 1 / 3, 1 / 3], 1e-6);
+    expectClose(ls.data.slice(0, 3), [-Math.log(2), -Math.log(2), -2000 - Math.log(2)], 1e-6);
+  });
+
+  test('property: along a random axis rows sum to 1 and exp(logSoftmax) = softmax', () => {
+    const scaled = tensorArb(1, 4, 1, 5).map((t) => new Tensor(Float32Array.from(t.data, (v) => v * 20), t.shape));
+    fc.assert(
+      fc.property(scaled.chain((t) => fc.tuple(fc.constant(t), fc.integer({ min: 0, max: t.rank - 1 }))), ([t, axis]) => {
+        const s = softmax(t, axis);
+        const ls = logSoftmax(t, axis);
+        expect(s.shape).toEqual(t.shape);
+        expect(hasNaN(s) || hasNaN(ls)).toBe(false);
+        expectClose(sum(s, axis).data, new Array(t.size / t.shape[axis]).fill(1), 1e-5);
+        expectClose(exp(ls).data, s.data, 1e-4, 1e-6);
+        // invariant under adding a constant along the axis
+        const shifted = new Tensor(Float32Array.from(t.data, (v) => v + 500), t.shape);
+        expectClose(softmax(shifted, axis).data, s.data, 1e-3, 1e-5);
+      }),
+      FC,
+    );
+  });
+
+  test('NaN in a row gives NaN in that row only', () => {
+    const s = softmax(tensor([[1, NaN], [1, 2]]));
+    expect(s.data[0]).toBeNaN();
+    expect(s.data[1]).toBeNaN();
+    expect(hasNaN(s.reshape([2, 2]).cast('float32'))).toBe(true);
+    expectClose(s.data.slice(2), [1 / (1 + Math.E), Math.E / (1 + Math.E)], 1e-6);
+    expect(logSoftmax(tensor([NaN, 0])).data[1]).toBeNaN();
+  });
+});
