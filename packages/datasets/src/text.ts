@@ -42,11 +42,16 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Reads a file as strict UTF-8 (a leading byte-order mark is dropped). */
 export function readUtf8(file: string, caller = 'readUtf8'): string {
+  let bytes: Buffer;
   try {
-    return utf8.decode(fs.readFileSync(file));
+    bytes = fs.readFileSync(file);
   } catch (e) {
-    if (e instanceof TypeError) throw new Error(`${caller}: ${file} is not valid UTF-8 text`);
     throw new Error(`${caller}: could not read ${file}: ${(e as Error).message}`);
+  }
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    throw new Error(`${caller}: ${file} is not valid UTF-8 text`);
   }
 }
 
