@@ -1,0 +1,42 @@
+/**
+ * Activations by name, as Keras spells them (camelCase or snake_case). Each is a differentiable
+ * autograd op.
+ */
+import * as A from '@seqlab/autograd';
+import { Tensor } from '@seqlab/tensor';
+import { camel } from './initializers';
+
+export type ActivationFn = (x: Tensor) => Tensor;
+export type ActivationName =
+  | 'tanh' | 'sigmoid' | 'hardSigmoid' | 'relu' | 'linear' | 'softmax' | 'elu' | 'selu' | 'softplus';
+export type ActivationSpec = ActivationName | ActivationFn | string | null;
+
+const byName: Record<string, ActivationFn> = {
+  tanh: A.tanh,
+  sigmoid: A.sigmoid,
+  hardSigmoid: A.hardSigmoid,
+  relu: A.relu,
+  linear: A.linear,
+  softmax: (x) => A.softmax(x, -1),
+  elu: A.elu,
+  selu: A.selu,
+  softplus: A.softplus,
+};
+
+export function getActivation(spec: ActivationSpec | undefined, owner = 'activation'): ActivationFn {
+  if (spec === null || spec === undefined) return A.linear;
+  if (typeof spec === 'function') return spec;
+  const f = byName[camel(spec)];
+  if (!f) throw new Error(`${owner}: unknown activation '${spec}'; expected one of ${Object.keys(byName).join(', ')}, or a function`);
+  return f;
+}
+
+/** The canonical name of an activation spec (for fused kernels that switch on it), or null for custom functions. */
+export function activationName(spec: ActivationSpec | undefined): string | null {
+  if (spec === null || spec === undefined) return 'linear';
+  if (typeof spec === 'function') {
+    for (const [k, f] of Object.entries(byName)) if (f === spec) return k;
+    return null;
+  }
+  return camel(spec) in byName ? camel(spec) : null;
+}

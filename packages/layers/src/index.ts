@@ -1,0 +1,21 @@
+/**
+ * @seqlab/layers: Keras-style layers, recurrent cells, models, and (soon) training.
+ */
+export * from './engine/shapes';
+export * from './engine/mask';
+export * from './engine/symbolic';
+export * from './engine/layer';
+export * from './engine/input';
+export * as initializers from './initializers';
+export { setSeed, getRng } from './initializers';
+export type { Initializer, InitializerSpec } from './initializers';
+export * from './activations';
+export * from './layers/core';
+export * from './layers/embedding';
+export * from './layers/masking';
+export * from './layers/normalization';
+export * from './layers/merge';
+export * from './layers/time_distributed';
+export * from './models/model';
+export * from './models/sequential';
+export { readableSize } from './models/summary';

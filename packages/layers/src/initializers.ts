@@ -1,0 +1,137 @@
+/**
+ * Weight initializers with Keras's definitions. fanIn / fanOut follow Keras: for a kernel
+ * [in, out] they are in and out; for higher ranks the receptive field multiplies both.
+ *
+ * All draw from one seeded generator (`setSeed`, default seed 0), or from their own `seed`:
+ * building the same model in a fresh process always gives the same weights.
+ */
+import * as T from '@seqlab/tensor';
+import { Rng, Shape, Tensor } from '@seqlab/tensor';
+
+let globalRng = new Rng(0);
+
+/** Seeds every initializer, dropout mask and shuffle that has no seed of its own (as keras.utils.set_random_seed). */
+export function setSeed(seed: number): void {
+  globalRng = new Rng(seed);
+}
+
+/** The shared generator (for layers that need randomness: dropout, initializers). */
+export function getRng(): Rng {
+  return globalRng;
+}
+
+export type Initializer = (shape: Shape) => Tensor;
+
+export interface InitializerConfig {
+  seed?: number;
+}
+
+function rngFor(config: InitializerConfig): Rng {
+  return config.seed === undefined ? globalRng : new Rng(config.seed);
+}
+
+function fans(shape: Shape): [number, number] {
+  if (shape.length === 0) return [1, 1];
+  if (shape.length === 1) return [shape[0], shape[0]];
+  if (shape.length === 2) return [shape[0], shape[1]];
+  const receptive = shape.slice(0, -2).reduce((a, b) => a * b, 1);
+  return [shape[shape.length - 2] * receptive, shape[shape.length - 1] * receptive];
+}
+
+export const zeros = (): Initializer => (shape) => T.zeros(shape);
+export const ones = (): Initializer => (shape) => T.ones(shape);
+export const constant = (value: number): Initializer => (shape) => T.fill(shape, value);
+
+export const randomUniform = (minval = -0.05, maxval = 0.05, config: InitializerConfig = {}): Initializer => (shape) =>
+  T.randomUniform(shape, minval, maxval, { rng: rngFor(config) });
+export const randomNormal = (mean = 0, stddev = 0.05, config: InitializerConfig = {}): Initializer => (shape) =>
+  T.randomNormal(shape, mean, stddev, { rng: rngFor(config) });
+export const truncatedNormal = (mean = 0, stddev = 0.05, config: InitializerConfig = {}): Initializer => (shape) =>
+  T.truncatedNormal(shape, mean, stddev, { rng: rngFor(config) });
+
+// glorot_uniform: U(-l, l), l = √(6 / (fanIn + fanOut))
+export const glorotUniform = (config: InitializerConfig = {}): Initializer => (shape) => {
+  const [fi, fo] = fans(shape);
+  const limit = Math.sqrt(6 / (fi + fo));
+  return T.randomUniform(shape, -limit, limit, { rng: rngFor(config) });
+};
+// glorot_normal: truncated N(0, σ), σ = √(2 / (fanIn + fanOut)) / .87962566 (truncation correction)
+export const glorotNormal = (config: InitializerConfig = {}): Initializer => (shape) => {
+  const [fi, fo] = fans(shape);
+  return T.truncatedNormal(shape, 0, Math.sqrt(2 / (fi + fo)) / 0.87962566103423978, { rng: rngFor(config) });
+};
+// he_uniform: U(-l, l), l = √(6 / fanIn)
+export const heUniform = (config: InitializerConfig = {}): Initializer => (shape) => {
+  const limit = Math.sqrt(6 / fans(shape)[0]);
+  return T.randomUniform(shape, -limit, limit, { rng: rngFor(config) });
+};
+// he_normal: truncated N(0, σ), σ = √(2 / fanIn) / .87962566
+export const heNormal = (config: InitializerConfig = {}): Initializer => (shape) =>
+  T.truncatedNormal(shape, 0, Math.sqrt(2 / fans(shape)[0]) / 0.87962566103423978, { rng: rngFor(config) });
+
+/**
+ * orthogonal (Saxe et al. 2014, as Keras): draw A ~ N(0, 1) of [rows, cols] (rows = product of
+ * all but the last axis), take Q of A = QR with sign(diag R) folded in, so Q is uniformly
+ * distributed. Computed by modified Gram-Schmidt on the shorter side, run twice for
+ * orthogonality to float64 precision, in O(min² · max).
+ */
+export const orthogonal = (gain = 1, config: InitializerConfig = {}): Initializer => (shape) => {
+  if (shape.length < 2) throw new Error(`orthogonal: expected a shape of rank >= 2, received [${shape.join(',')}]`);
+  const cols = shape[shape.length - 1];
+  const rows = shape.slice(0, -1).reduce((a, b) => a * b, 1);
+  const rng = rngFor(config);
+  // vectors to orthonormalize: the columns of A when rows >= cols (tall), else its rows
+  const count = Math.min(rows, cols);
+  const len = Math.max(rows, cols);
+  const v = new Float64Array(count * len);
+  const a = new Float64Array(rows * cols);
+  for (let i = 0; i < a.length; i++) a[i] = rng.normal();
+  const tall = rows >= cols;
+  for (let q = 0; q < count; q++) for (let p = 0; p < len; p++) v[q * len + p] = tall ? a[p * cols + q] : a[q * cols + p];
+  for (let pass = 0; pass < 2; pass++) {
+    for (let q = 0; q < count; q++) {
+      const vq = q * len;
+      for (let r = 0; r < q; r++) {
+        const vr = r * len;
+        let dot = 0;
+        for (let p = 0; p < len; p++) dot += v[vq + p] * v[vr + p];
+        for (let p = 0; p < len; p++) v[vq + p] -= dot * v[vr + p];
+      }
+      let norm = 0;
+      for (let p = 0; p < len; p++) norm += v[vq + p] * v[vq + p];
+      norm = Math.sqrt(norm);
+      for (let p = 0; p < len; p++) v[vq + p] /= norm;
+    }
+  }
+  const out = new Float32Array(rows * cols);
+  for (let q = 0; q < count; q++) {
+    for (let p = 0; p < len; p++) {
+      if (tall) out[p * cols + q] = gain * v[q * len + p];
+      else out[q * cols + p] = gain * v[q * len + p];
+    }
+  }
+  return new Tensor(out, shape);
+};
+
+export type InitializerName =
+  | 'zeros' | 'ones' | 'glorotUniform' | 'glorotNormal' | 'heUniform' | 'heNormal' | 'orthogonal'
+  | 'randomUniform' | 'randomNormal' | 'truncatedNormal';
+
+export type InitializerSpec = InitializerName | Initializer | string;
+
+const byName: Record<string, () => Initializer> = {
+  zeros, ones, glorotUniform, glorotNormal, heUniform, heNormal, orthogonal: () => orthogonal(),
+  randomUniform: () => randomUniform(), randomNormal: () => randomNormal(), truncatedNormal: () => truncatedNormal(),
+};
+
+/** snake_case → camelCase, so 'glorot_uniform' and 'glorotUniform' both work. */
+export function camel(name: string): string {
+  return name.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+export function getInitializer(spec: InitializerSpec, owner = 'initializer'): Initializer {
+  if (typeof spec === 'function') return spec;
+  const make = byName[camel(spec)];
+  if (!make) throw new Error(`${owner}: unknown initializer '${spec}'; expected one of ${Object.keys(byName).join(', ')}, or a function`);
+  return make();
+}

@@ -1,0 +1,85 @@
+/**
+ * BatchNormalization over the last axis (Ioffe & Szegedy 2015), with Keras's weights and defaults:
+ * [gamma, beta, movingMean, movingVariance], momentum 0.99, epsilon 1e-3.
+ *   training:  y = γ (x - μ_B) / √(σ²_B + ε) + β, and moving ← moving·momentum + batch·(1 - momentum)
+ *   inference: y = γ (x - moving_mean) / √(moving_var + ε) + β
+ */
+import * as A from '@seqlab/autograd';
+import { Variable, noGrad } from '@seqlab/autograd';
+import * as T from '@seqlab/tensor';
+import { Tensor } from '@seqlab/tensor';
+import { CallArgs, Layer, LayerArgs } from '../engine/layer';
+import { SymShape, expectShape } from '../engine/shapes';
+import { InitializerSpec, getInitializer } from '../initializers';
+import { lastDim } from './core';
+
+export interface BatchNormalizationArgs extends LayerArgs {
+  momentum?: number;
+  epsilon?: number;
+  center?: boolean;
+  scale?: boolean;
+  gammaInitializer?: InitializerSpec;
+  betaInitializer?: InitializerSpec;
+  movingMeanInitializer?: InitializerSpec;
+  movingVarianceInitializer?: InitializerSpec;
+}
+
+export class BatchNormalization extends Layer {
+  readonly momentum: number;
+  readonly epsilon: number;
+  readonly center: boolean;
+  readonly scale: boolean;
+  private readonly args: BatchNormalizationArgs;
+  gamma: Variable | null = null;
+  beta: Variable | null = null;
+  movingMean!: Variable;
+  movingVariance!: Variable;
+  private features = -1;
+
+  constructor(args: BatchNormalizationArgs = {}) {
+    super(args);
+    this.momentum = args.momentum ?? 0.99;
+    this.epsilon = args.epsilon ?? 1e-3;
+    this.center = args.center ?? true;
+    this.scale = args.scale ?? true;
+    this.args = args;
+    this.supportsMasking = true;
+  }
+
+  override build(inputShape: SymShape): void {
+    const f = lastDim(this.label, inputShape);
+    this.features = f;
+    const a = this.args;
+    if (this.scale) this.gamma = this.addWeight('gamma', [f], getInitializer(a.gammaInitializer ?? 'ones', this.label));
+    if (this.center) this.beta = this.addWeight('beta', [f], getInitializer(a.betaInitializer ?? 'zeros', this.label));
+    this.movingMean = this.addWeight('moving_mean', [f], getInitializer(a.movingMeanInitializer ?? 'zeros', this.label), false);
+    this.movingVariance = this.addWeight('moving_variance', [f], getInitializer(a.movingVarianceInitializer ?? 'ones', this.label), false);
+  }
+
+  computeOutputShape(inputShape: SymShape): SymShape {
+    expectShape(this.label, 'input', inputShape, [...inputShape.slice(0, -1).map((_, i) => (i === 0 ? 'batch' : `d${i}`)), this.features]);
+    return inputShape;
+  }
+
+  call(x: Tensor, args: CallArgs): Tensor {
+    const axes = x.shape.slice(0, -1).map((_, i) => i);
+    let normed: Tensor;
+    if (args.training) {
+      const mu = A.mean(x, axes);
+      const centered = A.sub(x, mu);
+      const variance = A.mean(A.square(centered), axes);
+      normed = A.div(centered, A.sqrt(A.add(variance, this.epsilon)));
+      noGrad(() => {
+        const m = this.momentum;
+        this.movingMean.assign(T.add(T.mul(this.movingMean.value, m), T.mul(mu, 1 - m)));
+        this.movingVariance.assign(T.add(T.mul(this.movingVariance.value, m), T.mul(variance, 1 - m)));
+      });
+    } else {
+      const inv = T.div(1, T.sqrt(T.add(this.movingVariance.value, this.epsilon)));
+      normed = A.mul(A.sub(x, this.movingMean.value), inv);
+    }
+    if (this.gamma) normed = A.mul(normed, this.gamma.value);
+    if (this.beta) normed = A.add(normed, this.beta.value);
+    return normed;
+  }
+}

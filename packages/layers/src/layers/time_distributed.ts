@@ -1,0 +1,48 @@
+/**
+ * TimeDistributed(layer): applies `layer` to every timestep, y[:, t] = layer(x[:, t]), by folding
+ * time into the batch: [B, T, ...] -> [B·T, ...] -> layer -> [B, T, ...].
+ */
+import * as A from '@seqlab/autograd';
+import { Tensor } from '@seqlab/tensor';
+import { CallArgs, Layer, LayerArgs } from '../engine/layer';
+import { SymShape, fmtReceived } from '../engine/shapes';
+
+export interface WrapperArgs extends LayerArgs {
+  layer: Layer;
+}
+
+export class TimeDistributed extends Layer {
+  readonly layer: Layer;
+
+  constructor(args: WrapperArgs) {
+    super(args);
+    if (!(args.layer instanceof Layer)) throw new Error(`${this.label}: expected a Layer as 'layer'`);
+    this.layer = args.layer;
+    this.supportsMasking = true;
+  }
+
+  protected override sublayers(): Layer[] {
+    return [this.layer];
+  }
+
+  private innerShape(inputShape: SymShape): SymShape {
+    if (inputShape.length < 3) throw new Error(`${this.label}: expected input [batch, time, ...], received ${fmtReceived(inputShape)}`);
+    return [null, ...inputShape.slice(2)];
+  }
+
+  override build(inputShape: SymShape): void {
+    this.layer.ensureBuilt(this.innerShape(inputShape));
+  }
+
+  computeOutputShape(inputShape: SymShape): SymShape {
+    const inner = this.layer.computeOutputShape(this.innerShape(inputShape)) as SymShape;
+    return [inputShape[0], inputShape[1], ...inner.slice(1)];
+  }
+
+  call(x: Tensor, args: CallArgs): Tensor {
+    const [b, t] = x.shape;
+    const folded = A.reshape(x, [b * t, ...x.shape.slice(2)]);
+    const y = this.layer.call(folded, { training: args.training, mask: null }) as Tensor;
+    return A.reshape(y, [b, t, ...y.shape.slice(1)]);
+  }
+}

@@ -1,0 +1,189 @@
+/**
+ * Functional models: a graph of layer applications from `inputs` to `outputs`, run in the order
+ * the layers were applied (which is a topological order). A Model is itself a Layer, so it can
+ * be nested inside another model, where `summary()` shows it as one row, as Keras does.
+ */
+import { noGrad } from '@seqlab/autograd';
+import * as T from '@seqlab/tensor';
+import { NestedArray, Tensor } from '@seqlab/tensor';
+import { InputLayer } from '../engine/input';
+import { CallArgs, Layer, LayerArgs, LayerInput, LayerOutput } from '../engine/layer';
+import { attachMask } from '../engine/mask';
+import { SymShape, expectShape } from '../engine/shapes';
+import { Node, SymbolicTensor } from '../engine/symbolic';
+import { summaryLines } from './summary';
+
+export interface ModelArgs {
+  inputs: SymbolicTensor | SymbolicTensor[];
+  outputs: SymbolicTensor | SymbolicTensor[];
+  name?: string;
+}
+
+export interface PredictOptions {
+  batchSize?: number;
+}
+
+export type ModelData = Tensor | NestedArray | Tensor[];
+
+/** Layers that hold state across calls (stateful recurrent layers). */
+interface Stateful {
+  resetStates(): void;
+}
+
+export class Model extends Layer {
+  inputs: SymbolicTensor[] = [];
+  outputs: SymbolicTensor[] = [];
+  protected graphLayers: Layer[] = [];
+  protected nodes: Node[] = [];
+  protected singleInput = true;
+  protected singleOutput = true;
+
+  constructor(args: ModelArgs | (LayerArgs & { name?: string })) {
+    super({ name: args.name ?? undefined });
+    if ('inputs' in args && 'outputs' in args) this.initGraph(args.inputs, args.outputs);
+  }
+
+  override get className(): string {
+    return 'Functional';
+  }
+
+  /** Wires the graph: collects the nodes between inputs and outputs and checks it is connected. */
+  protected initGraph(inputs: SymbolicTensor | SymbolicTensor[], outputs: SymbolicTensor | SymbolicTensor[]): void {
+    this.singleInput = !Array.isArray(inputs);
+    this.singleOutput = !Array.isArray(outputs);
+    this.inputs = Array.isArray(inputs) ? inputs : [inputs];
+    this.outputs = Array.isArray(outputs) ? outputs : [outputs];
+    for (const x of this.inputs) {
+      if (!(x instanceof SymbolicTensor) || !(x.node.layer instanceof InputLayer)) {
+        throw new Error(`Model '${this.name}': inputs must come from input(), received ${String(x)}`);
+      }
+    }
+    const seen = new Set<Node>();
+    const stack = this.outputs.map((o) => o.node);
+    while (stack.length) {
+      const node = stack.pop()!;
+      if (seen.has(node)) continue;
+      seen.add(node);
+      if (node.layer instanceof InputLayer && !this.inputs.some((x) => x.node === node)) {
+        throw new Error(`Model '${this.name}': graph disconnected: input '${node.layer.name}' is needed but not among the model inputs`);
+      }
+      for (const d of node.dependencies) stack.push(d.node);
+    }
+    // symbolic tensors are numbered in creation order, which is topological
+    this.nodes = Array.from(seen)
+      .filter((n) => !(n.layer instanceof InputLayer))
+      .sort((a, b) => a.outputs[0].id - b.outputs[0].id);
+    const layers: Layer[] = this.inputs.map((x) => x.node.layer);
+    for (const n of this.nodes) if (!layers.includes(n.layer)) layers.push(n.layer);
+    this.graphLayers = layers;
+    this.built = true;
+  }
+
+  /** Every layer of the graph in the order applied (input layers included, as Keras lists them). */
+  get layers(): Layer[] {
+    return this.graphLayers;
+  }
+
+  protected override sublayers(): Layer[] {
+    return this.layers;
+  }
+
+  getLayer(name: string): Layer {
+    const l = this.layers.find((x) => x.name === name);
+    if (!l) throw new Error(`Model '${this.name}': no layer named '${name}'; layers: ${this.layers.map((x) => x.name).join(', ')}`);
+    return l;
+  }
+
+  /** Output shapes of the graph (for use as a layer inside another model). */
+  computeOutputShape(inputShape: SymShape | SymShape[]): SymShape | SymShape[] {
+    const shapes = Array.isArray(inputShape[0]) ? (inputShape as SymShape[]) : [inputShape as SymShape];
+    this.checkInputShapes(shapes);
+    const outs = this.outputs.map((o) => [shapes[0][0], ...o.shape.slice(1)]);
+    return this.singleOutput ? outs[0] : outs;
+  }
+
+  protected checkInputShapes(shapes: SymShape[]): void {
+    if (shapes.length !== this.inputs.length) {
+      throw new Error(`${this.label}: expected ${this.inputs.length} input(s), received ${shapes.length}`);
+    }
+    this.inputs.forEach((x, i) => {
+      const pattern = x.shape.map((d, a) => (d === null ? (a === 0 ? 'batch' : 'None') : d));
+      // name the layer that reads this input, as the user thinks of it
+      const reader = this.nodes.find((n) => n.dependencies.includes(x))?.layer;
+      const owner = reader ? `${reader.label} (in ${this.className} '${this.name}')` : this.label;
+      expectShape(owner, `input${this.inputs.length > 1 ? ` ${i}` : ''}`, shapes[i], pattern);
+    });
+  }
+
+  call(inputs: LayerInput, args: CallArgs = {}): LayerOutput {
+    const list = Array.isArray(inputs) ? inputs : [inputs];
+    const outs = this.run(list, args);
+    return this.singleOutput ? outs[0] : outs;
+  }
+
+  /** Runs the graph on concrete tensors. */
+  run(inputs: Tensor[], args: CallArgs = {}): Tensor[] {
+    this.checkInputShapes(inputs.map((t) => t.shape));
+    const values = new Map<SymbolicTensor, Tensor>();
+    const masks = new Map<SymbolicTensor, Tensor | null>();
+    this.inputs.forEach((x, i) => {
+      values.set(x, inputs[i]);
+      masks.set(x, i === 0 ? (args.mask ?? null) : null);
+    });
+    for (const node of this.nodes) {
+      const ins = node.inputs.map((s) => values.get(s)!);
+      const mask = masks.get(node.inputs[0]) ?? null;
+      const initialState = node.args.initialState?.map((s) => values.get(s)!);
+      const x = node.inputsAsList ? ins : ins[0];
+      const out = node.layer.call(x, { training: args.training, mask, initialState });
+      const outList = Array.isArray(out) ? out : [out];
+      const outMask = node.layer.computeMask(x, mask);
+      node.outputs.forEach((s, i) => {
+        values.set(s, outList[i]);
+        masks.set(s, Array.isArray(outMask) ? outMask[i] : i === 0 ? outMask : null);
+      });
+    }
+    return this.outputs.map((o) => attachMask(values.get(o)!, masks.get(o)));
+  }
+
+  /** Converts user data (tensors or nested arrays; a list for several inputs) to input tensors. */
+  protected toInputs(x: ModelData): Tensor[] {
+    const list = Array.isArray(x) && x.length > 0 && x.every((e) => e instanceof Tensor) ? (x as Tensor[]) : [x as Tensor | NestedArray];
+    return list.map((e) => (e instanceof Tensor ? e : T.tensor(e)));
+  }
+
+  /** Inference in batches (no dropout, no recording); returns one tensor per output. */
+  predict(x: ModelData, options: PredictOptions = {}): Tensor | Tensor[] {
+    const xs = this.toInputs(x);
+    const n = xs[0].shape[0];
+    const batchSize = options.batchSize ?? 32;
+    const chunks: Tensor[][] = this.outputs.map(() => []);
+    noGrad(() => {
+      for (let start = 0; start < n; start += batchSize) {
+        const size = Math.min(batchSize, n - start);
+        const batch = xs.map((t) => (start === 0 && size === n ? t : T.slice(t, [start], [size])));
+        this.run(batch, { training: false }).forEach((o, i) => chunks[i].push(o));
+      }
+    });
+    const outs = chunks.map((c) => (c.length === 1 ? c[0] : T.concat(c, 0)));
+    return this.singleOutput ? outs[0] : outs;
+  }
+
+  /** Resets the state of every stateful layer. */
+  resetStates(): void {
+    for (const l of this.layers) {
+      const s = l as unknown as Partial<Stateful>;
+      if (typeof s.resetStates === 'function') s.resetStates();
+    }
+  }
+
+  /** The Keras summary table as text lines. */
+  summaryText(lineLength?: number): string[] {
+    return summaryLines(this, lineLength);
+  }
+
+  /** Prints the Keras-style summary table. */
+  summary(lineLength?: number, printFn: (line: string) => void = console.log): void {
+    for (const line of this.summaryText(lineLength)) printFn(line);
+  }
+}

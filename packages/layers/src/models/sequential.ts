@@ -1,0 +1,114 @@
+/**
+ * Sequential: a stack of layers, each applied to the previous one's output.
+ *
+ * When the first layer declares its input (`inputShape` / `batchInputShape`, or an `input()`
+ * placed first), the graph is built as layers are added, so `summary()` works before any data.
+ * Otherwise it is built on the first call, from the data's shape (batch axis left unknown).
+ */
+import { Tensor } from '@seqlab/tensor';
+import { InputLayer, input } from '../engine/input';
+import { CallArgs, Layer, LayerInput, LayerOutput } from '../engine/layer';
+import { SymShape } from '../engine/shapes';
+import { SymbolicTensor } from '../engine/symbolic';
+import { Model, ModelData, PredictOptions } from './model';
+
+export interface SequentialArgs {
+  layers?: (Layer | SymbolicTensor)[];
+  name?: string;
+}
+
+export class Sequential extends Model {
+  private stack: Layer[] = [];
+  private head: SymbolicTensor | null = null;
+
+  constructor(args: (Layer | SymbolicTensor)[] | SequentialArgs = {}) {
+    const opts = Array.isArray(args) ? { layers: args } : args;
+    super({ name: opts.name });
+    for (const l of opts.layers ?? []) this.add(l);
+  }
+
+  override get className(): string {
+    return 'Sequential';
+  }
+
+  /** Appends a layer (or, first, an `input()` to fix the input shape). */
+  add(layer: Layer | SymbolicTensor): void {
+    if (layer instanceof SymbolicTensor) {
+      if (this.stack.length > 0 || this.head) throw new Error(`Sequential '${this.name}': an input() can only come first`);
+      this.head = layer;
+      return;
+    }
+    if (!(layer instanceof Layer)) throw new Error(`Sequential '${this.name}': add() expects a Layer, received ${typeof layer}`);
+    if (layer instanceof InputLayer) {
+      this.head = layer.output;
+      return;
+    }
+    if (this.stack.length === 0 && !this.head && layer.batchInputShape) {
+      this.head = input({ batchShape: layer.batchInputShape });
+    }
+    this.stack.push(layer);
+    if (this.head) this.wire(this.head);
+  }
+
+  /** The layers, in order (without the input layer, as Keras lists them). */
+  override get layers(): Layer[] {
+    return this.stack.slice();
+  }
+
+  private wire(head: SymbolicTensor): void {
+    let x = head;
+    // reuse what is already wired: apply only the layers not yet in the graph
+    const wired = this.outputs.length > 0 ? this.stack.length - 1 : 0;
+    if (wired > 0) x = this.outputs[0];
+    for (let i = wired; i < this.stack.length; i++) {
+      const out = this.stack[i].apply(x);
+      if (Array.isArray(out)) {
+        throw new Error(`Sequential '${this.name}': layer ${this.stack[i].label} returns several tensors; use the functional API (Model) for it`);
+      }
+      x = out;
+    }
+    this.initGraph(head, x);
+  }
+
+  /** Builds the graph for inputs of this shape (batch axis first, may be null). */
+  override build(inputShape: SymShape | SymShape[]): void {
+    if (this.outputs.length > 0) return;
+    if (this.stack.length === 0) throw new Error(`Sequential '${this.name}': cannot build a model with no layers`);
+    const shape = inputShape as SymShape;
+    this.head = input({ batchShape: [null, ...shape.slice(1)] });
+    this.wire(this.head);
+  }
+
+  private ensureGraph(shape: readonly number[]): void {
+    if (this.outputs.length === 0) this.build(shape.slice());
+  }
+
+  override computeOutputShape(inputShape: SymShape | SymShape[]): SymShape | SymShape[] {
+    if (this.outputs.length === 0) this.build(inputShape);
+    return super.computeOutputShape(inputShape);
+  }
+
+  override call(inputs: LayerInput, args: CallArgs = {}): LayerOutput {
+    const first = Array.isArray(inputs) ? inputs[0] : inputs;
+    this.ensureGraph(first.shape);
+    return super.call(inputs, args);
+  }
+
+  override run(inputs: Tensor[], args: CallArgs = {}): Tensor[] {
+    this.ensureGraph(inputs[0].shape);
+    return super.run(inputs, args);
+  }
+
+  override predict(x: ModelData, options: PredictOptions = {}): Tensor | Tensor[] {
+    const xs = this.toInputs(x);
+    this.ensureGraph(xs[0].shape);
+    return super.predict(xs, options);
+  }
+
+  override summaryText(lineLength?: number): string[] {
+    if (this.outputs.length === 0) {
+      throw new Error(`Sequential '${this.name}': the model has not been built; give the first layer an inputShape, or call build([null, ...]) or the model on data first`);
+    }
+    return super.summaryText(lineLength);
+  }
+}
