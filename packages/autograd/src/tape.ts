@@ -18,11 +18,17 @@ import { Tensor, add as addRaw, fmtShape, shapesEqual } from '@seqlab/tensor';
 /** Computes the gradients of an op's inputs from the gradient of its output. */
 export type Vjp = (dy: Tensor, needs: boolean[]) => (Tensor | null)[];
 
+/**
+ * VJP of an op with several outputs (a fused recurrent layer returns outputs and final states):
+ * `dys[i]` is the gradient of output i, or null when nothing downstream used it.
+ */
+export type MultiVjp = (dys: (Tensor | null)[], needs: boolean[]) => (Tensor | null)[];
+
 interface Entry {
   name: string;
   inputs: Tensor[];
-  output: Tensor;
-  vjp: Vjp;
+  outputs: Tensor[];
+  vjp: MultiVjp;
 }
 
 class Tape {
@@ -47,8 +53,14 @@ export function tapeSize(): number {
  * differentiable op calls this right after its forward, passing its VJP.
  */
 export function record(name: string, inputs: Tensor[], output: Tensor, vjp: Vjp): Tensor {
+  recordMulti(name, inputs, [output], (dys, needs) => vjp(dys[0] as Tensor, needs));
+  return output;
+}
+
+/** Records an op with several outputs as one tape entry (one backward call for all of them). */
+export function recordMulti(name: string, inputs: Tensor[], outputs: Tensor[], vjp: MultiVjp): Tensor[] {
   const tape = current;
-  if (tape === null) return output;
+  if (tape === null) return outputs;
   let any = false;
   for (const x of inputs) {
     if (tape.tracked.has(x)) {
@@ -56,10 +68,10 @@ export function record(name: string, inputs: Tensor[], output: Tensor, vjp: Vjp)
       break;
     }
   }
-  if (!any) return output;
-  tape.tracked.add(output);
-  tape.entries.push({ name, inputs, output, vjp });
-  return output;
+  if (!any) return outputs;
+  for (const o of outputs) tape.tracked.add(o);
+  tape.entries.push({ name, inputs, outputs, vjp });
+  return outputs;
 }
 
 /** True when `t` depends on a watched tensor on the active tape. */
@@ -126,12 +138,12 @@ function backward(tape: Tape, output: Tensor, seed: Tensor): Map<Tensor, Tensor>
   const entries = tape.entries;
   for (let e = entries.length - 1; e >= 0; e--) {
     const entry = entries[e];
-    const dy = grads.get(entry.output);
-    if (dy === undefined) continue;
-    // the output's gradient is complete once its producer is reached: free it
-    grads.delete(entry.output);
+    const dys = entry.outputs.map((o) => grads.get(o) ?? null);
+    if (dys.every((d) => d === null)) continue;
+    // an output's gradient is complete once its producer is reached: free it
+    for (const o of entry.outputs) grads.delete(o);
     const needs = entry.inputs.map((x) => tape.tracked.has(x));
-    const dxs = entry.vjp(dy, needs);
+    const dxs = entry.vjp(dys, needs);
     for (let i = 0; i < entry.inputs.length; i++) {
       const dx = dxs[i];
       if (!needs[i] || dx === null || dx === undefined) continue;
