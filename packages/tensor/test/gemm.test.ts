@@ -82,10 +82,10 @@ describe('gemm kernels', () => {
     fc.assert(fc.property(caseArb(70), (c) => check(c)), { seed: 42, numRuns: 60 });
   });
 
-  test('fixed large and degenerate shapes for every variant', () => {
+  test('fixed large and degenerate shapes for every variant (k and n past the KC/NC blocks)', () => {
     const shapes: [number, number, number][] = [
       [1, 1, 1], [1, 129, 1], [129, 1, 3], [5, 3, 300], [37, 70, 300], [64, 64, 64], [67, 131, 259],
-      [4, 4, 1000], [3, 200, 17], [0, 4, 4], [4, 0, 4], [4, 4, 0],
+      [4, 4, 1000], [3, 200, 17], [5, 517, 7], [9, 1030, 260], [0, 4, 4], [4, 0, 4], [4, 4, 0],
     ];
     let seed = 1;
     for (const [m, n, k] of shapes) {
