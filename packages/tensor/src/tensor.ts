@@ -19,6 +19,7 @@ export class Tensor {
   readonly size: number;
 
   constructor(data: DataArray, shape: Shape) {
+    checkShape('Tensor', shape);
     const size = sizeOf(shape);
     if (data.length !== size) {
       throw new Error(`Tensor: data has ${data.length} elements but shape ${fmtShape(shape)} needs ${size}`);

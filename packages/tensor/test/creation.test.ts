@@ -123,6 +123,7 @@ describe('creation', () => {
     expect(errorOf(() => range(6).reshape([4, 2]))).toBe('reshape: cannot reshape [6] (6 elements) into [4,2]');
     expect(errorOf(() => range(6).reshape([-1, -1]))).toBe('reshape: only one axis may be -1, received [-1,-1]');
     expect(errorOf(() => new Tensor(new Float32Array(5), [2, 3]))).toBe('Tensor: data has 5 elements but shape [2,3] needs 6');
+    expect(errorOf(() => new Tensor(new Float32Array(6), [-2, -3]))).toBe('Tensor: invalid shape [-2,-3]');
     expect(errorOf(() => range(3).item())).toBe('item: expected a tensor with one element, received shape [3]');
     expect(errorOf(() => range(1, 2, 0))).toMatch(/^range: /);
   });
