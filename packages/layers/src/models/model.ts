@@ -12,6 +12,10 @@ import { attachMask } from '../engine/mask';
 import { SymShape, expectShape } from '../engine/shapes';
 import { Node, SymbolicTensor } from '../engine/symbolic';
 import { summaryLines } from './summary';
+import { History } from '../training/callbacks';
+import { CompileArgs, Data, EvaluateOptions, FitOptions, Trainer } from '../training/trainer';
+import { KeyedWeight, loadWeightsFile, saveWeightsFile } from '../training/weights_io';
+import { Optimizer } from '../training/optimizers';
 
 export interface ModelArgs {
   inputs: SymbolicTensor | SymbolicTensor[];
@@ -25,6 +29,20 @@ export interface PredictOptions {
 
 export type ModelData = Tensor | NestedArray | Tensor[];
 
+/** The first index along axis 1 of a [B, T, ...] tensor holding a NaN, or null for other ranks. */
+function firstNaNStep(t: Tensor): number | null {
+  if (t.rank < 3) return null;
+  const [b, steps] = t.shape;
+  const inner = t.size / (b * steps);
+  for (let s = 0; s < steps; s++) {
+    for (let i = 0; i < b; i++) {
+      const base = (i * steps + s) * inner;
+      for (let k = 0; k < inner; k++) if (t.data[base + k] !== t.data[base + k]) return s;
+    }
+  }
+  return null;
+}
+
 /** Layers that hold state across calls (stateful recurrent layers). */
 interface Stateful {
   resetStates(): void;
@@ -37,6 +55,9 @@ export class Model extends Layer {
   protected nodes: Node[] = [];
   protected singleInput = true;
   protected singleOutput = true;
+  /** Set by a callback (or by you) to end `fit` after the current batch. */
+  stopTraining = false;
+  private trainer: Trainer | null = null;
 
   constructor(args: ModelArgs | (LayerArgs & { name?: string })) {
     super({ name: args.name ?? undefined });
@@ -147,14 +168,14 @@ export class Model extends Layer {
   }
 
   /** Converts user data (tensors or nested arrays; a list for several inputs) to input tensors. */
-  protected toInputs(x: ModelData): Tensor[] {
+  prepareInputs(x: ModelData): Tensor[] {
     const list = Array.isArray(x) && x.length > 0 && x.every((e) => e instanceof Tensor) ? (x as Tensor[]) : [x as Tensor | NestedArray];
     return list.map((e) => (e instanceof Tensor ? e : T.tensor(e)));
   }
 
   /** Inference in batches (no dropout, no recording); returns one tensor per output. */
   predict(x: ModelData, options: PredictOptions = {}): Tensor | Tensor[] {
-    const xs = this.toInputs(x);
+    const xs = this.prepareInputs(x);
     const n = xs[0].shape[0];
     const batchSize = options.batchSize ?? 32;
     const chunks: Tensor[][] = this.outputs.map(() => []);
@@ -167,6 +188,103 @@ export class Model extends Layer {
     });
     const outs = chunks.map((c) => (c.length === 1 ? c[0] : T.concat(c, 0)));
     return this.singleOutput ? outs[0] : outs;
+  }
+
+  /** Makes sure the graph exists for inputs like these (a Sequential without input shape builds now). */
+  buildFor(_inputs: Tensor[]): void {
+    // a functional model is built at construction
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // training (see training/trainer.ts)
+
+  /** Configures the optimizer, loss(es) and metrics for training. */
+  compile(args: CompileArgs): void {
+    this.trainer = new Trainer(this, args);
+  }
+
+  private compiled(who: string): Trainer {
+    if (!this.trainer) throw new Error(`${who}: ${this.label} must be compiled first (model.compile({ optimizer, loss }))`);
+    return this.trainer;
+  }
+
+  get optimizer(): Optimizer | null {
+    return this.trainer ? this.trainer.optimizer : null;
+  }
+
+  /** Trains for `epochs` epochs; resolves to the History (history.history.loss, val_loss, ...). */
+  fit(x: Data, y: Data, options: FitOptions = {}): Promise<History> {
+    return this.compiled('fit').fit(x, y, options);
+  }
+
+  /** Loss (and metrics) on data: `loss`, or `[loss, ...metrics]` as Keras returns them. */
+  evaluate(x: Data, y: Data, options: EvaluateOptions = {}): number | number[] | Record<string, number> {
+    return this.compiled('evaluate').evaluate(x, y, options);
+  }
+
+  trainOnBatch(x: Data, y: Data, sampleWeight?: Tensor | number[]): number | number[] {
+    return this.compiled('trainOnBatch').trainOnBatch(x, y, sampleWeight);
+  }
+
+  testOnBatch(x: Data, y: Data, sampleWeight?: Tensor | number[]): number | number[] {
+    return this.compiled('testOnBatch').testOnBatch(x, y, sampleWeight);
+  }
+
+  /** Weights with structural keys "<layer index>:<class>:<index>" for the weights file. */
+  private keyedWeights(): KeyedWeight[] {
+    const out: KeyedWeight[] = [];
+    const seen = new Set<unknown>();
+    this.layers.forEach((layer, li) => {
+      layer.weights.forEach((variable, wi) => {
+        if (seen.has(variable)) return;
+        seen.add(variable);
+        out.push({ key: `${li}:${layer.className}:${wi}`, variable });
+      });
+    });
+    return out;
+  }
+
+  /** Writes the weights atomically in the seqlab weights format (training/weights_io.ts). */
+  saveWeights(path: string): Promise<void> {
+    return saveWeightsFile(path, this.keyedWeights());
+  }
+
+  /** Loads weights saved by `saveWeights`; refuses a bad or mismatching file and then changes nothing. */
+  loadWeights(path: string): Promise<void> {
+    return loadWeightsFile(path, this.keyedWeights(), this.label);
+  }
+
+  /**
+   * Where a NaN first appears for these inputs: the first layer whose weights or output hold a
+   * NaN, with the first timestep for sequence outputs. Used by TerminateOnNaN.
+   */
+  traceNaN(inputs: Tensor[]): string | null {
+    const values = new Map<SymbolicTensor, Tensor>();
+    const masks = new Map<SymbolicTensor, Tensor | null>();
+    this.inputs.forEach((x, i) => values.set(x, inputs[i]));
+    return noGrad(() => {
+      for (const node of this.nodes) {
+        const layer = node.layer;
+        const badWeight = layer.weights.find((w) => T.hasNaN(w.value));
+        if (badWeight) return `NaN first appears in the weights of ${layer.label} ('${badWeight.name}').`;
+        const ins = node.inputs.map((s) => values.get(s)!);
+        const mask = masks.get(node.inputs[0]) ?? null;
+        const x = node.inputsAsList ? ins : ins[0];
+        const out = layer.call(x, { training: false, mask, initialState: node.args.initialState?.map((s) => values.get(s)!) });
+        const outList = Array.isArray(out) ? out : [out];
+        const outMask = layer.computeMask(x, mask);
+        node.outputs.forEach((s, i) => {
+          values.set(s, outList[i]);
+          masks.set(s, Array.isArray(outMask) ? outMask[i] : i === 0 ? outMask : null);
+        });
+        const bad = outList.find((o) => T.hasNaN(o));
+        if (bad) {
+          const step = firstNaNStep(bad);
+          return `NaN first appears in the output of ${layer.label}${step !== null ? ` at timestep ${step}` : ''}.`;
+        }
+      }
+      return null;
+    });
   }
 
   /** Resets the state of every stateful layer. */

@@ -88,6 +88,10 @@ export class Sequential extends Model {
     return super.computeOutputShape(inputShape);
   }
 
+  override buildFor(inputs: Tensor[]): void {
+    this.ensureGraph(inputs[0].shape);
+  }
+
   override call(inputs: LayerInput, args: CallArgs = {}): LayerOutput {
     const first = Array.isArray(inputs) ? inputs[0] : inputs;
     this.ensureGraph(first.shape);
@@ -100,7 +104,7 @@ export class Sequential extends Model {
   }
 
   override predict(x: ModelData, options: PredictOptions = {}): Tensor | Tensor[] {
-    const xs = this.toInputs(x);
+    const xs = this.prepareInputs(x);
     this.ensureGraph(xs[0].shape);
     return super.predict(xs, options);
   }

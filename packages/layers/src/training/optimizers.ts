@@ -1,0 +1,238 @@
+/**
+ * Optimizers with Keras 3's update rules and defaults. Each keeps its slots (momenta) per
+ * variable and updates `variable.value.data` in place, element by element, without allocating.
+ *
+ * Gradient clipping, applied before the update, in this order as Keras does:
+ *   clipnorm (each gradient to norm ≤ clipnorm), clipvalue (each element into ±clipvalue),
+ *   globalClipnorm (all gradients scaled together to global norm ≤ globalClipnorm).
+ */
+import { Variable, clipByGlobalNorm, clipByNorm, clipByValue } from '@seqlab/autograd';
+import { DataArray, Tensor, fmtShape } from '@seqlab/tensor';
+import { camel } from '../initializers';
+
+export interface OptimizerArgs {
+  learningRate?: number;
+  clipnorm?: number;
+  clipvalue?: number;
+  globalClipnorm?: number;
+}
+
+export abstract class Optimizer {
+  /** May be changed between steps (callbacks such as ReduceLROnPlateau do). */
+  learningRate: number;
+  readonly clipnorm?: number;
+  readonly clipvalue?: number;
+  readonly globalClipnorm?: number;
+  /** Number of updates applied so far. */
+  iterations = 0;
+  private slots = new Map<Variable, Float64Array[]>();
+
+  constructor(args: OptimizerArgs, defaultLearningRate: number) {
+    this.learningRate = args.learningRate ?? defaultLearningRate;
+    this.clipnorm = args.clipnorm;
+    this.clipvalue = args.clipvalue;
+    this.globalClipnorm = args.globalClipnorm;
+    for (const k of ['learningRate', 'clipnorm', 'clipvalue', 'globalClipnorm'] as const) {
+      const v = (this as unknown as Record<string, number | undefined>)[k];
+      if (v !== undefined && !(v > 0)) throw new Error(`${this.constructor.name}: ${k} must be positive, received ${v}`);
+    }
+    const set = [this.clipnorm, this.clipvalue, this.globalClipnorm].filter((v) => v !== undefined).length;
+    if (set > 1) throw new Error(`${this.constructor.name}: set at most one of clipnorm, clipvalue, globalClipnorm (as Keras requires)`);
+  }
+
+  /** Slot buffers for a variable, created on first use (float64 accumulators). */
+  protected slotsFor(v: Variable, count: number, init = 0): Float64Array[] {
+    let s = this.slots.get(v);
+    if (!s) {
+      s = Array.from({ length: count }, () => new Float64Array(v.value.size).fill(init));
+      this.slots.set(v, s);
+    }
+    return s;
+  }
+
+  /** Clips the gradients as configured. */
+  clipGradients(grads: Tensor[]): Tensor[] {
+    if (this.clipnorm !== undefined) return grads.map((g) => clipByNorm(g, this.clipnorm!));
+    if (this.clipvalue !== undefined) return grads.map((g) => clipByValue(g, -this.clipvalue!, this.clipvalue!));
+    if (this.globalClipnorm !== undefined) return clipByGlobalNorm(grads, this.globalClipnorm).grads;
+    return grads;
+  }
+
+  /** One optimization step: clip, then update every variable with its gradient. */
+  applyGradients(variables: Variable[], grads: Tensor[]): void {
+    if (variables.length !== grads.length) {
+      throw new Error(`${this.constructor.name}: ${variables.length} variables but ${grads.length} gradients`);
+    }
+    variables.forEach((v, i) => {
+      if (v.value.size !== grads[i].size) {
+        throw new Error(`${this.constructor.name}: gradient ${fmtShape(grads[i].shape)} does not match variable '${v.name}' ${fmtShape(v.shape)}`);
+      }
+    });
+    const clipped = this.clipGradients(grads);
+    this.iterations++;
+    variables.forEach((v, i) => this.update(v, v.value.data, clipped[i].data));
+  }
+
+  protected abstract update(v: Variable, w: DataArray, g: DataArray): void;
+}
+
+export interface SGDArgs extends OptimizerArgs {
+  momentum?: number;
+  nesterov?: boolean;
+}
+
+/**
+ * SGD: w ← w - lr·g. With momentum μ: m ← μ·m - lr·g; w ← w + m
+ * (Nesterov: w ← w + μ·m - lr·g).
+ */
+export class SGD extends Optimizer {
+  readonly momentum: number;
+  readonly nesterov: boolean;
+  constructor(args: SGDArgs = {}) {
+    super(args, 0.01);
+    this.momentum = args.momentum ?? 0;
+    this.nesterov = args.nesterov ?? false;
+    if (!(this.momentum >= 0)) throw new Error(`SGD: momentum must be >= 0, received ${this.momentum}`);
+  }
+  protected update(v: Variable, w: DataArray, g: DataArray): void {
+    const lr = this.learningRate;
+    const mu = this.momentum;
+    if (mu === 0) {
+      for (let i = 0; i < w.length; i++) w[i] -= lr * g[i];
+      return;
+    }
+    const [m] = this.slotsFor(v, 1);
+    for (let i = 0; i < w.length; i++) {
+      m[i] = mu * m[i] - lr * g[i];
+      w[i] += this.nesterov ? mu * m[i] - lr * g[i] : m[i];
+    }
+  }
+}
+
+export interface AdamArgs extends OptimizerArgs {
+  beta1?: number;
+  beta2?: number;
+  epsilon?: number;
+  amsgrad?: boolean;
+}
+
+/**
+ * Adam (Kingma & Ba), Keras form:
+ *   m ← β₁m + (1-β₁)g;  v ← β₂v + (1-β₂)g²;  (amsgrad: v̂ ← max(v̂, v))
+ *   α_t = lr·√(1-β₂ᵗ)/(1-β₁ᵗ);  w ← w - α_t·m/(√v + ε)
+ * Defaults lr 0.001, β₁ 0.9, β₂ 0.999, ε 1e-7.
+ */
+export class Adam extends Optimizer {
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly epsilon: number;
+  readonly amsgrad: boolean;
+  constructor(args: AdamArgs = {}) {
+    super(args, 0.001);
+    this.beta1 = args.beta1 ?? 0.9;
+    this.beta2 = args.beta2 ?? 0.999;
+    this.epsilon = args.epsilon ?? 1e-7;
+    this.amsgrad = args.amsgrad ?? false;
+  }
+  protected update(v: Variable, w: DataArray, g: DataArray): void {
+    const [m, s, vhat] = this.slotsFor(v, this.amsgrad ? 3 : 2);
+    const t = this.iterations;
+    const b1 = this.beta1;
+    const b2 = this.beta2;
+    const alpha = (this.learningRate * Math.sqrt(1 - Math.pow(b2, t))) / (1 - Math.pow(b1, t));
+    const eps = this.epsilon;
+    for (let i = 0; i < w.length; i++) {
+      const gi = g[i];
+      m[i] += (gi - m[i]) * (1 - b1);
+      s[i] += (gi * gi - s[i]) * (1 - b2);
+      let denom = s[i];
+      if (vhat) {
+        if (s[i] > vhat[i]) vhat[i] = s[i];
+        denom = vhat[i];
+      }
+      w[i] -= (alpha * m[i]) / (Math.sqrt(denom) + eps);
+    }
+  }
+}
+
+export interface RMSpropArgs extends OptimizerArgs {
+  rho?: number;
+  momentum?: number;
+  epsilon?: number;
+  centered?: boolean;
+}
+
+/**
+ * RMSprop, Keras 3 form: v ← ρv + (1-ρ)g²; (centered: ḡ ← ρḡ + (1-ρ)g, denominator v - ḡ²)
+ *   step = lr·g/√(denominator + ε); with momentum μ: m ← μm + step, w ← w - m; else w ← w - step.
+ * Defaults lr 0.001, ρ 0.9, ε 1e-7.
+ */
+export class RMSprop extends Optimizer {
+  readonly rho: number;
+  readonly momentum: number;
+  readonly epsilon: number;
+  readonly centered: boolean;
+  constructor(args: RMSpropArgs = {}) {
+    super(args, 0.001);
+    this.rho = args.rho ?? 0.9;
+    this.momentum = args.momentum ?? 0;
+    this.epsilon = args.epsilon ?? 1e-7;
+    this.centered = args.centered ?? false;
+  }
+  protected update(v: Variable, w: DataArray, g: DataArray): void {
+    const [s, m, mg] = this.slotsFor(v, 3);
+    const rho = this.rho;
+    const lr = this.learningRate;
+    for (let i = 0; i < w.length; i++) {
+      const gi = g[i];
+      s[i] = rho * s[i] + (1 - rho) * gi * gi;
+      let denom = s[i];
+      if (this.centered) {
+        mg[i] = rho * mg[i] + (1 - rho) * gi;
+        denom -= mg[i] * mg[i];
+      }
+      const step = (lr * gi) / Math.sqrt(denom + this.epsilon);
+      if (this.momentum > 0) {
+        m[i] = this.momentum * m[i] + step;
+        w[i] -= m[i];
+      } else w[i] -= step;
+    }
+  }
+}
+
+export interface AdagradArgs extends OptimizerArgs {
+  initialAccumulatorValue?: number;
+  epsilon?: number;
+}
+
+/** Adagrad, Keras form: a ← a + g²; w ← w - lr·g/√(a + ε). Defaults lr 0.001, a₀ 0.1, ε 1e-7. */
+export class Adagrad extends Optimizer {
+  readonly initialAccumulatorValue: number;
+  readonly epsilon: number;
+  constructor(args: AdagradArgs = {}) {
+    super(args, 0.001);
+    this.initialAccumulatorValue = args.initialAccumulatorValue ?? 0.1;
+    this.epsilon = args.epsilon ?? 1e-7;
+  }
+  protected update(v: Variable, w: DataArray, g: DataArray): void {
+    const [a] = this.slotsFor(v, 1, this.initialAccumulatorValue);
+    for (let i = 0; i < w.length; i++) {
+      a[i] += g[i] * g[i];
+      w[i] -= (this.learningRate * g[i]) / Math.sqrt(a[i] + this.epsilon);
+    }
+  }
+}
+
+const byName: Record<string, () => Optimizer> = {
+  sgd: () => new SGD(),
+  adam: () => new Adam(),
+  rmsprop: () => new RMSprop(),
+  adagrad: () => new Adagrad(),
+};
+
+export function getOptimizer(spec: string | Optimizer): Optimizer {
+  if (spec instanceof Optimizer) return spec;
+  const make = byName[camel(spec).toLowerCase()];
+  if (!make) throw new Error(`compile: unknown optimizer '${spec}'; expected one of ${Object.keys(byName).join(', ')}, or an Optimizer`);
+  return make();
+}

@@ -1,0 +1,80 @@
+/**
+ * Keras-style progress output for `fit`:
+ *   verbose 1 on a terminal: a bar redrawn per batch,
+ *     12/250 [=>............................] - ETA: 41s - loss: 0.6931 - accuracy: 0.5100
+ *   verbose 2, or output that is not a terminal: one line per epoch.
+ */
+import type { Logs } from './callbacks';
+
+export interface ProgressSink {
+  isTTY: boolean;
+  write(s: string): void;
+}
+
+const stdoutSink: ProgressSink = {
+  get isTTY() {
+    return !!process.stdout.isTTY;
+  },
+  write: (s) => process.stdout.write(s),
+};
+
+function fmtValue(v: number): string {
+  return Math.abs(v) !== 0 && (Math.abs(v) < 1e-3 || Math.abs(v) >= 1e4) ? v.toExponential(4) : v.toFixed(4);
+}
+
+function fmtLogs(logs: Logs): string {
+  return Object.entries(logs)
+    .filter(([k, v]) => typeof v === 'number' && k !== 'batch' && k !== 'size')
+    .map(([k, v]) => ` - ${k}: ${fmtValue(v as number)}`)
+    .join('');
+}
+
+function fmtTime(seconds: number): string {
+  if (seconds >= 3600) return `${Math.floor(seconds / 3600)}:${String(Math.floor((seconds % 3600) / 60)).padStart(2, '0')}:${String(Math.floor(seconds % 60)).padStart(2, '0')}`;
+  if (seconds >= 60) return `${Math.floor(seconds / 60)}:${String(Math.floor(seconds % 60)).padStart(2, '0')}`;
+  return `${Math.round(seconds)}s`;
+}
+
+export class ProgressBar {
+  private start = 0;
+  private readonly bar: boolean;
+
+  constructor(
+    private readonly verbose: number,
+    private readonly steps: number,
+    private readonly sink: ProgressSink = stdoutSink,
+    private readonly width = 30,
+  ) {
+    this.bar = verbose === 1 && sink.isTTY;
+  }
+
+  epochBegin(epoch: number, epochs: number): void {
+    this.start = Date.now();
+    if (this.verbose > 0) this.sink.write(`Epoch ${epoch + 1}/${epochs}\n`);
+  }
+
+  /** After batch `done` (1-based) of `steps`, with the running logs. */
+  batchEnd(done: number, logs: Logs): void {
+    if (!this.bar) return;
+    const elapsed = (Date.now() - this.start) / 1000;
+    const eta = done > 0 ? (elapsed / done) * (this.steps - done) : 0;
+    // Keras: (filled - 1) '=' then '>' (or '=' when done), then '.' to the width
+    const filled = Math.floor((this.width * done) / this.steps);
+    const head = filled > 0 ? '='.repeat(filled - 1) + (done < this.steps ? '>' : '=') : '';
+    const padded = head.padEnd(this.width, '.');
+    const n = String(this.steps).length;
+    this.sink.write(`\r${String(done).padStart(n)}/${this.steps} [${padded}] - ETA: ${fmtTime(eta)}${fmtLogs(logs)}\x1b[K`);
+  }
+
+  epochEnd(logs: Logs): void {
+    if (this.verbose === 0) return;
+    const elapsed = (Date.now() - this.start) / 1000;
+    const perStep = this.steps > 0 ? Math.round((elapsed * 1000) / this.steps) : 0;
+    if (this.bar) {
+      const n = String(this.steps).length;
+      this.sink.write(`\r${String(this.steps).padStart(n)}/${this.steps} [${'='.repeat(this.width)}] - ${fmtTime(elapsed)} ${perStep}ms/step${fmtLogs(logs)}\x1b[K\n`);
+    } else {
+      this.sink.write(`${this.steps}/${this.steps} - ${fmtTime(elapsed)} - ${perStep}ms/step${fmtLogs(logs)}\n`);
+    }
+  }
+}

@@ -1,0 +1,388 @@
+/**
+ * compile / fit / evaluate, as Keras runs them.
+ *
+ * One training step: forward in training mode while the tape records, loss (masked and weighted),
+ * backward to every trainable weight (backpropagation through time happens inside the recurrent
+ * layers' tape nodes), the global gradient norm measured before clipping, then the optimizer's
+ * clipped update. Everything `fit` can check about its data is checked before the first update.
+ */
+import { add, globalNorm, noGrad, variableGrads } from '@seqlab/autograd';
+import * as T from '@seqlab/tensor';
+import { NestedArray, Rng, Tensor, fmtShape, hasNaN } from '@seqlab/tensor';
+import { maskOf } from '../engine/mask';
+import { getRng } from '../initializers';
+import type { Model } from '../models/model';
+import { Callback, History, Logs } from './callbacks';
+import { LossFn, LossSpec, getLoss, lossName, reduceLoss } from './losses';
+import { Metric, MetricSpec, getMetric } from './metrics';
+import { Optimizer, getOptimizer } from './optimizers';
+import { ProgressBar, ProgressSink } from './progress';
+
+export interface CompileArgs {
+  optimizer: string | Optimizer;
+  /** One loss, or one per output. */
+  loss: LossSpec | LossSpec[];
+  metrics?: MetricSpec[];
+}
+
+export type Data = Tensor | NestedArray | Tensor[];
+
+export interface FitOptions {
+  batchSize?: number;
+  epochs?: number;
+  initialEpoch?: number;
+  /** Shuffle the training samples each epoch (seeded). Default true. */
+  shuffle?: boolean;
+  /** Seed of the shuffling (default: the shared generator set by setSeed). */
+  seed?: number;
+  validationData?: [Data, Data] | [Data, Data, Tensor | number[]];
+  /** Fraction of the samples, taken from the end before shuffling, held out for validation (as Keras). */
+  validationSplit?: number;
+  classWeight?: Record<number, number>;
+  sampleWeight?: Tensor | number[];
+  callbacks?: Callback[];
+  /** 0 silent, 1 progress bar (one line per epoch when not a terminal), 2 one line per epoch. Default 1. */
+  verbose?: 0 | 1 | 2;
+  /** Where progress goes (default stdout). */
+  progressSink?: ProgressSink;
+}
+
+export interface EvaluateOptions {
+  batchSize?: number;
+  sampleWeight?: Tensor | number[];
+  /** Return `{ loss, accuracy, ... }` instead of Keras's `loss` or `[loss, ...metrics]`. */
+  returnDict?: boolean;
+}
+
+interface Prepared {
+  xs: Tensor[];
+  ys: Tensor[];
+  weights: Float32Array | null;
+  n: number;
+}
+
+/** Stateful recurrent layers carry state between batches and need a fixed batch size. */
+interface StatefulLayer {
+  stateful?: boolean;
+  name: string;
+}
+
+export class Trainer {
+  readonly optimizer: Optimizer;
+  readonly losses: LossFn[];
+  readonly lossNames: (string | null)[];
+  readonly metricSpecs: MetricSpec[];
+  private readonly outputMetrics: Metric[][];
+
+  constructor(private readonly model: Model, args: CompileArgs) {
+    this.optimizer = getOptimizer(args.optimizer);
+    // a Sequential without an input shape is built on its first data; it has one output
+    const n = Math.max(1, model.outputs.length);
+    const specs = Array.isArray(args.loss) ? args.loss : new Array(n).fill(args.loss);
+    if (specs.length !== n) throw new Error(`compile: ${specs.length} losses for ${n} outputs of ${model.label}`);
+    this.losses = specs.map(getLoss);
+    this.lossNames = specs.map(lossName);
+    this.metricSpecs = args.metrics ?? [];
+    this.outputMetrics = this.lossNames.map((ln, i) =>
+      this.metricSpecs.map((m) => {
+        const metric = getMetric(m, ln);
+        return n > 1 ? renamed(metric, `${model.outputs[i].node.layer.name}_${metric.name}`) : metric;
+      }),
+    );
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // data
+
+  private prepare(x: Data, y: Data, sampleWeight: Tensor | number[] | undefined, classWeight: Record<number, number> | undefined, who: string): Prepared {
+    const xs = this.model.prepareInputs(x);
+    this.model.buildFor(xs);
+    const ys = toList(y).map((t) => (t instanceof Tensor ? t : T.tensor(t)));
+    if (ys.length !== this.model.outputs.length) {
+      throw new Error(`${who}: the model has ${this.model.outputs.length} output(s) but ${ys.length} target array(s) were given`);
+    }
+    const n = xs[0].shape[0];
+    [...xs, ...ys].forEach((t, i) => {
+      if (t.shape[0] !== n) {
+        const what = i < xs.length ? `input ${i}` : `target ${i - xs.length}`;
+        throw new Error(`${who}: x and y must have the same number of samples: input 0 has ${n}, ${what} has ${t.shape[0]} (shape ${fmtShape(t.shape)})`);
+      }
+    });
+    xs.forEach((t, i) => {
+      if (hasNaN(t)) throw new Error(`${who}: input ${i} contains NaN at flat position ${Array.from(t.data).findIndex((v) => v !== v)}`);
+    });
+    ys.forEach((t, i) => {
+      if (hasNaN(t)) throw new Error(`${who}: target ${i} contains NaN`);
+      this.checkLabels(t, i, who);
+    });
+    let weights: Float32Array | null = null;
+    if (sampleWeight !== undefined) {
+      const w = sampleWeight instanceof Tensor ? sampleWeight.data : sampleWeight;
+      if (w.length !== n) throw new Error(`${who}: sampleWeight has ${w.length} entries for ${n} samples`);
+      weights = Float32Array.from(w);
+    }
+    if (classWeight) {
+      weights ??= new Float32Array(n).fill(1);
+      const labels = classOf(ys[0], this.lossNames[0]);
+      for (let i = 0; i < n; i++) {
+        const cw = classWeight[labels[i]];
+        weights[i] *= cw === undefined ? 1 : cw;
+      }
+    }
+    return { xs, ys, weights, n };
+  }
+
+  /** Labels out of range for the loss are refused before any weight changes. */
+  private checkLabels(y: Tensor, output: number, who: string): void {
+    const name = this.lossNames[output];
+    const classes = this.model.outputs[output].shape.slice(-1)[0];
+    for (let i = 0; i < y.size; i++) {
+      const v = y.data[i];
+      if (name === 'binaryCrossentropy' && !(v >= 0 && v <= 1)) {
+        throw new Error(`${who}: binaryCrossentropy needs labels in [0, 1], received ${v} at flat position ${i} of target ${output}`);
+      }
+      if (name === 'sparseCategoricalCrossentropy' && classes !== null && (!Number.isInteger(v) || v < 0 || v >= classes)) {
+        throw new Error(`${who}: sparseCategoricalCrossentropy needs integer labels in [0, ${classes}), received ${v} at flat position ${i} of target ${output}`);
+      }
+    }
+  }
+
+  private statefulBatchSize(): number | null {
+    const stateful = this.model.layers.some((l) => (l as unknown as StatefulLayer).stateful === true);
+    if (!stateful) return null;
+    return this.model.inputs[0].shape[0];
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // steps
+
+  /** Loss of a batch (recorded when inside a tape), and the predictions. */
+  private batchLoss(xs: Tensor[], ys: Tensor[], weights: Tensor | null, training: boolean): { loss: Tensor; preds: Tensor[] } {
+    const preds = this.model.run(xs, { training });
+    let total: Tensor | null = null;
+    preds.forEach((p, i) => {
+      const per = this.losses[i](ys[i], p);
+      const mask = maskOf(p);
+      const usableMask = mask && mask.shape.length === per.shape.length && mask.shape.every((d, k) => d === per.shape[k]) ? mask : null;
+      const l = reduceLoss(per, weights, usableMask);
+      total = total === null ? l : add(total, l);
+    });
+    return { loss: total!, preds };
+  }
+
+  private updateMetrics(ys: Tensor[], preds: Tensor[], weights: Tensor | null): void {
+    preds.forEach((p, i) => {
+      const rowWeights = metricWeights(p, weights);
+      for (const m of this.outputMetrics[i]) m.update(ys[i], p, rowWeights);
+    });
+  }
+
+  private resetMetrics(): void {
+    for (const ms of this.outputMetrics) for (const m of ms) m.reset();
+  }
+
+  private metricLogs(prefix = ''): Logs {
+    const logs: Logs = {};
+    for (const ms of this.outputMetrics) for (const m of ms) logs[prefix + m.name] = m.result();
+    return logs;
+  }
+
+  /** One optimization step on a batch; returns the loss and the gradient norm before clipping. */
+  trainBatch(xs: Tensor[], ys: Tensor[], weights: Tensor | null): { loss: number; gradNorm: number; preds: Tensor[] } {
+    const vars = this.model.trainableWeights;
+    let preds: Tensor[] = [];
+    const { value, grads } = variableGrads(() => {
+      const r = this.batchLoss(xs, ys, weights, true);
+      preds = r.preds;
+      return r.loss;
+    }, vars);
+    const loss = value.item();
+    const gradNorm = globalNorm(grads);
+    if (Number.isFinite(loss)) this.optimizer.applyGradients(vars, grads);
+    return { loss, gradNorm, preds };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // fit / evaluate
+
+  async fit(x: Data, y: Data, options: FitOptions = {}): Promise<History> {
+    const model = this.model;
+    const batchSize = options.batchSize ?? 32;
+    const epochs = options.epochs ?? 1;
+    const verbose = options.verbose ?? 1;
+    if (!Number.isInteger(batchSize) || batchSize <= 0) throw new Error(`fit: batchSize must be a positive integer, received ${batchSize}`);
+    let data = this.prepare(x, y, options.sampleWeight, options.classWeight, 'fit');
+    let val: Prepared | null = null;
+    if (options.validationData) {
+      const [vx, vy, vw] = options.validationData;
+      val = this.prepare(vx, vy, vw, undefined, 'fit (validationData)');
+    } else if (options.validationSplit) {
+      const split = options.validationSplit;
+      if (!(split > 0 && split < 1)) throw new Error(`fit: validationSplit must be in (0, 1), received ${split}`);
+      const cut = Math.floor(data.n * (1 - split));
+      const part = (from: number, to: number): Prepared => ({
+        xs: data.xs.map((t) => T.slice(t, [from], [to - from])),
+        ys: data.ys.map((t) => T.slice(t, [from], [to - from])),
+        weights: data.weights ? data.weights.slice(from, to) : null,
+        n: to - from,
+      });
+      val = part(cut, data.n);
+      data = part(0, cut);
+    }
+    const fixed = this.statefulBatchSize();
+    const shuffle = options.shuffle ?? true;
+    if (fixed !== null) {
+      if (fixed !== batchSize) console.warn(`fit: ${model.label} has stateful layers built for batch size ${fixed}, but fit was given batchSize ${batchSize}`);
+      if (data.n % fixed !== 0) {
+        throw new Error(`fit: ${model.label} is stateful with batch size ${fixed}, which does not divide the ${data.n} training samples`);
+      }
+      if (shuffle) console.warn(`fit: ${model.label} is stateful; shuffle: true breaks the carried state between batches (use shuffle: false)`);
+    }
+    const step = fixed ?? batchSize;
+    const rng = options.seed !== undefined ? new Rng(options.seed) : getRng();
+    const history = new History();
+    const callbacks: Callback[] = [history, ...(options.callbacks ?? [])];
+    for (const cb of callbacks) cb.setModel?.(model);
+    model.stopTraining = false;
+    const steps = Math.ceil(data.n / step);
+    const progress = new ProgressBar(verbose, steps, options.progressSink);
+    for (const cb of callbacks) await cb.onTrainBegin?.({});
+    for (let epoch = options.initialEpoch ?? 0; epoch < epochs && !model.stopTraining; epoch++) {
+      for (const cb of callbacks) await cb.onEpochBegin?.(epoch, {});
+      progress.epochBegin(epoch, epochs);
+      this.resetMetrics();
+      const order = shuffle ? T.permutation(data.n, rng) : null;
+      let lossSum = 0;
+      let normSum = 0;
+      let seen = 0;
+      for (let b = 0; b < steps && !model.stopTraining; b++) {
+        const start = b * step;
+        const size = Math.min(step, data.n - start);
+        const batch = takeBatch(data, start, size, order);
+        for (const cb of callbacks) await cb.onBatchBegin?.(b, { batch: b, size });
+        const { loss, gradNorm, preds } = this.trainBatch(batch.xs, batch.ys, batch.weights);
+        noGrad(() => this.updateMetrics(batch.ys, preds, batch.weights));
+        lossSum += loss * size;
+        normSum += gradNorm * size;
+        seen += size;
+        const logs: Logs = { batch: b, size, loss: lossSum / seen, ...this.metricLogs() };
+        if (!Number.isFinite(loss)) {
+          logs.loss = loss;
+          logs.nan_report = model.traceNaN(batch.xs) ?? undefined;
+        }
+        progress.batchEnd(b + 1, logs);
+        for (const cb of callbacks) await cb.onBatchEnd?.(b, logs);
+      }
+      const logs: Logs = { loss: lossSum / Math.max(seen, 1), ...this.metricLogs(), grad_norm: normSum / Math.max(seen, 1) };
+      if (val) Object.assign(logs, this.evaluatePrepared(val, batchSize, 'val_'));
+      for (const cb of callbacks) await cb.onEpochEnd?.(epoch, logs);
+      progress.epochEnd(logs);
+    }
+    for (const cb of callbacks) await cb.onTrainEnd?.({});
+    return history;
+  }
+
+  private evaluatePrepared(data: Prepared, batchSize: number, prefix = ''): Logs {
+    this.resetMetrics();
+    const fixed = this.statefulBatchSize();
+    const step = fixed ?? batchSize;
+    let lossSum = 0;
+    let seen = 0;
+    noGrad(() => {
+      for (let start = 0; start < data.n; start += step) {
+        const size = Math.min(step, data.n - start);
+        const batch = takeBatch(data, start, size, null);
+        const { loss, preds } = this.batchLoss(batch.xs, batch.ys, batch.weights, false);
+        this.updateMetrics(batch.ys, preds, batch.weights);
+        lossSum += loss.item() * size;
+        seen += size;
+      }
+    });
+    const out = this.metricLogs(prefix);
+    return { [`${prefix}loss`]: lossSum / Math.max(seen, 1), ...out };
+  }
+
+  evaluate(x: Data, y: Data, options: EvaluateOptions = {}): number | number[] | Record<string, number> {
+    const data = this.prepare(x, y, options.sampleWeight, undefined, 'evaluate');
+    const logs = this.evaluatePrepared(data, options.batchSize ?? 32) as Record<string, number>;
+    if (options.returnDict) return logs;
+    const values = Object.values(logs);
+    return values.length === 1 ? values[0] : values;
+  }
+
+  trainOnBatch(x: Data, y: Data, sampleWeight?: Tensor | number[]): number | number[] {
+    const data = this.prepare(x, y, sampleWeight, undefined, 'trainOnBatch');
+    const batch = takeBatch(data, 0, data.n, null);
+    this.resetMetrics();
+    const { loss, preds } = this.trainBatch(batch.xs, batch.ys, batch.weights);
+    noGrad(() => this.updateMetrics(batch.ys, preds, batch.weights));
+    const m = Object.values(this.metricLogs()) as number[];
+    return m.length ? [loss, ...m] : loss;
+  }
+
+  testOnBatch(x: Data, y: Data, sampleWeight?: Tensor | number[]): number | number[] {
+    const data = this.prepare(x, y, sampleWeight, undefined, 'testOnBatch');
+    const logs = this.evaluatePrepared(data, data.n) as Record<string, number>;
+    const values = Object.values(logs);
+    return values.length === 1 ? values[0] : values;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// helpers
+
+function toList(y: Data): (Tensor | NestedArray)[] {
+  return Array.isArray(y) && y.length > 0 && y.every((e) => e instanceof Tensor) ? (y as Tensor[]) : [y as Tensor | NestedArray];
+}
+
+function renamed(m: Metric, name: string): Metric {
+  return Object.assign(Object.create(Object.getPrototypeOf(m)), m, { name });
+}
+
+/** The class of each sample for classWeight: the label, or its argmax for one-hot labels. */
+function classOf(y: Tensor, loss: string | null): number[] {
+  const n = y.shape[0];
+  const per = y.size / n;
+  const out = new Array<number>(n);
+  for (let i = 0; i < n; i++) {
+    if (per === 1 || loss !== 'categoricalCrossentropy') out[i] = Math.round(y.data[i * per]);
+    else {
+      let best = 0;
+      for (let j = 1; j < per; j++) if (y.data[i * per + j] > y.data[i * per + best]) best = j;
+      out[i] = best;
+    }
+  }
+  return out;
+}
+
+/** Rows `start .. start+size` (through `order` when shuffled) of every array. */
+function takeBatch(data: Prepared, start: number, size: number, order: number[] | null): { xs: Tensor[]; ys: Tensor[]; weights: Tensor | null } {
+  if (order === null) {
+    const whole = start === 0 && size === data.n;
+    const cut = (t: Tensor) => (whole ? t : T.slice(t, [start], [size]));
+    return {
+      xs: data.xs.map(cut),
+      ys: data.ys.map(cut),
+      weights: data.weights ? new Tensor(data.weights.slice(start, start + size), [size]) : null,
+    };
+  }
+  const idx = T.tensor(order.slice(start, start + size));
+  return {
+    xs: data.xs.map((t) => T.gather(t, idx)),
+    ys: data.ys.map((t) => T.gather(t, idx)),
+    weights: data.weights ? T.gather(new Tensor(data.weights, [data.n]), idx) : null,
+  };
+}
+
+/** Weights per prediction row for metrics: sample weights times the output mask, flattened. */
+function metricWeights(pred: Tensor, weights: Tensor | null): Tensor | null {
+  const mask = maskOf(pred);
+  if (!weights && !mask) return null;
+  if (mask && pred.rank === 3) {
+    const [b, t] = mask.shape;
+    const out = new Float32Array(b * t);
+    for (let i = 0; i < b; i++) for (let j = 0; j < t; j++) out[i * t + j] = mask.data[i * t + j] * (weights ? weights.data[i] : 1);
+    return new Tensor(out, [b * t]);
+  }
+  return weights;
+}

@@ -1,0 +1,158 @@
+/**
+ * The seqlab weights file (`.slw`), little-endian throughout:
+ *
+ *   offset 0   8 bytes   magic "SEQLABW1"
+ *   offset 8   uint32    manifest length M in bytes
+ *   offset 12  32 bytes  SHA-256 of the manifest bytes
+ *   offset 44  M bytes   manifest, UTF-8 JSON:
+ *                          { format: "seqlab-weights", version: 1, dataByteLength, dataSha256,
+ *                            weights: [{ key, name, shape, dtype: "float32", offset, byteLength }] }
+ *   offset 44+M          data: each weight's float32 values, row-major, at its `offset`
+ *
+ * `key` is structural ("<layer index>:<layer class>:<weight index in layer>"), so a file loads into
+ * an identical architecture built in another process, whatever its auto-generated names.
+ * Writing is atomic (a temporary file beside the target, fsync, rename): a crash mid-write leaves
+ * the previous file intact. Loading verifies everything before assigning anything: a truncated,
+ * corrupted or mismatching file is refused and the model keeps its weights.
+ */
+import { createHash } from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import { Variable } from '@seqlab/autograd';
+import { Tensor, fmtShape } from '@seqlab/tensor';
+
+const MAGIC = 'SEQLABW1';
+const HEADER = 8 + 4 + 32;
+
+export interface WeightEntry {
+  key: string;
+  name: string;
+  shape: number[];
+  dtype: 'float32';
+  offset: number;
+  byteLength: number;
+}
+
+export interface Manifest {
+  format: 'seqlab-weights';
+  version: 1;
+  dataByteLength: number;
+  dataSha256: string;
+  weights: WeightEntry[];
+}
+
+/** A weight to save or load, with its structural key. */
+export interface KeyedWeight {
+  key: string;
+  variable: Variable;
+}
+
+const sha256 = (b: Uint8Array): Buffer => createHash('sha256').update(b).digest();
+
+export function encodeWeights(weights: KeyedWeight[]): Buffer {
+  let offset = 0;
+  const entries: WeightEntry[] = weights.map(({ key, variable }) => {
+    const byteLength = variable.value.size * 4;
+    const e: WeightEntry = { key, name: variable.name, shape: variable.shape.slice(), dtype: 'float32', offset, byteLength };
+    offset += byteLength;
+    return e;
+  });
+  const data = Buffer.alloc(offset);
+  weights.forEach(({ variable }, i) => {
+    const src = variable.value.data;
+    const base = entries[i].offset;
+    for (let j = 0; j < src.length; j++) data.writeFloatLE(src[j], base + 4 * j);
+  });
+  const manifest: Manifest = {
+    format: 'seqlab-weights',
+    version: 1,
+    dataByteLength: data.length,
+    dataSha256: sha256(data).toString('hex'),
+    weights: entries,
+  };
+  const m = Buffer.from(JSON.stringify(manifest), 'utf8');
+  const header = Buffer.alloc(HEADER);
+  header.write(MAGIC, 0, 'latin1');
+  header.writeUInt32LE(m.length, 8);
+  sha256(m).copy(header, 12);
+  return Buffer.concat([header, m, data]);
+}
+
+/** Parses and verifies a weights file; returns the manifest and one Float32Array per weight. */
+export function decodeWeights(buf: Buffer, source: string): { manifest: Manifest; arrays: Float32Array[] } {
+  const fail = (why: string): never => {
+    throw new Error(`loadWeights: ${source} is not a valid seqlab weights file: ${why}`);
+  };
+  if (buf.length < HEADER) fail(`it has ${buf.length} bytes, fewer than the ${HEADER}-byte header`);
+  if (buf.toString('latin1', 0, 8) !== MAGIC) fail(`wrong magic '${buf.toString('latin1', 0, 8)}', expected '${MAGIC}'`);
+  const mLen = buf.readUInt32LE(8);
+  if (HEADER + mLen > buf.length) fail(`the manifest needs ${mLen} bytes but the file is cut short at ${buf.length} bytes`);
+  const mBytes = buf.subarray(HEADER, HEADER + mLen);
+  if (!sha256(mBytes).equals(buf.subarray(12, 44))) fail('the manifest checksum does not match (the manifest is corrupted)');
+  let manifest: Manifest;
+  try {
+    manifest = JSON.parse(mBytes.toString('utf8')) as Manifest;
+  } catch (e) {
+    return fail(`the manifest is not JSON (${(e as Error).message})`);
+  }
+  if (manifest.format !== 'seqlab-weights' || manifest.version !== 1) fail(`unsupported format ${manifest.format} version ${manifest.version}`);
+  const data = buf.subarray(HEADER + mLen);
+  if (data.length !== manifest.dataByteLength) {
+    fail(`the data section has ${data.length} bytes, the manifest says ${manifest.dataByteLength} (file truncated or padded)`);
+  }
+  if (sha256(data).toString('hex') !== manifest.dataSha256) fail('the data checksum does not match (the weights are corrupted)');
+  const arrays = manifest.weights.map((w) => {
+    const n = w.shape.reduce((a, b) => a * b, 1);
+    if (w.dtype !== 'float32' || w.byteLength !== n * 4 || w.offset + w.byteLength > data.length) {
+      fail(`entry '${w.name}' has an inconsistent dtype, shape ${fmtShape(w.shape)} or byte range`);
+    }
+    const out = new Float32Array(n);
+    for (let j = 0; j < n; j++) out[j] = data.readFloatLE(w.offset + 4 * j);
+    return out;
+  });
+  return { manifest, arrays };
+}
+
+/** Writes `bytes` to `file` atomically: temp file in the same directory, fsync, rename. */
+export async function writeFileAtomic(file: string, bytes: Uint8Array): Promise<void> {
+  const dir = path.dirname(path.resolve(file));
+  await fs.promises.mkdir(dir, { recursive: true });
+  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
+  const handle = await fs.promises.open(tmp, 'w');
+  try {
+    await handle.writeFile(bytes);
+    await handle.sync();
+  } catch (e) {
+    await handle.close();
+    await fs.promises.rm(tmp, { force: true });
+    throw e;
+  }
+  await handle.close();
+  await fs.promises.rename(tmp, file);
+}
+
+export async function saveWeightsFile(file: string, weights: KeyedWeight[]): Promise<void> {
+  await writeFileAtomic(file, encodeWeights(weights));
+}
+
+/** Loads into `weights` only after the file and every name, shape and length has been checked. */
+export async function loadWeightsFile(file: string, weights: KeyedWeight[], owner: string): Promise<void> {
+  let buf: Buffer;
+  try {
+    buf = await fs.promises.readFile(file);
+  } catch (e) {
+    throw new Error(`loadWeights: cannot read ${file}: ${(e as Error).message}`);
+  }
+  const { manifest, arrays } = decodeWeights(buf, file);
+  if (manifest.weights.length !== weights.length) {
+    throw new Error(`loadWeights: ${file} holds ${manifest.weights.length} weights but ${owner} has ${weights.length}`);
+  }
+  manifest.weights.forEach((e, i) => {
+    const { key, variable } = weights[i];
+    if (e.key !== key) throw new Error(`loadWeights: weight ${i} of ${file} is '${e.key}' (${e.name}) but ${owner} expects '${key}' (${variable.name})`);
+    if (e.shape.length !== variable.shape.length || e.shape.some((d, j) => d !== variable.shape[j])) {
+      throw new Error(`loadWeights: weight '${e.name}' of ${file} has shape ${fmtShape(e.shape)} but ${owner}'s '${variable.name}' has shape ${fmtShape(variable.shape)}`);
+    }
+  });
+  weights.forEach(({ variable }, i) => variable.assign(new Tensor(arrays[i], variable.shape)));
+}
