@@ -1,0 +1,416 @@
+/**
+ * Recurrent cells: the math of ONE timestep (the Keras 3 cell contract).
+ *
+ *   cell.build(inputDim)                       creates kernel, recurrentKernel, bias
+ *   cell.step(x_t, states, dropout?)           -> [output_t, newStates]
+ *   cell.stateSize                             [H] (SimpleRNN, GRU) or [H, H] (LSTM: h, c)
+ *
+ * A cell never loops over time: the scan in reference.ts (or the fused kernel) does. Keras weight
+ * layout: kernel [I, G·H], recurrentKernel [H, G·H], bias [G·H] with the gates side by side in
+ * Keras order (LSTM i, f, c, o; GRU z, r, h), so weights copy to and from Keras / TensorFlow.js
+ * unchanged.
+ *
+ * Notation in the comments: x = x_t [B, I], h = h_{t-1} [B, H], W = kernel, U = recurrentKernel,
+ * b = bias, σ = recurrentActivation (sigmoid), φ = activation (tanh), ⊙ element-wise product.
+ *
+ * @example
+ *   const cell = new LSTMCell({ units: 4 });
+ *   cell.build(3);
+ *   const [y, [h, c]] = cell.step(x, cell.zeroStates(2));   // x: [2, 3]
+ */
+import * as A from '@seqlab/autograd';
+import { Variable } from '@seqlab/autograd';
+import * as T from '@seqlab/tensor';
+import { DType, Tensor } from '@seqlab/tensor';
+import { ActivationFn, ActivationSpec, activationName, getActivation } from '../activations';
+import { Initializer, InitializerSpec, getInitializer, ones } from '../initializers';
+import type { CellKind } from './sequence';
+
+/** Inverted-dropout masks for one step (drawn once per sequence, the same at every step). */
+export interface StepDropout {
+  /** [B, I], multiplied into x_t. */
+  input?: Tensor | null;
+  /** [B, H], multiplied into h_{t-1} where it meets the recurrent kernel. */
+  recurrent?: Tensor | null;
+  /** StackedRNNCells: the masks of each cell. */
+  cells?: (StepDropout | undefined)[];
+}
+
+export type StepResult = [Tensor, Tensor[]];
+
+/** What a cell is to the scan: one step of math and the size of its states. */
+export interface RecurrentCell {
+  /** Sizes of the state tensors, [H] or [H, H]. */
+  readonly stateSize: number[];
+  /** Size of the output at each step. */
+  readonly outputSize: number;
+  readonly built: boolean;
+  /** Creates the weights for inputs with `inputDim` features. */
+  build(inputDim: number): void;
+  step(x: Tensor, states: Tensor[], dropout?: StepDropout): StepResult;
+  /** Weight variables in Keras order. */
+  readonly weights: Variable[];
+  /** A fresh, unbuilt cell with the same configuration (Bidirectional's backward copy). */
+  clone(name?: string): RecurrentCell;
+  name: string;
+  /** Draws this cell's dropout masks for a batch (training only), or undefined without dropout. */
+  dropoutMasks?(batch: number, dtype: DType, rng: T.Rng): StepDropout | undefined;
+}
+
+/** Zeros for every state of `cell`, [batch, size] each. */
+export function zeroStates(cell: RecurrentCell, batch: number, dtype: DType = 'float32'): Tensor[] {
+  return cell.stateSize.map((n) => T.zeros([batch, n], { dtype }));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The step equations, as functions of plain tensors. The cells call them with their weights; the
+// reference scan calls them with the weights of a SequenceArgs. One copy of the math.
+
+export interface StepWeights {
+  kernel: Tensor;
+  recurrentKernel: Tensor;
+  bias: Tensor | null;
+  activation: ActivationFn;
+  recurrentActivation: ActivationFn;
+  /** GRU only. */
+  resetAfter?: boolean;
+}
+
+function applyDropout(x: Tensor, mask: Tensor | null | undefined): Tensor {
+  return mask ? A.mul(x, mask) : x;
+}
+
+/** x·W + b (the input projection of every gate at once). */
+function inputProjection(x: Tensor, kernel: Tensor, bias: Tensor | null): Tensor {
+  const z = A.matmul(x, kernel);
+  return bias ? A.add(z, bias) : z;
+}
+
+/** SimpleRNN: h_t = φ(x·W + h·U + b); output = h_t. */
+export function simpleRNNStep(w: StepWeights, x: Tensor, [hPrev]: Tensor[], dropout?: StepDropout): StepResult {
+  const xd = applyDropout(x, dropout?.input);
+  const hd = applyDropout(hPrev, dropout?.recurrent);
+  const h = w.activation(A.add(inputProjection(xd, w.kernel, w.bias), A.matmul(hd, w.recurrentKernel)));
+  return [h, [h]];
+}
+
+/**
+ * LSTM (Hochreiter & Schmidhuber 1997, with the forget gate of Gers et al. 2000), gate order
+ * i, f, c, o as Keras. All four pre-activations come from one product each with W and U.
+ */
+export function lstmStep(w: StepWeights, x: Tensor, [hPrev, cPrev]: Tensor[], dropout?: StepDropout): StepResult {
+  const xd = applyDropout(x, dropout?.input);
+  const hd = applyDropout(hPrev, dropout?.recurrent);
+  const z = A.add(inputProjection(xd, w.kernel, w.bias), A.matmul(hd, w.recurrentKernel));
+  const [zi, zf, zc, zo] = A.split(z, 4, 1);
+  const i = w.recurrentActivation(zi); //   i = σ(x·W_i + h·U_i + b_i)      input gate
+  const f = w.recurrentActivation(zf); //   f = σ(x·W_f + h·U_f + b_f)      forget gate
+  const g = w.activation(zc); //            c̃ = φ(x·W_c + h·U_c + b_c)      candidate cell
+  const o = w.recurrentActivation(zo); //   o = σ(x·W_o + h·U_o + b_o)      output gate
+  const c = A.add(A.mul(f, cPrev), A.mul(i, g)); // c_t = f ⊙ c_{t-1} + i ⊙ c̃
+  const h = A.mul(o, w.activation(c)); //           h_t = o ⊙ φ(c_t)
+  return [h, [h, c]];
+}
+
+/**
+ * GRU (Cho et al. 2014), gate order z, r, h as Keras.
+ * resetAfter (Keras default, cuDNN-compatible): the reset gate multiplies h·U_h + b'_h, and the
+ * bias is [2, 3H]: row 0 for the input side (b), row 1 for the recurrent side (b').
+ * resetAfter false (the original v3 paper): the reset gate multiplies h before U_h; bias [3H].
+ */
+export function gruStep(w: StepWeights, x: Tensor, [hPrev]: Tensor[], dropout?: StepDropout): StepResult {
+  const xd = applyDropout(x, dropout?.input);
+  const hd = applyDropout(hPrev, dropout?.recurrent);
+  const H = hPrev.shape[1];
+  let z: Tensor;
+  let r: Tensor;
+  let hh: Tensor;
+  if (w.resetAfter) {
+    const [bIn, bRec] = w.bias ? A.split(w.bias, 2, 0).map((b) => A.reshape(b, [3 * H])) : [null, null];
+    const [xz, xr, xh] = A.split(inputProjection(xd, w.kernel, bIn), 3, 1); //      x·W + b
+    const [uz, ur, uh] = A.split(inputProjection(hd, w.recurrentKernel, bRec), 3, 1); // h·U + b'
+    z = w.recurrentActivation(A.add(xz, uz)); //   z = σ(x·W_z + b_z + h·U_z + b'_z)       update gate
+    r = w.recurrentActivation(A.add(xr, ur)); //   r = σ(x·W_r + b_r + h·U_r + b'_r)       reset gate
+    hh = w.activation(A.add(xh, A.mul(r, uh))); // h̃ = φ(x·W_h + b_h + r ⊙ (h·U_h + b'_h))
+  } else {
+    const [xz, xr, xh] = A.split(inputProjection(xd, w.kernel, w.bias), 3, 1); //   x·W + b
+    const [Uz, Ur, Uh] = A.split(w.recurrentKernel, 3, 1);
+    z = w.recurrentActivation(A.add(xz, A.matmul(hd, Uz))); //   z = σ(x·W_z + h·U_z + b_z)
+    r = w.recurrentActivation(A.add(xr, A.matmul(hd, Ur))); //   r = σ(x·W_r + h·U_r + b_r)
+    hh = w.activation(A.add(xh, A.matmul(A.mul(r, hd), Uh))); // h̃ = φ(x·W_h + (r ⊙ h)·U_h + b_h)
+  }
+  // h_t = z ⊙ h_{t-1} + (1 - z) ⊙ h̃   (h_{t-1} without recurrent dropout, as Keras)
+  const h = A.add(A.mul(z, hPrev), A.mul(A.sub(1, z), hh));
+  return [h, [h]];
+}
+
+export const stepFunctions: Record<CellKind, (w: StepWeights, x: Tensor, states: Tensor[], dropout?: StepDropout) => StepResult> = {
+  simpleRNN: simpleRNNStep,
+  lstm: lstmStep,
+  gru: gruStep,
+};
+
+/** Gates per cell kind (G in the weight shapes). */
+export const gateCount: Record<CellKind, number> = { simpleRNN: 1, lstm: 4, gru: 3 };
+
+// ---------------------------------------------------------------------------------------------
+// The built-in cells
+
+export interface CellArgs {
+  units: number;
+  activation?: ActivationSpec;
+  recurrentActivation?: ActivationSpec;
+  useBias?: boolean;
+  kernelInitializer?: InitializerSpec;
+  recurrentInitializer?: InitializerSpec;
+  biasInitializer?: InitializerSpec;
+  /** LSTM only: the forget part of the bias starts at 1 (Keras default true). */
+  unitForgetBias?: boolean;
+  /** GRU only (Keras default true). */
+  resetAfter?: boolean;
+  /** Fractions (in [0, 1)) of x_t and h_{t-1} dropped during training; the RNN layer draws the masks. */
+  dropout?: number;
+  recurrentDropout?: number;
+  name?: string;
+}
+
+function checkRate(owner: string, what: string, rate: number): void {
+  if (!(rate >= 0 && rate < 1)) throw new Error(`${owner}: ${what} must be in [0, 1), received ${rate}`);
+}
+
+/** The common part of SimpleRNNCell, LSTMCell and GRUCell: weights in Keras order and layout. */
+export abstract class KerasCell implements RecurrentCell {
+  abstract readonly kind: CellKind;
+  name: string;
+  readonly units: number;
+  readonly activation: ActivationFn;
+  readonly recurrentActivation: ActivationFn;
+  readonly useBias: boolean;
+  readonly dropout: number;
+  readonly recurrentDropout: number;
+  kernel!: Variable;
+  recurrentKernel!: Variable;
+  bias: Variable | null = null;
+  built = false;
+  inputDim = -1;
+
+  constructor(readonly args: CellArgs, defaultName: string) {
+    this.name = args.name ?? defaultName;
+    if (!Number.isInteger(args.units) || args.units <= 0) {
+      throw new Error(`${this.label}: units must be a positive integer, received ${args.units}`);
+    }
+    this.units = args.units;
+    this.activation = getActivation(args.activation === undefined ? 'tanh' : args.activation, this.label);
+    this.recurrentActivation = getActivation(args.recurrentActivation === undefined ? 'sigmoid' : args.recurrentActivation, this.label);
+    this.useBias = args.useBias ?? true;
+    this.dropout = args.dropout ?? 0;
+    this.recurrentDropout = args.recurrentDropout ?? 0;
+    checkRate(this.label, 'dropout', this.dropout);
+    checkRate(this.label, 'recurrentDropout', this.recurrentDropout);
+  }
+
+  get label(): string {
+    return `${this.constructor.name} '${this.name}'`;
+  }
+
+  get stateSize(): number[] {
+    return [this.units];
+  }
+
+  get outputSize(): number {
+    return this.units;
+  }
+
+  /** Activation names for the fused kernel, or null when a custom function is used. */
+  get activationNames(): [string, string] | null {
+    const a = activationName(this.args.activation === undefined ? 'tanh' : this.args.activation);
+    const r = activationName(this.args.recurrentActivation === undefined ? 'sigmoid' : this.args.recurrentActivation);
+    return a !== null && r !== null ? [a, r] : null;
+  }
+
+  get weights(): Variable[] {
+    return this.bias ? [this.kernel, this.recurrentKernel, this.bias] : this.built ? [this.kernel, this.recurrentKernel] : [];
+  }
+
+  protected get gates(): number {
+    return gateCount[this.kind];
+  }
+
+  protected biasShape(): number[] {
+    return [this.gates * this.units];
+  }
+
+  protected biasInitializer(): Initializer {
+    return getInitializer(this.args.biasInitializer ?? 'zeros', this.label);
+  }
+
+  build(inputDim: number): void {
+    if (this.built) {
+      if (inputDim !== this.inputDim) {
+        throw new Error(`${this.label}: built for ${this.inputDim} input features, received ${inputDim}`);
+      }
+      return;
+    }
+    if (!Number.isInteger(inputDim) || inputDim <= 0) throw new Error(`${this.label}: expected a positive input feature size, received ${inputDim}`);
+    this.inputDim = inputDim;
+    const gh = this.gates * this.units;
+    const init = (spec: InitializerSpec | undefined, dflt: InitializerSpec) => getInitializer(spec ?? dflt, this.label);
+    this.kernel = this.variable('kernel', init(this.args.kernelInitializer, 'glorotUniform')([inputDim, gh]));
+    this.recurrentKernel = this.variable('recurrent_kernel', init(this.args.recurrentInitializer, 'orthogonal')([this.units, gh]));
+    if (this.useBias) this.bias = this.variable('bias', this.biasInitializer()(this.biasShape()));
+    this.built = true;
+  }
+
+  private variable(name: string, value: Tensor): Variable {
+    return new Variable(value, `${this.name}/${name}`);
+  }
+
+  /** The weights as plain tensors for the step equations (read at every call, so they can be swapped). */
+  stepWeights(): StepWeights {
+    if (!this.built) throw new Error(`${this.label}: the cell is not built; call build(inputDim) first`);
+    return {
+      kernel: this.kernel.value,
+      recurrentKernel: this.recurrentKernel.value,
+      bias: this.bias ? this.bias.value : null,
+      activation: this.activation,
+      recurrentActivation: this.recurrentActivation,
+      resetAfter: this.resetAfterFlag,
+    };
+  }
+
+  protected get resetAfterFlag(): boolean | undefined {
+    return undefined;
+  }
+
+  step(x: Tensor, states: Tensor[], dropout?: StepDropout): StepResult {
+    return stepFunctions[this.kind](this.stepWeights(), x, states, dropout);
+  }
+
+  zeroStates(batch: number, dtype: DType = 'float32'): Tensor[] {
+    return zeroStates(this, batch, dtype);
+  }
+
+  /** Inverted-dropout masks, drawn once per sequence: m ~ Bernoulli(1 - rate) / (1 - rate). */
+  dropoutMasks(batch: number, dtype: DType, rng: T.Rng): StepDropout | undefined {
+    if (this.dropout === 0 && this.recurrentDropout === 0) return undefined;
+    return {
+      input: this.dropout > 0 ? T.dropoutMask([batch, this.inputDim], this.dropout, rng, { dtype }) : null,
+      recurrent: this.recurrentDropout > 0 ? T.dropoutMask([batch, this.units], this.recurrentDropout, rng, { dtype }) : null,
+    };
+  }
+
+  abstract clone(name?: string): RecurrentCell;
+}
+
+/** h_t = φ(x·W + h_{t-1}·U + b). */
+export class SimpleRNNCell extends KerasCell {
+  readonly kind = 'simpleRNN' as const;
+  constructor(args: CellArgs) {
+    super(args, 'simple_rnn_cell');
+  }
+  clone(name?: string): SimpleRNNCell {
+    return new SimpleRNNCell({ ...this.args, name: name ?? this.name });
+  }
+}
+
+/** The LSTM cell; states [h, c]. */
+export class LSTMCell extends KerasCell {
+  readonly kind = 'lstm' as const;
+  readonly unitForgetBias: boolean;
+  constructor(args: CellArgs) {
+    super(args, 'lstm_cell');
+    this.unitForgetBias = args.unitForgetBias ?? true;
+  }
+  override get stateSize(): number[] {
+    return [this.units, this.units];
+  }
+  /** unitForgetBias: the bias initializer fills i, c, o; the f block starts at 1 (as Keras). */
+  protected override biasInitializer(): Initializer {
+    const base = super.biasInitializer();
+    if (!this.unitForgetBias) return base;
+    const H = this.units;
+    return () => T.concat([base([H]), ones()([H]), base([2 * H])], 0);
+  }
+  clone(name?: string): LSTMCell {
+    return new LSTMCell({ ...this.args, name: name ?? this.name });
+  }
+}
+
+/** The GRU cell; resetAfter (default true) as Keras 2.x/3. */
+export class GRUCell extends KerasCell {
+  readonly kind = 'gru' as const;
+  readonly resetAfter: boolean;
+  constructor(args: CellArgs) {
+    super(args, 'gru_cell');
+    this.resetAfter = args.resetAfter ?? true;
+  }
+  protected override biasShape(): number[] {
+    return this.resetAfter ? [2, 3 * this.units] : [3 * this.units];
+  }
+  protected override get resetAfterFlag(): boolean {
+    return this.resetAfter;
+  }
+  clone(name?: string): GRUCell {
+    return new GRUCell({ ...this.args, name: name ?? this.name });
+  }
+}
+
+/**
+ * Several cells stacked in one step (Keras StackedRNNCells): cell k reads cell k-1's output; the
+ * states are all cells' states in order; the output is the last cell's.
+ */
+export class StackedRNNCells implements RecurrentCell {
+  name: string;
+  readonly cells: RecurrentCell[];
+  built = false;
+
+  constructor(cells: RecurrentCell[], name = 'stacked_rnn_cells') {
+    if (cells.length === 0) throw new Error(`StackedRNNCells '${name}': expected at least one cell`);
+    this.cells = cells;
+    this.name = name;
+  }
+
+  get stateSize(): number[] {
+    return this.cells.flatMap((c) => c.stateSize);
+  }
+
+  get outputSize(): number {
+    return this.cells[this.cells.length - 1].outputSize;
+  }
+
+  get weights(): Variable[] {
+    return this.cells.flatMap((c) => c.weights);
+  }
+
+  build(inputDim: number): void {
+    let d = inputDim;
+    for (const c of this.cells) {
+      c.build(d);
+      d = c.outputSize;
+    }
+    this.built = true;
+  }
+
+  dropoutMasks(batch: number, dtype: DType, rng: T.Rng): StepDropout | undefined {
+    const cells = this.cells.map((c) => c.dropoutMasks?.(batch, dtype, rng));
+    return cells.some((d) => d !== undefined) ? { cells } : undefined;
+  }
+
+  step(x: Tensor, states: Tensor[], dropout?: StepDropout): StepResult {
+    let y = x;
+    let offset = 0;
+    const next: Tensor[] = [];
+    this.cells.forEach((cell, k) => {
+      const n = cell.stateSize.length;
+      const [out, s] = cell.step(y, states.slice(offset, offset + n), dropout?.cells?.[k]);
+      next.push(...s);
+      offset += n;
+      y = out;
+    });
+    return [y, next];
+  }
+
+  clone(name?: string): StackedRNNCells {
+    return new StackedRNNCells(this.cells.map((c) => c.clone()), name ?? this.name);
+  }
+}

@@ -1,0 +1,319 @@
+/**
+ * Recurrent layers: `RNN({ cell })` owns the time loop of any cell; `SimpleRNN`, `LSTM` and `GRU`
+ * are RNNs of the built-in cells, with the Keras options (camelCase).
+ *
+ *   new LSTM({ units: 32 }).apply(x)                                  // x [B, T, I] -> [B, 32]
+ *   new LSTM({ units: 32, returnSequences: true, returnState: true })  // -> [[B, T, 32], h, c]
+ *
+ * The layer prepares the arguments (weights, initial states, mask, dropout masks) and hands the
+ * whole sequence to a SequenceRunner: the fused kernel by default, the reference scan with
+ * `implementation: 'reference'` (and always for custom cells or custom activation functions).
+ */
+import * as T from '@seqlab/tensor';
+import { Tensor, fmtShape } from '@seqlab/tensor';
+import { ActivationSpec } from '../activations';
+import { CallArgs, Layer, LayerArgs, LayerInput, LayerOutput, snakeCase } from '../engine/layer';
+import { SymShape, expectShape, fmtReceived } from '../engine/shapes';
+import { InitializerSpec, getRng } from '../initializers';
+import { CellArgs, GRUCell, KerasCell, LSTMCell, RecurrentCell, SimpleRNNCell, StackedRNNCells, StepDropout } from './cells';
+import { referenceSequence, scan } from './reference';
+import { SequenceArgs, SequenceResult, SequenceRunner } from './sequence';
+
+// ---------------------------------------------------------------------------------------------
+// THE dispatch point between the fused kernel and the reference scan. The fused kernel
+// (./fused, written separately) is not in the tree yet: until it is, 'fused' runs the reference.
+// When packages/layers/src/recurrent/fused/index.ts exists, replace the next line with
+//   import { fusedSequence } from './fused';
+const fusedSequence: SequenceRunner = referenceSequence;
+
+export type Implementation = 'fused' | 'reference';
+
+export function sequenceRunner(implementation: Implementation): SequenceRunner {
+  return implementation === 'reference' ? referenceSequence : fusedSequence;
+}
+// ---------------------------------------------------------------------------------------------
+
+export interface BaseRNNArgs extends LayerArgs {
+  /** Return the output of every step [B, T, H] rather than the last one [B, H]. */
+  returnSequences?: boolean;
+  /** Also return the final states: [output, h] or, for LSTM, [output, h, c]. */
+  returnState?: boolean;
+  /** Process the sequence in reverse (returned sequences stay in processing order, as Keras). */
+  goBackwards?: boolean;
+  /** Carry the final states of a batch into the next call (needs a fixed batch size). */
+  stateful?: boolean;
+  /** Masked steps output zeros instead of repeating the previous output (Bidirectional sets it). */
+  zeroOutputForMask?: boolean;
+  /** 'fused' (default): one tape node per sequence; 'reference': the step-by-step autograd scan. */
+  implementation?: Implementation;
+  /** Keras's unroll: accepted for compatibility, no effect (the loop is always a loop). */
+  unroll?: boolean;
+}
+
+export interface RNNArgs extends BaseRNNArgs {
+  /** A cell, or a list of cells run as a stack (StackedRNNCells). */
+  cell: RecurrentCell | RecurrentCell[];
+}
+
+export class RNN extends Layer {
+  readonly cell: RecurrentCell;
+  readonly returnSequences: boolean;
+  readonly returnState: boolean;
+  readonly goBackwards: boolean;
+  readonly stateful: boolean;
+  zeroOutputForMask: boolean;
+  implementation: Implementation;
+  /** Stateful layers: the states carried between calls (plain tensors, never on a tape). */
+  private carried: Tensor[] | null = null;
+  protected inputDim: number | null = null;
+  /** The constructor arguments, to recreate the layer (Bidirectional). */
+  protected readonly config: RNNArgs;
+
+  constructor(args: RNNArgs) {
+    super(args);
+    this.config = { ...args };
+    const cell = Array.isArray(args.cell) ? new StackedRNNCells(args.cell) : args.cell;
+    if (!cell || typeof cell.step !== 'function' || !Array.isArray(cell.stateSize)) {
+      throw new Error(`${this.label}: expected 'cell' to be a recurrent cell (stateSize, build, step) or a list of cells`);
+    }
+    this.cell = cell;
+    this.returnSequences = args.returnSequences ?? false;
+    this.returnState = args.returnState ?? false;
+    this.goBackwards = args.goBackwards ?? false;
+    this.stateful = args.stateful ?? false;
+    this.zeroOutputForMask = args.zeroOutputForMask ?? false;
+    this.implementation = args.implementation ?? 'fused';
+    if (this.implementation !== 'fused' && this.implementation !== 'reference') {
+      throw new Error(`${this.label}: implementation must be 'fused' or 'reference', received '${String(this.implementation)}'`);
+    }
+    this.supportsMasking = true;
+  }
+
+  /** Number of units (the output size). */
+  get units(): number {
+    return this.cell.outputSize;
+  }
+
+  /** A new layer of the same class and configuration, with fresh weights. */
+  recreate(overrides: Partial<BaseRNNArgs> & { name: string }): RNN {
+    const ctor = this.constructor as new (args: RNNArgs) => RNN;
+    const cfg: RNNArgs = { ...this.config, ...overrides };
+    // a generic RNN gets a fresh copy of its cell (built-in layers make their own)
+    if (ctor === RNN) cfg.cell = this.cell.clone();
+    return new ctor(cfg);
+  }
+
+  override build(inputShape: SymShape | SymShape[]): void {
+    const shape = this.inputShapeOf(inputShape);
+    if (shape.length !== 3) expectShape(this.label, 'input', shape, ['batch', 'time', 'features']);
+    const dim = shape[2];
+    if (dim === null) throw new Error(`${this.label}: the feature axis of the input must be known, received ${fmtReceived(shape)}`);
+    if (this.stateful && shape[0] === null) {
+      throw new Error(
+        `${this.label}: a stateful RNN needs a fixed batch size; give the first layer batchInputShape [batch, time, features] (received input ${fmtReceived(shape)})`,
+      );
+    }
+    this.inputDim = dim;
+    this.cell.build(dim);
+    for (const w of this.cell.weights) if (!this.ownWeights.includes(w)) this.ownWeights.push(w);
+    this.built = true;
+  }
+
+  private inputShapeOf(inputShape: SymShape | SymShape[]): SymShape {
+    // Keras also accepts [x, ...initialStates] as a list: the first entry is the sequence
+    return Array.isArray(inputShape[0]) ? (inputShape[0] as SymShape) : (inputShape as SymShape);
+  }
+
+  computeOutputShape(inputShape: SymShape | SymShape[], args: { initialState?: SymShape[] } = {}): SymShape | SymShape[] {
+    const shape = this.inputShapeOf(inputShape);
+    expectShape(this.label, 'input', shape, ['batch', 'time', this.inputDim ?? 'features']);
+    const [batch, time] = shape;
+    if (args.initialState) this.checkStateShapes(args.initialState, batch);
+    const H = this.cell.outputSize;
+    const out: SymShape = this.returnSequences ? [batch, time, H] : [batch, H];
+    if (!this.returnState) return out;
+    return [out, ...this.cell.stateSize.map((n) => [batch, n])];
+  }
+
+  private checkStateShapes(states: readonly (readonly (number | null)[])[], batch: number | null): void {
+    const sizes = this.cell.stateSize;
+    if (states.length !== sizes.length) {
+      throw new Error(`${this.label}: expected ${sizes.length} initial state${sizes.length > 1 ? 's' : ''} (${this.stateNames()}), received ${states.length}`);
+    }
+    states.forEach((s, i) => expectShape(this.label, `initial state ${i}`, s, [batch ?? 'batch', sizes[i]]));
+  }
+
+  private stateNames(): string {
+    return this.cell.stateSize.length === 2 ? 'h, c' : this.cell.stateSize.map((_, i) => `s${i}`).join(', ');
+  }
+
+  override computeMask(_inputs: LayerInput, mask: Tensor | null): Tensor | null | (Tensor | null)[] {
+    // Keras: the output keeps the input mask only when it is still a sequence; states have none.
+    // (With goBackwards the mask is passed on unreversed, as Keras does.)
+    const outMask = this.returnSequences ? mask : null;
+    return this.returnState ? [outMask, ...this.cell.stateSize.map(() => null)] : outMask;
+  }
+
+  call(inputs: LayerInput, args: CallArgs = {}): LayerOutput {
+    let x: Tensor;
+    let initialState = args.initialState;
+    if (Array.isArray(inputs)) {
+      [x] = inputs;
+      if (inputs.length > 1 && !initialState) initialState = inputs.slice(1);
+    } else x = inputs;
+    if (x.rank !== 3 || (this.inputDim !== null && x.shape[2] !== this.inputDim)) {
+      expectShape(this.label, 'input', x.shape, ['batch', 'time', this.inputDim ?? 'features']);
+    }
+    const [B, steps] = x.shape;
+    const mask = args.mask ?? null;
+    if (mask && (mask.rank !== 2 || mask.shape[0] !== B || mask.shape[1] !== steps)) {
+      throw new Error(`${this.label}: expected mask [${B}, ${steps}] (batch, time of input ${fmtShape(x.shape)}), received ${fmtShape(mask.shape)}`);
+    }
+    const states = this.initialStates(x, initialState);
+    const dropout = args.training ? this.cell.dropoutMasks?.(B, x.dtype, getRng()) : undefined;
+    const result = this.runSequence(x, states, mask, dropout);
+    if (this.stateful) this.carried = result.states.map((s) => s.clone()); // detached: plain copies
+    return this.returnState ? [result.output, ...result.states] : result.output;
+  }
+
+  private initialStates(x: Tensor, given: Tensor[] | undefined): Tensor[] {
+    const B = x.shape[0];
+    if (given && given.length > 0) {
+      this.checkStateShapes(given.map((s) => s.shape), B);
+      return given;
+    }
+    if (this.stateful) {
+      if (this.batchInputShape && this.batchInputShape[0] !== null && this.batchInputShape[0] !== B) {
+        throw new Error(`${this.label}: stateful layer built for batch size ${this.batchInputShape[0]}, received input ${fmtShape(x.shape)}`);
+      }
+      if (this.carried && this.carried[0].shape[0] !== B) {
+        throw new Error(`${this.label}: stateful layer holds states for batch size ${this.carried[0].shape[0]}, received input ${fmtShape(x.shape)}; call resetStates() first`);
+      }
+      if (this.carried) return this.carried.map((s) => (s.dtype === x.dtype ? s : s.cast(x.dtype)));
+    }
+    return this.cell.stateSize.map((n) => T.zeros([B, n], { dtype: x.dtype }));
+  }
+
+  /** Runs the whole sequence: the fused kernel or the reference scan for built-in cells, the scan for custom cells. */
+  protected runSequence(x: Tensor, initialStates: Tensor[], mask: Tensor | null, dropout: StepDropout | undefined): SequenceResult {
+    const cell = this.cell;
+    const names = cell instanceof KerasCell ? cell.activationNames : null;
+    if (cell instanceof KerasCell && names !== null) {
+      const w = cell.stepWeights();
+      const args: SequenceArgs = {
+        kind: cell.kind,
+        x,
+        kernel: w.kernel,
+        recurrentKernel: w.recurrentKernel,
+        bias: w.bias,
+        initialStates,
+        mask,
+        goBackwards: this.goBackwards,
+        returnSequences: this.returnSequences,
+        activation: names[0],
+        recurrentActivation: names[1],
+        resetAfter: w.resetAfter,
+        zeroOutputForMask: this.zeroOutputForMask,
+        inputDropoutMask: dropout?.input ?? null,
+        recurrentDropoutMask: dropout?.recurrent ?? null,
+      };
+      return sequenceRunner(this.implementation)(args);
+    }
+    return scan((xt, states) => cell.step(xt, states, dropout), x, initialStates, {
+      mask,
+      goBackwards: this.goBackwards,
+      returnSequences: this.returnSequences,
+      zeroOutputForMask: this.zeroOutputForMask,
+    });
+  }
+
+  /** Stateful layers: zeroes the carried states (or sets them to `states`). A no-op otherwise (Model.resetStates calls every layer). */
+  resetStates(states?: Tensor[]): void {
+    if (!this.stateful) return;
+    if (states) {
+      this.setStates(states);
+      return;
+    }
+    const B = this.batchInputShape?.[0] ?? this.carried?.[0].shape[0] ?? null;
+    this.carried = B === null ? null : this.cell.stateSize.map((n) => T.zeros([B, n]));
+  }
+
+  /** Copies of the carried states (zeros before the first call). */
+  getStates(): Tensor[] {
+    if (this.carried) return this.carried.map((s) => s.clone());
+    const B = this.batchInputShape?.[0] ?? null;
+    if (B === null) return [];
+    return this.cell.stateSize.map((n) => T.zeros([B, n]));
+  }
+
+  setStates(states: Tensor[]): void {
+    if (!this.stateful) throw new Error(`${this.label}: setStates() needs a stateful layer (stateful: true)`);
+    const B = this.batchInputShape?.[0] ?? states[0]?.shape[0] ?? null;
+    this.checkStateShapes(states.map((s) => s.shape), B);
+    this.carried = states.map((s) => s.clone());
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// SimpleRNN, LSTM, GRU
+
+export interface RecurrentLayerArgs extends BaseRNNArgs {
+  units: number;
+  activation?: ActivationSpec;
+  recurrentActivation?: ActivationSpec;
+  useBias?: boolean;
+  kernelInitializer?: InitializerSpec;
+  recurrentInitializer?: InitializerSpec;
+  biasInitializer?: InitializerSpec;
+  dropout?: number;
+  recurrentDropout?: number;
+}
+
+export interface LSTMArgs extends RecurrentLayerArgs {
+  unitForgetBias?: boolean;
+}
+
+export interface GRUArgs extends RecurrentLayerArgs {
+  resetAfter?: boolean;
+}
+
+function cellArgs(args: RecurrentLayerArgs & { unitForgetBias?: boolean; resetAfter?: boolean }): CellArgs {
+  const { units, activation, recurrentActivation, useBias, kernelInitializer, recurrentInitializer, biasInitializer, dropout, recurrentDropout } = args;
+  return {
+    units, activation, recurrentActivation, useBias, kernelInitializer, recurrentInitializer, biasInitializer, dropout, recurrentDropout,
+    unitForgetBias: args.unitForgetBias,
+    resetAfter: args.resetAfter,
+  };
+}
+
+/** Names the built-in cell after its layer, as Keras paths do: 'lstm/lstm_cell/kernel'. */
+function nameCell(layer: RNN): void {
+  layer.cell.name = `${layer.name}/${snakeCase(layer.cell.constructor.name)}`;
+}
+
+/** Fully-connected RNN: h_t = φ(x_t·W + h_{t-1}·U + b). */
+export class SimpleRNN extends RNN {
+  declare readonly cell: SimpleRNNCell;
+  constructor(args: RecurrentLayerArgs) {
+    super({ ...args, cell: new SimpleRNNCell(cellArgs(args)) });
+    nameCell(this);
+  }
+}
+
+/** Long short-term memory; states [h, c]. */
+export class LSTM extends RNN {
+  declare readonly cell: LSTMCell;
+  constructor(args: LSTMArgs) {
+    super({ ...args, cell: new LSTMCell(cellArgs(args)) });
+    nameCell(this);
+  }
+}
+
+/** Gated recurrent unit; `resetAfter: true` by default (Keras). */
+export class GRU extends RNN {
+  declare readonly cell: GRUCell;
+  constructor(args: GRUArgs) {
+    super({ ...args, cell: new GRUCell(cellArgs(args)) });
+    nameCell(this);
+  }
+}
