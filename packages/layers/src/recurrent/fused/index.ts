@@ -1,0 +1,55 @@
+/**
+ * Fused recurrent kernels: a whole sequence as one tape node, the way cuDNN runs RNNs.
+ *
+ * Forward: the input projection of every timestep is one GEMM [B·T, I]·[I, G·H]; each step then
+ * does the recurrent GEMM [B, H]·[H, G·H] fused with the gate nonlinearities and the state
+ * update, storing what backward needs. Backward: hand-written BPTT over the stored activations,
+ * last step to first, then one GEMM each for the kernel, recurrent-kernel and input gradients.
+ *
+ * Same contract as the reference scan (../sequence.ts); tests hold the two to each other.
+ *
+ * @example
+ *   const { output, states } = fusedSequence({ kind: 'lstm', x, kernel, recurrentKernel, bias,
+ *     initialStates: [h0, c0], mask: null, goBackwards: false, returnSequences: true,
+ *     activation: 'tanh', recurrentActivation: 'sigmoid' });
+ */
+import { SequenceArgs, SequenceResult } from '../sequence';
+import { activationCode } from './common';
+import { simpleRnnSequence } from './simple_rnn';
+import { lstmSequence } from './lstm';
+import { gruSequence } from './gru';
+
+export { activationCode } from './common';
+export { simpleRnnSequence } from './simple_rnn';
+export { lstmSequence } from './lstm';
+export { gruSequence } from './gru';
+
+/** True when the fused kernel implements this configuration (its activations are built in). */
+export function fusedSupports(args: SequenceArgs): boolean {
+  if (activationCode(args.activation) < 0) return false;
+  switch (args.kind) {
+    case 'simpleRNN':
+      return true;
+    case 'lstm':
+    case 'gru':
+      return activationCode(args.recurrentActivation) >= 0;
+    default:
+      return false;
+  }
+}
+
+/** Runs a whole sequence with the fused kernel of `args.kind` (check `fusedSupports` first). */
+export function fusedSequence(args: SequenceArgs): SequenceResult {
+  if (!fusedSupports(args)) {
+    throw new Error(`fusedSequence(${args.kind}): unsupported configuration (activation '${args.activation}', recurrentActivation '${args.recurrentActivation}'); use the reference scan`);
+  }
+  switch (args.kind) {
+    case 'simpleRNN':
+      return simpleRnnSequence(args);
+    case 'lstm':
+      return lstmSequence(args);
+    case 'gru':
+      return gruSequence(args);
+  }
+  throw new Error(`fusedSequence: unknown cell kind '${(args as SequenceArgs).kind}'`);
+}
