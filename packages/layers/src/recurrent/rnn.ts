@@ -16,20 +16,19 @@ import { CallArgs, Layer, LayerArgs, LayerInput, LayerOutput, snakeCase } from '
 import { SymShape, expectShape, fmtReceived } from '../engine/shapes';
 import { InitializerSpec, getRng } from '../initializers';
 import { CellArgs, GRUCell, KerasCell, LSTMCell, RecurrentCell, SimpleRNNCell, StackedRNNCells, StepDropout } from './cells';
+import { fusedSequence, fusedSupports } from './fused';
 import { referenceSequence, scan } from './reference';
 import { SequenceArgs, SequenceResult, SequenceRunner } from './sequence';
 
 // ---------------------------------------------------------------------------------------------
-// THE dispatch point between the fused kernel and the reference scan. The fused kernel
-// (./fused, written separately) is not in the tree yet: until it is, 'fused' runs the reference.
-// When packages/layers/src/recurrent/fused/index.ts exists, replace the next line with
-//   import { fusedSequence } from './fused';
-const fusedSequence: SequenceRunner = referenceSequence;
-
+// THE dispatch point between the fused kernel (./fused) and the reference scan. A configuration
+// the fused kernel does not implement (an activation it has no code for) runs the reference.
 export type Implementation = 'fused' | 'reference';
 
+const fusedOrReference: SequenceRunner = (args) => (fusedSupports(args) ? fusedSequence(args) : referenceSequence(args));
+
 export function sequenceRunner(implementation: Implementation): SequenceRunner {
-  return implementation === 'reference' ? referenceSequence : fusedSequence;
+  return implementation === 'reference' ? referenceSequence : fusedOrReference;
 }
 // ---------------------------------------------------------------------------------------------
 
