@@ -290,3 +290,23 @@ describe('parameter counts and summary tables of the seeds', () => {
     expect(y.shape).toEqual([2, 28, 28]);
   });
 });
+
+describe('summary rows for several outputs and wrapped input shapes', () => {
+  test('returnState lists every output shape; Bidirectional takes the inner layer input shape', () => {
+    const x = input({ shape: [10, 1] });
+    const outs = new LSTM({ units: 8, returnState: true }).apply(x) as never[];
+    const m = new Model({ inputs: x, outputs: outs });
+    const line = m.summaryText().find((l) => l.startsWith(' lstm (LSTM)'))!;
+    // the shape column wraps onto the next line, as Keras wraps it
+    expect(line.replace(/\s+/g, ' ')).toContain('lstm (LSTM) [(None, 8), (None, 8), (Non 320');
+    const s = new Sequential([new Bidirectional({ layer: new GRU({ units: 4, inputShape: [10, 1] }), mergeMode: 'sum' })]);
+    expect(rowOf(s.summaryText(), 'bidirectional')).toBe(`bidirectional (Bidirection (None, 4) ${2 * 3 * (1 * 4 + 4 * 4 + 2 * 4)}`);
+    // stateful Model.resetStates reaches the layers, non-stateful ones ignore it
+    const st = new Sequential([new SimpleRNN({ units: 2, stateful: true, batchInputShape: [1, 3, 1] }), new Dense({ units: 1 })]);
+    st.predict(data([1, 3, 1]));
+    const rnn = st.layers[0] as SimpleRNN;
+    expect(Array.from(rnn.getStates()[0].data).some((v) => v !== 0)).toBe(true);
+    st.resetStates();
+    expect(Array.from(rnn.getStates()[0].data)).toEqual([0, 0]);
+  });
+});
