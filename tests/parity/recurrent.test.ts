@@ -20,6 +20,7 @@ import {
 } from '@seqlab/layers';
 
 const tf = require('@tensorflow/tfjs');
+tf.env().set('IS_TEST', true); // quiets tfjs's "install the node backend" notice
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
