@@ -19,12 +19,12 @@
 import { Tensor } from '@seqlab/tensor';
 
 export type Standardize = 'lower_and_strip_punctuation' | 'lower' | 'strip_punctuation' | null | ((text: string) => string);
-export type Split = 'whitespace' | 'character' | null | ((text: string) => string[]);
+export type TextSplit = 'whitespace' | 'character' | null | ((text: string) => string[]);
 
 export interface TextVectorizationOptions {
   maxTokens?: number | null;
   standardize?: Standardize;
-  split?: Split;
+  split?: TextSplit;
   outputMode?: 'int';
   outputSequenceLength?: number | null;
   /** A fixed vocabulary instead of `adapt` (without '' and '[UNK]'; they are added). */
@@ -46,7 +46,7 @@ export interface StringVectorizer {
 export class TextVectorization implements StringVectorizer {
   readonly maxTokens: number | null;
   readonly standardize: Standardize;
-  readonly split: Split;
+  readonly split: TextSplit;
   readonly outputMode: 'int';
   readonly outputSequenceLength: number | null;
   readonly name: string;
