@@ -432,3 +432,67 @@ export function gradAccumulator(p: Prepared, d: DataArray | null): DataArray {
 export function droppedStates(p: Prepared, hs: DataArray): DataArray {
   return p.rdm === null ? hs : allocLike(p.dtype, p.T * p.B * p.H);
 }
+
+/**
+ * buf[o .. o+n) = f(buf[o .. o+n)) in place: one gate block of one batch row. The switch is
+ * outside the loop, so each loop is monomorphic and inlines its math.
+ */
+export function activateRange(code: number, buf: DataArray, o: number, n: number): void {
+  const end = o + n;
+  switch (code) {
+    case TANH:
+      for (let k = o; k < end; k++) buf[k] = Math.tanh(buf[k]);
+      return;
+    case SIGMOID:
+      for (let k = o; k < end; k++) {
+        const x = buf[k];
+        if (x >= 0) {
+          buf[k] = 1 / (1 + Math.exp(-x));
+        } else {
+          const e = Math.exp(x);
+          buf[k] = e / (1 + e);
+        }
+      }
+      return;
+    case HARD_SIGMOID:
+      for (let k = o; k < end; k++) buf[k] = Math.min(1, Math.max(0, buf[k] / 6 + 0.5));
+      return;
+    case RELU:
+      for (let k = o; k < end; k++) {
+        const x = buf[k];
+        buf[k] = x > 0 ? x : x === x ? 0 : x;
+      }
+      return;
+    default:
+  }
+}
+
+/** d[o .. o+n) ⊙= f'(y[yo .. yo+n)), the derivative through the stored outputs y = f(x). */
+export function scaleByDerivative(code: number, d: DataArray, o: number, y: DataArray, yo: number, n: number): void {
+  const shift = yo - o;
+  const end = o + n;
+  switch (code) {
+    case TANH:
+      for (let k = o; k < end; k++) {
+        const v = y[k + shift];
+        d[k] *= 1 - v * v;
+      }
+      return;
+    case SIGMOID:
+      for (let k = o; k < end; k++) {
+        const v = y[k + shift];
+        d[k] *= v * (1 - v);
+      }
+      return;
+    case HARD_SIGMOID:
+      for (let k = o; k < end; k++) {
+        const v = y[k + shift];
+        d[k] = v > 0 && v < 1 ? d[k] * (1 / 6) : 0;
+      }
+      return;
+    case RELU:
+      for (let k = o; k < end; k++) if (!(y[k + shift] > 0)) d[k] = 0;
+      return;
+    default:
+  }
+}

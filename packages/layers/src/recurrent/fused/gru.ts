@@ -16,9 +16,9 @@
 import { DataArray, Tensor, allocLike, gemmNN, gemmNT } from '@seqlab/tensor';
 import { SequenceArgs, SequenceResult } from '../sequence';
 import {
-  activate, activationCode, addOutputGrad, anyNeed, columnSums, derivative, dropRecurrent, droppedStates,
+  activateRange, activationCode, addOutputGrad, anyNeed, columnSums, dropRecurrent, droppedStates,
   emitOutputs, finalState, gradAccumulator, inputGrad, inputProjection, kernelGrad, prepare, Prepared,
-  recordSequence, recurrentGrad, SequenceGrads, stateBuffer, stepsTN,
+  recordSequence, recurrentGrad, scaleByDerivative, SequenceGrads, stateBuffer, stepsTN,
 } from './common';
 
 export function gruSequence(args: SequenceArgs): SequenceResult {
@@ -46,7 +46,6 @@ function gruResetAfter(args: SequenceArgs): SequenceResult {
   const hd = droppedStates(p, hs);
   for (let s = 0; s < T; s++) {
     const prev = s * BH;
-    const cur = prev + BH;
     const g0 = s * B * G3;
     dropRecurrent(p, hs, hd, s);
     // q_t = hd·U (the recurrent bias is added below)
@@ -55,20 +54,22 @@ function gruResetAfter(args: SequenceArgs): SequenceResult {
       const runs = run === null || run[s * B + b] === 1;
       const go = g0 + b * G3;
       const qo = b * G3;
-      const o = b * H;
+      const o = prev + b * H;
+      // z = σ(x·W_z + b_z + hd·U_z + b_rz),  r = σ(x·W_r + b_r + hd·U_r + b_rr)
+      for (let j = 0; j < 2 * H; j++) gates[go + j] += q[qo + j] + (bias === null ? 0 : bias[G3 + j]);
+      activateRange(rec, gates, go, 2 * H);
+      // ĥ = act(x·W_h + b_h + r ⊙ q_h),  q_h = hd·U_h + b_rh
       for (let j = 0; j < H; j++) {
-        const qz = q[qo + j] + (bias === null ? 0 : bias[G3 + j]);
-        const qr = q[qo + H + j] + (bias === null ? 0 : bias[G3 + H + j]);
         const qhj = q[qo + 2 * H + j] + (bias === null ? 0 : bias[G3 + 2 * H + j]);
-        const zg = activate(rec, gates[go + j] + qz); //             z = σ(x·W_z + b_z + hd·U_z + b_rz)
-        const rg = activate(rec, gates[go + H + j] + qr); //         r = σ(x·W_r + b_r + hd·U_r + b_rr)
-        const hh = activate(act, gates[go + 2 * H + j] + rg * qhj); // ĥ = act(x·W_h + b_h + r ⊙ (hd·U_h + b_rh))
-        gates[go + j] = zg;
-        gates[go + H + j] = rg;
-        gates[go + 2 * H + j] = hh;
-        qh[prev + o + j] = qhj;
-        const hp = hs[prev + o + j];
-        hs[cur + o + j] = runs ? zg * hp + (1 - zg) * hh : hp; //   h_t = z ⊙ h_{t-1} + (1 - z) ⊙ ĥ
+        qh[o + j] = qhj;
+        gates[go + 2 * H + j] += gates[go + H + j] * qhj;
+      }
+      activateRange(act, gates, go + 2 * H, H);
+      for (let j = 0; j < H; j++) {
+        // h_t = z ⊙ h_{t-1} + (1 - z) ⊙ ĥ
+        const zg = gates[go + j];
+        const hp = hs[o + j];
+        hs[o + BH + j] = runs ? zg * hp + (1 - zg) * gates[go + 2 * H + j] : hp;
       }
     }
   }
@@ -91,21 +92,18 @@ function gruResetAfter(args: SequenceArgs): SequenceResult {
         const o = b * H;
         for (let j = 0; j < H; j++) {
           const zg = gates[go + j];
-          const rg = gates[go + H + j];
-          const hh = gates[go + 2 * H + j];
-          const qhj = qh[prev + o + j];
           const dht = dh[o + j];
-          const dz = dht * (hs[prev + o + j] - hh) * derivative(rec, zg); // dz_z = dh ⊙ (h_{t-1} - ĥ) ⊙ σ'(z)
-          const dhh = dht * (1 - zg) * derivative(act, hh); //              dz_h = dh ⊙ (1 - z) ⊙ act'(ĥ)
-          const dr = dhh * qhj * derivative(rec, rg); //                    dz_r = dz_h ⊙ q_h ⊙ σ'(r)
-          dGx[go + j] = dz;
-          dGx[go + H + j] = dr;
-          dGx[go + 2 * H + j] = dhh;
-          dGq[go + j] = dz;
-          dGq[go + H + j] = dr;
-          dGq[go + 2 * H + j] = dhh * rg; //                                dq_h = dz_h ⊙ r
-          dh[o + j] = dht * zg; //                                           dh_{t-1} = dh ⊙ z + ...
+          dGx[go + j] = dht * (hs[prev + o + j] - gates[go + 2 * H + j]); // dz = dh ⊙ (h_{t-1} - ĥ)
+          dGx[go + 2 * H + j] = dht * (1 - zg); //                          dĥ = dh ⊙ (1 - z)
+          dh[o + j] = dht * zg; //                                          dh_{t-1} = dh ⊙ z + ...
         }
+        scaleByDerivative(act, dGx, go + 2 * H, gates, go + 2 * H, H); //   dz_h = dĥ ⊙ act'(ĥ)
+        for (let j = 0; j < H; j++) {
+          dGx[go + H + j] = dGx[go + 2 * H + j] * qh[prev + o + j]; //      dr = dz_h ⊙ q_h
+        }
+        scaleByDerivative(rec, dGx, go, gates, go, 2 * H); //               dz_z = dz ⊙ σ'(z), dz_r = dr ⊙ σ'(r)
+        for (let j = 0; j < 2 * H; j++) dGq[go + j] = dGx[go + j];
+        for (let j = 0; j < H; j++) dGq[go + 2 * H + j] = dGx[go + 2 * H + j] * gates[go + H + j]; // dq_h = dz_h ⊙ r
       }
       // ... + (dq_t·Uᵀ) ⊙ rdm
       recurrentGrad(p, dGq, s, G3, U, dh, scratch);
@@ -154,7 +152,6 @@ function gruResetBefore(args: SequenceArgs): SequenceResult {
   const hd = droppedStates(p, hs);
   for (let s = 0; s < T; s++) {
     const prev = s * BH;
-    const cur = prev + BH;
     const g0 = s * B * G3;
     dropRecurrent(p, hs, hd, s);
     // [q_z q_r] = hd·[U_z U_r]
@@ -162,14 +159,11 @@ function gruResetBefore(args: SequenceArgs): SequenceResult {
     for (let b = 0; b < B; b++) {
       const go = g0 + b * G3;
       const qo = b * 2 * H;
-      const o = b * H;
-      for (let j = 0; j < H; j++) {
-        const zg = activate(rec, gates[go + j] + qzr[qo + j]); //         z = σ(x·W_z + b_z + hd·U_z)
-        const rg = activate(rec, gates[go + H + j] + qzr[qo + H + j]); // r = σ(x·W_r + b_r + hd·U_r)
-        gates[go + j] = zg;
-        gates[go + H + j] = rg;
-        rhd[prev + o + j] = rg * hd[prev + o + j];
-      }
+      const o = prev + b * H;
+      // z = σ(x·W_z + b_z + hd·U_z),  r = σ(x·W_r + b_r + hd·U_r)
+      for (let j = 0; j < 2 * H; j++) gates[go + j] += qzr[qo + j];
+      activateRange(rec, gates, go, 2 * H);
+      for (let j = 0; j < H; j++) rhd[o + j] = gates[go + H + j] * hd[o + j];
     }
     // q_h = (r ⊙ hd)·U_h
     gemmNN({ m: B, n: H, k: H, a: rhd, aOffset: prev, b: Uh, c: qh });
@@ -177,12 +171,14 @@ function gruResetBefore(args: SequenceArgs): SequenceResult {
       const runs = run === null || run[s * B + b] === 1;
       const go = g0 + b * G3;
       const o = b * H;
+      // ĥ = act(x·W_h + b_h + (r ⊙ hd)·U_h)
+      for (let j = 0; j < H; j++) gates[go + 2 * H + j] += qh[o + j];
+      activateRange(act, gates, go + 2 * H, H);
       for (let j = 0; j < H; j++) {
+        // h_t = z ⊙ h_{t-1} + (1 - z) ⊙ ĥ
         const zg = gates[go + j];
-        const hh = activate(act, gates[go + 2 * H + j] + qh[o + j]); //   ĥ = act(x·W_h + b_h + (r ⊙ hd)·U_h)
-        gates[go + 2 * H + j] = hh;
         const hp = hs[prev + o + j];
-        hs[cur + o + j] = runs ? zg * hp + (1 - zg) * hh : hp; //        h_t = z ⊙ h_{t-1} + (1 - z) ⊙ ĥ
+        hs[prev + BH + o + j] = runs ? zg * hp + (1 - zg) * gates[go + 2 * H + j] : hp;
       }
     }
   }
@@ -206,37 +202,38 @@ function gruResetBefore(args: SequenceArgs): SequenceResult {
         if (run !== null && run[s * B + b] === 0) continue; // dh_{t-1} = dh_t
         const go = g0 + b * G3;
         const o = b * H;
+        const zro = (s * B + b) * 2 * H;
         for (let j = 0; j < H; j++) {
           const zg = gates[go + j];
-          const hh = gates[go + 2 * H + j];
           const dht = dh[o + j];
-          const dz = dht * (hs[prev + o + j] - hh) * derivative(rec, zg); // dz_z = dh ⊙ (h_{t-1} - ĥ) ⊙ σ'(z)
-          const dhh = dht * (1 - zg) * derivative(act, hh); //              dz_h = dh ⊙ (1 - z) ⊙ act'(ĥ)
-          dGx[go + j] = dz;
-          dGx[go + 2 * H + j] = dhh;
-          dGzr[(s * B + b) * 2 * H + j] = dz;
-          dGh[prev + o + j] = dhh;
-          dh[o + j] = dht * zg; //                                           dh_{t-1} = dh ⊙ z + ...
+          dGx[go + j] = dht * (hs[prev + o + j] - gates[go + 2 * H + j]); // dz = dh ⊙ (h_{t-1} - ĥ)
+          dGx[go + 2 * H + j] = dht * (1 - zg); //                          dĥ = dh ⊙ (1 - z)
+          dh[o + j] = dht * zg; //                                          dh_{t-1} = dh ⊙ z + ...
+        }
+        scaleByDerivative(rec, dGx, go, gates, go, H); //                   dz_z = dz ⊙ σ'(z)
+        scaleByDerivative(act, dGx, go + 2 * H, gates, go + 2 * H, H); //   dz_h = dĥ ⊙ act'(ĥ)
+        for (let j = 0; j < H; j++) {
+          dGzr[zro + j] = dGx[go + j];
+          dGh[prev + o + j] = dGx[go + 2 * H + j];
         }
       }
       // d(r ⊙ hd) = dz_h·U_hᵀ
       gemmNT({ m: B, n: H, k: H, a: dGh, aOffset: prev, b: Uh, c: drhd });
       for (let b = 0; b < B; b++) {
-        const runs = run === null || run[s * B + b] === 1;
-        const go = g0 + b * G3;
         const o = b * H;
-        for (let j = 0; j < H; j++) {
-          if (!runs) {
-            dhd[o + j] = 0;
-            continue;
-          }
-          const rg = gates[go + H + j];
-          const d = drhd[o + j];
-          const dr = d * hd[prev + o + j] * derivative(rec, rg); //         dz_r = d(r ⊙ hd) ⊙ hd ⊙ σ'(r)
-          dGx[go + H + j] = dr;
-          dGzr[(s * B + b) * 2 * H + H + j] = dr;
-          dhd[o + j] = d * rg; //                                            dhd = d(r ⊙ hd) ⊙ r + ...
+        if (run !== null && run[s * B + b] === 0) {
+          for (let j = 0; j < H; j++) dhd[o + j] = 0;
+          continue;
         }
+        const go = g0 + b * G3;
+        const zro = (s * B + b) * 2 * H;
+        for (let j = 0; j < H; j++) {
+          const d = drhd[o + j];
+          dGx[go + H + j] = d * hd[prev + o + j]; //  dr = d(r ⊙ hd) ⊙ hd
+          dhd[o + j] = d * gates[go + H + j]; //       dhd = d(r ⊙ hd) ⊙ r + ...
+        }
+        scaleByDerivative(rec, dGx, go + H, gates, go + H, H); // dz_r = dr ⊙ σ'(r)
+        for (let j = 0; j < H; j++) dGzr[zro + H + j] = dGx[go + H + j];
       }
       // ... + [dz_z dz_r]·[U_z U_r]ᵀ
       gemmNT({ m: B, n: H, k: 2 * H, a: dGzr, aOffset: s * B * 2 * H, b: Uzr, c: dhd, beta: 1 });

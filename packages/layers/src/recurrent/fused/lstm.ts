@@ -12,9 +12,9 @@
 import { Tensor, allocLike, gemmNN } from '@seqlab/tensor';
 import { SequenceArgs, SequenceResult } from '../sequence';
 import {
-  activate, activationCode, addOutputGrad, anyNeed, columnSums, derivative, dropRecurrent, droppedStates,
+  activateRange, activationCode, addOutputGrad, anyNeed, columnSums, dropRecurrent, droppedStates,
   emitOutputs, finalState, gradAccumulator, inputGrad, inputProjection, kernelGrad, prepare, recordSequence,
-  recurrentGrad, SequenceGrads, stateBuffer, stepsTN,
+  recurrentGrad, scaleByDerivative, SequenceGrads, stateBuffer, stepsTN,
 } from './common';
 
 export function lstmSequence(args: SequenceArgs): SequenceResult {
@@ -36,7 +36,6 @@ export function lstmSequence(args: SequenceArgs): SequenceResult {
   const hd = droppedStates(p, hs);
   for (let s = 0; s < T; s++) {
     const prev = s * BH;
-    const cur = prev + BH;
     const g0 = s * B * G4;
     dropRecurrent(p, hs, hd, s);
     // z_t += (h_{t-1} ⊙ rdm)·U
@@ -44,26 +43,20 @@ export function lstmSequence(args: SequenceArgs): SequenceResult {
     for (let b = 0; b < B; b++) {
       const runs = run === null || run[s * B + b] === 1;
       const go = g0 + b * G4;
-      const o = b * H;
+      const o = prev + b * H;
+      activateRange(rec, gates, go, 2 * H); //     i = σ(x·W_i + h·U_i + b_i),  f = σ(x·W_f + h·U_f + b_f)
+      activateRange(act, gates, go + 2 * H, H); // g = act(x·W_c + h·U_c + b_c)
+      activateRange(rec, gates, go + 3 * H, H); // o = σ(x·W_o + h·U_o + b_o)
       for (let j = 0; j < H; j++) {
-        const ig = activate(rec, gates[go + j]); //             i = σ(x·W_i + h·U_i + b_i)
-        const fg = activate(rec, gates[go + H + j]); //         f = σ(x·W_f + h·U_f + b_f)
-        const gg = activate(act, gates[go + 2 * H + j]); //     g = act(x·W_c + h·U_c + b_c)
-        const og = activate(rec, gates[go + 3 * H + j]); //     o = σ(x·W_o + h·U_o + b_o)
-        gates[go + j] = ig;
-        gates[go + H + j] = fg;
-        gates[go + 2 * H + j] = gg;
-        gates[go + 3 * H + j] = og;
-        const c = fg * cs[prev + o + j] + ig * gg; //           c_t = f ⊙ c_{t-1} + i ⊙ g
-        const t = activate(act, c);
-        tc[prev + o + j] = t;
-        if (runs) {
-          cs[cur + o + j] = c;
-          hs[cur + o + j] = og * t; //                          h_t = o ⊙ act(c_t)
-        } else {
-          cs[cur + o + j] = cs[prev + o + j];
-          hs[cur + o + j] = hs[prev + o + j];
-        }
+        // c_t = f ⊙ c_{t-1} + i ⊙ g
+        const c = gates[go + H + j] * cs[o + j] + gates[go + j] * gates[go + 2 * H + j];
+        tc[o + j] = c;
+        cs[o + BH + j] = runs ? c : cs[o + j];
+      }
+      activateRange(act, tc, o, H);
+      for (let j = 0; j < H; j++) {
+        // h_t = o ⊙ act(c_t)
+        hs[o + BH + j] = runs ? gates[go + 3 * H + j] * tc[o + j] : hs[o + j];
       }
     }
   }
@@ -76,6 +69,7 @@ export function lstmSequence(args: SequenceArgs): SequenceResult {
     const dc = gradAccumulator(p, dStates[1] ?? null); // ∂L/∂c_t through c_{t+1} (and the final state)
     const dG = allocLike(p.dtype, T * B * G4); //           ∂L/∂z_t, gate pre-activations
     const scratch = allocLike(p.dtype, BH);
+    const dtc = allocLike(p.dtype, H); // one row's ∂L/∂act(c_t)
     addOutputGrad(args, p, dOut, T - 1, dh);
     for (let s = T - 1; s >= 0; s--) {
       const prev = s * BH;
@@ -85,22 +79,24 @@ export function lstmSequence(args: SequenceArgs): SequenceResult {
         if (run !== null && run[s * B + b] === 0) continue;
         const go = g0 + b * G4;
         const o = b * H;
+        const to = prev + o;
         for (let j = 0; j < H; j++) {
-          const ig = gates[go + j];
-          const fg = gates[go + H + j];
-          const gg = gates[go + 2 * H + j];
-          const og = gates[go + 3 * H + j];
-          const t = tc[prev + o + j];
-          const dht = dh[o + j];
-          // dc_t += dh_t ⊙ o ⊙ act'(c_t)
-          const dct = dc[o + j] + dht * og * derivative(act, t);
-          dG[go + j] = dct * gg * derivative(rec, ig); //              dz_i = dc_t ⊙ g ⊙ σ'(i)
-          dG[go + H + j] = dct * cs[prev + o + j] * derivative(rec, fg); // dz_f = dc_t ⊙ c_{t-1} ⊙ σ'(f)
-          dG[go + 2 * H + j] = dct * ig * derivative(act, gg); //     dz_c = dc_t ⊙ i ⊙ act'(g)
-          dG[go + 3 * H + j] = dht * t * derivative(rec, og); //      dz_o = dh_t ⊙ act(c_t) ⊙ σ'(o)
-          dc[o + j] = dct * fg; //                                     dc_{t-1} = dc_t ⊙ f
+          dtc[j] = dh[o + j] * gates[go + 3 * H + j]; //  ∂L/∂act(c_t) = dh_t ⊙ o
+        }
+        scaleByDerivative(act, dtc, 0, tc, to, H);
+        for (let j = 0; j < H; j++) {
+          const dct = dc[o + j] + dtc[j]; //                  dc_t += dh_t ⊙ o ⊙ act'(c_t)
+          dG[go + j] = dct * gates[go + 2 * H + j]; //        di = dc_t ⊙ g
+          dG[go + H + j] = dct * cs[to + j]; //               df = dc_t ⊙ c_{t-1}
+          dG[go + 2 * H + j] = dct * gates[go + j]; //        dg = dc_t ⊙ i
+          dG[go + 3 * H + j] = dh[o + j] * tc[to + j]; //     do = dh_t ⊙ act(c_t)
+          dc[o + j] = dct * gates[go + H + j]; //             dc_{t-1} = dc_t ⊙ f
           dh[o + j] = 0;
         }
+        // through the gate nonlinearities: dz_i = di ⊙ σ'(i), dz_f = df ⊙ σ'(f), dz_c = dg ⊙ act'(g), dz_o = do ⊙ σ'(o)
+        scaleByDerivative(rec, dG, go, gates, go, 2 * H);
+        scaleByDerivative(act, dG, go + 2 * H, gates, go + 2 * H, H);
+        scaleByDerivative(rec, dG, go + 3 * H, gates, go + 3 * H, H);
       }
       // dh_{t-1} += (dz_t·Uᵀ) ⊙ rdm
       recurrentGrad(p, dG, s, G4, U, dh, scratch);

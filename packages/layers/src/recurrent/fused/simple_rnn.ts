@@ -7,9 +7,9 @@
 import { Tensor, allocLike, gemmNN } from '@seqlab/tensor';
 import { SequenceArgs, SequenceResult } from '../sequence';
 import {
-  activate, activationCode, addOutputGrad, anyNeed, columnSums, derivative, dropRecurrent, droppedStates,
+  activateRange, activationCode, addOutputGrad, anyNeed, columnSums, dropRecurrent, droppedStates,
   emitOutputs, finalState, gradAccumulator, inputGrad, inputProjection, kernelGrad, prepare, recordSequence,
-  recurrentGrad, SequenceGrads, stateBuffer, stepsTN,
+  recurrentGrad, scaleByDerivative, SequenceGrads, stateBuffer, stepsTN,
 } from './common';
 
 export function simpleRnnSequence(args: SequenceArgs): SequenceResult {
@@ -27,19 +27,15 @@ export function simpleRnnSequence(args: SequenceArgs): SequenceResult {
   const hd = droppedStates(p, hs);
   for (let s = 0; s < T; s++) {
     const prev = s * BH;
-    const cur = prev + BH;
     dropRecurrent(p, hs, hd, s);
     // a_t += (h_{t-1} ⊙ rdm)·U
     gemmNN({ m: B, n: H, k: H, a: hd, aOffset: prev, b: U, c: a, cOffset: prev, beta: 1 });
+    // h_t = act(a_t), kept in a for backward (one block: every row of the step)
+    activateRange(act, a, prev, BH);
     for (let b = 0; b < B; b++) {
       const runs = run === null || run[s * B + b] === 1;
-      const o = b * H;
-      for (let j = 0; j < H; j++) {
-        // h_t = act(a_t), kept in a for backward
-        const y = activate(act, a[prev + o + j]);
-        a[prev + o + j] = y;
-        hs[cur + o + j] = runs ? y : hs[prev + o + j];
-      }
+      const o = prev + b * H;
+      for (let j = 0; j < H; j++) hs[o + BH + j] = runs ? a[o + j] : hs[o + j];
     }
   }
 
@@ -59,10 +55,11 @@ export function simpleRnnSequence(args: SequenceArgs): SequenceResult {
         if (run !== null && run[s * B + b] === 0) continue;
         const o = b * H;
         for (let j = 0; j < H; j++) {
-          // da_t = dh_t ⊙ act'(a_t)
-          dA[o0 + o + j] = dh[o + j] * derivative(act, a[o0 + o + j]);
+          dA[o0 + o + j] = dh[o + j];
           dh[o + j] = 0;
         }
+        // da_t = dh_t ⊙ act'(a_t)
+        scaleByDerivative(act, dA, o0 + o, a, o0 + o, H);
       }
       // dh_{t-1} += (da_t·Uᵀ) ⊙ rdm
       recurrentGrad(p, dA, s, H, U, dh, scratch);
