@@ -258,8 +258,9 @@ export function emitOutputs(args: SequenceArgs, p: Prepared, hs: DataArray): Ten
     return new Tensor(out, [B, T, H]);
   }
   const out = allocLike(p.dtype, B * H);
+  if (T === 0) return new Tensor(out, [B, H]); // no step, no output: zeros (as the reference scan)
   for (let b = 0; b < B; b++) {
-    if (emit !== null && (T === 0 || emit[(T - 1) * B + b] === 0)) continue;
+    if (emit !== null && emit[(T - 1) * B + b] === 0) continue;
     const src = (T * B + b) * H;
     for (let j = 0; j < H; j++) out[b * H + j] = hs[src + j];
   }
@@ -277,7 +278,7 @@ export function finalState(p: Prepared, hs: DataArray): Tensor {
 
 /** dh_s += emit_s ⊙ dOutput_s: the upstream gradient of step s's output reaches its state. */
 export function addOutputGrad(args: SequenceArgs, p: Prepared, dOut: DataArray | null, s: number, dh: DataArray): void {
-  if (dOut === null) return;
+  if (dOut === null || s < 0) return;
   const { B, T, H } = p;
   const emit = p.emit;
   if (!args.returnSequences) {
