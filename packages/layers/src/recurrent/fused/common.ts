@@ -43,46 +43,73 @@ export function activationCode(name: string | null | undefined): number {
   return code === undefined ? -1 : code;
 }
 
-/** σ(x) = 1/(1 + e⁻ˣ), written so that e^|x| never overflows. */
-export function sigmoid(x: number): number {
-  if (x >= 0) return 1 / (1 + Math.exp(-x));
-  const e = Math.exp(x);
-  return e / (1 + e);
-}
-
-/** y = f(x) for the activation `code`. */
-export function activate(code: number, x: number): number {
+/**
+ * buf[o .. o+n) = f(buf[o .. o+n)) in place: one gate block of one batch row. The switch is
+ * outside the loop, so each loop is monomorphic and inlines its math.
+ */
+export function activateRange(code: number, buf: DataArray, o: number, n: number): void {
+  const end = o + n;
   switch (code) {
     case TANH:
-      return Math.tanh(x);
+      for (let k = o; k < end; k++) buf[k] = Math.tanh(buf[k]);
+      return;
     case SIGMOID:
-      return sigmoid(x);
+      // σ(x) = 1/(1 + e⁻ˣ), written so that e^|x| never overflows
+      for (let k = o; k < end; k++) {
+        const x = buf[k];
+        if (x >= 0) {
+          buf[k] = 1 / (1 + Math.exp(-x));
+        } else {
+          const e = Math.exp(x);
+          buf[k] = e / (1 + e);
+        }
+      }
+      return;
     case HARD_SIGMOID:
       // Keras 3: clip(x/6 + 1/2, 0, 1)
-      return Math.min(1, Math.max(0, x / 6 + 0.5));
+      for (let k = o; k < end; k++) buf[k] = Math.min(1, Math.max(0, buf[k] / 6 + 0.5));
+      return;
     case RELU:
-      return x > 0 ? x : x === x ? 0 : x;
+      for (let k = o; k < end; k++) {
+        const x = buf[k];
+        buf[k] = x > 0 ? x : x === x ? 0 : x;
+      }
+      return;
     default:
-      return x;
   }
 }
 
 /**
- * f'(x) written through the output y = f(x), so backward needs only the stored activations:
+ * d[o .. o+n) ⊙= f'(x) written through the stored outputs y[yo .. yo+n) = f(x), so backward needs
+ * only the activations kept by the forward pass:
  *   d tanh = 1 - y²,  d σ = y(1 - y),  d hardSigmoid = 1/6 where 0 < y < 1,  d relu = [y > 0],  d linear = 1
  */
-export function derivative(code: number, y: number): number {
+export function scaleByDerivative(code: number, d: DataArray, o: number, y: DataArray, yo: number, n: number): void {
+  const shift = yo - o;
+  const end = o + n;
   switch (code) {
     case TANH:
-      return 1 - y * y;
+      for (let k = o; k < end; k++) {
+        const v = y[k + shift];
+        d[k] *= 1 - v * v;
+      }
+      return;
     case SIGMOID:
-      return y * (1 - y);
+      for (let k = o; k < end; k++) {
+        const v = y[k + shift];
+        d[k] *= v * (1 - v);
+      }
+      return;
     case HARD_SIGMOID:
-      return y > 0 && y < 1 ? 1 / 6 : 0;
+      for (let k = o; k < end; k++) {
+        const v = y[k + shift];
+        d[k] = v > 0 && v < 1 ? d[k] * (1 / 6) : 0;
+      }
+      return;
     case RELU:
-      return y > 0 ? 1 : 0;
+      for (let k = o; k < end; k++) if (!(y[k + shift] > 0)) d[k] = 0;
+      return;
     default:
-      return 1;
   }
 }
 
@@ -432,68 +459,4 @@ export function gradAccumulator(p: Prepared, d: DataArray | null): DataArray {
 /** The left operand of U for every step: a separate [T·B, H] buffer with recurrent dropout, else hs itself. */
 export function droppedStates(p: Prepared, hs: DataArray): DataArray {
   return p.rdm === null ? hs : allocLike(p.dtype, p.T * p.B * p.H);
-}
-
-/**
- * buf[o .. o+n) = f(buf[o .. o+n)) in place: one gate block of one batch row. The switch is
- * outside the loop, so each loop is monomorphic and inlines its math.
- */
-export function activateRange(code: number, buf: DataArray, o: number, n: number): void {
-  const end = o + n;
-  switch (code) {
-    case TANH:
-      for (let k = o; k < end; k++) buf[k] = Math.tanh(buf[k]);
-      return;
-    case SIGMOID:
-      for (let k = o; k < end; k++) {
-        const x = buf[k];
-        if (x >= 0) {
-          buf[k] = 1 / (1 + Math.exp(-x));
-        } else {
-          const e = Math.exp(x);
-          buf[k] = e / (1 + e);
-        }
-      }
-      return;
-    case HARD_SIGMOID:
-      for (let k = o; k < end; k++) buf[k] = Math.min(1, Math.max(0, buf[k] / 6 + 0.5));
-      return;
-    case RELU:
-      for (let k = o; k < end; k++) {
-        const x = buf[k];
-        buf[k] = x > 0 ? x : x === x ? 0 : x;
-      }
-      return;
-    default:
-  }
-}
-
-/** d[o .. o+n) ⊙= f'(y[yo .. yo+n)), the derivative through the stored outputs y = f(x). */
-export function scaleByDerivative(code: number, d: DataArray, o: number, y: DataArray, yo: number, n: number): void {
-  const shift = yo - o;
-  const end = o + n;
-  switch (code) {
-    case TANH:
-      for (let k = o; k < end; k++) {
-        const v = y[k + shift];
-        d[k] *= 1 - v * v;
-      }
-      return;
-    case SIGMOID:
-      for (let k = o; k < end; k++) {
-        const v = y[k + shift];
-        d[k] *= v * (1 - v);
-      }
-      return;
-    case HARD_SIGMOID:
-      for (let k = o; k < end; k++) {
-        const v = y[k + shift];
-        d[k] = v > 0 && v < 1 ? d[k] * (1 / 6) : 0;
-      }
-      return;
-    case RELU:
-      for (let k = o; k < end; k++) if (!(y[k + shift] > 0)) d[k] = 0;
-      return;
-    default:
-  }
 }
