@@ -16,7 +16,7 @@ import * as os from 'os';
 import * as A from '@seqlab/autograd';
 import { Rng, Tensor } from '@seqlab/tensor';
 import { CellKind, SequenceArgs, SequenceRunner, referenceSequence } from '@seqlab/layers';
-import { fusedSequence } from '@seqlab/layers/dist/recurrent/fused';
+import { fusedSequence } from '@seqlab/layers';
 
 /** (batch, time, features, units) */
 const SHAPES: [number, number, number, number][] = [

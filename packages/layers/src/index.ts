@@ -22,6 +22,7 @@ export { readableSize } from './models/summary';
 export * from './recurrent/sequence';
 export * from './recurrent/cells';
 export * from './recurrent/reference';
+export { fusedSequence, fusedSupports } from './recurrent/fused';
 export * from './recurrent/rnn';
 export * from './recurrent/bidirectional';
 export * from './training/losses';
