@@ -128,3 +128,22 @@ export function* createBatchGenerator(x: Tensor, y: Tensor, numSteps: number): G
 export function charWindows(x: Tensor, y: Tensor, numSteps: number): { x: Tensor; y: Tensor }[] {
   return Array.from(createBatchGenerator(x, y, numSteps));
 }
+
+/**
+ * The layout `fit(x, y, { batchSize, shuffle: false })` needs for truncated BPTT with a stateful
+ * model: the windows of `createBatchGenerator` stacked along the sample axis, so batch k of `fit`
+ * is window k and row r of every batch continues row r of the previous one. Returns
+ * `{ x, y }` of shape `[numWindows · batch, numSteps]`, and `batchSize` to pass to `fit`.
+ */
+export function statefulWindows(sequence: ArrayLike<number>, batchSize: number, numSteps: number): { x: Tensor; y: Tensor; batchSize: number; numWindows: number } {
+  const { x, y } = reshapeData(sequence, batchSize, numSteps);
+  const windows = charWindows(x, y, numSteps);
+  const n = windows.length * batchSize * numSteps;
+  const xs = new Float32Array(n);
+  const ys = new Float32Array(n);
+  windows.forEach((w, k) => {
+    xs.set(w.x.data, k * batchSize * numSteps);
+    ys.set(w.y.data, k * batchSize * numSteps);
+  });
+  return { x: new Tensor(xs, [windows.length * batchSize, numSteps]), y: new Tensor(ys, [windows.length * batchSize, numSteps]), batchSize, numWindows: windows.length };
+}

@@ -32,3 +32,4 @@ export * from './training/callbacks';
 export * from './training/progress';
 export * from './training/trainer';
 export * from './training/weights_io';
+export * from './training/generation';

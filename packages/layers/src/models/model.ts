@@ -12,6 +12,7 @@ import { attachMask } from '../engine/mask';
 import { SymShape, expectShape } from '../engine/shapes';
 import { Node, SymbolicTensor } from '../engine/symbolic';
 import { summaryLines } from './summary';
+import { RNN } from '../recurrent/rnn';
 import { History } from '../training/callbacks';
 import { CompileArgs, Data, EvaluateOptions, FitOptions, Trainer } from '../training/trainer';
 import { KeyedWeight, loadWeightsFile, saveWeightsFile } from '../training/weights_io';
@@ -29,15 +30,21 @@ export interface PredictOptions {
 
 export type ModelData = Tensor | NestedArray | Tensor[];
 
-/** The first index along axis 1 of a [B, T, ...] tensor holding a NaN, or null for other ranks. */
-function firstNaNStep(t: Tensor): number | null {
+function allFinite(t: Tensor): boolean {
+  const d = t.data;
+  for (let i = 0; i < d.length; i++) if (!Number.isFinite(d[i])) return false;
+  return true;
+}
+
+/** The first index along axis 1 of a [B, T, ...] tensor holding a NaN or infinity, or null for other ranks. */
+function firstBadStep(t: Tensor): number | null {
   if (t.rank < 3) return null;
   const [b, steps] = t.shape;
   const inner = t.size / (b * steps);
   for (let s = 0; s < steps; s++) {
     for (let i = 0; i < b; i++) {
       const base = (i * steps + s) * inner;
-      for (let k = 0; k < inner; k++) if (t.data[base + k] !== t.data[base + k]) return s;
+      for (let k = 0; k < inner; k++) if (!Number.isFinite(t.data[base + k])) return s;
     }
   }
   return null;
@@ -255,8 +262,8 @@ export class Model extends Layer {
   }
 
   /**
-   * Where a NaN first appears for these inputs: the first layer whose weights or output hold a
-   * NaN, with the first timestep for sequence outputs. Used by TerminateOnNaN.
+   * Where a NaN (or infinity) first appears for these inputs: the first layer whose weights or
+   * output hold one, with the first timestep for recurrent layers. Used by TerminateOnNaN.
    */
   traceNaN(inputs: Tensor[]): string | null {
     const values = new Map<SymbolicTensor, Tensor>();
@@ -265,8 +272,8 @@ export class Model extends Layer {
     return noGrad(() => {
       for (const node of this.nodes) {
         const layer = node.layer;
-        const badWeight = layer.weights.find((w) => T.hasNaN(w.value));
-        if (badWeight) return `NaN first appears in the weights of ${layer.label} ('${badWeight.name}').`;
+        const badWeight = layer.weights.find((w) => !allFinite(w.value));
+        if (badWeight) return `NaN or infinity first appears in the weights of ${layer.label} ('${badWeight.name}').`;
         const ins = node.inputs.map((s) => values.get(s)!);
         const mask = masks.get(node.inputs[0]) ?? null;
         const x = node.inputsAsList ? ins : ins[0];
@@ -277,10 +284,12 @@ export class Model extends Layer {
           values.set(s, outList[i]);
           masks.set(s, Array.isArray(outMask) ? outMask[i] : i === 0 ? outMask : null);
         });
-        const bad = outList.find((o) => T.hasNaN(o));
+        const bad = outList.find((o) => !allFinite(o));
         if (bad) {
-          const step = firstNaNStep(bad);
-          return `NaN first appears in the output of ${layer.label}${step !== null ? ` at timestep ${step}` : ''}.`;
+          // a recurrent layer returning only its last output: look at every step to find the first bad one
+          const seq = layer instanceof RNN && !node.inputsAsList && bad.rank === 2 ? layer.stepOutputs(ins[0], mask) : bad;
+          const step = firstBadStep(seq);
+          return `NaN or infinity first appears in the output of ${layer.label}${step !== null ? ` at timestep ${step}` : ''}.`;
         }
       }
       return null;

@@ -9,6 +9,7 @@
  * whole sequence to a SequenceRunner: the fused kernel by default, the reference scan with
  * `implementation: 'reference'` (and always for custom cells or custom activation functions).
  */
+import { noGrad } from '@seqlab/autograd';
 import * as T from '@seqlab/tensor';
 import { Tensor, fmtShape } from '@seqlab/tensor';
 import { ActivationSpec } from '../activations';
@@ -224,6 +225,22 @@ export class RNN extends Layer {
       returnSequences: this.returnSequences,
       zeroOutputForMask: this.zeroOutputForMask,
     });
+  }
+
+  /**
+   * The output of every step [B, T, H] for these inputs, whatever `returnSequences` says, without
+   * touching carried states or recording gradients: for diagnostics (TerminateOnNaN's timestep).
+   */
+  stepOutputs(x: Tensor, mask: Tensor | null = null, initialState?: Tensor[]): Tensor {
+    const states = this.initialStates(x, initialState);
+    const self = this as { returnSequences: boolean };
+    const saved = self.returnSequences;
+    self.returnSequences = true;
+    try {
+      return noGrad(() => this.runSequence(x, states, mask, undefined).output);
+    } finally {
+      self.returnSequences = saved;
+    }
   }
 
   /** Stateful layers: zeroes the carried states (or sets them to `states`). A no-op otherwise (Model.resetStates calls every layer). */
