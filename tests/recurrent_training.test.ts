@@ -145,10 +145,10 @@ describe('truncated BPTT', () => {
     expect(warn.mock.calls.some((c) => String(c[0]).includes('shuffle: true breaks the carried state'))).toBe(true);
     await m.fit(data.x, data.y, { epochs: 1, batchSize: 8, shuffle: false, ...silent });
     expect(warn.mock.calls.some((c) => String(c[0]).includes('built for batch size 4, but fit was given batchSize 8'))).toBe(true);
-    warn.mockRestore();
     const before2 = m.getWeights().map((w) => Array.from(w.data));
-    await expect(m.fit(T.slice(data.x, [0], [6]), T.slice(data.y, [0], [6]), { shuffle: false, ...silent })).rejects.toThrow('stateful with batch size 4, which does not divide the 6 training samples');
+    await expect(m.fit(T.slice(data.x, [0], [6]), T.slice(data.y, [0], [6]), { batchSize: batch, shuffle: false, ...silent })).rejects.toThrow('stateful with batch size 4, which does not divide the 6 training samples');
     expect(m.getWeights().map((w) => Array.from(w.data))).toEqual(before2);
+    warn.mockRestore();
 
     // generation: a batch-1 twin that shares the weights, stepped one character at a time
     const twin = statefulTwin(m);
