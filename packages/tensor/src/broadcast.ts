@@ -2,7 +2,8 @@
  * Broadcasting (NumPy rules): shapes are aligned at the right; each pair of sizes must be equal or
  * one of them 1. All broadcasting in seqlab goes through `broadcastShapes` and `binaryMap`.
  */
-import { DataArray, Shape, Tensor, allocLike, fmtShape, resultType, shapesEqual, sizeOf, stridesOf } from './tensor';
+import { sum } from './reduce';
+import { DataArray, Shape, Tensor, allocLike, fmtShape, reshape, resultType, shapesEqual, sizeOf, stridesOf } from './tensor';
 
 export function broadcastShapes(op: string, a: Shape, b: Shape): number[] {
   const rank = Math.max(a.length, b.length);
@@ -104,22 +105,9 @@ function general(
  */
 export function reduceToShape(t: Tensor, shape: Shape): Tensor {
   if (shapesEqual(t.shape, shape)) return t;
-  const target = shape.slice();
-  const out = allocLike(t.dtype, sizeOf(target));
-  const rank = t.shape.length;
-  const strides = broadcastStrides(target, t.shape);
-  const idx = new Array<number>(rank).fill(0);
-  let o = 0;
-  const src = t.data;
-  for (let i = 0; i < src.length; i++) {
-    out[o] += src[i];
-    for (let d = rank - 1; d >= 0; d--) {
-      idx[d]++;
-      o += strides[d];
-      if (idx[d] < t.shape[d]) break;
-      o -= strides[d] * t.shape[d];
-      idx[d] = 0;
-    }
-  }
-  return new Tensor(out, target);
+  // the expanded axes: the leading ones broadcasting added, and those where `shape` has a 1
+  const lead = t.rank - shape.length;
+  const axes: number[] = [];
+  for (let a = 0; a < t.rank; a++) if (a < lead || (shape[a - lead] === 1 && t.shape[a] !== 1)) axes.push(a);
+  return reshape(sum(t, axes, true), shape);
 }
