@@ -16,6 +16,7 @@ export * from './layers/masking';
 export * from './layers/normalization';
 export * from './layers/merge';
 export * from './layers/time_distributed';
+export * from './layers/vectorizer';
 export * from './models/model';
 export * from './models/sequential';
 export { readableSize } from './models/summary';

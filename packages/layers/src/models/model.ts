@@ -13,6 +13,7 @@ import { SymShape, expectShape } from '../engine/shapes';
 import { Node, SymbolicTensor } from '../engine/symbolic';
 import { summaryLines } from './summary';
 import { RNN } from '../recurrent/rnn';
+import { VectorizerLayer } from '../layers/vectorizer';
 import { History } from '../training/callbacks';
 import { CompileArgs, Data, EvaluateOptions, FitOptions, Trainer } from '../training/trainer';
 import { KeyedWeight, loadWeightsFile, saveWeightsFile } from '../training/weights_io';
@@ -28,7 +29,8 @@ export interface PredictOptions {
   batchSize?: number;
 }
 
-export type ModelData = Tensor | NestedArray | Tensor[];
+/** Model inputs: a tensor or nested arrays (a list for several inputs); raw strings where a vectorizer reads the input. */
+export type ModelData = Tensor | NestedArray | Tensor[] | string[] | (Tensor | string[])[];
 
 function allFinite(t: Tensor): boolean {
   const d = t.data;
@@ -174,10 +176,29 @@ export class Model extends Layer {
     return this.outputs.map((o) => attachMask(values.get(o)!, masks.get(o)));
   }
 
-  /** Converts user data (tensors or nested arrays; a list for several inputs) to input tensors. */
+  /**
+   * Converts user data to input tensors: tensors or nested arrays (a list for several inputs);
+   * an array of strings for an input read by a text vectorizer, which vectorizes it here.
+   */
   prepareInputs(x: ModelData): Tensor[] {
-    const list = Array.isArray(x) && x.length > 0 && x.every((e) => e instanceof Tensor) ? (x as Tensor[]) : [x as Tensor | NestedArray];
-    return list.map((e) => (e instanceof Tensor ? e : T.tensor(e)));
+    const isTexts = (e: unknown): e is string[] => Array.isArray(e) && e.length > 0 && e.every((s) => typeof s === 'string');
+    const isList = Array.isArray(x) && x.length > 0 && x.every((e) => e instanceof Tensor || isTexts(e));
+    const list = isTexts(x) ? [x] : isList ? (x as (Tensor | string[])[]) : [x as Tensor | NestedArray];
+    return list.map((e, i) => {
+      if (e instanceof Tensor) return e;
+      if (isTexts(e)) {
+        const reader = this.inputReaders(i).find((l): l is VectorizerLayer => l instanceof VectorizerLayer);
+        if (!reader) throw new Error(`${this.label}: input ${i} received strings, but no text vectorizer reads that input`);
+        return reader.vectorize(e);
+      }
+      return T.tensor(e as NestedArray);
+    });
+  }
+
+  /** The layers applied directly to model input `i`. */
+  protected inputReaders(i: number): Layer[] {
+    const x = this.inputs[i];
+    return this.nodes.filter((n) => n.dependencies.includes(x)).map((n) => n.layer);
   }
 
   /** Inference in batches (no dropout, no recording); returns one tensor per output. */

@@ -11,9 +11,10 @@ import { CallArgs, Layer, LayerInput, LayerOutput } from '../engine/layer';
 import { SymShape } from '../engine/shapes';
 import { SymbolicTensor } from '../engine/symbolic';
 import { Model, ModelData, PredictOptions } from './model';
+import { StringVectorizer, VectorizerLayer, isStringVectorizer } from '../layers/vectorizer';
 
 export interface SequentialArgs {
-  layers?: (Layer | SymbolicTensor)[];
+  layers?: (Layer | SymbolicTensor | StringVectorizer)[];
   name?: string;
 }
 
@@ -21,7 +22,7 @@ export class Sequential extends Model {
   private stack: Layer[] = [];
   private head: SymbolicTensor | null = null;
 
-  constructor(args: (Layer | SymbolicTensor)[] | SequentialArgs = {}) {
+  constructor(args: (Layer | SymbolicTensor | StringVectorizer)[] | SequentialArgs = {}) {
     const opts = Array.isArray(args) ? { layers: args } : args;
     super({ name: opts.name });
     for (const l of opts.layers ?? []) this.add(l);
@@ -32,7 +33,9 @@ export class Sequential extends Model {
   }
 
   /** Appends a layer (or, first, an `input()` to fix the input shape). */
-  add(layer: Layer | SymbolicTensor): void {
+  add(item: Layer | SymbolicTensor | StringVectorizer): void {
+    // a text vectorizer (seed 003's first layer) is wrapped in a layer that vectorizes at the input
+    const layer = isStringVectorizer(item) ? new VectorizerLayer({ vectorizer: item }) : item;
     if (layer instanceof SymbolicTensor) {
       if (this.stack.length > 0 || this.head) throw new Error(`Sequential '${this.name}': an input() can only come first`);
       this.head = layer;
@@ -101,6 +104,10 @@ export class Sequential extends Model {
   override run(inputs: Tensor[], args: CallArgs = {}): Tensor[] {
     this.ensureGraph(inputs[0].shape);
     return super.run(inputs, args);
+  }
+
+  protected override inputReaders(i: number): Layer[] {
+    return i === 0 && this.stack.length > 0 ? [this.stack[0]] : [];
   }
 
   override predict(x: ModelData, options: PredictOptions = {}): Tensor | Tensor[] {

@@ -1,0 +1,71 @@
+/**
+ * A text vectorizer as the first layer of a model (seed 003 feeds raw review strings to a
+ * Sequential whose first layer is Keras's TextVectorization).
+ *
+ * Any object with `call(texts: string[]): Tensor` returning `[batch, length]` integer ids works
+ * (`@seqlab/datasets`' TextVectorization is one; this package does not import it). Vectorizing
+ * happens at the model's input: `predict`, `fit` and `evaluate` turn an array of strings into ids
+ * with the vectorizer before batching, and inside the graph this layer passes the ids on. A model
+ * therefore also accepts ids that were vectorized beforehand.
+ */
+import { Tensor, fmtShape } from '@seqlab/tensor';
+import { Layer, LayerArgs, snakeCase, uniqueName } from '../engine/layer';
+import { SymShape, fmtReceived } from '../engine/shapes';
+
+export interface StringVectorizer {
+  call(texts: string[]): Tensor;
+  /** [batch, sequence length] of the ids for a batch size (null: unknown). */
+  computeOutputShape?(batch: number | null): (number | null)[];
+  name?: string;
+}
+
+export function isStringVectorizer(x: unknown): x is StringVectorizer {
+  return typeof x === 'object' && x !== null && !(x instanceof Layer) && typeof (x as StringVectorizer).call === 'function';
+}
+
+export interface VectorizerLayerArgs extends LayerArgs {
+  vectorizer: StringVectorizer;
+}
+
+export class VectorizerLayer extends Layer {
+  readonly vectorizer: StringVectorizer;
+  private readonly length: number | null;
+
+  constructor(args: VectorizerLayerArgs) {
+    const v = args.vectorizer;
+    if (!isStringVectorizer(v)) throw new Error('VectorizerLayer: expected a vectorizer with call(texts: string[]): Tensor');
+    const length = v.computeOutputShape ? v.computeOutputShape(null)[1] ?? null : null;
+    super({ name: args.name ?? v.name ?? uniqueName(snakeCase(v.constructor.name)), batchInputShape: [null, length], trainable: false });
+    this.vectorizer = v;
+    this.length = length;
+  }
+
+  /** The wrapped vectorizer's class, as Keras's summary shows it. */
+  override get className(): string {
+    return this.vectorizer.constructor.name;
+  }
+
+  computeOutputShape(inputShape: SymShape): SymShape {
+    if (inputShape.length !== 2 || (this.length !== null && inputShape[1] !== null && inputShape[1] !== this.length)) {
+      throw new Error(`${this.label}: expected token ids [batch, ${this.length ?? 'length'}], received ${fmtReceived(inputShape)}`);
+    }
+    return inputShape;
+  }
+
+  /** Ids pass through: strings were vectorized at the model's input. */
+  call(ids: Tensor): Tensor {
+    return ids;
+  }
+
+  /** Strings to ids, checked against the declared length. */
+  vectorize(texts: string[]): Tensor {
+    if (!Array.isArray(texts) || texts.some((t) => typeof t !== 'string')) {
+      throw new Error(`${this.label}: expected an array of strings`);
+    }
+    const ids = this.vectorizer.call(texts);
+    if (ids.rank !== 2 || ids.shape[0] !== texts.length || (this.length !== null && ids.shape[1] !== this.length)) {
+      throw new Error(`${this.label}: the vectorizer returned ${fmtShape(ids.shape)} for ${texts.length} texts, expected [${texts.length}, ${this.length ?? 'length'}]`);
+    }
+    return ids;
+  }
+}
