@@ -157,17 +157,26 @@ export class Trainer {
   // steps
 
   /** Loss of a batch (recorded when inside a tape), and the predictions. */
-  private batchLoss(xs: Tensor[], ys: Tensor[], weights: Tensor | null, training: boolean): { loss: Tensor; preds: Tensor[] } {
+  private batchLoss(xs: Tensor[], ys: Tensor[], weights: Tensor | null, training: boolean): { loss: Tensor; preds: Tensor[]; perOutput: number[] } {
     const preds = this.model.run(xs, { training });
     let total: Tensor | null = null;
+    const perOutput: number[] = [];
     preds.forEach((p, i) => {
       const per = this.losses[i](ys[i], p);
       const mask = maskOf(p);
       const usableMask = mask && mask.shape.length === per.shape.length && mask.shape.every((d, k) => d === per.shape[k]) ? mask : null;
       const l = reduceLoss(per, weights, usableMask);
+      perOutput.push(l.item());
       total = total === null ? l : add(total, l);
     });
-    return { loss: total!, preds };
+    return { loss: total!, preds, perOutput };
+  }
+
+  /** Keras logs each output's loss as `<output layer>_loss` when a model has several outputs. */
+  private outputLossLogs(sums: number[], seen: number, prefix = ''): Logs {
+    const logs: Logs = {};
+    if (sums.length > 1) sums.forEach((v, i) => (logs[`${prefix}${this.model.outputs[i].node.layer.name}_loss`] = v / Math.max(seen, 1)));
+    return logs;
   }
 
   private updateMetrics(ys: Tensor[], preds: Tensor[], weights: Tensor | null): void {
@@ -188,18 +197,20 @@ export class Trainer {
   }
 
   /** One optimization step on a batch; returns the loss and the gradient norm before clipping. */
-  trainBatch(xs: Tensor[], ys: Tensor[], weights: Tensor | null): { loss: number; gradNorm: number; preds: Tensor[] } {
+  trainBatch(xs: Tensor[], ys: Tensor[], weights: Tensor | null): { loss: number; gradNorm: number; preds: Tensor[]; perOutput: number[] } {
     const vars = this.model.trainableWeights;
     let preds: Tensor[] = [];
+    let perOutput: number[] = [];
     const { value, grads } = variableGrads(() => {
       const r = this.batchLoss(xs, ys, weights, true);
       preds = r.preds;
+      perOutput = r.perOutput;
       return r.loss;
     }, vars);
     const loss = value.item();
     const gradNorm = globalNorm(grads);
     if (Number.isFinite(loss)) this.optimizer.applyGradients(vars, grads);
-    return { loss, gradNorm, preds };
+    return { loss, gradNorm, preds, perOutput };
   }
 
   // -------------------------------------------------------------------------------------------
@@ -255,12 +266,14 @@ export class Trainer {
       let lossSum = 0;
       let normSum = 0;
       let seen = 0;
+      const outSums = this.losses.map(() => 0);
       for (let b = 0; b < steps && !model.stopTraining; b++) {
         const start = b * step;
         const size = Math.min(step, data.n - start);
         const batch = takeBatch(data, start, size, order);
         for (const cb of callbacks) await cb.onBatchBegin?.(b, { batch: b, size });
-        const { loss, gradNorm, preds } = this.trainBatch(batch.xs, batch.ys, batch.weights);
+        const { loss, gradNorm, preds, perOutput } = this.trainBatch(batch.xs, batch.ys, batch.weights);
+        perOutput.forEach((v, i) => (outSums[i] += v * size));
         noGrad(() => this.updateMetrics(batch.ys, preds, batch.weights));
         lossSum += loss * size;
         normSum += gradNorm * size;
@@ -273,7 +286,12 @@ export class Trainer {
         progress.batchEnd(b + 1, logs);
         for (const cb of callbacks) await cb.onBatchEnd?.(b, logs);
       }
-      const logs: Logs = { loss: lossSum / Math.max(seen, 1), ...this.metricLogs(), grad_norm: normSum / Math.max(seen, 1) };
+      const logs: Logs = {
+        loss: lossSum / Math.max(seen, 1),
+        ...this.outputLossLogs(outSums, seen),
+        ...this.metricLogs(),
+        grad_norm: normSum / Math.max(seen, 1),
+      };
       if (val) Object.assign(logs, this.evaluatePrepared(val, batchSize, 'val_'));
       for (const cb of callbacks) await cb.onEpochEnd?.(epoch, logs);
       progress.epochEnd(logs);
@@ -288,18 +306,20 @@ export class Trainer {
     const step = fixed ?? batchSize;
     let lossSum = 0;
     let seen = 0;
+    const outSums = this.losses.map(() => 0);
     noGrad(() => {
       for (let start = 0; start < data.n; start += step) {
         const size = Math.min(step, data.n - start);
         const batch = takeBatch(data, start, size, null);
-        const { loss, preds } = this.batchLoss(batch.xs, batch.ys, batch.weights, false);
+        const { loss, preds, perOutput } = this.batchLoss(batch.xs, batch.ys, batch.weights, false);
         this.updateMetrics(batch.ys, preds, batch.weights);
+        perOutput.forEach((v, i) => (outSums[i] += v * size));
         lossSum += loss.item() * size;
         seen += size;
       }
     });
     const out = this.metricLogs(prefix);
-    return { [`${prefix}loss`]: lossSum / Math.max(seen, 1), ...out };
+    return { [`${prefix}loss`]: lossSum / Math.max(seen, 1), ...this.outputLossLogs(outSums, seen, prefix), ...out };
   }
 
   evaluate(x: Data, y: Data, options: EvaluateOptions = {}): number | number[] | Record<string, number> {
