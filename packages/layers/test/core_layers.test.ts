@@ -149,6 +149,44 @@ describe('shape layers', () => {
   });
 });
 
+describe('gradients of the remaining layers match finite differences', () => {
+  test('Embedding (table), Masking, GlobalAveragePooling1D with a mask, Flatten, Reshape, Activation', () => {
+    const e = new Embedding({ inputDim: 5, outputDim: 3 });
+    const ids = T.tensor([[0, 4, 4], [2, 1, 0]]);
+    e.apply(ids);
+    const r1 = A.checkGradients((table: Tensor) => {
+      e.embeddings.value = table;
+      return e.call(ids) as Tensor;
+    }, [e.embeddings.value]);
+    if (!r1.ok) throw new Error(r1.message);
+    const x = T.randomNormal([2, 3, 4], 0, 1, { seed: 9 });
+    checkLayer(new Masking(), x);
+    // a padded step gets no gradient (finite differences cannot check it: a nudge unmasks it)
+    const padded = x.clone();
+    padded.data.fill(0, 4, 8);
+    const g = A.grad((t: Tensor) => A.sum(A.square(new Masking().call(t) as Tensor)))(padded);
+    expect(Array.from(g.data.subarray(4, 8))).toEqual([0, 0, 0, 0]);
+    expect(Array.from(g.data.subarray(0, 4)).every((v) => v !== 0)).toBe(true);
+    const pool = new GlobalAveragePooling1D();
+    const mask = T.tensor([[1, 0, 1], [1, 1, 0]]);
+    const r2 = A.checkGradients((t: Tensor) => pool.call(t, { mask }) as Tensor, [x]);
+    if (!r2.ok) throw new Error(r2.message);
+    checkLayer(new Flatten(), x);
+    checkLayer(new Reshape({ targetShape: [4, 3] }), x);
+    checkLayer(new Activation({ activation: 'selu' }), x);
+  });
+
+  test('Concatenate and Add', () => {
+    const a = T.randomNormal([2, 3], 0, 1, { seed: 1 });
+    const b = T.randomNormal([2, 3], 0, 1, { seed: 2 });
+    for (const layer of [new Concatenate(), new Add()]) {
+      layer.apply([a, b]);
+      const r = A.checkGradients((x: Tensor, y: Tensor) => layer.call([x, y], {}) as Tensor, [a, b]);
+      if (!r.ok) throw new Error(`${layer.label}: ${r.message}`);
+    }
+  });
+});
+
 describe('functional models', () => {
   test('several inputs and outputs, shared layers, Concatenate and Add', () => {
     setSeed(7);
