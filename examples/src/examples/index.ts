@@ -1,5 +1,8 @@
 /** Every example, in the order of the seeds. `npm run example -- <name>` runs one. */
 import type { Example } from '../lib/common';
 import { example as adding } from './adding';
+import { example as preprocessing } from './preprocessing';
+import { example as layerShapes } from './layer-shapes';
+import { bilstmExample, lstmExample } from './mnist-autoencoder';
 
-export const examples: Example[] = [adding];
+export const examples: Example[] = [adding, preprocessing, layerShapes, lstmExample, bilstmExample];

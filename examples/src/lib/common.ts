@@ -93,7 +93,7 @@ export function seconds(start: number): number {
 }
 
 /** Writes `data` to `file` through a temporary file and a rename, so a reader never sees half. */
-export function writeFileAtomic(file: string, data: string): void {
+export function writeFileAtomic(file: string, data: string | Uint8Array): void {
   const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
   fs.writeFileSync(tmp, data);
   fs.renameSync(tmp, file);
@@ -118,4 +118,10 @@ export function table(header: string[], rows: (string | number)[][]): string[] {
 export function kerasShape(shape: readonly (number | null)[]): string {
   const parts = shape.map((d) => (d === null ? 'None' : String(d)));
   return `(${parts.join(', ')}${parts.length === 1 ? ',' : ''})`;
+}
+
+/** The single output of a symbolic layer application (`apply` may return a list). */
+export function one<T>(x: T | T[]): T {
+  if (Array.isArray(x)) throw new Error(`expected one output, received ${x.length}`);
+  return x;
 }

@@ -7,6 +7,7 @@ import * as path from 'path';
 import * as vega from 'vega';
 import * as vl from 'vega-lite';
 import { writeFileAtomic } from './common';
+import { dataUrl, grayPng } from './png';
 
 // vega-lite's TopLevelSpec type is large; specs here are plain objects checked by vega-lite at compile time.
 export type Spec = Record<string, unknown>;
@@ -79,28 +80,22 @@ export function rocSpec(fpr: number[], tpr: number[], aucValue: number, title = 
 }
 
 /**
- * A grid of grayscale images (28 x 28 digits): one rect per pixel, faceted by panel.
- * `images` holds `rows*cols` pixels each, values in [0, 1]; `titles` label the panels.
+ * A grid of grayscale images (28 x 28 digits, values in [0, 1], shown white on black as
+ * matplotlib's 'gray' map does): each panel is an image mark holding a small PNG data URL, so
+ * the SVG stays small. `titles` label the panels.
  */
-export function imageGridSpec(images: Float32Array[], titles: string[], rows: number, cols: number, title: string, columns = 5): Spec {
-  const values: { panel: number; label: string; r: number; c: number; v: number }[] = [];
-  images.forEach((img, k) => {
-    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) values.push({ panel: k, label: titles[k], r, c, v: img[r * cols + c] });
-  });
+export function imageGridSpec(images: ArrayLike<number>[], titles: string[], rows: number, cols: number, title: string, columns = 5): Spec {
+  const values = images.map((img, k) => ({ panel: k, label: titles[k], url: dataUrl(grayPng(img, cols, rows, 3)) }));
   return {
     title,
     data: { values },
-    facet: { field: 'panel', type: 'ordinal', header: { title: null, labelExpr: `${JSON.stringify(titles)}[datum.value]` } },
+    facet: { field: 'panel', type: 'ordinal', header: { title: null, labelExpr: `${JSON.stringify(titles)}[datum.value]`, labelFontSize: 11 } },
     columns,
     spec: {
-      width: 84,
-      height: 84,
-      mark: { type: 'rect', strokeWidth: 0 },
-      encoding: {
-        x: { field: 'c', type: 'ordinal', axis: null },
-        y: { field: 'r', type: 'ordinal', axis: null },
-        color: { field: 'v', type: 'quantitative', scale: { scheme: 'greys', reverse: true, domain: [0, 1] }, legend: null },
-      },
+      width: cols * 3,
+      height: rows * 3,
+      mark: { type: 'image', width: cols * 3, height: rows * 3, align: 'left', baseline: 'top', smooth: false },
+      encoding: { url: { field: 'url', type: 'nominal' }, x: { value: 0 }, y: { value: 0 } },
     },
   };
 }
@@ -119,4 +114,11 @@ export function scatterSpec(points: { x: number; y: number; label: string }[], t
       color: { field: 'label', type: 'nominal', title: 'digit', scale: { scheme: 'tableau10' } },
     },
   };
+}
+
+/** Writes PNG bytes to `<dir>/<file>` atomically and returns the path. */
+export function savePng(dir: string, file: string, png: Buffer): string {
+  const out = path.join(dir, file);
+  writeFileAtomic(out, png);
+  return out;
 }
