@@ -9,7 +9,8 @@
  * Each array may be entered at an offset, so kernels can work on a slice of a larger buffer
  * (one timestep of a sequence) without copying.
  */
-import { DataArray } from './tensor';
+import type { DataArray } from './tensor';
+import { Layout, parallelGemm } from './parallel';
 
 export interface GemmArgs {
   m: number;
@@ -68,7 +69,10 @@ let packedB = new Float64Array(0);
 /** Edge tile: where a 4×4 tile sticks out of C, its sums go here first (never allocated per call). */
 const edgeTile = new Float64Array(16);
 
-type Layout = 'NN' | 'TN' | 'NT';
+/** The single-thread kernel (what each thread of a parallel product runs on its band of rows). */
+export function gemmSerial(layout: Layout, args: GemmArgs): void {
+  gemmPacked(layout, args);
+}
 
 function gemmPacked(layout: Layout, args: GemmArgs): void {
   const { m, n, k, a, b, c } = args;
@@ -200,17 +204,17 @@ function packAT(a: DataArray, ao: number, m: number, pc: number, kc: number, i: 
  * @example gemmNN({ m: 2, n: 2, k: 2, a: Float32Array.of(1, 2, 3, 4), b: Float32Array.of(5, 6, 7, 8), c })  // c = [19, 22, 43, 50]
  */
 export function gemmNN(args: GemmArgs): void {
-  gemmPacked('NN', args);
+  if (!parallelGemm('NN', args, gemmPacked)) gemmPacked('NN', args);
 }
 
 /** C[m,n] = A[k,m]ᵀ·B[k,n] + beta·C (weight gradients: Xᵀ·dY). */
 export function gemmTN(args: GemmArgs): void {
-  gemmPacked('TN', args);
+  if (!parallelGemm('TN', args, gemmPacked)) gemmPacked('TN', args);
 }
 
 /** C[m,n] = A[m,k]·B[n,k]ᵀ + beta·C (input gradients: dY·Wᵀ). */
 export function gemmNT(args: GemmArgs): void {
-  gemmPacked('NT', args);
+  if (!parallelGemm('NT', args, gemmPacked)) gemmPacked('NT', args);
 }
 
 /** The textbook i-k-j loop, kept as the baseline the benchmark compares against. */

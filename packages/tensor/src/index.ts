@@ -11,3 +11,4 @@ export * from './gemm';
 export * from './matmul';
 export * from './shape_ops';
 export * from './ndarray_interop';
+export * from './parallel';

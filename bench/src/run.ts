@@ -1,0 +1,391 @@
+/**
+ * The benchmark suite: seqlab against TensorFlow.js (cpu and wasm backends) and brain.js on the
+ * same work, in one run, with ratios.
+ *
+ *   npm run bench                     full: 2 warm-ups, median of 7 reps, 60 s budget per rep
+ *   npm run bench -- --quick          1 warm-up, median of 5 reps, 5 s budget per rep (< 3 min)
+ *   node bench/dist/run.js --smoke    tiny shapes, 1 rep, every case and implementation (the test)
+ *   options: --only <text> (cases whose id contains it), --out <dir> (default bench/results),
+ *            --reps N, --warmup N, --budget <seconds per rep>
+ *
+ * Method. Each implementation of each case runs in its own Node.js process (bench/src/child.ts),
+ * back to back: seqlab (one thread), seqlab with two threads (large cases), tfjs-cpu, tfjs-wasm,
+ * brain.js. A process builds the model with seqlab's initial weights, warms up, then times each
+ * repetition; we report the median, min and max, the peak RSS of the process, and the ratio
+ * peer median / seqlab median. A repetition that overruns the budget stops the case for that
+ * implementation ("over budget", with the time of the rep that did finish, or the budget if none
+ * did); a case an implementation cannot run is reported with the reason, never dropped.
+ *
+ * Writes <out>/latest.json (every sample) and <out>/latest.md (the tables), and prints the tables.
+ */
+import { spawn } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { Case, IMPLS, Impl, allCases, gemmFlops } from './suite/cases';
+
+interface Args {
+  mode: 'full' | 'quick' | 'smoke';
+  only: string | null;
+  out: string;
+  reps: number;
+  warmup: number;
+  budgetMs: number;
+}
+
+function parseArgs(argv: string[]): Args {
+  const has = (f: string) => argv.includes(f);
+  const val = (f: string): string | null => {
+    const i = argv.indexOf(f);
+    return i >= 0 && i + 1 < argv.length ? argv[i + 1] : null;
+  };
+  const mode = has('--smoke') ? 'smoke' : has('--quick') ? 'quick' : 'full';
+  const defaults = { full: [2, 7, 60], quick: [1, 5, 5], smoke: [0, 1, 30] }[mode];
+  return {
+    mode,
+    only: val('--only'),
+    out: val('--out') ?? path.join(__dirname, '..', 'results'),
+    warmup: Number(val('--warmup') ?? defaults[0]),
+    reps: Number(val('--reps') ?? defaults[1]),
+    budgetMs: 1000 * Number(val('--budget') ?? defaults[2]),
+  };
+}
+
+export interface Result {
+  case: string;
+  impl: Impl;
+  status: 'ok' | 'unsupported' | 'over budget';
+  reason?: string;
+  warmupMs: number[];
+  samplesMs: number[];
+  medianMs?: number;
+  minMs?: number;
+  maxMs?: number;
+  peakRssMB?: number;
+  rssBeforeMB?: number;
+  notes: string[];
+  checks: Record<string, number>;
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const h = s.length >> 1;
+  return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
+};
+
+/** Which implementations run a case: two threads only where it could pay (large cases, GEMMs). */
+function implsFor(c: Case): Impl[] {
+  return IMPLS.filter((i) => i !== 'seqlab-2t' || c.large || c.kind === 'gemm');
+}
+
+function runChild(c: Case, impl: Impl, a: Args): Promise<Result> {
+  const r: Result = { case: c.id, impl, status: 'ok', warmupMs: [], samplesMs: [], notes: [], checks: {} };
+  const script = path.join(__dirname, 'child.js');
+  const argv = [script, '--case', c.id, '--impl', impl, '--warmup', String(a.warmup), '--reps', String(a.reps), '--budget', String(a.budgetMs)];
+  if (a.mode === 'smoke') argv.push('--smoke');
+  const env = { ...process.env, SEQLAB_THREADS: impl === 'seqlab-2t' ? '2' : '1' };
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let buf = '';
+    let stderr = '';
+    let timer: NodeJS.Timeout;
+    let killed = false;
+    // setup may take a while (tfjs loads, the agreement checks run a forward pass): budget + 60 s for the first event
+    const arm = (ms: number) => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        killed = true;
+        child.kill('SIGKILL');
+      }, ms);
+    };
+    arm(a.budgetMs + 60000);
+    child.stdout.on('data', (d: Buffer) => {
+      buf += d.toString();
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        if (!line.startsWith('@@ ')) continue;
+        const ev = JSON.parse(line.slice(3));
+        if (ev.type === 'setup') {
+          r.notes = ev.notes;
+          r.checks = ev.checks;
+          r.rssBeforeMB = ev.rssBeforeMB;
+          arm(a.budgetMs * 1.5 + 5000);
+        } else if (ev.type === 'checks') {
+          r.checks = ev.checks;
+        } else if (ev.type === 'warmup' || ev.type === 'rep') {
+          (ev.type === 'rep' ? r.samplesMs : r.warmupMs).push(ev.ms);
+          arm(a.budgetMs * 1.5 + 5000);
+        } else if (ev.type === 'over') {
+          r.status = 'over budget';
+          r.reason = `over budget: one rep took ${(ev.ms / 1000).toFixed(1)} s (budget ${a.budgetMs / 1000} s per rep)`;
+        } else if (ev.type === 'unsupported') {
+          r.status = 'unsupported';
+          r.reason = ev.reason;
+        } else if (ev.type === 'done') {
+          r.peakRssMB = ev.peakRssMB;
+        }
+      }
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (killed && r.status === 'ok') {
+        r.status = 'over budget';
+        r.reason = `over budget: no rep finished within ${((a.budgetMs * 1.5 + 5000) / 1000).toFixed(0)} s (killed)`;
+      } else if (code !== 0 && r.status === 'ok') {
+        r.status = 'unsupported';
+        r.reason = `cannot run: process exited with code ${code}: ${stderr.trim().split('\n').slice(-1)[0] ?? ''}`;
+      }
+      if (r.status === 'ok' && r.samplesMs.length === 0) {
+        r.status = 'unsupported';
+        r.reason = `cannot run: no repetition reported ${stderr.trim().split('\n').slice(-1)[0] ?? ''}`;
+      }
+      const all = r.samplesMs.length ? r.samplesMs : r.warmupMs;
+      if (all.length) {
+        r.medianMs = median(all);
+        r.minMs = Math.min(...all);
+        r.maxMs = Math.max(...all);
+      }
+      resolve(r);
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// report
+
+const fmtMs = (ms: number | undefined): string =>
+  ms === undefined ? '' : ms < 1 ? ms.toFixed(3) : ms < 10 ? ms.toFixed(2) : ms < 100 ? ms.toFixed(1) : ms.toFixed(0);
+
+function cell(r: Result | undefined): string {
+  if (!r) return '—';
+  if (r.status === 'unsupported') return 'cannot run¹';
+  if (r.status === 'over budget') return r.medianMs !== undefined ? `over budget (1 rep ${fmtMs(r.medianMs)})` : 'over budget';
+  return `${fmtMs(r.medianMs)} (${fmtMs(r.minMs)}–${fmtMs(r.maxMs)})`;
+}
+
+function ratio(peer: Result | undefined, ours: Result | undefined): string {
+  if (!peer || !ours || ours.status !== 'ok' || peer.medianMs === undefined || ours.medianMs === undefined) return '—';
+  const x = peer.medianMs / ours.medianMs;
+  return peer.status === 'ok' ? `${x.toFixed(1)}x` : `> ${x.toFixed(0)}x`;
+}
+
+function machine(): Record<string, unknown> {
+  const cpus = os.cpus();
+  let commit = 'unknown';
+  try {
+    commit = fs.readFileSync(path.join(__dirname, '..', '..', '.git', 'HEAD'), 'utf8').trim();
+    if (commit.startsWith('ref: ')) commit = fs.readFileSync(path.join(__dirname, '..', '..', '.git', commit.slice(5)), 'utf8').trim();
+  } catch {
+    // not a git checkout
+  }
+  const version = (p: string): string => {
+    try {
+      return require(`${p}/package.json`).version;
+    } catch {
+      return 'not installed';
+    }
+  };
+  return {
+    cpu: cpus[0]?.model ?? 'unknown',
+    cpus: cpus.length,
+    mhz: cpus[0]?.speed,
+    memGB: +(os.totalmem() / 2 ** 30).toFixed(1),
+    platform: `${os.platform()} ${os.release()}`,
+    node: process.version,
+    tfjs: version('@tensorflow/tfjs'),
+    tfjsWasm: version('@tensorflow/tfjs-backend-wasm'),
+    brain: version('brain.js'),
+    commit: commit.slice(0, 12),
+  };
+}
+
+function describe(c: Case): string {
+  if (c.kind === 'layer') return `${c.cell} ${c.mode === 'train' ? 'train step' : 'inference'} (${c.shape.join(', ')})`;
+  if (c.kind === 'imdb') return `IMDb Embedding(${c.dims[2]}, ${c.dims[3]})+LSTM(${c.dims[4]})+Dense(1) ${c.mode === 'train' ? 'train step' : 'inference'} (batch ${c.dims[0]}, length ${c.dims[1]})`;
+  if (c.kind === 'charlm') return `char LSTM(${c.dims[3]}) one-hot ${c.dims[2]} ${c.mode === 'train' ? 'train step' : 'inference'} (batch ${c.dims[0]}, ${c.dims[1]} steps)`;
+  if (c.kind !== 'gemm') return c.id;
+  return `GEMM [${c.mkn[0]},${c.mkn[1]}]x[${c.mkn[1]},${c.mkn[2]}] (${c.role})`;
+}
+
+interface Report {
+  markdown: string;
+  targets: { target: string; measured: string; met: boolean | null }[];
+}
+
+function report(cases: Case[], results: Result[], meta: Record<string, unknown>, a: Args): Report {
+  const get = (id: string, impl: Impl) => results.find((r) => r.case === id && r.impl === impl);
+  const L: string[] = [];
+  const m = meta.machine as Record<string, unknown>;
+  L.push(`# seqlab benchmark suite (${a.mode} mode)`, '');
+  L.push(`- date: ${meta.date}; commit ${m.commit}; total wall time ${meta.wallSeconds} s`);
+  L.push(`- machine: ${m.cpu}, ${m.cpus} CPUs (${m.mhz} MHz), ${m.memGB} GB RAM, ${m.platform}, Node.js ${m.node}`);
+  L.push(`- load average (1, 5, 15 min): at start ${meta.loadStart}; at end ${meta.loadEnd}`);
+  L.push(`- peers: @tensorflow/tfjs ${m.tfjs} (cpu backend), @tensorflow/tfjs-backend-wasm ${m.tfjsWasm}, brain.js ${m.brain}`);
+  L.push(`- method: one process per case and implementation, back to back; ${a.warmup} warm-up rep(s), then ${a.reps} timed reps; median (min–max) in ms; budget ${a.budgetMs / 1000} s per rep`);
+  L.push('- seqlab = one thread (SEQLAB_THREADS=1); seqlab 2t = two threads (SEQLAB_THREADS=2); ratios are peer median / seqlab one-thread median', '');
+
+  const modelCases = cases.filter((c) => c.kind !== 'gemm');
+  if (modelCases.length) {
+    L.push('## Training steps and inference, ms per batch', '');
+    L.push('| case | seqlab | seqlab 2t | tfjs cpu | tfjs wasm | brain.js | cpu / seqlab | wasm / seqlab | 1t / 2t |');
+    L.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+    for (const c of modelCases) {
+      const s1 = get(c.id, 'seqlab');
+      const s2 = get(c.id, 'seqlab-2t');
+      L.push(
+        `| ${describe(c)} | ${cell(s1)} | ${cell(s2)} | ${cell(get(c.id, 'tfjs-cpu'))} | ${cell(get(c.id, 'tfjs-wasm'))} | ${cell(get(c.id, 'brain'))} | ${ratio(get(c.id, 'tfjs-cpu'), s1)} | ${ratio(get(c.id, 'tfjs-wasm'), s1)} | ${s2 ? ratio(s1, s2) : '—'} |`,
+      );
+    }
+    L.push('');
+  }
+  const gemmCases = cases.filter((c) => c.kind === 'gemm');
+  if (gemmCases.length) {
+    L.push('## GEMM, GFLOP/s (2·m·n·k / median time per call)', '');
+    L.push('| shape | role | seqlab | seqlab 2t | tfjs cpu | tfjs wasm |');
+    L.push('|---|---|---:|---:|---:|---:|');
+    const gf = (c: Case, impl: Impl): string => {
+      const r = get(c.id, impl);
+      if (!r) return '—';
+      if (r.status !== 'ok' || r.medianMs === undefined) return r.status === 'unsupported' ? 'cannot run¹' : 'over budget';
+      return (gemmFlops(c) / (r.medianMs * 1e6)).toFixed(2);
+    };
+    for (const c of gemmCases) {
+      if (c.kind !== 'gemm') continue;
+      L.push(`| [${c.mkn[0]},${c.mkn[1]}]x[${c.mkn[1]},${c.mkn[2]}] | ${c.role} | ${gf(c, 'seqlab')} | ${gf(c, 'seqlab-2t')} | ${gf(c, 'tfjs-cpu')} | ${gf(c, 'tfjs-wasm')} |`);
+    }
+    L.push('');
+  }
+
+  // ---- targets
+  const targets: Report['targets'] = [];
+  const med = (id: string, impl: Impl) => {
+    const r = get(id, impl);
+    return r && r.status === 'ok' ? r.medianMs : undefined;
+  };
+  const want = (label: string, id: string, impl: Impl, factor: number) => {
+    const ours = med(id, 'seqlab');
+    const r = get(id, impl);
+    if (ours === undefined || !r) return;
+    if (r.status === 'unsupported') {
+      targets.push({ target: label, measured: `peer cannot run the case (${r.reason})`, met: null });
+      return;
+    }
+    if (r.medianMs === undefined) return;
+    const x = r.medianMs / ours;
+    const lower = r.status !== 'ok';
+    targets.push({ target: label, measured: `${lower ? '> ' : ''}${x.toFixed(2)}x (${fmtMs(r.medianMs)} / ${fmtMs(ours)} ms)`, met: x >= factor });
+  };
+  for (const c of modelCases) {
+    if (c.kind !== 'layer') continue;
+    const name = `${c.cell} ${c.mode} (${c.shape.join(', ')})`;
+    if (c.mode === 'train') {
+      const fw = c.cell === 'SimpleRNN' ? 2 : 3;
+      want(`${name}: >= ${fw}x faster than tfjs wasm`, c.id, 'tfjs-wasm', fw);
+      if (c.cell !== 'SimpleRNN') want(`${name}: >= 8x faster than tfjs cpu`, c.id, 'tfjs-cpu', 8);
+    } else {
+      want(`${name}: >= 2x faster than tfjs wasm`, c.id, 'tfjs-wasm', 2);
+    }
+  }
+  const imdb = modelCases.find((c) => c.kind === 'imdb' && c.mode === 'train');
+  if (imdb) {
+    const t = med(imdb.id, 'seqlab');
+    if (t !== undefined) targets.push({ target: 'IMDb model training step < 400 ms (seqlab, one thread)', measured: `${fmtMs(t)} ms`, met: t < 400 });
+  }
+  // share of the GEMM peak inside the LSTM training step
+  const lstmLarge = modelCases.find((c) => c.kind === 'layer' && c.cell === 'LSTM' && c.mode === 'train' && c.large);
+  const peakCase = gemmCases.find((c) => c.kind === 'gemm' && c.mkn.join('x') === '256x256x256') ?? gemmCases[gemmCases.length - 1];
+  const peakName = peakCase && peakCase.kind === 'gemm' ? `[${peakCase.mkn[0]},${peakCase.mkn[1]}]x[${peakCase.mkn[1]},${peakCase.mkn[2]}]` : '';
+  if (lstmLarge && peakCase) {
+    const t = med(lstmLarge.id, 'seqlab');
+    const g = med(peakCase.id, 'seqlab');
+    if (t !== undefined && g !== undefined) {
+      const flops = gemmFlops(lstmLarge);
+      const rate = flops / (t * 1e6);
+      const peak = gemmFlops(peakCase) / (g * 1e6);
+      targets.push({
+        target: 'LSTM training step (100, 128, 64, 32): >= 60% of seqlab\'s single-thread GEMM GFLOP/s',
+        measured: `${(flops / 1e6).toFixed(0)} MFLOP of GEMM in ${fmtMs(t)} ms = ${rate.toFixed(2)} GFLOP/s = ${((100 * rate) / peak).toFixed(0)}% of ${peak.toFixed(2)} GFLOP/s (seqlab GEMM ${peakName})`,
+        met: rate / peak >= 0.6,
+      });
+    }
+  }
+  for (const c of modelCases.filter((k) => k.large)) {
+    const t1 = med(c.id, 'seqlab');
+    const t2 = med(c.id, 'seqlab-2t');
+    if (t1 !== undefined && t2 !== undefined) {
+      targets.push({ target: `${describe(c)}: two threads >= 1.5x faster than one`, measured: `${(t1 / t2).toFixed(2)}x (${fmtMs(t1)} / ${fmtMs(t2)} ms)`, met: t1 / t2 >= 1.5 });
+    }
+  }
+  if (targets.length) {
+    L.push('## Targets of issue 7', '');
+    L.push('| target | measured | met |', '|---|---|---|');
+    for (const t of targets) L.push(`| ${t.target} | ${t.measured} | ${t.met === null ? 'n/a' : t.met ? 'yes' : '**no**'} |`);
+    L.push('');
+  }
+
+  // ---- details: memory, agreement checks, reasons, notes
+  L.push('## Details', '');
+  L.push('| case | implementation | status | peak RSS (MB) | RSS before setup (MB) | agreement with seqlab |');
+  L.push('|---|---|---|---:|---:|---|');
+  for (const c of cases) {
+    for (const impl of implsFor(c)) {
+      const r = get(c.id, impl);
+      if (!r) continue;
+      const checks = Object.entries(r.checks)
+        .map(([k, v]) => `${k} ${v.toExponential(1)}`)
+        .join('; ');
+      L.push(`| ${c.id} | ${impl} | ${r.status === 'ok' ? 'ok' : r.reason} | ${r.peakRssMB?.toFixed(0) ?? ''} | ${r.rssBeforeMB?.toFixed(0) ?? ''} | ${checks} |`);
+    }
+  }
+  L.push('');
+  const notes = new Map<string, string>();
+  for (const r of results) if (r.notes.length) notes.set(`${r.impl}${r.case.startsWith('charlm') ? ' (char model)' : ''}`, r.notes.join(' '));
+  if (notes.size) {
+    L.push('Notes on what was measured:', '');
+    for (const [k, v] of notes) L.push(`- ${k}: ${v}`);
+    L.push('');
+  }
+  L.push('¹ see the status column of the details table for the reason.');
+  return { markdown: L.join('\n') + '\n', targets };
+}
+
+async function main(): Promise<void> {
+  const a = parseArgs(process.argv.slice(2));
+  const size = a.mode === 'smoke' ? 'smoke' : 'full';
+  const cases = allCases(size).filter((c) => a.only === null || c.id.includes(a.only));
+  const t0 = Date.now();
+  const loadStart = os.loadavg().map((v) => v.toFixed(2)).join(', ');
+  const results: Result[] = [];
+  for (const c of cases) {
+    for (const impl of implsFor(c)) {
+      const r = await runChild(c, impl, a);
+      results.push(r);
+      const what = r.status === 'ok' ? `${fmtMs(r.medianMs)} ms` : r.reason;
+      process.stderr.write(`${c.id.padEnd(28)} ${impl.padEnd(10)} ${what}\n`);
+    }
+  }
+  const meta = {
+    date: new Date().toISOString(),
+    mode: a.mode,
+    wallSeconds: Math.round((Date.now() - t0) / 1000),
+    loadStart,
+    loadEnd: os.loadavg().map((v) => v.toFixed(2)).join(', '),
+    machine: machine(),
+    method: { warmup: a.warmup, reps: a.reps, budgetMs: a.budgetMs },
+  };
+  const { markdown, targets } = report(cases, results, meta, a);
+  fs.mkdirSync(a.out, { recursive: true });
+  fs.writeFileSync(path.join(a.out, 'latest.json'), JSON.stringify({ meta, cases, results, targets }, null, 1) + '\n');
+  fs.writeFileSync(path.join(a.out, 'latest.md'), markdown);
+  process.stdout.write(markdown);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
