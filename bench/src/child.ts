@@ -48,7 +48,17 @@ async function main(): Promise<void> {
     await ready.step();
     return (performance.now() - t0) / ready.callsPerStep;
   };
-  for (let i = 0; i < warmup + reps; i++) {
+  // at least `warmup` warm-up reps and at least minWarm ms of them (the JIT settles), then at least
+  // `reps` timed reps and at least minTime ms of them (short cases get more samples), at most 60
+  const minWarm = Number(arg('--min-warm-ms', '0'));
+  const minTime = Number(arg('--min-time-ms', '0'));
+  let warmed = 0;
+  let timed = 0;
+  let nWarm = 0;
+  let nTimed = 0;
+  for (let i = 0; ; i++) {
+    const isWarm = nWarm < warmup || (warmed < minWarm && nWarm < 60);
+    if (!isWarm && nTimed >= reps && (timed >= minTime || nTimed >= 60)) break;
     let ms: number;
     try {
       ms = await timeOne();
@@ -56,9 +66,15 @@ async function main(): Promise<void> {
       emit({ type: 'unsupported', reason: `cannot run: ${(e as Error).message.split('\n')[0]}` });
       return;
     }
-    const isWarm = i < warmup;
+    if (isWarm) {
+      nWarm++;
+      warmed += ms * ready.callsPerStep;
+    } else {
+      nTimed++;
+      timed += ms * ready.callsPerStep;
+    }
     emit({ type: isWarm ? 'warmup' : 'rep', ms });
-    if (i === 0 && ready.afterFirstStep) {
+    if (i === 0 && ready.afterFirstStep && !process.argv.includes('--no-after-check')) {
       await ready.afterFirstStep();
       emit({ type: 'checks', checks: ready.checks });
     }

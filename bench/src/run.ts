@@ -2,8 +2,9 @@
  * The benchmark suite: seqlab against TensorFlow.js (cpu and wasm backends) and brain.js on the
  * same work, in one run, with ratios.
  *
- *   npm run bench                     full: 2 warm-ups, median of 7 reps, 60 s budget per rep
- *   npm run bench -- --quick          1 warm-up, median of 5 reps, 5 s budget per rep (< 3 min)
+ *   npm run bench                     full: >= 2 warm-ups (>= 2 s), median of >= 7 reps (>= 3 s), 60 s budget per rep
+ *   npm run bench -- --quick          >= 1 warm-up, median of >= 3 reps, 1.5 s budget per rep, fewer GEMM
+ *                                     shapes, two threads on training steps only, no post-step check (< 3 min)
  *   node bench/dist/run.js --smoke    tiny shapes, 1 rep, every case and implementation (the test)
  *   options: --only <text> (cases whose id contains it), --out <dir> (default bench/results),
  *            --reps N, --warmup N, --budget <seconds per rep>
@@ -31,6 +32,8 @@ interface Args {
   reps: number;
   warmup: number;
   budgetMs: number;
+  minWarmMs: number;
+  minTimeMs: number;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -40,7 +43,8 @@ function parseArgs(argv: string[]): Args {
     return i >= 0 && i + 1 < argv.length ? argv[i + 1] : null;
   };
   const mode = has('--smoke') ? 'smoke' : has('--quick') ? 'quick' : 'full';
-  const defaults = { full: [2, 7, 60], quick: [1, 5, 5], smoke: [0, 1, 30] }[mode];
+  // warm-up reps, timed reps, budget per rep (s), minimum warm-up time (ms), minimum timed time (ms)
+  const defaults = { full: [2, 7, 60, 2000, 3000], quick: [1, 3, 1.5, 200, 200], smoke: [0, 1, 30, 0, 0] }[mode];
   return {
     mode,
     only: val('--only'),
@@ -48,6 +52,8 @@ function parseArgs(argv: string[]): Args {
     warmup: Number(val('--warmup') ?? defaults[0]),
     reps: Number(val('--reps') ?? defaults[1]),
     budgetMs: 1000 * Number(val('--budget') ?? defaults[2]),
+    minWarmMs: defaults[3],
+    minTimeMs: defaults[4],
   };
 }
 
@@ -65,6 +71,8 @@ export interface Result {
   rssBeforeMB?: number;
   notes: string[];
   checks: Record<string, number>;
+  /** Wall time of the whole process (setup, checks, warm-up, reps). */
+  wallSeconds: number;
 }
 
 const median = (xs: number[]): number => {
@@ -74,15 +82,24 @@ const median = (xs: number[]): number => {
 };
 
 /** Which implementations run a case: two threads only where it could pay (large cases, GEMMs). */
-function implsFor(c: Case): Impl[] {
-  return IMPLS.filter((i) => i !== 'seqlab-2t' || c.large || c.kind === 'gemm');
+function implsFor(c: Case, mode: Args['mode']): Impl[] {
+  // quick mode times two threads on the large training steps and GEMMs only
+  const twoThreads = (c.large && (mode !== 'quick' || c.kind === 'gemm' || c.mode === 'train')) || c.kind === 'gemm';
+  return IMPLS.filter((i) => i !== 'seqlab-2t' || twoThreads);
+}
+
+/** Quick mode leaves out the GEMM shapes that only repeat what the others show. */
+function inMode(c: Case, mode: Args['mode']): boolean {
+  return mode !== 'quick' || c.kind !== 'gemm' || c.large || c.mkn.join('x') === '256x256x256' || c.mkn.join('x') === '100x32x128';
 }
 
 function runChild(c: Case, impl: Impl, a: Args): Promise<Result> {
-  const r: Result = { case: c.id, impl, status: 'ok', warmupMs: [], samplesMs: [], notes: [], checks: {} };
+  const r: Result = { case: c.id, impl, status: 'ok', warmupMs: [], samplesMs: [], notes: [], checks: {}, wallSeconds: 0 };
+  const t0 = Date.now();
   const script = path.join(__dirname, 'child.js');
-  const argv = [script, '--case', c.id, '--impl', impl, '--warmup', String(a.warmup), '--reps', String(a.reps), '--budget', String(a.budgetMs)];
+  const argv = [script, '--case', c.id, '--impl', impl, '--warmup', String(a.warmup), '--reps', String(a.reps), '--budget', String(a.budgetMs), '--min-warm-ms', String(a.minWarmMs), '--min-time-ms', String(a.minTimeMs)];
   if (a.mode === 'smoke') argv.push('--smoke');
+  if (a.mode === 'quick') argv.push('--no-after-check');
   const env = { ...process.env, SEQLAB_THREADS: impl === 'seqlab-2t' ? '2' : '1' };
   return new Promise((resolve) => {
     const child = spawn(process.execPath, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -133,6 +150,7 @@ function runChild(c: Case, impl: Impl, a: Args): Promise<Result> {
     });
     child.on('close', (code) => {
       clearTimeout(timer);
+      r.wallSeconds = (Date.now() - t0) / 1000;
       if (killed && r.status === 'ok') {
         r.status = 'over budget';
         r.reason = `over budget: no rep finished within ${((a.budgetMs * 1.5 + 5000) / 1000).toFixed(0)} s (killed)`;
@@ -226,7 +244,9 @@ function report(cases: Case[], results: Result[], meta: Record<string, unknown>,
   L.push(`- machine: ${m.cpu}, ${m.cpus} CPUs (${m.mhz} MHz), ${m.memGB} GB RAM, ${m.platform}, Node.js ${m.node}`);
   L.push(`- load average (1, 5, 15 min): at start ${meta.loadStart}; at end ${meta.loadEnd}`);
   L.push(`- peers: @tensorflow/tfjs ${m.tfjs} (cpu backend), @tensorflow/tfjs-backend-wasm ${m.tfjsWasm}, brain.js ${m.brain}`);
-  L.push(`- method: one process per case and implementation, back to back; ${a.warmup} warm-up rep(s), then ${a.reps} timed reps; median (min–max) in ms; budget ${a.budgetMs / 1000} s per rep`);
+  L.push(
+    `- method: one process per case and implementation, back to back; at least ${a.warmup} warm-up rep(s) and ${a.minWarmMs} ms of warm-up, then at least ${a.reps} timed reps and ${a.minTimeMs} ms of them (at most 60); median (min–max) in ms; budget ${a.budgetMs / 1000} s per rep`,
+  );
   L.push('- seqlab = one thread (SEQLAB_THREADS=1); seqlab 2t = two threads (SEQLAB_THREADS=2); ratios are peer median / seqlab one-thread median', '');
 
   const modelCases = cases.filter((c) => c.kind !== 'gemm');
@@ -333,7 +353,7 @@ function report(cases: Case[], results: Result[], meta: Record<string, unknown>,
   L.push('| case | implementation | status | peak RSS (MB) | RSS before setup (MB) | agreement with seqlab |');
   L.push('|---|---|---|---:|---:|---|');
   for (const c of cases) {
-    for (const impl of implsFor(c)) {
+    for (const impl of implsFor(c, a.mode)) {
       const r = get(c.id, impl);
       if (!r) continue;
       const checks = Object.entries(r.checks)
@@ -357,16 +377,16 @@ function report(cases: Case[], results: Result[], meta: Record<string, unknown>,
 async function main(): Promise<void> {
   const a = parseArgs(process.argv.slice(2));
   const size = a.mode === 'smoke' ? 'smoke' : 'full';
-  const cases = allCases(size).filter((c) => a.only === null || c.id.includes(a.only));
+  const cases = allCases(size).filter((c) => (a.only === null || c.id.includes(a.only)) && inMode(c, a.mode));
   const t0 = Date.now();
   const loadStart = os.loadavg().map((v) => v.toFixed(2)).join(', ');
   const results: Result[] = [];
   for (const c of cases) {
-    for (const impl of implsFor(c)) {
+    for (const impl of implsFor(c, a.mode)) {
       const r = await runChild(c, impl, a);
       results.push(r);
       const what = r.status === 'ok' ? `${fmtMs(r.medianMs)} ms` : r.reason;
-      process.stderr.write(`${c.id.padEnd(28)} ${impl.padEnd(10)} ${what}\n`);
+      process.stderr.write(`${c.id.padEnd(30)} ${impl.padEnd(10)} ${what}  [${r.wallSeconds.toFixed(1)} s]\n`);
     }
   }
   const meta = {

@@ -16,7 +16,7 @@
  *   SEQLAB_THREADS=2 node …  two threads from the start
  *
  * Only products of at least PARALLEL_MIN_WORK multiply-adds (and 16 rows) are split: below
- * that, the message round trip (~0.05-0.1 ms) costs more than half the product saves.
+ * that, measured on a 2-CPU machine, the split lost more than it saved ([1024, 64]x[64, 128] and [64, 128]x[128, 512] ran slower with two threads).
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -28,7 +28,7 @@ export type Layout = 'NN' | 'TN' | 'NT';
 export type SerialGemm = (layout: Layout, args: GemmArgs) => void;
 
 /** m·n·k below which a product stays on the calling thread (measured: bench/README.md). */
-export const PARALLEL_MIN_WORK = 1 << 20;
+export const PARALLEL_MIN_WORK = 1 << 24;
 
 interface PoolWorker {
   worker: Worker;

@@ -1,0 +1,63 @@
+/**
+ * The GEMM pool (parallel.ts): two threads give bit-identical results to one, for every layout,
+ * both precisions, beta 0 and 1, offsets, and row counts that do not split evenly.
+ * Workers run the compiled dist/parallel_worker.js (built here if missing).
+ */
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { GemmArgs, Rng, gemmNN, gemmNT, gemmTN, getThreads, setThreads } from '@seqlab/tensor';
+
+jest.setTimeout(60_000);
+
+beforeAll(() => {
+  const pkg = path.join(__dirname, '..');
+  if (!fs.existsSync(path.join(pkg, 'dist', 'parallel_worker.js'))) {
+    execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-b', pkg], { stdio: 'pipe' });
+  }
+});
+afterAll(() => setThreads(1));
+
+function fill(n: number, rng: Rng, f64: boolean): Float32Array | Float64Array {
+  const a = f64 ? new Float64Array(n) : new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = rng.uniform(-1, 1);
+  return a;
+}
+
+const layouts: [string, (a: GemmArgs) => void][] = [['NN', gemmNN], ['TN', gemmTN], ['NT', gemmNT]];
+
+test.each(layouts)('gemm%s: two threads are bit-identical to one', (_name, gemm) => {
+  for (const f64 of [false, true]) {
+    for (const beta of [0, 1]) {
+      // m·n·k above PARALLEL_MIN_WORK; m = 301 leaves a band that is not a multiple of 4
+      const m = 301, k = 250, n = 230;
+      const rng = new Rng(7);
+      const a = fill(3 + m * k, rng, f64);
+      const b = fill(5 + k * n, rng, f64);
+      const c0 = fill(2 + m * n, rng, f64);
+      const run = (threads: number) => {
+        expect(setThreads(threads)).toBe(threads);
+        const c = c0.slice();
+        gemm({ m, n, k, a, aOffset: 3, b, bOffset: 5, c, cOffset: 2, beta });
+        return c;
+      };
+      const one = run(1);
+      const two = run(2);
+      expect(getThreads()).toBe(2);
+      let same = true;
+      for (let i = 0; i < one.length; i++) if (one[i] !== two[i]) same = false;
+      expect({ f64, beta, same }).toEqual({ f64, beta, same: true });
+    }
+  }
+});
+
+test('setThreads refuses nonsense and small products stay on the calling thread', () => {
+  expect(() => setThreads(0)).toThrow(/positive integer/);
+  expect(() => setThreads(1.5)).toThrow(/positive integer/);
+  setThreads(2);
+  const c = new Float32Array(4);
+  gemmNN({ m: 2, n: 2, k: 2, a: Float32Array.of(1, 2, 3, 4), b: Float32Array.of(5, 6, 7, 8), c });
+  expect(Array.from(c)).toEqual([19, 22, 43, 50]);
+  setThreads(1);
+  expect(getThreads()).toBe(1);
+});
