@@ -1,5 +1,5 @@
 /**
- * `npm run example -- <name> [--smoke] [--out DIR] [--data-dir DIR]`
+ * `npm run example -- <name> [--smoke] [--out DIR] [--data-dir DIR] [--lr RATE]`
  *
  * Runs one example. An unknown name lists the available ones; a missing or bad data file prints
  * the datasets package's message (where it looked, how to provide the file) and exits with 1.
@@ -10,7 +10,7 @@ import { examples } from './examples';
 function usage(): string {
   const width = Math.max(...examples.map((e) => e.name.length));
   return [
-    'usage: npm run example -- <name> [--smoke] [--out DIR] [--data-dir DIR]',
+    'usage: npm run example -- <name> [--smoke] [--out DIR] [--data-dir DIR] [--lr RATE]',
     '',
     'available examples:',
     ...examples.map((e) => `  ${e.name.padEnd(width)}  ${e.description}`),
@@ -34,6 +34,12 @@ export async function main(argv: string[]): Promise<number> {
   const smoke = flag('--smoke');
   const outDir = value('--out');
   const dataDir = value('--data-dir');
+  const lr = value('--lr');
+  const learningRate = lr === undefined ? undefined : Number(lr);
+  if (learningRate !== undefined && !(learningRate > 0)) {
+    console.error(`--lr expects a positive number, received '${lr}'`);
+    return 1;
+  }
   const name = args[0];
   if (!name || name === '--help' || name === '-h') {
     console.log(usage());
@@ -45,7 +51,7 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
   try {
-    await example.run({ smoke, outDir, dataDir });
+    await example.run({ smoke, outDir, dataDir, learningRate });
     return 0;
   } catch (e) {
     if (e instanceof DataError) {

@@ -106,7 +106,9 @@ export async function run(options: RunOptions = {}): Promise<Figures> {
   log(`x ${JSON.stringify(x.shape)} -> ${windows.length} windows of [${CONFIG.batchSize}, ${CONFIG.numSteps}] per epoch`);
 
   const model = buildCharModel(vocab.size, CONFIG.batchSize, CONFIG.numSteps);
-  model.compile({ optimizer: new Adam({ learningRate: CONFIG.learningRate, globalClipnorm: CONFIG.gradClip }), loss: lossFn });
+  const learningRate = options.learningRate ?? CONFIG.learningRate;
+  log(`Adam, learning rate ${learningRate}, gradients clipped to a global norm of ${CONFIG.gradClip}`);
+  model.compile({ optimizer: new Adam({ learningRate, globalClipnorm: CONFIG.gradClip }), loss: lossFn });
   model.summary(undefined, log);
   const evalModel = buildCharModel(vocab.size, 16, CONFIG.numSteps);
 
@@ -161,6 +163,7 @@ export async function run(options: RunOptions = {}): Promise<Figures> {
   const plot = await saveSvg(dir, 'loss.svg', spec);
   const figures: Figures = {
     params: model.countParams(),
+    learningRate,
     vocabulary: vocab.size,
     characters: { total: ids.length, train: trainIds.length, heldOut: heldIds.length },
     windowsPerEpoch: windows.length,

@@ -79,7 +79,9 @@ function runner(cell: 'SimpleRNN' | 'LSTM') {
     log(`training on ${xTrain.shape[0]} reviews, validating on ${xVal.shape[0]} held out from the training set, testing on ${xTest.shape[0]}`);
 
     const model = buildModel(cell);
-    model.compile({ loss: 'binaryCrossentropy', optimizer: new Adam(), metrics: ['accuracy'] });
+    const learningRate = options.learningRate ?? 1e-3;
+    log(`Adam, learning rate ${learningRate}`);
+    model.compile({ loss: 'binaryCrossentropy', optimizer: new Adam({ learningRate }), metrics: ['accuracy'] });
     model.summary(undefined, log);
 
     const verbose = options.smoke ? 0 : 1;
@@ -125,6 +127,7 @@ function runner(cell: 'SimpleRNN' | 'LSTM') {
     const nonTrainable = model.nonTrainableWeights.reduce((n, w) => n + w.value.size, 0);
     const figures: Figures = {
       params: { total: model.countParams(), nonTrainable, trainable: model.countParams() - nonTrainable },
+      learningRate,
       layers: model.layers.map((l) => ({ name: l.name, className: l.className, params: l.countParams() })),
       shapes: { xTrain: data.xTrain.shape, xTest: data.xTest.shape },
       samples: { train: xTrain.shape[0], validation: xVal.shape[0], test: xTest.shape[0] },

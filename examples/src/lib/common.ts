@@ -16,6 +16,8 @@ export interface RunOptions {
   log?: (s: string) => void;
   /** Look for data files in this folder instead of the datasets lookup (../shared/data, cache). */
   dataDir?: string;
+  /** Adam's learning rate instead of the example's default (the seeds use Keras's 0.001). */
+  learningRate?: number;
 }
 
 /** The figures an example printed (parameter counts, shapes, metrics), for tests and RESULTS.md. */
