@@ -1,6 +1,8 @@
 /**
- * One training step of an LSTM model at a size where the GEMM pool engages (input projection
- * [12800, 64]·[64, 128]) gives the same loss and the same weights with one and two threads.
+ * One training step of an LSTM model at a size where the pool engages (input projection
+ * [12800, 64]·[64, 128] split by rows of C, the time loops split by bands of batch rows, the
+ * weight-gradient GEMMs split by rows of C) gives the same loss and the same weights with one and
+ * two threads.
  */
 import * as fs from 'fs';
 import * as path from 'path';

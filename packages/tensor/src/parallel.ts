@@ -1,5 +1,6 @@
 /**
- * A small pool of worker threads for large GEMMs.
+ * A small pool of worker threads for large GEMMs, and for tasks of other packages (`runOnPool`:
+ * the fused recurrent kernels of @seqlab/layers run their time loops on bands of batch rows).
  *
  * A product C[m,n] = op(A)·op(B) is split by rows of C: the calling thread computes rows
  * [0, m₀) in place, each worker a further band of rows on SharedArrayBuffer copies of its operands
@@ -20,9 +21,9 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { MessageChannel, MessagePort, Worker } from 'worker_threads';
+import { MessageChannel, MessagePort, Worker, isMainThread } from 'worker_threads';
 import type { GemmArgs } from './gemm';
-import type { DataArray } from './tensor';
+import type { DType, DataArray } from './tensor';
 
 export type Layout = 'NN' | 'TN' | 'NT';
 export type SerialGemm = (layout: Layout, args: GemmArgs) => void;
@@ -43,6 +44,8 @@ let threads = defaultThreads();
 let pool: PoolWorker[] = [];
 
 function defaultThreads(): number {
+  // a pool worker runs its share on one thread: it never starts a pool of its own
+  if (!isMainThread) return 1;
   const env = process.env.SEQLAB_THREADS;
   if (env !== undefined && env !== '') {
     const n = Number(env);
@@ -96,8 +99,63 @@ function ensurePool(): boolean {
   return true;
 }
 
-function isShared(x: DataArray): boolean {
+function isShared(x: ArrayBufferView): boolean {
   return typeof SharedArrayBuffer !== 'undefined' && x.buffer instanceof SharedArrayBuffer;
+}
+
+/** A zeroed array of `dtype` on a SharedArrayBuffer (visible to the pool's workers without a copy). */
+export function allocShared(dtype: DType, n: number): DataArray {
+  return dtype === 'float64' ? new Float64Array(new SharedArrayBuffer(8 * n)) : new Float32Array(new SharedArrayBuffer(4 * n));
+}
+
+/** `x` itself when it is on a SharedArrayBuffer, else a shared copy. */
+export function toShared<A extends DataArray | Uint8Array>(x: A): A {
+  if (isShared(x)) return x;
+  const Ctor = x.constructor as new (b: SharedArrayBuffer) => A;
+  const out = new Ctor(new SharedArrayBuffer(x.byteLength));
+  (out as DataArray).set(x as DataArray);
+  return out;
+}
+
+/**
+ * Runs a task of a module on the pool: `args[i]` goes to worker i, which calls
+ * `require(module)[fn](args[i])`, while the calling thread runs `local()`; returns when every
+ * part is done (throws if a worker failed). Every typed array in `args` must be on a
+ * SharedArrayBuffer (checked: anything else would be copied and the worker's writes lost).
+ * The caller must not use the pool from `local` (its workers are busy): call `gemmSerial` there.
+ * `module` is a path to compiled JavaScript (workers do not run TypeScript). Needs
+ * `getThreads() > args.length`.
+ * @example runOnPool(require.resolve('./task'), 'rows', [{ b0: 50, b1: 100, buf }], () => rows({ b0: 0, b1: 50, buf }));
+ */
+export function runOnPool(module: string, fn: string, args: Record<string, unknown>[], local: () => void): void {
+  if (!ensurePool() || pool.length < args.length) {
+    throw new Error(`runOnPool(${fn}): ${args.length + 1} threads needed, ${getThreads()} available (setThreads)`);
+  }
+  for (const a of args) {
+    for (const [key, v] of Object.entries(a)) {
+      if (ArrayBuffer.isView(v) && !isShared(v)) throw new Error(`runOnPool(${fn}): argument '${key}' is not on a SharedArrayBuffer`);
+    }
+  }
+  const busy = pool.slice(0, args.length);
+  busy.forEach((w, i) => {
+    w.port.postMessage({ task: { module, fn, arg: args[i] } });
+    Atomics.store(w.ctrl, 1, 0);
+    Atomics.store(w.ctrl, 0, 1);
+    Atomics.notify(w.ctrl, 0);
+  });
+  let localError: unknown = null;
+  try {
+    local();
+  } catch (e) {
+    localError = e;
+  }
+  let failed = false;
+  for (const w of busy) {
+    while (Atomics.load(w.ctrl, 1) === 0) Atomics.wait(w.ctrl, 1, 0, 1000);
+    if (Atomics.load(w.ctrl, 1) === 2) failed = true;
+  }
+  if (localError !== null) throw localError;
+  if (failed) throw new Error(`runOnPool(${fn}): a worker thread failed (${module})`);
 }
 
 /** A shared scratch array of x's type with at least `n` elements, reused across calls. */

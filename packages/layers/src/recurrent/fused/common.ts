@@ -15,135 +15,16 @@
  *   run  [T·B]        1 where the step runs (mask true), 0 where it keeps the state
  *   emit [T·B]        1 where output_s = hs[s+1], 0 where output_s = 0 (see `stepMasks`)
  */
-import { DType, DataArray, Tensor, allocLike, fmtShape, gemmNN, gemmNT, gemmTN, resultType } from '@seqlab/tensor';
+import * as fs from 'fs';
+import * as path from 'path';
+import {
+  DType, DataArray, Tensor, allocLike, allocShared, fmtShape, gemmNN, gemmNT, gemmTN, getThreads, resultType, runOnPool, toShared,
+} from '@seqlab/tensor';
 import { recordMulti } from '@seqlab/autograd';
 import { SequenceArgs, SequenceResult } from '../sequence';
+import type { RowsJob } from './rows';
 
-// ---------------------------------------------------------------------------------------------
-// activations, by code, so the hot loops switch on a small integer (no closure per element)
-
-export const TANH = 0;
-export const SIGMOID = 1;
-export const HARD_SIGMOID = 2;
-export const RELU = 3;
-export const LINEAR = 4;
-
-const codes: Record<string, number> = {
-  tanh: TANH,
-  sigmoid: SIGMOID,
-  hardsigmoid: HARD_SIGMOID,
-  relu: RELU,
-  linear: LINEAR,
-};
-
-/** The kernel's code for an activation name (camelCase or snake_case), or -1 if not implemented. */
-export function activationCode(name: string | null | undefined): number {
-  if (name === null || name === undefined) return LINEAR;
-  const code = codes[name.replace(/_/g, '').toLowerCase()];
-  return code === undefined ? -1 : code;
-}
-
-// ---------------------------------------------------------------------------------------------
-// exp for float32 buffers
-//
-// Math.exp costs ~10 ns and Math.tanh ~16 ns here, a quarter of an LSTM's forward time at H = 32.
-// Where the result is stored as float32 (relative rounding 6e-8), exp can be computed to float32
-// accuracy more cheaply: e^x = 2^n · e^r with n = round(x·log2 e) and r = x - n·ln 2 in
-// [-ln2/2, ln2/2], e^r by its Taylor polynomial of degree 7 (relative error < 1e-8 over the
-// clamped range, measured), 2^n from a table. ~6 ns for σ or tanh. Float64 buffers (gradient
-// checks) keep Math.exp / Math.tanh, whose derivative the checks hold the kernels to exactly.
-
-const LOG2E = 1.4426950408889634;
-const LN2 = 0.6931471805599453;
-/** POW2[n + 128] = 2^n for n in [-128, 127]. */
-const POW2 = new Float64Array(256).map((_, i) => Math.pow(2, i - 128));
-
-/** e^x to float32 accuracy for x in [-80, 80] (callers clamp: beyond, σ and tanh are saturated). */
-function exp32(x: number): number {
-  const n = Math.floor(x * LOG2E + 0.5);
-  const r = x - n * LN2;
-  const p = 1 + r * (1 + r * (0.5 + r * (1 / 6 + r * (1 / 24 + r * (1 / 120 + r * (1 / 720 + r * (1 / 5040)))))));
-  return p * POW2[n + 128];
-}
-
-const clamp80 = (x: number): number => (x > 80 ? 80 : x < -80 ? -80 : x);
-
-/**
- * buf[o .. o+n) = f(buf[o .. o+n)) in place: one gate block of one batch row. The switch is
- * outside the loop, so each loop is monomorphic and inlines its math.
- */
-export function activateRange(code: number, buf: DataArray, o: number, n: number): void {
-  const end = o + n;
-  const f32 = buf instanceof Float32Array;
-  switch (code) {
-    case TANH:
-      // tanh x = 1 - 2/(e^{2x} + 1)
-      if (f32) for (let k = o; k < end; k++) buf[k] = 1 - 2 / (exp32(clamp80(2 * buf[k])) + 1);
-      else for (let k = o; k < end; k++) buf[k] = Math.tanh(buf[k]);
-      return;
-    case SIGMOID:
-      if (f32) {
-        for (let k = o; k < end; k++) buf[k] = 1 / (1 + exp32(clamp80(-buf[k])));
-        return;
-      }
-      // σ(x) = 1/(1 + e⁻ˣ), written so that e^|x| never overflows
-      for (let k = o; k < end; k++) {
-        const x = buf[k];
-        if (x >= 0) {
-          buf[k] = 1 / (1 + Math.exp(-x));
-        } else {
-          const e = Math.exp(x);
-          buf[k] = e / (1 + e);
-        }
-      }
-      return;
-    case HARD_SIGMOID:
-      // Keras 3: clip(x/6 + 1/2, 0, 1)
-      for (let k = o; k < end; k++) buf[k] = Math.min(1, Math.max(0, buf[k] / 6 + 0.5));
-      return;
-    case RELU:
-      for (let k = o; k < end; k++) {
-        const x = buf[k];
-        buf[k] = x > 0 ? x : x === x ? 0 : x;
-      }
-      return;
-    default:
-  }
-}
-
-/**
- * d[o .. o+n) ⊙= f'(x) written through the stored outputs y[yo .. yo+n) = f(x), so backward needs
- * only the activations kept by the forward pass:
- *   d tanh = 1 - y²,  d σ = y(1 - y),  d hardSigmoid = 1/6 where 0 < y < 1,  d relu = [y > 0],  d linear = 1
- */
-export function scaleByDerivative(code: number, d: DataArray, o: number, y: DataArray, yo: number, n: number): void {
-  const shift = yo - o;
-  const end = o + n;
-  switch (code) {
-    case TANH:
-      for (let k = o; k < end; k++) {
-        const v = y[k + shift];
-        d[k] *= 1 - v * v;
-      }
-      return;
-    case SIGMOID:
-      for (let k = o; k < end; k++) {
-        const v = y[k + shift];
-        d[k] *= v * (1 - v);
-      }
-      return;
-    case HARD_SIGMOID:
-      for (let k = o; k < end; k++) {
-        const v = y[k + shift];
-        d[k] = v > 0 && v < 1 ? d[k] * (1 / 6) : 0;
-      }
-      return;
-    case RELU:
-      for (let k = o; k < end; k++) if (!(y[k + shift] > 0)) d[k] = 0;
-      return;
-    default:
-  }
-}
+export { TANH, SIGMOID, HARD_SIGMOID, RELU, LINEAR, activationCode, activateRange, scaleByDerivative } from './activations';
 
 // ---------------------------------------------------------------------------------------------
 // arguments
@@ -168,6 +49,86 @@ export interface Prepared {
   rdm: DataArray | null;
   /** [B, H] each: initial states (zeros when none were given). */
   h0: DataArray[];
+  /**
+   * Threads the time loops are split over, by bands of batch rows (`runRows`): 1, or the pool's
+   * size when it is on and the batch is large enough (`splitParts`). With more than one, every
+   * buffer the loops touch is on a SharedArrayBuffer: allocate them with `alloc`.
+   */
+  parts: number;
+  /** A zeroed buffer of the kernel's dtype, shared when the loops are split. */
+  alloc: (n: number) => DataArray;
+}
+
+// ---------------------------------------------------------------------------------------------
+// splitting the time loops over threads by batch rows (rows.ts)
+
+/**
+ * Least batch rows and least per-sequence work (B·T·G·H·H multiply-adds of the recurrent
+ * products) for which the time loops are split over threads: below, the wake-up of a worker
+ * and the shared copies cost more than the half of the loops they save (measured: bench/README.md).
+ */
+let splitMinRows = 8;
+let splitMinWork = 1 << 20;
+
+/**
+ * Sets the least batch rows and per-sequence work for a split (tests force splits of small
+ * batches with `setFusedSplit(2, 0)`); returns the previous values.
+ */
+export function setFusedSplit(minRows: number, minWork: number): { minRows: number; minWork: number } {
+  const prev = { minRows: splitMinRows, minWork: splitMinWork };
+  splitMinRows = Math.max(2, minRows);
+  splitMinWork = minWork;
+  return prev;
+}
+
+let rowsPath: string | null | undefined;
+
+/**
+ * The compiled rows.js that pool workers load: beside this file when running from dist/, else
+ * (tests running the TypeScript sources) in the package's dist/; null when not built, and then
+ * the loops stay on the calling thread.
+ */
+export function rowsModule(): string | null {
+  if (rowsPath === undefined) {
+    const here = path.join(__dirname, 'rows.js');
+    const dist = path.join(__dirname, '..', '..', '..', 'dist', 'recurrent', 'fused', 'rows.js');
+    rowsPath = fs.existsSync(here) ? here : fs.existsSync(dist) ? dist : null;
+  }
+  return rowsPath;
+}
+
+/** How many bands of batch rows a sequence of this size is split into (1 = not split). */
+export function splitParts(B: number, T: number, G: number, H: number): number {
+  const threads = getThreads();
+  if (threads <= 1 || B < splitMinRows || B * T * G * H * H < splitMinWork) return 1;
+  if (rowsModule() === null) return 1;
+  return Math.min(threads, B);
+}
+
+/**
+ * Runs `f` (a function of rows.ts, exported as `fn`) over every band of batch rows: on the calling
+ * thread alone when `p.parts` is 1, else band 0 here and the others on the pool's workers.
+ */
+export function runRows<J extends Omit<RowsJob, 'b0' | 'b1' | 'serial'>>(p: Prepared, fn: string, f: (j: J & RowsJob) => void, job: J): void {
+  if (p.parts <= 1) {
+    f({ ...job, b0: 0, b1: p.B, serial: false });
+    return;
+  }
+  const band = Math.ceil(p.B / p.parts);
+  const others: (J & RowsJob)[] = [];
+  for (let k = 1; k < p.parts; k++) {
+    const b0 = Math.min(p.B, k * band);
+    const b1 = Math.min(p.B, b0 + band);
+    if (b1 > b0) others.push({ ...job, b0, b1, serial: true });
+  }
+  runOnPool(rowsModule() as string, fn, others as unknown as Record<string, unknown>[], () => f({ ...job, b0: 0, b1: Math.min(band, p.B), serial: true }));
+}
+
+/** `a` itself on one thread, a shared copy (unless it is one already) when the loops are split. */
+export function share<A extends DataArray | Uint8Array>(p: Prepared, a: A): A;
+export function share<A extends DataArray | Uint8Array>(p: Prepared, a: A | null): A | null;
+export function share<A extends DataArray | Uint8Array>(p: Prepared, a: A | null): A | null {
+  return a === null || p.parts <= 1 ? a : toShared(a);
 }
 
 function expectShape(name: string, what: string, t: Tensor, shape: number[]): void {
@@ -203,9 +164,11 @@ export function prepare(args: SequenceArgs, G: number, nStates: number, biasShap
   if (rdm) expectShape(name, 'recurrentDropoutMask', rdm, [B, H]);
 
   const dtype = resultType(...[x, kernel, recurrentKernel, ...(bias ? [bias] : []), ...states]);
+  const parts = splitParts(B, T, G, H);
+  const alloc = parts > 1 ? (n: number) => allocShared(dtype, n) : (n: number) => allocLike(dtype, n);
 
   // xs[s·B + b] = x[b, t(s)] ⊙ inputDropoutMask[b]: the operand of the one input-projection GEMM
-  const xs = allocLike(dtype, T * B * I);
+  const xs = alloc(T * B * I);
   const xd = x.data;
   const md = idm ? idm.data : null;
   for (let s = 0; s < T; s++) {
@@ -222,7 +185,11 @@ export function prepare(args: SequenceArgs, G: number, nStates: number, biasShap
     }
   }
 
-  const { run, emit } = stepMasks(args, B, T);
+  let { run, emit } = stepMasks(args, B, T);
+  if (parts > 1) {
+    run = run === null ? null : toShared(run);
+    emit = emit === null ? null : toShared(emit);
+  }
 
   const h0: DataArray[] = [];
   for (let k = 0; k < nStates; k++) {
@@ -232,10 +199,10 @@ export function prepare(args: SequenceArgs, G: number, nStates: number, biasShap
   }
   let rdmData: DataArray | null = null;
   if (rdm) {
-    rdmData = allocLike(dtype, B * H);
+    rdmData = alloc(B * H);
     rdmData.set(rdm.data);
   }
-  return { name, B, T, I, H, G, dtype, xs, run, emit, rdm: rdmData, h0 };
+  return { name, B, T, I, H, G, dtype, xs, run, emit, rdm: rdmData, h0, parts, alloc };
 }
 
 /**
@@ -273,7 +240,7 @@ export function stepMasks(args: SequenceArgs, B: number, T: number): { run: Uint
 export function inputProjection(p: Prepared, kernel: DataArray, bias: DataArray | null, biasOffset: number): DataArray {
   const rows = p.T * p.B;
   const cols = p.G * p.H;
-  const out = allocLike(p.dtype, rows * cols);
+  const out = p.alloc(rows * cols);
   if (bias !== null) {
     for (let r = 0; r < rows; r++) {
       const o = r * cols;
@@ -286,18 +253,9 @@ export function inputProjection(p: Prepared, kernel: DataArray, bias: DataArray 
 
 /** States buffer [(T+1)·B, H] with the initial state in its first block. */
 export function stateBuffer(p: Prepared, h0: DataArray): DataArray {
-  const hs = allocLike(p.dtype, (p.T + 1) * p.B * p.H);
+  const hs = p.alloc((p.T + 1) * p.B * p.H);
   hs.set(h0);
   return hs;
-}
-
-/** hd[s] = hs[s] ⊙ recurrentDropoutMask (one step's block; a no-op without the mask). */
-export function dropRecurrent(p: Prepared, hs: DataArray, hd: DataArray, s: number): void {
-  const rdm = p.rdm;
-  if (rdm === null) return;
-  const n = p.B * p.H;
-  const o = s * n;
-  for (let k = 0; k < n; k++) hd[o + k] = hs[o + k] * rdm[k];
 }
 
 /** The layer's output from the states: [B, T, H] (processing order) or [B, H] (last step). */
@@ -334,44 +292,6 @@ export function finalState(p: Prepared, hs: DataArray): Tensor {
 
 // ---------------------------------------------------------------------------------------------
 // backward helpers
-
-/** dh_s += emit_s ⊙ dOutput_s: the upstream gradient of step s's output reaches its state. */
-export function addOutputGrad(args: SequenceArgs, p: Prepared, dOut: DataArray | null, s: number, dh: DataArray): void {
-  if (dOut === null || s < 0) return;
-  const { B, T, H } = p;
-  const emit = p.emit;
-  if (!args.returnSequences) {
-    if (s !== T - 1) return;
-    for (let b = 0; b < B; b++) {
-      if (emit !== null && emit[s * B + b] === 0) continue;
-      const o = b * H;
-      for (let j = 0; j < H; j++) dh[o + j] += dOut[o + j];
-    }
-    return;
-  }
-  for (let b = 0; b < B; b++) {
-    if (emit !== null && emit[s * B + b] === 0) continue;
-    const src = (b * T + s) * H;
-    const o = b * H;
-    for (let j = 0; j < H; j++) dh[o + j] += dOut[src + j];
-  }
-}
-
-/**
- * dh_{t-1} += (dR_t·Uᵀ) ⊙ recurrentDropoutMask for one step, dR_t = dR[s] [B, cols] (rows of
- * masked steps are zero, so they add nothing). `scratch` is a [B, H] buffer for the masked case.
- */
-export function recurrentGrad(p: Prepared, dR: DataArray, s: number, cols: number, U: DataArray, dh: DataArray, scratch: DataArray): void {
-  const { B, H } = p;
-  const rdm = p.rdm;
-  if (rdm === null) {
-    gemmNT({ m: B, n: H, k: cols, a: dR, aOffset: s * B * cols, b: U, c: dh, beta: 1 });
-    return;
-  }
-  gemmNT({ m: B, n: H, k: cols, a: dR, aOffset: s * B * cols, b: U, c: scratch, beta: 0 });
-  const n = B * H;
-  for (let k = 0; k < n; k++) dh[k] += scratch[k] * rdm[k];
-}
 
 /** out[j] (+offset) = Σ_r g[r, j]: the bias gradient, summing over batch and time. */
 export function columnSums(g: DataArray, rows: number, cols: number, out: DataArray, offset: number): void {
@@ -483,12 +403,12 @@ export function anyNeed(n: GradNeeds): boolean {
 
 /** A copy of an upstream state gradient into a fresh [B, H] accumulator (zeros when null). */
 export function gradAccumulator(p: Prepared, d: DataArray | null): DataArray {
-  const a = allocLike(p.dtype, p.B * p.H);
+  const a = p.alloc(p.B * p.H);
   if (d !== null) for (let k = 0; k < a.length; k++) a[k] = d[k];
   return a;
 }
 
 /** The left operand of U for every step: a separate [T·B, H] buffer with recurrent dropout, else hs itself. */
 export function droppedStates(p: Prepared, hs: DataArray): DataArray {
-  return p.rdm === null ? hs : allocLike(p.dtype, p.T * p.B * p.H);
+  return p.rdm === null ? hs : p.alloc(p.T * p.B * p.H);
 }

@@ -4,40 +4,29 @@
  *   a_t = x_t·W + b + (h_{t-1} ⊙ rdm)·U
  *   h_t = act(a_t)                           (h_t = h_{t-1} where the step is masked)
  */
-import { Tensor, allocLike, gemmNN } from '@seqlab/tensor';
+import { Tensor, allocLike } from '@seqlab/tensor';
 import { SequenceArgs, SequenceResult } from '../sequence';
 import {
-  activateRange, activationCode, addOutputGrad, anyNeed, columnSums, dropRecurrent, droppedStates,
-  emitOutputs, finalState, gradAccumulator, inputGrad, inputProjection, kernelGrad, prepare, recordSequence,
-  recurrentGrad, scaleByDerivative, SequenceGrads, stateBuffer, stepsTN,
+  activationCode, anyNeed, columnSums, droppedStates, emitOutputs, finalState, gradAccumulator, inputGrad,
+  inputProjection, kernelGrad, prepare, recordSequence, runRows, SequenceGrads, share, stateBuffer, stepsTN,
 } from './common';
+import { simpleRnnBackwardRows, simpleRnnForwardRows } from './rows';
 
 export function simpleRnnSequence(args: SequenceArgs): SequenceResult {
   const p = prepare(args, 1, 1, (H) => [H]);
   const { B, T, H } = p;
   const act = activationCode(args.activation);
   const W = args.kernel.data;
-  const U = args.recurrentKernel.data;
-  const run = p.run;
+  const U = share(p, args.recurrentKernel.data);
   const BH = B * H;
 
   // a = xs·W + b for all steps; each step adds its recurrent term in place, then a holds y = act(a)
+  // (the time loop: rows.ts, over bands of batch rows when split over threads)
   const a = inputProjection(p, W, args.bias ? args.bias.data : null, 0);
   const hs = stateBuffer(p, p.h0[0]);
   const hd = droppedStates(p, hs);
-  for (let s = 0; s < T; s++) {
-    const prev = s * BH;
-    dropRecurrent(p, hs, hd, s);
-    // a_t += (h_{t-1} ⊙ rdm)·U
-    gemmNN({ m: B, n: H, k: H, a: hd, aOffset: prev, b: U, c: a, cOffset: prev, beta: 1 });
-    // h_t = act(a_t), kept in a for backward (one block: every row of the step)
-    activateRange(act, a, prev, BH);
-    for (let b = 0; b < B; b++) {
-      const runs = run === null || run[s * B + b] === 1;
-      const o = prev + b * H;
-      for (let j = 0; j < H; j++) hs[o + BH + j] = runs ? a[o + j] : hs[o + j];
-    }
-  }
+  const fwd = { B, T, H, act, rec: act, run: p.run, rdm: p.rdm, hs, hd, a, U };
+  runRows(p, 'simpleRnnForwardRows', simpleRnnForwardRows, fwd);
 
   const result: SequenceResult = { output: emitOutputs(args, p, hs), states: [finalState(p, hs)] };
   return recordSequence('simpleRNNSequence', args, result, (dOut, dStates, needs) => {
@@ -45,26 +34,9 @@ export function simpleRnnSequence(args: SequenceArgs): SequenceResult {
     if (!anyNeed(needs)) return grads;
     // dh: gradient reaching h_t, from the outputs, the final state and step t+1
     const dh = gradAccumulator(p, dStates[0]);
-    const dA = allocLike(p.dtype, T * BH);
-    const scratch = allocLike(p.dtype, BH);
-    addOutputGrad(args, p, dOut, T - 1, dh);
-    for (let s = T - 1; s >= 0; s--) {
-      const o0 = s * BH;
-      for (let b = 0; b < B; b++) {
-        // a masked step passes dh_t to h_{t-1} unchanged, and its dA row stays 0
-        if (run !== null && run[s * B + b] === 0) continue;
-        const o = b * H;
-        for (let j = 0; j < H; j++) {
-          dA[o0 + o + j] = dh[o + j];
-          dh[o + j] = 0;
-        }
-        // da_t = dh_t ⊙ act'(a_t)
-        scaleByDerivative(act, dA, o0 + o, a, o0 + o, H);
-      }
-      // dh_{t-1} += (da_t·Uᵀ) ⊙ rdm
-      recurrentGrad(p, dA, s, H, U, dh, scratch);
-      if (s > 0) addOutputGrad(args, p, dOut, s - 1, dh);
-    }
+    const dA = p.alloc(T * BH);
+    const bwd = { ...fwd, dOut: share(p, dOut), returnSequences: args.returnSequences, emit: p.emit, dh, dA };
+    runRows(p, 'simpleRnnBackwardRows', simpleRnnBackwardRows, bwd);
     // weight gradients over all steps at once: dW = xsᵀ·dA, dU = hdᵀ·dA, db = Σ dA, dx = dA·Wᵀ
     if (needs.kernel) grads.kernel = kernelGrad(p, dA, H);
     if (needs.recurrentKernel) grads.recurrentKernel = new Tensor(stepsTN(p, hd, H, dA, H), [H, H]);

@@ -1,0 +1,180 @@
+/**
+ * The fused kernels split over two threads by bands of batch rows (rows.ts, common.ts `runRows`)
+ * give the same outputs, final states and every gradient as on one thread, for each cell kind
+ * (GRU with and without resetAfter), masks, goBackwards, returnSequences, zeroOutputForMask,
+ * dropout masks, initial states, odd batch sizes, float32 and float64. The time loops are per row
+ * and the weight gradients are the same GEMMs on the same buffers, so the results are expected
+ * bit-identical; the test holds them to 1e-6 relative and reports the largest difference.
+ *
+ * Workers load the compiled dist/ of @seqlab/tensor and @seqlab/layers: built here (tsc -b,
+ * incremental) so that they run the same code as these sources.
+ */
+import { execFileSync } from 'child_process';
+import * as path from 'path';
+import * as A from '@seqlab/autograd';
+import * as T from '@seqlab/tensor';
+import { Tensor } from '@seqlab/tensor';
+import { fusedSequence } from '../src/recurrent/fused';
+import { rowsModule, setFusedSplit, splitParts } from '../src/recurrent/fused/common';
+import type { SequenceArgs } from '../src/recurrent/sequence';
+
+jest.setTimeout(120_000);
+
+let saved: { minRows: number; minWork: number };
+beforeAll(() => {
+  const root = path.join(__dirname, '..', '..', '..');
+  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-b', path.join(root, 'packages', 'layers')], { stdio: 'pipe' });
+  saved = setFusedSplit(2, 0); // split every batch of at least 2 rows
+});
+afterAll(() => {
+  setFusedSplit(saved.minRows, saved.minWork);
+  T.setThreads(1);
+});
+
+type Kind = 'simpleRNN' | 'lstm' | 'gruAfter' | 'gruBefore';
+const G: Record<Kind, number> = { simpleRNN: 1, lstm: 4, gruAfter: 3, gruBefore: 3 };
+
+interface Config {
+  kind: Kind;
+  B: number;
+  T: number;
+  I: number;
+  H: number;
+  f64: boolean;
+  mask: boolean;
+  goBackwards: boolean;
+  returnSequences: boolean;
+  zeroOutputForMask: boolean;
+  initialStates: boolean;
+  dropout: boolean;
+  useBias: boolean;
+  seed: number;
+}
+
+function uniform(rng: T.Rng, shape: number[], f64: boolean, lo = -1, hi = 1): Tensor {
+  const n = T.sizeOf(shape);
+  const d = f64 ? new Float64Array(n) : new Float32Array(n);
+  for (let i = 0; i < n; i++) d[i] = rng.uniform(lo, hi);
+  return new Tensor(d, shape);
+}
+
+function makeArgs(c: Config): SequenceArgs {
+  const rng = new T.Rng(c.seed);
+  const { B, H, I, f64 } = c;
+  const g = G[c.kind];
+  let mask: Tensor | null = null;
+  if (c.mask) {
+    const d = new Float32Array(B * c.T);
+    for (let i = 0; i < d.length; i++) d[i] = rng.next() < 0.7 ? 1 : 0;
+    for (let t = 0; t < c.T; t++) d[t] = 0; // row 0 fully masked
+    mask = new Tensor(d, [B, c.T]);
+  }
+  const drop = (shape: number[]): Tensor => {
+    const n = T.sizeOf(shape);
+    const d = f64 ? new Float64Array(n) : new Float32Array(n);
+    for (let i = 0; i < n; i++) d[i] = rng.next() < 0.3 ? 0 : 1 / 0.7;
+    return new Tensor(d, shape);
+  };
+  const nStates = c.kind === 'lstm' ? 2 : 1;
+  return {
+    kind: c.kind === 'gruAfter' || c.kind === 'gruBefore' ? 'gru' : c.kind,
+    x: uniform(rng, [B, c.T, I], f64),
+    kernel: uniform(rng, [I, g * H], f64, -0.5, 0.5),
+    recurrentKernel: uniform(rng, [H, g * H], f64, -0.5, 0.5),
+    bias: c.useBias ? uniform(rng, c.kind === 'gruAfter' ? [2, 3 * H] : [g * H], f64, -0.3, 0.3) : null,
+    initialStates: c.initialStates ? Array.from({ length: nStates }, () => uniform(rng, [B, H], f64, -0.9, 0.9)) : [],
+    mask,
+    goBackwards: c.goBackwards,
+    returnSequences: c.returnSequences,
+    activation: 'tanh',
+    recurrentActivation: 'sigmoid',
+    resetAfter: c.kind === 'gruAfter' ? true : c.kind === 'gruBefore' ? false : undefined,
+    zeroOutputForMask: c.zeroOutputForMask,
+    inputDropoutMask: c.dropout ? drop([B, I]) : null,
+    recurrentDropoutMask: c.dropout ? drop([B, H]) : null,
+  };
+}
+
+/** Output, final states, and the gradients of Σ output ⊙ R0 + Σ_k state_k ⊙ R_k. */
+function runAll(args: SequenceArgs, seed: number): { names: string[]; values: Tensor[] } {
+  const wrt = [args.x, args.kernel, args.recurrentKernel, ...(args.bias ? [args.bias] : []), ...args.initialStates];
+  const names = ['x', 'kernel', 'recurrentKernel', ...(args.bias ? ['bias'] : []), ...args.initialStates.map((_, k) => `initialStates[${k}]`)];
+  let out: Tensor[] = [];
+  const { grads } = A.gradients(() => {
+    const r = fusedSequence(args);
+    out = [r.output, ...r.states];
+    const rng = new T.Rng(seed);
+    let loss = A.sum(A.mul(r.output, uniform(rng, r.output.shape, r.output.dtype === 'float64')));
+    for (const s of r.states) loss = A.add(loss, A.sum(A.mul(s, uniform(rng, s.shape, s.dtype === 'float64'))));
+    return loss;
+  }, wrt);
+  return {
+    names: ['output', ...out.slice(1).map((_, k) => `state[${k}]`), ...names.map((n) => `d${n}`)],
+    values: [...out, ...grads],
+  };
+}
+
+/** Largest |a - b| / max(1, |b|) over every value. */
+function compare(one: { names: string[]; values: Tensor[] }, two: { names: string[]; values: Tensor[] }): { worst: number; where: string } {
+  expect(two.names).toEqual(one.names);
+  let worst = 0;
+  let where = '';
+  one.values.forEach((v, k) => {
+    expect(two.values[k].shape).toEqual(v.shape);
+    for (let i = 0; i < v.size; i++) {
+      const e = v.data[i];
+      const d = Math.abs(two.values[k].data[i] - e) / Math.max(1, Math.abs(e));
+      if (!(d <= worst)) {
+        worst = d;
+        where = `${one.names[k]}[${i}]`;
+      }
+    }
+  });
+  return { worst, where };
+}
+
+function oneVsTwo(c: Config): void {
+  const args = makeArgs(c);
+  T.setThreads(1);
+  const one = runAll(args, c.seed + 1);
+  expect(T.setThreads(2)).toBe(2);
+  expect(splitParts(c.B, c.T, G[c.kind], c.H)).toBe(2);
+  const two = runAll(args, c.seed + 1);
+  T.setThreads(1);
+  const { worst, where } = compare(one, two);
+  if (!(worst <= 1e-6)) throw new Error(`${JSON.stringify(c)}: 1 vs 2 threads differ by ${worst} at ${where}`);
+  expect(worst).toBe(0); // bit-identical: same sums in the same order on either thread
+}
+
+const kinds: Kind[] = ['simpleRNN', 'lstm', 'gruAfter', 'gruBefore'];
+const base: Omit<Config, 'kind'> = {
+  B: 5, T: 7, I: 6, H: 8, f64: false, mask: false, goBackwards: false, returnSequences: false,
+  zeroOutputForMask: false, initialStates: false, dropout: false, useBias: true, seed: 1,
+};
+const variants: [string, Partial<Config>][] = [
+  ['plain, B = 5', {}],
+  ['B = 101, returnSequences', { B: 101, returnSequences: true, seed: 2 }],
+  ['mask, goBackwards, returnSequences', { mask: true, goBackwards: true, returnSequences: true, seed: 3 }],
+  ['mask, zeroOutputForMask, initial states', { B: 9, mask: true, returnSequences: true, zeroOutputForMask: true, initialStates: true, seed: 4 }],
+  ['dropout masks, initial states, goBackwards', { B: 7, dropout: true, initialStates: true, goBackwards: true, seed: 5 }],
+  ['no bias, B = 2, float64', { B: 2, useBias: false, f64: true, initialStates: true, mask: true, seed: 6 }],
+  ['B = 101, H = 33, everything', { B: 101, T: 5, H: 33, I: 10, mask: true, dropout: true, initialStates: true, returnSequences: true, seed: 7 }],
+];
+
+test('the compiled rows module the workers load is found', () => {
+  expect(rowsModule()).toMatch(/dist[\\/]recurrent[\\/]fused[\\/]rows\.js$/);
+});
+
+describe.each(kinds)('%s: one thread vs two (batch split)', (kind) => {
+  test.each(variants)('%s', (_name, v) => {
+    oneVsTwo({ ...base, ...v, kind });
+  });
+});
+
+test('a split whose worker band fails is reported, and the next call works', () => {
+  // a worker throws on a job whose arrays are not shared: runOnPool refuses them up front
+  expect(T.setThreads(2)).toBe(2);
+  expect(() => T.runOnPool(rowsModule() as string, 'lstmForwardRows', [{ gates: new Float32Array(4) }], () => undefined)).toThrow(/SharedArrayBuffer/);
+  expect(() => T.runOnPool(rowsModule() as string, 'noSuchFunction', [{}], () => undefined)).toThrow(/worker thread failed/);
+  oneVsTwo({ ...base, kind: 'lstm', seed: 9 });
+});
