@@ -24,6 +24,24 @@ export interface GemmArgs {
   cOffset?: number;
   /** C = A·B + beta·C; beta 0 overwrites C, 1 accumulates into it. Default 0. */
   beta?: number;
+  /**
+   * Distance between consecutive rows of A as stored: default k for A [m, k] (NN, NT), m for
+   * A stored [k, m] (TN). A larger value enters a band of columns of a wider matrix without a copy.
+   */
+  lda?: number;
+  /** B already packed by `packGemmB` (same k, n). Give `b` too: pool workers pack their own. */
+  packedB?: PackedB;
+}
+
+/**
+ * A right operand packed once for many products: the recurrent kernel, used at every timestep,
+ * is packed once per sequence instead of once per step. Products with and without it are
+ * bit-identical (packing is a copy).
+ */
+export interface PackedB {
+  k: number;
+  n: number;
+  data: Float64Array;
 }
 
 function scaleC(c: DataArray, co: number, m: number, n: number, beta: number): void {
@@ -79,27 +97,37 @@ function gemmPacked(layout: Layout, args: GemmArgs): void {
   const ao = args.aOffset ?? 0;
   const bo = args.bOffset ?? 0;
   const co = args.cOffset ?? 0;
+  const lda = args.lda ?? (layout === 'TN' ? m : k);
+  const pre = args.packedB ?? null;
+  if (pre !== null && (pre.k !== k || pre.n !== n)) {
+    throw new Error(`gemm${layout}: packed B is [${pre.k}, ${pre.n}], the product needs [${k}, ${n}]`);
+  }
   scaleC(c, co, m, n, args.beta ?? 0);
   if (m === 0 || n === 0 || k === 0) return;
-  const needB = Math.min(k, KC) * 4 * ((Math.min(n, NC) + 3) >> 2);
-  if (packedB.length < needB) packedB = new Float64Array(needB);
+  if (pre === null) {
+    const needB = Math.min(k, KC) * 4 * ((Math.min(n, NC) + 3) >> 2);
+    if (packedB.length < needB) packedB = new Float64Array(needB);
+  }
   const pa = packedA;
-  const pb = packedB;
+  const pb = pre === null ? packedB : pre.data;
+  let block = 0; // where the current block starts in pre.data (blocks in the loops' order)
   for (let jc = 0; jc < n; jc += NC) {
     const nc = Math.min(NC, n - jc);
     const panels = (nc + 3) >> 2;
     for (let pc = 0; pc < k; pc += KC) {
       const kc = Math.min(KC, k - pc);
-      if (layout === 'NT') packBT(b, bo, k, pc, kc, jc, nc, pb);
+      const base = block;
+      if (pre !== null) block += kc * 4 * panels;
+      else if (layout === 'NT') packBT(b, bo, k, pc, kc, jc, nc, pb);
       else packB(b, bo, n, pc, kc, jc, nc, pb);
       for (let i = 0; i < m; i += 4) {
         const rows = Math.min(4, m - i);
-        if (layout === 'TN') packAT(a, ao, m, pc, kc, i, rows, pa);
-        else packA(a, ao, k, pc, kc, i, rows, pa);
+        if (layout === 'TN') packAT(a, ao, lda, pc, kc, i, rows, pa);
+        else packA(a, ao, lda, pc, kc, i, rows, pa);
         // the micro-kernel, one 4×4 tile of C per packed B panel: inlined here by hand, which
         // measured ~10% faster than calling it as a function (V8 does not inline a body this big)
         const end = kc * 4;
-        let bp = 0;
+        let bp = base;
         for (let q = 0; q < panels; q++) {
           let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
           let c10 = 0, c11 = 0, c12 = 0, c13 = 0;
@@ -134,6 +162,30 @@ function gemmPacked(layout: Layout, args: GemmArgs): void {
       }
     }
   }
+}
+
+/**
+ * B [k, n] (or stored transposed, [n, k]) packed once, every block in the order the kernel reads
+ * them, for products that share it (`GemmArgs.packedB`).
+ * @example const pu = packGemmB(U, H, 4 * H, false); gemmNN({ m: B, n: 4 * H, k: H, a: h, b: U, packedB: pu, c: z, beta: 1 });
+ */
+export function packGemmB(b: DataArray, k: number, n: number, transposed: boolean, bOffset = 0): PackedB {
+  let size = 0;
+  for (let jc = 0; jc < n; jc += NC) size += k * 4 * ((Math.min(NC, n - jc) + 3) >> 2);
+  const data = new Float64Array(size);
+  let block = 0;
+  for (let jc = 0; jc < n; jc += NC) {
+    const nc = Math.min(NC, n - jc);
+    const panels = (nc + 3) >> 2;
+    for (let pc = 0; pc < k; pc += KC) {
+      const kc = Math.min(KC, k - pc);
+      const view = data.subarray(block, block + kc * 4 * panels);
+      if (transposed) packBT(b, bOffset, k, pc, kc, jc, nc, view);
+      else packB(b, bOffset, n, pc, kc, jc, nc, view);
+      block += kc * 4 * panels;
+    }
+  }
+  return { k, n, data };
 }
 
 /** pb[(q·kc + p)·4 + s] = B[pc + p, jc + 4q + s] for B stored [k, n]; zeros past column n. */
@@ -171,7 +223,7 @@ function packBT(b: DataArray, bo: number, k: number, pc: number, kc: number, jc:
   }
 }
 
-/** pa[p·4 + r] = A[i + r, pc + p] for A stored [m, k]; zeros past row m. */
+/** pa[p·4 + r] = A[i + r, pc + p] for A stored [m, k] (row stride k = lda); zeros past row m. */
 function packA(a: DataArray, ao: number, k: number, pc: number, kc: number, i: number, rows: number, pa: Float64Array): void {
   for (let r = 0; r < 4; r++) {
     let dst = r;
@@ -184,7 +236,7 @@ function packA(a: DataArray, ao: number, k: number, pc: number, kc: number, i: n
   }
 }
 
-/** Same packing for A stored transposed, [k, m]: A[i, p] = a[p·m + i]. */
+/** Same packing for A stored transposed, [k, m]: A[i, p] = a[p·m + i] (row stride m = lda). */
 function packAT(a: DataArray, ao: number, m: number, pc: number, kc: number, i: number, rows: number, pa: Float64Array): void {
   let src = ao + pc * m + i;
   let dst = 0;

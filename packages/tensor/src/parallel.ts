@@ -185,28 +185,34 @@ export function parallelGemm(layout: Layout, args: GemmArgs, serial: SerialGemm)
   const bo = args.bOffset ?? 0;
   const co = args.cOffset ?? 0;
   const beta = args.beta ?? 0;
+  const lda = args.lda ?? (layout === 'TN' ? m : k);
   const jobs: { w: PoolWorker; r0: number; rows: number; c: DataArray; cOff: number }[] = [];
   for (let p = 1; p < parts; p++) {
     const r0 = Math.min(m, p * band);
     const rows = Math.min(m, r0 + band) - r0;
     if (rows <= 0) break;
     const w = pool[p - 1];
-    // A's band: rows r0.. of A [m, k] (NN, NT), or columns r0.. of A stored [k, m] (TN)
+    // A's band: rows r0.. of A [m, k] (NN, NT), or columns r0.. of A stored [k, m] (TN), read in
+    // place (at its row stride lda) when shared, else copied contiguous
     let a: DataArray;
     let aOff = 0;
-    if (layout === 'TN') {
+    let aLd: number;
+    if (isShared(args.a)) {
+      a = args.a;
+      aOff = layout === 'TN' ? ao + r0 : ao + r0 * lda;
+      aLd = lda;
+    } else if (layout === 'TN') {
       a = scratchOf(w, 'a', args.a, k * rows);
       for (let p2 = 0; p2 < k; p2++) {
-        const src = ao + p2 * m + r0;
+        const src = ao + p2 * lda + r0;
         const dst = p2 * rows;
         for (let r = 0; r < rows; r++) a[dst + r] = args.a[src + r];
       }
-    } else if (isShared(args.a)) {
-      a = args.a;
-      aOff = ao + r0 * k;
+      aLd = rows;
     } else {
       a = scratchOf(w, 'a', args.a, rows * k);
-      a.set(args.a.subarray(ao + r0 * k, ao + (r0 + rows) * k));
+      for (let r = 0; r < rows; r++) a.set(args.a.subarray(ao + (r0 + r) * lda, ao + (r0 + r) * lda + k), r * k);
+      aLd = k;
     }
     let b: DataArray;
     let bOff = 0;
@@ -226,15 +232,15 @@ export function parallelGemm(layout: Layout, args: GemmArgs, serial: SerialGemm)
       c = scratchOf(w, 'c', args.c, rows * n);
       if (beta !== 0) c.set(args.c.subarray(co + r0 * n, co + (r0 + rows) * n));
     }
-    w.port.postMessage({ layout, m: rows, n, k, a, aOffset: aOff, b, bOffset: bOff, c, cOffset: cOff, beta });
+    w.port.postMessage({ layout, m: rows, n, k, a, aOffset: aOff, lda: aLd, b, bOffset: bOff, c, cOffset: cOff, beta });
     Atomics.store(w.ctrl, 1, 0);
     Atomics.store(w.ctrl, 0, 1);
     Atomics.notify(w.ctrl, 0);
     jobs.push({ w, r0, rows, c, cOff });
   }
-  // the caller's band, in place
+  // the caller's band, in place (A at its row stride; a packed B is used here, workers pack b)
   const mine = Math.min(band, m);
-  serial(layout, { ...args, m: mine, a: layout === 'TN' ? narrowTN(args.a, ao, k, m, mine) : args.a, aOffset: layout === 'TN' ? 0 : ao });
+  serial(layout, { ...args, m: mine, lda });
   let failed = false;
   for (const j of jobs) {
     while (Atomics.load(j.w.ctrl, 1) === 0) Atomics.wait(j.w.ctrl, 1, 0, 1000);
@@ -243,25 +249,4 @@ export function parallelGemm(layout: Layout, args: GemmArgs, serial: SerialGemm)
   }
   if (failed) throw new Error(`gemm${layout}: a worker thread failed on [${m}, ${k}] x [${k}, ${n}]`);
   return true;
-}
-
-/** Columns [0, mine) of A stored [k, m], as a contiguous [k, mine] array (the caller's TN band). */
-let narrowScratch: Float64Array = new Float64Array(0);
-let narrowScratch32: Float32Array = new Float32Array(0);
-function narrowTN(a: DataArray, ao: number, k: number, m: number, mine: number): DataArray {
-  const need = k * mine;
-  let out: DataArray;
-  if (a instanceof Float64Array) {
-    if (narrowScratch.length < need) narrowScratch = new Float64Array(need);
-    out = narrowScratch;
-  } else {
-    if (narrowScratch32.length < need) narrowScratch32 = new Float32Array(need);
-    out = narrowScratch32;
-  }
-  for (let p = 0; p < k; p++) {
-    const src = ao + p * m;
-    const dst = p * mine;
-    for (let r = 0; r < mine; r++) out[dst + r] = a[src + r];
-  }
-  return out;
 }

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { GemmArgs, Rng, Tensor, gemmNN, gemmTN, gemmNT, gemmNaive, matmul, tensor, ones, randomNormal, transpose, eye } from '@seqlab/tensor';
+import { GemmArgs, Rng, Tensor, gemmNN, gemmTN, gemmNT, gemmNaive, gemmSerial, matmul, packGemmB, tensor, ones, randomNormal, transpose, eye } from '@seqlab/tensor';
 import { FC, naiveGemm, expectClose, errorOf } from './helpers';
 
 type Variant = 'NN' | 'TN' | 'NT' | 'naive';
@@ -118,6 +118,42 @@ describe('gemm kernels', () => {
         else expect(c[i * 8 + j]).toBe(8);
       }
     }
+  });
+});
+
+describe('gemm: row stride (lda) and a B packed once', () => {
+  // the same product three ways: A and B contiguous; A as a band of a wider matrix entered through
+  // lda; B packed beforehand by packGemmB. Packing is a copy, so all three are bit-identical.
+  const shapes: [number, number, number][] = [[1, 1, 1], [5, 7, 3], [50, 128, 32], [37, 70, 300], [9, 1030, 260], [101, 33, 65]];
+  test.each(['NN', 'TN', 'NT'] as const)('%s', (layout) => {
+    let seed = 3;
+    for (const [m, n, k] of shapes) {
+      for (const f64 of [false, true]) {
+        const rng = new Rng(seed++);
+        const Arr = f64 ? Float64Array : Float32Array;
+        const fill = (len: number) => { const x = new Arr(len); for (let i = 0; i < len; i++) x[i] = rng.normal(); return x; };
+        const extra = 3; // the band sits at column `extra` of a matrix with `extra + rows + 2` columns
+        const aRows = layout === 'TN' ? k : m;
+        const aCols = layout === 'TN' ? m : k;
+        const a = fill(aRows * aCols);
+        const lda = aCols + extra + 2;
+        const wide = fill(aRows * lda + 1);
+        for (let r = 0; r < aRows; r++) for (let j = 0; j < aCols; j++) wide[1 + r * lda + extra + j] = a[r * aCols + j];
+        const b = fill(k * n + 4);
+        const c0 = fill(m * n);
+        const run = (args: Partial<GemmArgs>) => {
+          const c = c0.slice();
+          gemmSerial(layout, { m, n, k, a, b, bOffset: 4, c, beta: 1, ...args } as GemmArgs);
+          return c;
+        };
+        const plain = run({});
+        const strided = run({ a: wide, aOffset: 1 + extra, lda });
+        const packed = run({ packedB: packGemmB(b, k, n, layout === 'NT', 4) });
+        expect(Array.from(strided)).toEqual(Array.from(plain));
+        expect(Array.from(packed)).toEqual(Array.from(plain));
+      }
+    }
+    expect(() => gemmSerial(layout, { m: 2, n: 3, k: 4, a: new Float32Array(8), b: new Float32Array(12), c: new Float32Array(6), packedB: packGemmB(new Float32Array(12), 3, 4, false) })).toThrow(/packed B is \[3, 4\]/);
   });
 });
 

@@ -6,15 +6,15 @@
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { GemmArgs, Rng, gemmNN, gemmNT, gemmTN, getThreads, setThreads } from '@seqlab/tensor';
+import { GemmArgs, Rng, gemmNN, gemmNT, gemmTN, getThreads, packGemmB, setThreads, toShared } from '@seqlab/tensor';
 
 jest.setTimeout(60_000);
 
 beforeAll(() => {
+  // workers run the compiled dist/: build it (incremental, quick when up to date) so that they run these sources
   const pkg = path.join(__dirname, '..');
-  if (!fs.existsSync(path.join(pkg, 'dist', 'parallel_worker.js'))) {
-    execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-b', pkg], { stdio: 'pipe' });
-  }
+  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-b', pkg], { stdio: 'pipe' });
+  if (!fs.existsSync(path.join(pkg, 'dist', 'parallel_worker.js'))) throw new Error('tsc -b did not produce dist/parallel_worker.js');
 });
 afterAll(() => setThreads(1));
 
@@ -60,4 +60,30 @@ test('setThreads refuses nonsense and small products stay on the calling thread'
   expect(Array.from(c)).toEqual([19, 22, 43, 50]);
   setThreads(1);
   expect(getThreads()).toBe(1);
+});
+
+test.each(layouts)('gemm%s: shared operands (read in place at their row stride), lda, packed B: bit-identical', (name, gemm) => {
+  // A is a band of columns of a wider matrix (lda), on a SharedArrayBuffer, so the workers read it
+  // in place instead of copying their band; B packed once (the caller uses it, the workers pack b)
+  const m = 203, k = 300, n = 290, extra = 5;
+  const rng = new Rng(9);
+  const aRows = name === 'TN' ? k : m;
+  const aCols = name === 'TN' ? m : k;
+  const lda = aCols + extra + 3;
+  const a = toShared(fill(aRows * lda, rng, false));
+  const b = toShared(fill(k * n, rng, false));
+  const packedB = packGemmB(b, k, n, name === 'NT');
+  const c0 = fill(m * n, rng, false);
+  const run = (threads: number, args: Partial<GemmArgs>) => {
+    setThreads(threads);
+    const c = args.c ?? c0.slice();
+    gemm({ m, n, k, a, aOffset: extra, lda, b, beta: 1, ...args, c } as GemmArgs);
+    return c;
+  };
+  const one = run(1, {});
+  for (const [what, two] of [['two threads', run(2, {})], ['two threads, packed B', run(2, { packedB })], ['shared C', run(2, { c: toShared(c0) })]] as const) {
+    let same = true;
+    for (let i = 0; i < one.length; i++) if (one[i] !== two[i]) same = false;
+    expect({ what, same }).toEqual({ what, same: true });
+  }
 });

@@ -1,13 +1,14 @@
 /**
- * Shared machinery of the fused sequence kernels (simple_rnn.ts, lstm.ts, gru.ts): activations
- * and their derivatives by name, argument checks, the step-major input copy, masks, outputs,
- * and the one tape entry per sequence.
+ * Shared machinery of the fused sequence kernels (simple_rnn.ts, lstm.ts, gru.ts): argument
+ * checks, masks, outputs, the split of the time loops (rows.ts) over threads, the weight
+ * gradients, and the one tape entry per sequence.
  *
  * Layout. Every buffer a kernel keeps is step-major: row `s·B + b` is batch row b at processing
  * step s (s = 0 is the first step processed; with goBackwards that is the last timestep,
  * t = T-1-s). Step-major rows make one step a contiguous [B, ·] block, so the recurrent GEMM of a
- * step works on a slice of the buffer without copying, and the weight gradients over all steps
- * are one GEMM each (`Xsᵀ·dG`, `Hdᵀ·dG`) because X, H and dG share the same row order.
+ * step works on a slice of the buffer without copying (so does a band of its batch rows, which
+ * is how threads share the loops), and the weight gradients over all steps are one GEMM each
+ * (`Xsᵀ·dG`, `Hdᵀ·dG`) because X, H and dG share the same row order.
  *
  *   xs   [T·B, I]      x_t ⊙ inputDropoutMask, in processing order
  *   hs   [(T+1)·B, H]  hs[0] = h_0 (initial state), hs[s+1] = state after step s
@@ -18,11 +19,11 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import {
-  DType, DataArray, Tensor, allocLike, allocShared, fmtShape, gemmNN, gemmNT, gemmTN, getThreads, resultType, runOnPool, toShared,
+  DType, DataArray, Tensor, allocLike, allocShared, fmtShape, gemmTN, getThreads, resultType, runOnPool, toShared,
 } from '@seqlab/tensor';
 import { recordMulti } from '@seqlab/autograd';
 import { SequenceArgs, SequenceResult } from '../sequence';
-import type { RowsJob } from './rows';
+import { ColumnSumsJob, RowsJob, columnSumsCols } from './rows';
 
 export { TANH, SIGMOID, HARD_SIGMOID, RELU, LINEAR, activationCode, activateRange, scaleByDerivative } from './activations';
 
@@ -39,7 +40,7 @@ export interface Prepared {
   /** Gate blocks: SimpleRNN 1, LSTM 4, GRU 3. */
   G: number;
   dtype: DType;
-  /** [T·B, I]: x ⊙ inputDropoutMask in processing order. */
+  /** [T·B, I]: x ⊙ inputDropoutMask in processing order (written by the forward loops). */
   xs: DataArray;
   /** [T·B]: 1 where the step runs, or null without a mask (every step runs). */
   run: Uint8Array | null;
@@ -167,23 +168,8 @@ export function prepare(args: SequenceArgs, G: number, nStates: number, biasShap
   const parts = splitParts(B, T, G, H);
   const alloc = parts > 1 ? (n: number) => allocShared(dtype, n) : (n: number) => allocLike(dtype, n);
 
-  // xs[s·B + b] = x[b, t(s)] ⊙ inputDropoutMask[b]: the operand of the one input-projection GEMM
+  // xs[s·B + b] = x[b, t(s)] ⊙ inputDropoutMask[b], written by the forward loops (rows.ts)
   const xs = alloc(T * B * I);
-  const xd = x.data;
-  const md = idm ? idm.data : null;
-  for (let s = 0; s < T; s++) {
-    const t = args.goBackwards ? T - 1 - s : s;
-    for (let b = 0; b < B; b++) {
-      const src = (b * T + t) * I;
-      const dst = (s * B + b) * I;
-      if (md === null) {
-        for (let i = 0; i < I; i++) xs[dst + i] = xd[src + i];
-      } else {
-        const mo = b * I;
-        for (let i = 0; i < I; i++) xs[dst + i] = xd[src + i] * md[mo + i];
-      }
-    }
-  }
 
   let { run, emit } = stepMasks(args, B, T);
   if (parts > 1) {
@@ -236,19 +222,22 @@ export function stepMasks(args: SequenceArgs, B: number, T: number): { run: Uint
 // ---------------------------------------------------------------------------------------------
 // forward helpers
 
-/** XW[T·B, cols] = xs·W (+ bias row): the input projection of every step in one GEMM. */
-export function inputProjection(p: Prepared, kernel: DataArray, bias: DataArray | null, biasOffset: number): DataArray {
-  const rows = p.T * p.B;
-  const cols = p.G * p.H;
-  const out = p.alloc(rows * cols);
-  if (bias !== null) {
-    for (let r = 0; r < rows; r++) {
-      const o = r * cols;
-      for (let j = 0; j < cols; j++) out[o + j] = bias[biasOffset + j];
-    }
-  }
-  gemmNN({ m: rows, n: cols, k: p.I, a: p.xs, b: kernel, c: out, beta: bias === null ? 0 : 1 });
-  return out;
+/**
+ * What the forward loops of every kernel read besides their own buffers: the input and its
+ * dropout mask (shared copies when split), the kernel and bias, and where xs goes.
+ */
+export function rowsInputs(args: SequenceArgs, p: Prepared): {
+  I: number; x: DataArray; idm: DataArray | null; goBackwards: boolean; xs: DataArray; W: DataArray; bias: DataArray | null;
+} {
+  return {
+    I: p.I,
+    x: share(p, args.x.data),
+    idm: share(p, args.inputDropoutMask ? args.inputDropoutMask.data : null),
+    goBackwards: args.goBackwards,
+    xs: p.xs,
+    W: share(p, args.kernel.data),
+    bias: share(p, args.bias ? args.bias.data : null),
+  };
 }
 
 /** States buffer [(T+1)·B, H] with the initial state in its first block. */
@@ -293,12 +282,24 @@ export function finalState(p: Prepared, hs: DataArray): Tensor {
 // ---------------------------------------------------------------------------------------------
 // backward helpers
 
-/** out[j] (+offset) = Σ_r g[r, j]: the bias gradient, summing over batch and time. */
-export function columnSums(g: DataArray, rows: number, cols: number, out: DataArray, offset: number): void {
-  for (let r = 0; r < rows; r++) {
-    const o = r * cols;
-    for (let j = 0; j < cols; j++) out[offset + j] += g[o + j];
+/**
+ * out[j] (+offset) = Σ_r g[r, j]: the bias gradient, summing over batch and time. Split over
+ * threads by bands of columns when the loops are (each column summed in the same order), so `out`
+ * is then allocated with `p.alloc`.
+ */
+export function columnSums(p: Prepared, g: DataArray, rows: number, cols: number, out: DataArray, offset: number): void {
+  if (p.parts <= 1 || cols < 2 * p.parts) {
+    columnSumsCols({ g, rows, cols, out, offset, c0: 0, c1: cols });
+    return;
   }
+  const band = Math.ceil(cols / p.parts);
+  const others: ColumnSumsJob[] = [];
+  for (let k = 1; k < p.parts; k++) {
+    const c0 = Math.min(cols, k * band);
+    const c1 = Math.min(cols, c0 + band);
+    if (c1 > c0) others.push({ g, rows, cols, out, offset, c0, c1 });
+  }
+  runOnPool(rowsModule() as string, 'columnSumsCols', others as unknown as Record<string, unknown>[], () => columnSumsCols({ g, rows, cols, out, offset, c0: 0, c1: band }));
 }
 
 /** dW = Xsᵀ·dG [I, cols]: the kernel gradient of every step in one GEMM. */
@@ -313,33 +314,6 @@ export function stepsTN(p: Prepared, a: DataArray, rowsA: number, dG: DataArray,
   const out = allocLike(p.dtype, rowsA * cols);
   gemmTN({ m: rowsA, n: cols, k: p.T * p.B, a, b: dG, c: out });
   return out;
-}
-
-/**
- * dx = (dG·Wᵀ) ⊙ inputDropoutMask, one GEMM over all steps, scattered back from processing order
- * to the input's [B, T, I].
- */
-export function inputGrad(args: SequenceArgs, p: Prepared, dG: DataArray, kernel: DataArray): Tensor {
-  const { B, T, I } = p;
-  const cols = p.G * p.H;
-  const dxs = allocLike(p.dtype, T * B * I);
-  gemmNT({ m: T * B, n: I, k: cols, a: dG, b: kernel, c: dxs });
-  const dx = allocLike(p.dtype, B * T * I);
-  const idm = args.inputDropoutMask ? args.inputDropoutMask.data : null;
-  for (let s = 0; s < T; s++) {
-    const t = args.goBackwards ? T - 1 - s : s;
-    for (let b = 0; b < B; b++) {
-      const src = (s * B + b) * I;
-      const dst = (b * T + t) * I;
-      if (idm === null) {
-        for (let i = 0; i < I; i++) dx[dst + i] = dxs[src + i];
-      } else {
-        const mo = b * I;
-        for (let i = 0; i < I; i++) dx[dst + i] = dxs[src + i] * idm[mo + i];
-      }
-    }
-  }
-  return new Tensor(dx, [B, T, I]);
 }
 
 // ---------------------------------------------------------------------------------------------

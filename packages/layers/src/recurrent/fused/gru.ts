@@ -16,8 +16,8 @@
 import { DataArray, Tensor, allocLike } from '@seqlab/tensor';
 import { SequenceArgs, SequenceResult } from '../sequence';
 import {
-  activationCode, anyNeed, columnSums, droppedStates, emitOutputs, finalState, gradAccumulator, inputGrad,
-  inputProjection, kernelGrad, prepare, Prepared, recordSequence, runRows, SequenceGrads, share, stateBuffer, stepsTN,
+  activationCode, anyNeed, columnSums, droppedStates, emitOutputs, finalState, gradAccumulator,
+  kernelGrad, prepare, Prepared, recordSequence, rowsInputs, runRows, SequenceGrads, share, stateBuffer, stepsTN,
 } from './common';
 import { gruAfterBackwardRows, gruAfterForwardRows, gruBeforeBackwardRows, gruBeforeForwardRows } from './rows';
 
@@ -31,19 +31,17 @@ function gruResetAfter(args: SequenceArgs): SequenceResult {
   const { B, T, H } = p;
   const act = activationCode(args.activation);
   const rec = activationCode(args.recurrentActivation);
-  const W = args.kernel.data;
   const U = share(p, args.recurrentKernel.data);
   const BH = B * H;
   const G3 = 3 * H;
-  const bias = args.bias ? args.bias.data : null;
 
-  // gates: x·W + b for all steps; each step overwrites them with z, r, ĥ
+  // gates: each step writes x·W + b, then overwrites them with z, r, ĥ
   // (the time loop: rows.ts, over bands of batch rows when split over threads)
-  const gates = inputProjection(p, W, bias, 0);
+  const gates = p.alloc(T * B * G3);
   const qh = p.alloc(T * BH); //    q_h = hd·U_h + b_rh for every step
   const hs = stateBuffer(p, p.h0[0]);
   const hd = droppedStates(p, hs);
-  const fwd = { B, T, H, act, rec, run: p.run, rdm: p.rdm, hs, hd, gates, qh, U, bias: share(p, bias) };
+  const fwd = { B, T, H, act, rec, run: p.run, rdm: p.rdm, hs, hd, gates, qh, U, ...rowsInputs(args, p) };
   runRows(p, 'gruAfterForwardRows', gruAfterForwardRows, fwd);
 
   const result: SequenceResult = { output: emitOutputs(args, p, hs), states: [finalState(p, hs)] };
@@ -53,18 +51,18 @@ function gruResetAfter(args: SequenceArgs): SequenceResult {
     const dh = gradAccumulator(p, dStates[0] ?? null);
     const dGx = p.alloc(T * B * G3); // ∂L/∂(x·W + b): input side of the gates
     const dGq = p.alloc(T * B * G3); // ∂L/∂q: recurrent side (differs in the h block: × r)
-    const bwd = { ...fwd, dOut: share(p, dOut), returnSequences: args.returnSequences, emit: p.emit, dh, dGx, dGq };
+    const bwd = { ...fwd, dOut: share(p, dOut), returnSequences: args.returnSequences, emit: p.emit, dh, dGx, dGq, dx: needs.x ? p.alloc(B * T * p.I) : null };
     runRows(p, 'gruAfterBackwardRows', gruAfterBackwardRows, bwd);
-    // dW = xsᵀ·dGx, dU = hdᵀ·dGq, db = [Σ dGx, Σ dGq], dx = dGx·Wᵀ
+    // dW = xsᵀ·dGx, dU = hdᵀ·dGq, db = [Σ dGx, Σ dGq] (dx = dGx·Wᵀ: rows.ts)
     if (needs.kernel) grads.kernel = kernelGrad(p, dGx, G3);
     if (needs.recurrentKernel) grads.recurrentKernel = new Tensor(stepsTN(p, hd, H, dGq, G3), [H, G3]);
     if (needs.bias) {
-      const db = allocLike(p.dtype, 2 * G3);
-      columnSums(dGx, T * B, G3, db, 0);
-      columnSums(dGq, T * B, G3, db, G3);
+      const db = p.alloc(2 * G3);
+      columnSums(p, dGx, T * B, G3, db, 0);
+      columnSums(p, dGq, T * B, G3, db, G3);
       grads.bias = new Tensor(db, [2, G3]);
     }
-    if (needs.x) grads.x = inputGrad(args, p, dGx, W);
+    if (needs.x) grads.x = new Tensor(bwd.dx as DataArray, [B, T, p.I]);
     if (needs.states[0]) grads.states[0] = new Tensor(dh, [B, H]);
     return grads;
   });
@@ -82,7 +80,6 @@ function gruResetBefore(args: SequenceArgs): SequenceResult {
   const { B, T, H } = p;
   const act = activationCode(args.activation);
   const rec = activationCode(args.recurrentActivation);
-  const W = args.kernel.data;
   const BH = B * H;
   const G3 = 3 * H;
   // U = [U_z U_r | U_h]: the two halves of the split recurrent GEMM, made contiguous once per call
@@ -90,11 +87,11 @@ function gruResetBefore(args: SequenceArgs): SequenceResult {
   const Uh = columns(p, args.recurrentKernel.data, H, G3, 2 * H, H);
 
   // (the time loop: rows.ts, over bands of batch rows when split over threads)
-  const gates = inputProjection(p, W, args.bias ? args.bias.data : null, 0);
+  const gates = p.alloc(T * B * G3);
   const rhd = p.alloc(T * BH); //     r ⊙ hd for every step
   const hs = stateBuffer(p, p.h0[0]);
   const hd = droppedStates(p, hs);
-  const fwd = { B, T, H, act, rec, run: p.run, rdm: p.rdm, hs, hd, gates, rhd, Uzr, Uh };
+  const fwd = { B, T, H, act, rec, run: p.run, rdm: p.rdm, hs, hd, gates, rhd, Uzr, Uh, ...rowsInputs(args, p) };
   runRows(p, 'gruBeforeForwardRows', gruBeforeForwardRows, fwd);
 
   const result: SequenceResult = { output: emitOutputs(args, p, hs), states: [finalState(p, hs)] };
@@ -105,9 +102,9 @@ function gruResetBefore(args: SequenceArgs): SequenceResult {
     const dGx = p.alloc(T * B * G3); //   ∂L/∂(gate pre-activations), all three blocks
     const dGzr = p.alloc(T * B * 2 * H); // the z, r blocks again, contiguous for dU_zr
     const dGh = p.alloc(T * BH); //         the h block again, contiguous for dU_h
-    const bwd = { ...fwd, dOut: share(p, dOut), returnSequences: args.returnSequences, emit: p.emit, dh, dGx, dGzr, dGh };
+    const bwd = { ...fwd, dOut: share(p, dOut), returnSequences: args.returnSequences, emit: p.emit, dh, dGx, dGzr, dGh, dx: needs.x ? p.alloc(B * T * p.I) : null };
     runRows(p, 'gruBeforeBackwardRows', gruBeforeBackwardRows, bwd);
-    // dW = xsᵀ·dGx; dU = [hdᵀ·dG_zr | (r ⊙ hd)ᵀ·dG_h]; db = Σ dGx; dx = dGx·Wᵀ
+    // dW = xsᵀ·dGx; dU = [hdᵀ·dG_zr | (r ⊙ hd)ᵀ·dG_h]; db = Σ dGx (dx = dGx·Wᵀ: rows.ts)
     if (needs.kernel) grads.kernel = kernelGrad(p, dGx, G3);
     if (needs.recurrentKernel) {
       const dUzr = stepsTN(p, hd, H, dGzr, 2 * H);
@@ -120,11 +117,11 @@ function gruResetBefore(args: SequenceArgs): SequenceResult {
       grads.recurrentKernel = new Tensor(dU, [H, G3]);
     }
     if (needs.bias) {
-      const db = allocLike(p.dtype, G3);
-      columnSums(dGx, T * B, G3, db, 0);
+      const db = p.alloc(G3);
+      columnSums(p, dGx, T * B, G3, db, 0);
       grads.bias = new Tensor(db, [G3]);
     }
-    if (needs.x) grads.x = inputGrad(args, p, dGx, W);
+    if (needs.x) grads.x = new Tensor(bwd.dx as DataArray, [B, T, p.I]);
     if (needs.states[0]) grads.states[0] = new Tensor(dh, [B, H]);
     return grads;
   });

@@ -1,10 +1,12 @@
 /**
  * Fused recurrent kernels: a whole sequence as one tape node, the way cuDNN runs RNNs.
  *
- * Forward: the input projection of every timestep is one GEMM [B·T, I]·[I, G·H]; each step then
- * does the recurrent GEMM [B, H]·[H, G·H] fused with the gate nonlinearities and the state
- * update, storing what backward needs. Backward: hand-written BPTT over the stored activations,
- * last step to first, then one GEMM each for the kernel, recurrent-kernel and input gradients.
+ * Forward: each step does its input projection [B, I]·[I, G·H] and the recurrent GEMM
+ * [B, H]·[H, G·H] (weights packed once per sequence) fused with the gate nonlinearities and the
+ * state update, storing what backward needs. Backward: hand-written BPTT over the stored
+ * activations, last step to first, with each step's input gradient, then one GEMM each for the
+ * kernel and recurrent-kernel gradients over all steps. With threads > 1 (setThreads) the time
+ * loops run on bands of batch rows in parallel (rows.ts); results are the same for any split.
  *
  * Same contract as the reference scan (../sequence.ts); tests hold the two to each other.
  *

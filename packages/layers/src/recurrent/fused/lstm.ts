@@ -9,11 +9,11 @@
  *
  * Kept for backward: the gate activations [T·B, 4H], the cell states [(T+1)·B, H], act(c_t) [T·B, H].
  */
-import { Tensor, allocLike } from '@seqlab/tensor';
+import { DataArray, Tensor } from '@seqlab/tensor';
 import { SequenceArgs, SequenceResult } from '../sequence';
 import {
-  activationCode, anyNeed, columnSums, droppedStates, emitOutputs, finalState, gradAccumulator, inputGrad,
-  inputProjection, kernelGrad, prepare, recordSequence, runRows, SequenceGrads, share, stateBuffer, stepsTN,
+  activationCode, anyNeed, columnSums, droppedStates, emitOutputs, finalState, gradAccumulator,
+  kernelGrad, prepare, recordSequence, rowsInputs, runRows, SequenceGrads, share, stateBuffer, stepsTN,
 } from './common';
 import { lstmBackwardRows, lstmForwardRows } from './rows';
 
@@ -22,19 +22,18 @@ export function lstmSequence(args: SequenceArgs): SequenceResult {
   const { B, T, H } = p;
   const act = activationCode(args.activation);
   const rec = activationCode(args.recurrentActivation);
-  const W = args.kernel.data;
   const U = share(p, args.recurrentKernel.data);
   const BH = B * H;
   const G4 = 4 * H;
 
-  // gates: z = xs·W + b for all steps; each step adds h·U in place, then holds i, f, g, o
+  // gates: each step writes z = x·W + b, adds h·U in place, then holds i, f, g, o
   // (the time loop: rows.ts, over bands of batch rows when split over threads)
-  const gates = inputProjection(p, W, args.bias ? args.bias.data : null, 0);
+  const gates = p.alloc(T * B * G4);
   const hs = stateBuffer(p, p.h0[0]);
   const cs = stateBuffer(p, p.h0[1]);
   const tc = p.alloc(T * BH); // act(c_t)
   const hd = droppedStates(p, hs);
-  const fwd = { B, T, H, act, rec, run: p.run, rdm: p.rdm, hs, hd, gates, cs, tc, U };
+  const fwd = { B, T, H, act, rec, run: p.run, rdm: p.rdm, hs, hd, gates, cs, tc, U, ...rowsInputs(args, p) };
   runRows(p, 'lstmForwardRows', lstmForwardRows, fwd);
 
   const result: SequenceResult = { output: emitOutputs(args, p, hs), states: [finalState(p, hs), finalState(p, cs)] };
@@ -44,17 +43,17 @@ export function lstmSequence(args: SequenceArgs): SequenceResult {
     const dh = gradAccumulator(p, dStates[0] ?? null); // ∂L/∂h_t
     const dc = gradAccumulator(p, dStates[1] ?? null); // ∂L/∂c_t through c_{t+1} (and the final state)
     const dG = p.alloc(T * B * G4); //                    ∂L/∂z_t, gate pre-activations
-    const bwd = { ...fwd, dOut: share(p, dOut), returnSequences: args.returnSequences, emit: p.emit, dh, dc, dG };
+    const bwd = { ...fwd, dOut: share(p, dOut), returnSequences: args.returnSequences, emit: p.emit, dh, dc, dG, dx: needs.x ? p.alloc(B * T * p.I) : null };
     runRows(p, 'lstmBackwardRows', lstmBackwardRows, bwd);
-    // dW = xsᵀ·dz, dU = hdᵀ·dz, db = Σ dz, dx = dz·Wᵀ: one GEMM (or sum) each over all steps
+    // dW = xsᵀ·dz, dU = hdᵀ·dz, db = Σ dz: one GEMM (or sum) each over all steps (dx = dz·Wᵀ: rows.ts)
     if (needs.kernel) grads.kernel = kernelGrad(p, dG, G4);
     if (needs.recurrentKernel) grads.recurrentKernel = new Tensor(stepsTN(p, hd, H, dG, G4), [H, G4]);
     if (needs.bias) {
-      const db = allocLike(p.dtype, G4);
-      columnSums(dG, T * B, G4, db, 0);
+      const db = p.alloc(G4);
+      columnSums(p, dG, T * B, G4, db, 0);
       grads.bias = new Tensor(db, [G4]);
     }
-    if (needs.x) grads.x = inputGrad(args, p, dG, W);
+    if (needs.x) grads.x = new Tensor(bwd.dx as DataArray, [B, T, p.I]);
     if (needs.states[0]) grads.states[0] = new Tensor(dh, [B, H]);
     if (needs.states[1]) grads.states[1] = new Tensor(dc, [B, H]);
     return grads;

@@ -1,5 +1,7 @@
 /**
- * The time loops of the fused kernels over a band of batch rows [b0, b1).
+ * The time loops of the fused kernels over a band of batch rows [b0, b1): forward (the band's
+ * step-major input copy, its input projection and the recurrence), and backward (BPTT and the
+ * input gradient).
  *
  * Batch rows are independent through the whole recurrence (forward and BPTT), and every buffer is
  * step-major (row s·B + b, see common.ts), so one step's rows b0..b1 are a contiguous block: a
@@ -10,12 +12,13 @@
  *
  * Results do not depend on the split: each row of a GEMM is the same sum in the same order
  * whichever rows are computed with it (gemm.ts), and the elementwise work is per row. The weight
- * gradients are computed afterwards, on the whole buffers, by the callers (lstm.ts, ...).
+ * gradients sum over rows: they are computed afterwards, on the whole buffers, by the callers
+ * (lstm.ts, ...). Weights are packed once per call (`packGemmB`), not once per step.
  *
  * This module is what pool workers `require` (compiled, from dist/): it imports only @seqlab/tensor
  * and ./activations. Per-step scratch is local to the call; what outlives it is in the job.
  */
-import { DataArray, GemmArgs, gemmNN, gemmNT, gemmSerial } from '@seqlab/tensor';
+import { DataArray, GemmArgs, PackedB, gemmNN, gemmNT, gemmSerial, packGemmB } from '@seqlab/tensor';
 import { activateRange, scaleByDerivative } from './activations';
 
 /** What every row job carries. */
@@ -38,6 +41,20 @@ export interface RowsJob {
   hs: DataArray;
   /** [T·B, H] h_{t-1} ⊙ rdm, or hs itself without recurrent dropout. */
   hd: DataArray;
+  /** Input features. */
+  I: number;
+  /** [B, T, I] the input and [B, I] its dropout mask (or null). */
+  x: DataArray;
+  idm: DataArray | null;
+  goBackwards: boolean;
+  /** [T·B, I]: x ⊙ idm in processing order, written by the forward pass (dW = xsᵀ·dG reads it). */
+  xs: DataArray;
+  /**
+   * [I, G·H] kernel, and the bias whose first G·H entries are the input bias (or null); a GRU
+   * with resetAfter passes its whole [2, 3H] bias, row 1 the recurrent bias.
+   */
+  W: DataArray;
+  bias: DataArray | null;
 }
 
 /** What backward adds: the upstream gradient of the outputs and the running dh accumulator. */
@@ -49,6 +66,69 @@ export interface BackJob {
   emit: Uint8Array | null;
   /** [B, H]: ∂L/∂h, holds ∂L/∂h_0 at the end. */
   dh: DataArray;
+  /** [B, T, I]: ∂L/∂x, written by the band's rows; null when not needed. */
+  dx: DataArray | null;
+}
+
+/** The band's rows of xs: xs[s·B + b] = x[b, t(s)] ⊙ idm[b]. */
+function buildXs(j: RowsJob): void {
+  const { B, T, I, x, idm, xs } = j;
+  for (let s = 0; s < T; s++) {
+    const t = j.goBackwards ? T - 1 - s : s;
+    for (let b = j.b0; b < j.b1; b++) {
+      const src = (b * T + t) * I;
+      const dst = (s * B + b) * I;
+      if (idm === null) {
+        for (let i = 0; i < I; i++) xs[dst + i] = x[src + i];
+      } else {
+        const mo = b * I;
+        for (let i = 0; i < I; i++) xs[dst + i] = x[src + i] * idm[mo + i];
+      }
+    }
+  }
+}
+
+/**
+ * The input projection of step s for the band's rows: out[s·B + b] = xs[s·B + b]·W + bias
+ * ([b1 - b0, I]·[I, cols], W packed once per call). Each row is the same sum as in one GEMM over
+ * every step, so where the projection is computed does not change it.
+ */
+function project(j: RowsJob, s: number, pw: PackedB, out: DataArray, cols: number): void {
+  const { B, b0, b1, bias } = j;
+  const r0 = s * B + b0;
+  if (bias !== null) {
+    for (let r = r0; r < s * B + b1; r++) {
+      const o = r * cols;
+      for (let k = 0; k < cols; k++) out[o + k] = bias[k];
+    }
+  }
+  mm(j.serial, 'NN', { m: b1 - b0, n: cols, k: j.I, a: j.xs, aOffset: r0 * j.I, b: j.W, packedB: pw, c: out, cOffset: r0 * cols, beta: bias === null ? 0 : 1 });
+}
+
+/**
+ * dx for the band's rows: dx[b, t(s)] = (dG[s·B + b]·Wᵀ) ⊙ idm[b], one [b1 - b0, cols]·[cols, I]
+ * product per step, scattered back to the input's [B, T, I]. `dx` null: not needed.
+ */
+function inputGradRows(j: RowsJob & BackJob, dG: DataArray, cols: number): void {
+  const { B, T, I, b0, b1, idm, dx } = j;
+  if (dx === null) return;
+  const nb = b1 - b0;
+  const pwt = packGemmB(j.W, cols, I, true);
+  const step = new (dG.constructor as new (n: number) => DataArray)(nb * I);
+  for (let s = 0; s < T; s++) {
+    const t = j.goBackwards ? T - 1 - s : s;
+    mm(j.serial, 'NT', { m: nb, n: I, k: cols, a: dG, aOffset: (s * B + b0) * cols, b: j.W, packedB: pwt, c: step });
+    for (let b = b0; b < b1; b++) {
+      const src = (b - b0) * I;
+      const dst = (b * T + t) * I;
+      if (idm === null) {
+        for (let i = 0; i < I; i++) dx[dst + i] = step[src + i];
+      } else {
+        const mo = b * I;
+        for (let i = 0; i < I; i++) dx[dst + i] = step[src + i] * idm[mo + i];
+      }
+    }
+  }
 }
 
 function mm(serial: boolean, layout: 'NN' | 'NT', args: GemmArgs): void {
@@ -88,16 +168,16 @@ function addOutputGradRows(j: RowsJob & BackJob, s: number): void {
   }
 }
 
-/** dh_{t-1} += (dR_t·Uᵀ) ⊙ rdm over the band's rows; `scratch` holds (b1 - b0)·H. */
-function recurrentGradRows(j: RowsJob & BackJob, dR: DataArray, s: number, cols: number, U: DataArray, scratch: DataArray): void {
+/** dh_{t-1} += (dR_t·Uᵀ) ⊙ rdm over the band's rows (put = U packed transposed); `scratch` holds (b1 - b0)·H. */
+function recurrentGradRows(j: RowsJob & BackJob, dR: DataArray, s: number, cols: number, U: DataArray, put: PackedB, scratch: DataArray): void {
   const { B, H, b0, dh } = j;
   const nb = j.b1 - b0;
   const rdm = j.rdm;
   if (rdm === null) {
-    mm(j.serial, 'NT', { m: nb, n: H, k: cols, a: dR, aOffset: (s * B + b0) * cols, b: U, c: dh, cOffset: b0 * H, beta: 1 });
+    mm(j.serial, 'NT', { m: nb, n: H, k: cols, a: dR, aOffset: (s * B + b0) * cols, b: U, packedB: put, c: dh, cOffset: b0 * H, beta: 1 });
     return;
   }
-  mm(j.serial, 'NT', { m: nb, n: H, k: cols, a: dR, aOffset: (s * B + b0) * cols, b: U, c: scratch, beta: 0 });
+  mm(j.serial, 'NT', { m: nb, n: H, k: cols, a: dR, aOffset: (s * B + b0) * cols, b: U, packedB: put, c: scratch, beta: 0 });
   const n = nb * H;
   const o = b0 * H;
   for (let k = 0; k < n; k++) dh[o + k] += scratch[k] * rdm[o + k];
@@ -116,11 +196,15 @@ export function simpleRnnForwardRows(j: RnnJob): void {
   const { B, T, H, b0, b1, act, a, hs, hd, U, run } = j;
   const BH = B * H;
   const nb = b1 - b0;
+  buildXs(j);
+  const pw = packGemmB(j.W, j.I, H, false);
+  const pu = packGemmB(U, H, H, false);
   for (let s = 0; s < T; s++) {
     const prev = s * BH;
+    project(j, s, pw, a, H); // a_t = x_t·W + b
     dropRows(j, s);
     // a_t += (h_{t-1} ⊙ rdm)·U
-    mm(j.serial, 'NN', { m: nb, n: H, k: H, a: hd, aOffset: prev + b0 * H, b: U, c: a, cOffset: prev + b0 * H, beta: 1 });
+    mm(j.serial, 'NN', { m: nb, n: H, k: H, a: hd, aOffset: prev + b0 * H, b: U, packedB: pu, c: a, cOffset: prev + b0 * H, beta: 1 });
     // h_t = act(a_t), kept in a for backward
     activateRange(act, a, prev + b0 * H, nb * H);
     for (let b = b0; b < b1; b++) {
@@ -140,6 +224,7 @@ export function simpleRnnBackwardRows(j: RnnBackJob): void {
   const { B, T, H, b0, b1, act, a, U, run, dh, dA } = j;
   const BH = B * H;
   const scratch = new (dA.constructor as new (n: number) => DataArray)((b1 - b0) * H);
+  const put = packGemmB(U, H, H, true);
   addOutputGradRows(j, T - 1);
   for (let s = T - 1; s >= 0; s--) {
     const o0 = s * BH;
@@ -155,9 +240,10 @@ export function simpleRnnBackwardRows(j: RnnBackJob): void {
       scaleByDerivative(act, dA, o0 + o, a, o0 + o, H);
     }
     // dh_{t-1} += (da_t·Uᵀ) ⊙ rdm
-    recurrentGradRows(j, dA, s, H, U, scratch);
+    recurrentGradRows(j, dA, s, H, U, put, scratch);
     if (s > 0) addOutputGradRows(j, s - 1);
   }
+  inputGradRows(j, dA, H);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -178,12 +264,16 @@ export function lstmForwardRows(j: LstmJob): void {
   const BH = B * H;
   const G4 = 4 * H;
   const nb = b1 - b0;
+  buildXs(j);
+  const pw = packGemmB(j.W, j.I, G4, false);
+  const pu = packGemmB(U, H, G4, false);
   for (let s = 0; s < T; s++) {
     const prev = s * BH;
     const g0 = s * B * G4;
+    project(j, s, pw, gates, G4); // z_t = x_t·W + b
     dropRows(j, s);
     // z_t += (h_{t-1} ⊙ rdm)·U
-    mm(j.serial, 'NN', { m: nb, n: G4, k: H, a: hd, aOffset: prev + b0 * H, b: U, c: gates, cOffset: g0 + b0 * G4, beta: 1 });
+    mm(j.serial, 'NN', { m: nb, n: G4, k: H, a: hd, aOffset: prev + b0 * H, b: U, packedB: pu, c: gates, cOffset: g0 + b0 * G4, beta: 1 });
     for (let b = b0; b < b1; b++) {
       const runs = run === null || run[s * B + b] === 1;
       const go = g0 + b * G4;
@@ -220,6 +310,7 @@ export function lstmBackwardRows(j: LstmBackJob): void {
   const make = dG.constructor as new (n: number) => DataArray;
   const scratch = new make((b1 - b0) * H);
   const dtc = new make(H); // one row's ∂L/∂act(c_t)
+  const put = packGemmB(U, G4, H, true);
   addOutputGradRows(j, T - 1);
   for (let s = T - 1; s >= 0; s--) {
     const prev = s * BH;
@@ -249,9 +340,10 @@ export function lstmBackwardRows(j: LstmBackJob): void {
       scaleByDerivative(rec, dG, go + 3 * H, gates, go + 3 * H, H);
     }
     // dh_{t-1} += (dz_t·Uᵀ) ⊙ rdm
-    recurrentGradRows(j, dG, s, G4, U, scratch);
+    recurrentGradRows(j, dG, s, G4, U, put, scratch);
     if (s > 0) addOutputGradRows(j, s - 1);
   }
+  inputGradRows(j, dG, G4);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -263,8 +355,6 @@ export interface GruAfterJob extends RowsJob {
   /** [T·B, H]: q_h = hd·U_h + b_rh for every step. */
   qh: DataArray;
   U: DataArray;
-  /** The bias [2, 3H] (row 1 is the recurrent bias), or null. */
-  bias: DataArray | null;
 }
 
 export function gruAfterForwardRows(j: GruAfterJob): void {
@@ -273,12 +363,16 @@ export function gruAfterForwardRows(j: GruAfterJob): void {
   const G3 = 3 * H;
   const nb = b1 - b0;
   const q = new (gates.constructor as new (n: number) => DataArray)(nb * G3); // one step's hd·U
+  buildXs(j);
+  const pw = packGemmB(j.W, j.I, G3, false);
+  const pu = packGemmB(U, H, G3, false);
   for (let s = 0; s < T; s++) {
     const prev = s * BH;
     const g0 = s * B * G3;
+    project(j, s, pw, gates, G3); // x_t·W + b (the input bias: the bias's first row)
     dropRows(j, s);
     // q_t = hd·U (the recurrent bias is added below)
-    mm(j.serial, 'NN', { m: nb, n: G3, k: H, a: hd, aOffset: prev + b0 * H, b: U, c: q });
+    mm(j.serial, 'NN', { m: nb, n: G3, k: H, a: hd, aOffset: prev + b0 * H, b: U, packedB: pu, c: q });
     for (let b = b0; b < b1; b++) {
       const runs = run === null || run[s * B + b] === 1;
       const go = g0 + b * G3;
@@ -316,6 +410,7 @@ export function gruAfterBackwardRows(j: GruAfterBackJob): void {
   const BH = B * H;
   const G3 = 3 * H;
   const scratch = new (dGx.constructor as new (n: number) => DataArray)((b1 - b0) * H);
+  const put = packGemmB(U, G3, H, true);
   addOutputGradRows(j, T - 1);
   for (let s = T - 1; s >= 0; s--) {
     const prev = s * BH;
@@ -340,9 +435,10 @@ export function gruAfterBackwardRows(j: GruAfterBackJob): void {
       for (let k = 0; k < H; k++) dGq[go + 2 * H + k] = dGx[go + 2 * H + k] * gates[go + H + k]; // dq_h = dz_h ⊙ r
     }
     // ... + (dq_t·Uᵀ) ⊙ rdm
-    recurrentGradRows(j, dGq, s, G3, U, scratch);
+    recurrentGradRows(j, dGq, s, G3, U, put, scratch);
     if (s > 0) addOutputGradRows(j, s - 1);
   }
+  inputGradRows(j, dGx, G3);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -366,12 +462,17 @@ export function gruBeforeForwardRows(j: GruBeforeJob): void {
   const make = gates.constructor as new (n: number) => DataArray;
   const qzr = new make(nb * 2 * H); // one step's hd·U_zr
   const qh = new make(nb * H); //      one step's (r ⊙ hd)·U_h
+  buildXs(j);
+  const pw = packGemmB(j.W, j.I, G3, false);
+  const pzr = packGemmB(Uzr, H, 2 * H, false);
+  const ph = packGemmB(Uh, H, H, false);
   for (let s = 0; s < T; s++) {
     const prev = s * BH;
     const g0 = s * B * G3;
+    project(j, s, pw, gates, G3); // x_t·W + b
     dropRows(j, s);
     // [q_z q_r] = hd·[U_z U_r]
-    mm(j.serial, 'NN', { m: nb, n: 2 * H, k: H, a: hd, aOffset: prev + b0 * H, b: Uzr, c: qzr });
+    mm(j.serial, 'NN', { m: nb, n: 2 * H, k: H, a: hd, aOffset: prev + b0 * H, b: Uzr, packedB: pzr, c: qzr });
     for (let b = b0; b < b1; b++) {
       const go = g0 + b * G3;
       const qo = (b - b0) * 2 * H;
@@ -382,7 +483,7 @@ export function gruBeforeForwardRows(j: GruBeforeJob): void {
       for (let k = 0; k < H; k++) rhd[o + k] = gates[go + H + k] * hd[o + k];
     }
     // q_h = (r ⊙ hd)·U_h
-    mm(j.serial, 'NN', { m: nb, n: H, k: H, a: rhd, aOffset: prev + b0 * H, b: Uh, c: qh });
+    mm(j.serial, 'NN', { m: nb, n: H, k: H, a: rhd, aOffset: prev + b0 * H, b: Uh, packedB: ph, c: qh });
     for (let b = b0; b < b1; b++) {
       const runs = run === null || run[s * B + b] === 1;
       const go = g0 + b * G3;
@@ -418,6 +519,8 @@ export function gruBeforeBackwardRows(j: GruBeforeBackJob): void {
   const make = dGx.constructor as new (n: number) => DataArray;
   const drhd = new make(nb * H); // one step's ∂L/∂(r ⊙ hd)
   const dhd = new make(nb * H); //  one step's ∂L/∂hd
+  const pht = packGemmB(Uh, H, H, true);
+  const pzrt = packGemmB(Uzr, 2 * H, H, true);
   addOutputGradRows(j, T - 1);
   for (let s = T - 1; s >= 0; s--) {
     const prev = s * BH;
@@ -442,7 +545,7 @@ export function gruBeforeBackwardRows(j: GruBeforeBackJob): void {
       }
     }
     // d(r ⊙ hd) = dz_h·U_hᵀ
-    mm(j.serial, 'NT', { m: nb, n: H, k: H, a: dGh, aOffset: prev + b0 * H, b: Uh, c: drhd });
+    mm(j.serial, 'NT', { m: nb, n: H, k: H, a: dGh, aOffset: prev + b0 * H, b: Uh, packedB: pht, c: drhd });
     for (let b = b0; b < b1; b++) {
       const ol = (b - b0) * H;
       if (run !== null && run[s * B + b] === 0) {
@@ -461,11 +564,36 @@ export function gruBeforeBackwardRows(j: GruBeforeBackJob): void {
       for (let k = 0; k < H; k++) dGzr[zro + H + k] = dGx[go + H + k];
     }
     // ... + [dz_z dz_r]·[U_z U_r]ᵀ
-    mm(j.serial, 'NT', { m: nb, n: H, k: 2 * H, a: dGzr, aOffset: (s * B + b0) * 2 * H, b: Uzr, c: dhd, beta: 1 });
+    mm(j.serial, 'NT', { m: nb, n: H, k: 2 * H, a: dGzr, aOffset: (s * B + b0) * 2 * H, b: Uzr, packedB: pzrt, c: dhd, beta: 1 });
     // dh_{t-1} += dhd ⊙ rdm
     const o = b0 * H;
     if (rdm === null) for (let k = 0; k < nb * H; k++) dh[o + k] += dhd[k];
     else for (let k = 0; k < nb * H; k++) dh[o + k] += dhd[k] * rdm[o + k];
     if (s > 0) addOutputGradRows(j, s - 1);
+  }
+  inputGradRows(j, dGx, G3);
+}
+
+// ---------------------------------------------------------------------------------------------
+// bias gradients, split by columns
+
+export interface ColumnSumsJob {
+  /** [rows, cols] */
+  g: DataArray;
+  rows: number;
+  cols: number;
+  /** out[offset + k] += Σ_r g[r, k] for k in [c0, c1) */
+  out: DataArray;
+  offset: number;
+  c0: number;
+  c1: number;
+}
+
+/** Column sums over a band of columns: every column is summed over the rows in order, whoever sums it. */
+export function columnSumsCols(j: ColumnSumsJob): void {
+  const { g, rows, cols, out, offset, c0, c1 } = j;
+  for (let r = 0; r < rows; r++) {
+    const o = r * cols;
+    for (let k = c0; k < c1; k++) out[offset + k] += g[o + k];
   }
 }

@@ -4,11 +4,11 @@
  *   a_t = x_t·W + b + (h_{t-1} ⊙ rdm)·U
  *   h_t = act(a_t)                           (h_t = h_{t-1} where the step is masked)
  */
-import { Tensor, allocLike } from '@seqlab/tensor';
+import { DataArray, Tensor } from '@seqlab/tensor';
 import { SequenceArgs, SequenceResult } from '../sequence';
 import {
-  activationCode, anyNeed, columnSums, droppedStates, emitOutputs, finalState, gradAccumulator, inputGrad,
-  inputProjection, kernelGrad, prepare, recordSequence, runRows, SequenceGrads, share, stateBuffer, stepsTN,
+  activationCode, anyNeed, columnSums, droppedStates, emitOutputs, finalState, gradAccumulator,
+  kernelGrad, prepare, recordSequence, rowsInputs, runRows, SequenceGrads, share, stateBuffer, stepsTN,
 } from './common';
 import { simpleRnnBackwardRows, simpleRnnForwardRows } from './rows';
 
@@ -16,16 +16,15 @@ export function simpleRnnSequence(args: SequenceArgs): SequenceResult {
   const p = prepare(args, 1, 1, (H) => [H]);
   const { B, T, H } = p;
   const act = activationCode(args.activation);
-  const W = args.kernel.data;
   const U = share(p, args.recurrentKernel.data);
   const BH = B * H;
 
-  // a = xs·W + b for all steps; each step adds its recurrent term in place, then a holds y = act(a)
+  // a: each step writes x·W + b, adds its recurrent term in place, then a holds y = act(a)
   // (the time loop: rows.ts, over bands of batch rows when split over threads)
-  const a = inputProjection(p, W, args.bias ? args.bias.data : null, 0);
+  const a = p.alloc(T * BH);
   const hs = stateBuffer(p, p.h0[0]);
   const hd = droppedStates(p, hs);
-  const fwd = { B, T, H, act, rec: act, run: p.run, rdm: p.rdm, hs, hd, a, U };
+  const fwd = { B, T, H, act, rec: act, run: p.run, rdm: p.rdm, hs, hd, a, U, ...rowsInputs(args, p) };
   runRows(p, 'simpleRnnForwardRows', simpleRnnForwardRows, fwd);
 
   const result: SequenceResult = { output: emitOutputs(args, p, hs), states: [finalState(p, hs)] };
@@ -35,17 +34,17 @@ export function simpleRnnSequence(args: SequenceArgs): SequenceResult {
     // dh: gradient reaching h_t, from the outputs, the final state and step t+1
     const dh = gradAccumulator(p, dStates[0]);
     const dA = p.alloc(T * BH);
-    const bwd = { ...fwd, dOut: share(p, dOut), returnSequences: args.returnSequences, emit: p.emit, dh, dA };
+    const bwd = { ...fwd, dOut: share(p, dOut), returnSequences: args.returnSequences, emit: p.emit, dh, dA, dx: needs.x ? p.alloc(B * T * p.I) : null };
     runRows(p, 'simpleRnnBackwardRows', simpleRnnBackwardRows, bwd);
-    // weight gradients over all steps at once: dW = xsᵀ·dA, dU = hdᵀ·dA, db = Σ dA, dx = dA·Wᵀ
+    // weight gradients over all steps at once: dW = xsᵀ·dA, dU = hdᵀ·dA, db = Σ dA (dx = dA·Wᵀ: rows.ts)
     if (needs.kernel) grads.kernel = kernelGrad(p, dA, H);
     if (needs.recurrentKernel) grads.recurrentKernel = new Tensor(stepsTN(p, hd, H, dA, H), [H, H]);
     if (needs.bias) {
-      const db = allocLike(p.dtype, H);
-      columnSums(dA, T * B, H, db, 0);
+      const db = p.alloc(H);
+      columnSums(p, dA, T * B, H, db, 0);
       grads.bias = new Tensor(db, [H]);
     }
-    if (needs.x) grads.x = inputGrad(args, p, dA, W);
+    if (needs.x) grads.x = new Tensor(bwd.dx as DataArray, [B, T, p.I]);
     if (needs.states[0]) grads.states[0] = new Tensor(dh, [B, H]);
     return grads;
   });
