@@ -4,12 +4,19 @@
  * weight-gradient GEMMs split by rows of C) gives the same loss and the same weights with one and
  * two threads.
  */
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Rng, Tensor, setThreads } from '@seqlab/tensor';
 import { Adam, LSTM, Sequential, setSeed } from '@seqlab/layers';
 
 jest.setTimeout(60_000);
+// workers run the compiled dist/ (the pool's worker, the fused kernels' rows.js): build it
+// (incremental, quick when up to date) so that they run the same code as these sources
+beforeAll(() => {
+  const layers = path.join(__dirname, '..', '..', 'packages', 'layers');
+  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-b', layers], { stdio: 'pipe' });
+});
 afterAll(() => setThreads(1));
 
 function step(threads: number): { loss: number; weights: Float32Array[] } {

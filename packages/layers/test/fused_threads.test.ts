@@ -15,7 +15,7 @@ import * as A from '@seqlab/autograd';
 import * as T from '@seqlab/tensor';
 import { Tensor } from '@seqlab/tensor';
 import { fusedSequence } from '../src/recurrent/fused';
-import { rowsModule, setFusedSplit, splitParts } from '../src/recurrent/fused/common';
+import { rowBands, rowsModule, setFusedSplit, splitParts } from '../src/recurrent/fused/common';
 import type { SequenceArgs } from '../src/recurrent/sequence';
 
 jest.setTimeout(120_000);
@@ -161,6 +161,20 @@ const variants: [string, Partial<Config>][] = [
   ['B = 101, H = 33, everything', { B: 101, T: 5, H: 33, I: 10, mask: true, dropout: true, initialStates: true, returnSequences: true, seed: 7 }],
 ];
 
+test('row bands cover the batch in order, about two per thread, multiples of 4 rows where possible', () => {
+  for (let B = 1; B <= 130; B++) {
+    for (const parts of [2, 3]) {
+      const b = Array.from(rowBands(B, parts));
+      expect(b[0]).toBe(0);
+      expect(b[b.length - 1]).toBe(B);
+      for (let k = 0; k < b.length; k += 2) expect(b[k + 1]).toBeGreaterThan(b[k]);
+      for (let k = 2; k < b.length; k += 2) expect(b[k]).toBe(b[k - 1]);
+      if (B >= 16 * parts) expect(b[1] % 4).toBe(0);
+    }
+  }
+  expect(Array.from(rowBands(100, 2))).toEqual([0, 24, 24, 48, 48, 72, 72, 96, 96, 100]);
+});
+
 test('the compiled rows module the workers load is found', () => {
   expect(rowsModule()).toMatch(/dist[\\/]recurrent[\\/]fused[\\/]rows\.js$/);
 });
@@ -171,8 +185,8 @@ describe.each(kinds)('%s: one thread vs two (batch split)', (kind) => {
   });
 });
 
-test('a split whose worker band fails is reported, and the next call works', () => {
-  // a worker throws on a job whose arrays are not shared: runOnPool refuses them up front
+test('a split whose worker fails is reported, and the next call works (the worker prints its error)', () => {
+  // arrays that are not shared would be copied to the worker: runOnPool refuses them up front
   expect(T.setThreads(2)).toBe(2);
   expect(() => T.runOnPool(rowsModule() as string, 'lstmForwardRows', [{ gates: new Float32Array(4) }], () => undefined)).toThrow(/SharedArrayBuffer/);
   expect(() => T.runOnPool(rowsModule() as string, 'noSuchFunction', [{}], () => undefined)).toThrow(/worker thread failed/);

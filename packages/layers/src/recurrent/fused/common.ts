@@ -23,7 +23,7 @@ import {
 } from '@seqlab/tensor';
 import { recordMulti } from '@seqlab/autograd';
 import { SequenceArgs, SequenceResult } from '../sequence';
-import { ColumnSumsJob, RowsJob, columnSumsCols } from './rows';
+import { BandsJob, ColumnSumsJob, RowFunction, RowsJob, columnSumsCols, runBands } from './rows';
 
 export { TANH, SIGMOID, HARD_SIGMOID, RELU, LINEAR, activationCode, activateRange, scaleByDerivative } from './activations';
 
@@ -107,22 +107,36 @@ export function splitParts(B: number, T: number, G: number, H: number): number {
 }
 
 /**
- * Runs `f` (a function of rows.ts, exported as `fn`) over every band of batch rows: on the calling
- * thread alone when `p.parts` is 1, else band 0 here and the others on the pool's workers.
+ * Bands of batch rows for `parts` threads, as [b0, b1) pairs: about two per thread (so a thread
+ * that the machine slows down takes fewer of them: the threads take bands from a shared counter),
+ * multiples of 4 rows (the GEMM's tile height) plus a remainder band.
  */
-export function runRows<J extends Omit<RowsJob, 'b0' | 'b1' | 'serial'>>(p: Prepared, fn: string, f: (j: J & RowsJob) => void, job: J): void {
+export function rowBands(B: number, parts: number): Int32Array {
+  const want = Math.min(2 * parts, Math.max(parts, Math.floor(B / 8)));
+  let size = Math.floor(B / want / 4) * 4;
+  if (size < 4) size = Math.ceil(B / want);
+  const out: number[] = [];
+  for (let b0 = 0; b0 < B; b0 += size) out.push(b0, Math.min(B, b0 + size));
+  return Int32Array.from(out);
+}
+
+/**
+ * Runs `f` (the function of rows.ts exported as `fn`) over every band of batch rows: on the
+ * calling thread alone when `p.parts` is 1, else on the calling thread and the pool's workers,
+ * each taking the next band from a shared counter until none is left (rows.ts `runBands`).
+ */
+export function runRows<J extends Omit<RowsJob, 'b0' | 'b1' | 'serial'>>(p: Prepared, fn: RowFunction, f: (j: J & RowsJob) => void, job: J): void {
   if (p.parts <= 1) {
     f({ ...job, b0: 0, b1: p.B, serial: false });
     return;
   }
-  const band = Math.ceil(p.B / p.parts);
-  const others: (J & RowsJob)[] = [];
-  for (let k = 1; k < p.parts; k++) {
-    const b0 = Math.min(p.B, k * band);
-    const b1 = Math.min(p.B, b0 + band);
-    if (b1 > b0) others.push({ ...job, b0, b1, serial: true });
-  }
-  runOnPool(rowsModule() as string, fn, others as unknown as Record<string, unknown>[], () => f({ ...job, b0: 0, b1: Math.min(band, p.B), serial: true }));
+  const plain = rowBands(p.B, p.parts);
+  const bands = new Int32Array(new SharedArrayBuffer(plain.byteLength));
+  bands.set(plain);
+  const counter = new Int32Array(new SharedArrayBuffer(4));
+  const shared = { ...job, fn, bands, counter, b0: 0, b1: 0, serial: true } as unknown as BandsJob;
+  const others = Array.from({ length: p.parts - 1 }, () => shared as unknown as Record<string, unknown>);
+  runOnPool(rowsModule() as string, 'runBands', others, () => runBands(shared));
 }
 
 /** `a` itself on one thread, a shared copy (unless it is one already) when the loops are split. */

@@ -597,3 +597,34 @@ export function columnSumsCols(j: ColumnSumsJob): void {
     for (let k = c0; k < c1; k++) out[offset + k] += g[o + k];
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// dynamic bands: what each thread of a split runs
+
+const rowFunctions = {
+  simpleRnnForwardRows, simpleRnnBackwardRows, lstmForwardRows, lstmBackwardRows,
+  gruAfterForwardRows, gruAfterBackwardRows, gruBeforeForwardRows, gruBeforeBackwardRows,
+};
+export type RowFunction = keyof typeof rowFunctions;
+
+export interface BandsJob extends RowsJob {
+  fn: RowFunction;
+  /** [b0, b1) pairs. */
+  bands: Int32Array;
+  /** [1]: the next band to take. */
+  counter: Int32Array;
+}
+
+/**
+ * Takes bands from the shared counter and runs `fn` on each until none is left: the calling
+ * thread and every worker of a split run this, so a thread slowed by other load takes fewer bands.
+ */
+export function runBands(j: BandsJob): void {
+  const f = rowFunctions[j.fn] as (job: RowsJob) => void;
+  const n = j.bands.length >> 1;
+  for (;;) {
+    const k = Atomics.add(j.counter, 0, 1);
+    if (k >= n) return;
+    f({ ...j, b0: j.bands[2 * k], b1: j.bands[2 * k + 1] });
+  }
+}
