@@ -31,6 +31,12 @@ export interface GemmArgs {
   lda?: number;
   /** B already packed by `packGemmB` (same k, n). Give `b` too: pool workers pack their own. */
   packedB?: PackedB;
+  /**
+   * NN and TN: also bColumnSums[j] += Σ_p B[p, j] (j < n), summed in float64 over p = 0..k-1 in
+   * order and added once, while B is packed: a bias gradient from the pass that computes the
+   * weight gradient, instead of a pass of its own. Computed by the calling thread only.
+   */
+  bColumnSums?: DataArray;
 }
 
 /**
@@ -86,6 +92,8 @@ const packedA = new Float64Array(4 * KC);
 let packedB = new Float64Array(0);
 /** Edge tile: where a 4×4 tile sticks out of C, its sums go here first (never allocated per call). */
 const edgeTile = new Float64Array(16);
+/** Column sums of B (`bColumnSums`), grown on demand. */
+let colSums = new Float64Array(0);
 
 /** The single-thread kernel (what each thread of a parallel product runs on its band of rows). */
 export function gemmSerial(layout: Layout, args: GemmArgs): void {
@@ -102,8 +110,19 @@ function gemmPacked(layout: Layout, args: GemmArgs): void {
   if (pre !== null && (pre.k !== k || pre.n !== n)) {
     throw new Error(`gemm${layout}: packed B is [${pre.k}, ${pre.n}], the product needs [${k}, ${n}]`);
   }
+  const sums = args.bColumnSums ?? null;
+  if (sums !== null && (layout === 'NT' || pre !== null)) throw new Error(`gemm${layout}: bColumnSums needs B [k, n] packed by this call (NN or TN, no packedB)`);
   scaleC(c, co, m, n, args.beta ?? 0);
-  if (m === 0 || n === 0 || k === 0) return;
+  if (m === 0 || n === 0 || k === 0) {
+    if (sums !== null) for (let j = 0; j < n; j++) for (let p = 0; p < k; p++) sums[j] += b[bo + p * n + j];
+    return;
+  }
+  let colSum: Float64Array | null = null;
+  if (sums !== null) {
+    if (colSums.length < n) colSums = new Float64Array(n);
+    colSum = colSums;
+    colSum.fill(0, 0, n);
+  }
   if (pre === null) {
     const needB = Math.min(k, KC) * 4 * ((Math.min(n, NC) + 3) >> 2);
     if (packedB.length < needB) packedB = new Float64Array(needB);
@@ -119,6 +138,7 @@ function gemmPacked(layout: Layout, args: GemmArgs): void {
       const base = block;
       if (pre !== null) block += kc * 4 * panels;
       else if (layout === 'NT') packBT(b, bo, k, pc, kc, jc, nc, pb);
+      else if (colSum !== null) packBSum(b, bo, n, pc, kc, jc, nc, pb, colSum);
       else packB(b, bo, n, pc, kc, jc, nc, pb);
       for (let i = 0; i < m; i += 4) {
         const rows = Math.min(4, m - i);
@@ -162,6 +182,7 @@ function gemmPacked(layout: Layout, args: GemmArgs): void {
       }
     }
   }
+  if (sums !== null && colSum !== null) for (let jj = 0; jj < n; jj++) sums[jj] += colSum[jj];
 }
 
 /**
@@ -201,6 +222,33 @@ function packB(b: DataArray, bo: number, n: number, pc: number, kc: number, jc: 
     } else {
       for (let p = 0; p < kc; p++, dst += 4, src += n) {
         for (let s = 0; s < 4; s++) pb[dst + s] = s < cols ? b[src + s] : 0;
+      }
+    }
+  }
+}
+
+/** packB, also adding each packed column's values to colSum[jc + 4q + s] (p ascending). */
+function packBSum(b: DataArray, bo: number, n: number, pc: number, kc: number, jc: number, nc: number, pb: Float64Array, colSum: Float64Array): void {
+  for (let q = 0; 4 * q < nc; q++) {
+    const cols = Math.min(4, nc - 4 * q);
+    let dst = q * kc * 4;
+    let src = bo + pc * n + jc + 4 * q;
+    const j = jc + 4 * q;
+    if (cols === 4) {
+      let s0 = colSum[j], s1 = colSum[j + 1], s2 = colSum[j + 2], s3 = colSum[j + 3];
+      for (let p = 0; p < kc; p++, dst += 4, src += n) {
+        const v0 = b[src], v1 = b[src + 1], v2 = b[src + 2], v3 = b[src + 3];
+        pb[dst] = v0; pb[dst + 1] = v1; pb[dst + 2] = v2; pb[dst + 3] = v3;
+        s0 += v0; s1 += v1; s2 += v2; s3 += v3;
+      }
+      colSum[j] = s0; colSum[j + 1] = s1; colSum[j + 2] = s2; colSum[j + 3] = s3;
+    } else {
+      for (let p = 0; p < kc; p++, dst += 4, src += n) {
+        for (let s = 0; s < 4; s++) {
+          const v = s < cols ? b[src + s] : 0;
+          pb[dst + s] = v;
+          if (s < cols) colSum[j + s] += v;
+        }
       }
     }
   }

@@ -157,6 +157,46 @@ describe('gemm: row stride (lda) and a B packed once', () => {
   });
 });
 
+describe('gemm: column sums of B while it is packed (bColumnSums)', () => {
+  test.each(['NN', 'TN'] as const)('%s: float64 sums in row order, added once; the product unchanged', (layout) => {
+    let seed = 11;
+    for (const [m, n, k] of [[1, 1, 1], [5, 7, 3], [64, 128, 600], [9, 1030, 260], [3, 5, 0]] as [number, number, number][]) {
+      for (const f64 of [false, true]) {
+        const rng = new Rng(seed++);
+        const Arr = f64 ? Float64Array : Float32Array;
+        const fill = (len: number) => { const x = new Arr(len); for (let i = 0; i < len; i++) x[i] = rng.normal(); return x; };
+        const a = fill(m * k);
+        const b = fill(2 + k * n);
+        const plain = new Arr(m * n);
+        gemmSerial(layout, { m, n, k, a, b, bOffset: 2, c: plain });
+        const c = new Arr(m * n);
+        const sums = fill(n + 1);
+        const before = sums.slice();
+        gemmSerial(layout, { m, n, k, a, b, bOffset: 2, c, bColumnSums: sums.subarray(1) });
+        expect(Array.from(c)).toEqual(Array.from(plain));
+        const expected = new Arr(n + 1);
+        expected[0] = before[0];
+        for (let j = 0; j < n; j++) {
+          let acc = 0;
+          for (let p = 0; p < k; p++) acc += b[2 + p * n + j];
+          expected[1 + j] = before[1 + j] + acc;
+        }
+        expect(Array.from(sums)).toEqual(Array.from(expected));
+      }
+    }
+    // m = 0: the sums all the same
+    const s0 = new Float32Array(2);
+    gemmSerial(layout, { m: 0, n: 2, k: 3, a: new Float32Array(0), b: Float32Array.of(1, 2, 3, 4, 5, 6), c: new Float32Array(0), bColumnSums: s0 });
+    expect(Array.from(s0)).toEqual([9, 12]);
+  });
+
+  test('refused where B is not packed by the call (NT, packedB)', () => {
+    const args = { m: 2, n: 2, k: 2, a: new Float32Array(4), b: new Float32Array(4), c: new Float32Array(4), bColumnSums: new Float32Array(2) };
+    expect(() => gemmSerial('NT', args)).toThrow(/bColumnSums/);
+    expect(() => gemmSerial('NN', { ...args, packedB: packGemmB(args.b, 2, 2, false) })).toThrow(/bColumnSums/);
+  });
+});
+
 describe('matmul', () => {
   test('point cases', () => {
     expect(matmul(tensor([[1, 2]]), tensor([[3], [4]])).toArray()).toEqual([[11]]);

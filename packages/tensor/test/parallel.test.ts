@@ -81,9 +81,16 @@ test.each(layouts)('gemm%s: shared operands (read in place at their row stride),
     return c;
   };
   const one = run(1, {});
-  for (const [what, two] of [['two threads', run(2, {})], ['two threads, packed B', run(2, { packedB })], ['shared C', run(2, { c: toShared(c0) })]] as const) {
+  const sums: Float32Array[] = [];
+  const withSums = (threads: number) => {
+    const s = new Float32Array(n).fill(0.5);
+    sums.push(s);
+    return run(threads, name === 'NT' ? {} : { bColumnSums: s });
+  };
+  for (const [what, two] of [['two threads', run(2, {})], ['two threads, packed B', run(2, { packedB })], ['shared C', run(2, { c: toShared(c0) })], ['column sums, one thread', withSums(1)], ['column sums, two threads', withSums(2)]] as const) {
     let same = true;
     for (let i = 0; i < one.length; i++) if (one[i] !== two[i]) same = false;
     expect({ what, same }).toEqual({ what, same: true });
   }
+  expect(Array.from(sums[1])).toEqual(Array.from(sums[0]));
 });

@@ -297,9 +297,9 @@ export function finalState(p: Prepared, hs: DataArray): Tensor {
 // backward helpers
 
 /**
- * out[j] (+offset) = Σ_r g[r, j]: the bias gradient, summing over batch and time. Split over
- * threads by bands of columns when the loops are (each column summed in the same order), so `out`
- * is then allocated with `p.alloc`.
+ * out[j] (+offset) += Σ_r g[r, j]: the bias gradient, summing over batch and time, when no weight
+ * GEMM sums it on the way (`kernelGrad`'s db). Split over threads by bands of columns when the
+ * loops are (each column summed in the same order), so `out` is then allocated with `p.alloc`.
  */
 export function columnSums(p: Prepared, g: DataArray, rows: number, cols: number, out: DataArray, offset: number): void {
   if (p.parts <= 1 || cols < 2 * p.parts) {
@@ -316,17 +316,23 @@ export function columnSums(p: Prepared, g: DataArray, rows: number, cols: number
   runOnPool(rowsModule() as string, 'columnSumsCols', others as unknown as Record<string, unknown>[], () => columnSumsCols({ g, rows, cols, out, offset, c0: 0, c1: band }));
 }
 
-/** dW = Xsᵀ·dG [I, cols]: the kernel gradient of every step in one GEMM. */
-export function kernelGrad(p: Prepared, dG: DataArray, cols: number): Tensor {
+/**
+ * dW = Xsᵀ·dG [I, cols]: the kernel gradient of every step in one GEMM; with `db`, also
+ * db += Σ_rows dG, the bias gradient, summed while the GEMM packs dG (gemm's `bColumnSums`).
+ */
+export function kernelGrad(p: Prepared, dG: DataArray, cols: number, db: DataArray | null = null): Tensor {
   const dW = allocLike(p.dtype, p.I * cols);
-  gemmTN({ m: p.I, n: cols, k: p.T * p.B, a: p.xs, b: dG, c: dW });
+  gemmTN({ m: p.I, n: cols, k: p.T * p.B, a: p.xs, b: dG, c: dW, ...(db ? { bColumnSums: db } : {}) });
   return new Tensor(dW, [p.I, cols]);
 }
 
-/** [rows, n] = Aᵀ·dG over all steps (A [T·B, rows]): a recurrent-kernel gradient in one GEMM. */
-export function stepsTN(p: Prepared, a: DataArray, rowsA: number, dG: DataArray, cols: number): DataArray {
+/**
+ * [rows, n] = Aᵀ·dG over all steps (A [T·B, rows]): a recurrent-kernel gradient in one GEMM; with
+ * `db`, also db += Σ_rows dG (as `kernelGrad`).
+ */
+export function stepsTN(p: Prepared, a: DataArray, rowsA: number, dG: DataArray, cols: number, db: DataArray | null = null): DataArray {
   const out = allocLike(p.dtype, rowsA * cols);
-  gemmTN({ m: rowsA, n: cols, k: p.T * p.B, a, b: dG, c: out });
+  gemmTN({ m: rowsA, n: cols, k: p.T * p.B, a, b: dG, c: out, ...(db ? { bColumnSums: db } : {}) });
   return out;
 }
 

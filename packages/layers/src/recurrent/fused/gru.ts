@@ -53,15 +53,15 @@ function gruResetAfter(args: SequenceArgs): SequenceResult {
     const dGq = p.alloc(T * B * G3); // ∂L/∂q: recurrent side (differs in the h block: × r)
     const bwd = { ...fwd, dOut: share(p, dOut), returnSequences: args.returnSequences, emit: p.emit, dh, dGx, dGq, dx: needs.x ? p.alloc(B * T * p.I) : null };
     runRows(p, 'gruAfterBackwardRows', gruAfterBackwardRows, bwd);
-    // dW = xsᵀ·dGx, dU = hdᵀ·dGq, db = [Σ dGx, Σ dGq] (dx = dGx·Wᵀ: rows.ts)
-    if (needs.kernel) grads.kernel = kernelGrad(p, dGx, G3);
-    if (needs.recurrentKernel) grads.recurrentKernel = new Tensor(stepsTN(p, hd, H, dGq, G3), [H, G3]);
-    if (needs.bias) {
-      const db = p.alloc(2 * G3);
-      columnSums(p, dGx, T * B, G3, db, 0);
-      columnSums(p, dGq, T * B, G3, db, G3);
-      grads.bias = new Tensor(db, [2, G3]);
-    }
+    // dW = xsᵀ·dGx, dU = hdᵀ·dGq, db = [Σ dGx, Σ dGq] summed by the same two passes (dx = dGx·Wᵀ: rows.ts)
+    const db = needs.bias ? p.alloc(2 * G3) : null;
+    const dbx = db ? db.subarray(0, G3) : null;
+    const dbq = db ? db.subarray(G3) : null;
+    if (needs.kernel) grads.kernel = kernelGrad(p, dGx, G3, dbx);
+    else if (db) columnSums(p, dGx, T * B, G3, db, 0);
+    if (needs.recurrentKernel) grads.recurrentKernel = new Tensor(stepsTN(p, hd, H, dGq, G3, dbq), [H, G3]);
+    else if (db) columnSums(p, dGq, T * B, G3, db, G3);
+    if (db) grads.bias = new Tensor(db, [2, G3]);
     if (needs.x) grads.x = new Tensor(bwd.dx as DataArray, [B, T, p.I]);
     if (needs.states[0]) grads.states[0] = new Tensor(dh, [B, H]);
     return grads;
@@ -104,8 +104,10 @@ function gruResetBefore(args: SequenceArgs): SequenceResult {
     const dGh = p.alloc(T * BH); //         the h block again, contiguous for dU_h
     const bwd = { ...fwd, dOut: share(p, dOut), returnSequences: args.returnSequences, emit: p.emit, dh, dGx, dGzr, dGh, dx: needs.x ? p.alloc(B * T * p.I) : null };
     runRows(p, 'gruBeforeBackwardRows', gruBeforeBackwardRows, bwd);
-    // dW = xsᵀ·dGx; dU = [hdᵀ·dG_zr | (r ⊙ hd)ᵀ·dG_h]; db = Σ dGx (dx = dGx·Wᵀ: rows.ts)
-    if (needs.kernel) grads.kernel = kernelGrad(p, dGx, G3);
+    // dW = xsᵀ·dGx (db = Σ dGx summed by the same pass); dU = [hdᵀ·dG_zr | (r ⊙ hd)ᵀ·dG_h] (dx = dGx·Wᵀ: rows.ts)
+    const db = needs.bias ? p.alloc(G3) : null;
+    if (needs.kernel) grads.kernel = kernelGrad(p, dGx, G3, db);
+    else if (db) columnSums(p, dGx, T * B, G3, db, 0);
     if (needs.recurrentKernel) {
       const dUzr = stepsTN(p, hd, H, dGzr, 2 * H);
       const dUh = stepsTN(p, rhd, H, dGh, H);
@@ -116,11 +118,7 @@ function gruResetBefore(args: SequenceArgs): SequenceResult {
       }
       grads.recurrentKernel = new Tensor(dU, [H, G3]);
     }
-    if (needs.bias) {
-      const db = p.alloc(G3);
-      columnSums(p, dGx, T * B, G3, db, 0);
-      grads.bias = new Tensor(db, [G3]);
-    }
+    if (db) grads.bias = new Tensor(db, [G3]);
     if (needs.x) grads.x = new Tensor(bwd.dx as DataArray, [B, T, p.I]);
     if (needs.states[0]) grads.states[0] = new Tensor(dh, [B, H]);
     return grads;

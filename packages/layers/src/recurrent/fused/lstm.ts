@@ -45,14 +45,12 @@ export function lstmSequence(args: SequenceArgs): SequenceResult {
     const dG = p.alloc(T * B * G4); //                    ∂L/∂z_t, gate pre-activations
     const bwd = { ...fwd, dOut: share(p, dOut), returnSequences: args.returnSequences, emit: p.emit, dh, dc, dG, dx: needs.x ? p.alloc(B * T * p.I) : null };
     runRows(p, 'lstmBackwardRows', lstmBackwardRows, bwd);
-    // dW = xsᵀ·dz, dU = hdᵀ·dz, db = Σ dz: one GEMM (or sum) each over all steps (dx = dz·Wᵀ: rows.ts)
-    if (needs.kernel) grads.kernel = kernelGrad(p, dG, G4);
+    // dW = xsᵀ·dz (db = Σ dz summed by the same pass), dU = hdᵀ·dz: one GEMM each over all steps (dx = dz·Wᵀ: rows.ts)
+    const db = needs.bias ? p.alloc(G4) : null;
+    if (needs.kernel) grads.kernel = kernelGrad(p, dG, G4, db);
+    else if (db) columnSums(p, dG, T * B, G4, db, 0);
     if (needs.recurrentKernel) grads.recurrentKernel = new Tensor(stepsTN(p, hd, H, dG, G4), [H, G4]);
-    if (needs.bias) {
-      const db = p.alloc(G4);
-      columnSums(p, dG, T * B, G4, db, 0);
-      grads.bias = new Tensor(db, [G4]);
-    }
+    if (db) grads.bias = new Tensor(db, [G4]);
     if (needs.x) grads.x = new Tensor(bwd.dx as DataArray, [B, T, p.I]);
     if (needs.states[0]) grads.states[0] = new Tensor(dh, [B, H]);
     if (needs.states[1]) grads.states[1] = new Tensor(dc, [B, H]);

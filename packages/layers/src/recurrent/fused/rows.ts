@@ -589,13 +589,18 @@ export interface ColumnSumsJob {
   c1: number;
 }
 
-/** Column sums over a band of columns: every column is summed over the rows in order, whoever sums it. */
+/**
+ * Column sums over a band of columns: every column summed in float64 over the rows in order and
+ * added to out once, whoever sums it (the same sums as a GEMM's `bColumnSums`).
+ */
 export function columnSumsCols(j: ColumnSumsJob): void {
   const { g, rows, cols, out, offset, c0, c1 } = j;
+  const acc = new Float64Array(c1 - c0);
   for (let r = 0; r < rows; r++) {
-    const o = r * cols;
-    for (let k = c0; k < c1; k++) out[offset + k] += g[o + k];
+    const o = r * cols + c0;
+    for (let k = 0; k < c1 - c0; k++) acc[k] += g[o + k];
   }
+  for (let k = 0; k < c1 - c0; k++) out[offset + c0 + k] += acc[k];
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -36,14 +36,12 @@ export function simpleRnnSequence(args: SequenceArgs): SequenceResult {
     const dA = p.alloc(T * BH);
     const bwd = { ...fwd, dOut: share(p, dOut), returnSequences: args.returnSequences, emit: p.emit, dh, dA, dx: needs.x ? p.alloc(B * T * p.I) : null };
     runRows(p, 'simpleRnnBackwardRows', simpleRnnBackwardRows, bwd);
-    // weight gradients over all steps at once: dW = xsᵀ·dA, dU = hdᵀ·dA, db = Σ dA (dx = dA·Wᵀ: rows.ts)
-    if (needs.kernel) grads.kernel = kernelGrad(p, dA, H);
+    // weight gradients over all steps at once: dW = xsᵀ·dA (db = Σ dA summed by the same pass), dU = hdᵀ·dA (dx = dA·Wᵀ: rows.ts)
+    const db = needs.bias ? p.alloc(H) : null;
+    if (needs.kernel) grads.kernel = kernelGrad(p, dA, H, db);
+    else if (db) columnSums(p, dA, T * B, H, db, 0);
     if (needs.recurrentKernel) grads.recurrentKernel = new Tensor(stepsTN(p, hd, H, dA, H), [H, H]);
-    if (needs.bias) {
-      const db = p.alloc(H);
-      columnSums(p, dA, T * B, H, db, 0);
-      grads.bias = new Tensor(db, [H]);
-    }
+    if (db) grads.bias = new Tensor(db, [H]);
     if (needs.x) grads.x = new Tensor(bwd.dx as DataArray, [B, T, p.I]);
     if (needs.states[0]) grads.states[0] = new Tensor(dh, [B, H]);
     return grads;
