@@ -65,8 +65,9 @@ export interface Prepared {
 
 /**
  * Least batch rows and least per-sequence work (B·T·G·H·H multiply-adds of the recurrent
- * products) for which the time loops are split over threads: below, the wake-up of a worker
- * and the shared copies cost more than the half of the loops they save (measured: bench/README.md).
+ * products, ~0.3 ms of loops) for which the time loops are split over threads. Not tuned on an
+ * idle machine (none was available, bench/README.md); a split costs a worker round trip (~10 µs
+ * measured) and the shared copies of the inputs and weights, so it pays well below this.
  */
 let splitMinRows = 8;
 let splitMinWork = 1 << 20;
@@ -152,8 +153,9 @@ function expectShape(name: string, what: string, t: Tensor, shape: number[]): vo
 }
 
 /**
- * Checks every shape against x [B, T, I] and kernel [I, G·H], and builds the step-major input,
- * the step masks and the initial states. `biasShape` is the bias shape the cell expects.
+ * Checks every shape against x [B, T, I] and kernel [I, G·H], decides the split over threads,
+ * allocates the step-major input (the forward loops fill it), and builds the step masks and the
+ * initial states. `biasShape` is the bias shape the cell expects.
  */
 export function prepare(args: SequenceArgs, G: number, nStates: number, biasShape: (H: number) => number[]): Prepared {
   const name = `fusedSequence(${args.kind})`;
