@@ -342,7 +342,7 @@ function report(cases: Case[], results: Result[], meta: Record<string, unknown>,
     }
   }
   if (targets.length) {
-    L.push('## Targets of issue 7', '');
+    L.push('## Targets', '');
     L.push('| target | measured | met |', '|---|---|---|');
     for (const t of targets) L.push(`| ${t.target} | ${t.measured} | ${t.met === null ? 'n/a' : t.met ? 'yes' : '**no**'} |`);
     L.push('');

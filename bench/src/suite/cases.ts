@@ -1,5 +1,5 @@
 /**
- * The cases of the benchmark suite (issue 7): what is timed, at which shapes, and what "the same
+ * The cases of the benchmark suite: what is timed, at which shapes, and what "the same
  * work" means for every implementation.
  *
  *   layer cases   SimpleRNN / LSTM / GRU alone, one training step (forward, backward, Adam update,
@@ -7,7 +7,7 @@
  *                 (batch, time, features, units) = (32, 32, 64, 32) and (100, 128, 64, 32)
  *   imdb          seed 002: Embedding(10000, 64) -> LSTM(32) -> Dense(1, sigmoid), binary
  *                 crossentropy, batch 100, length 128 (the seed's Dropout and BatchNormalization
- *                 are left out, as in the issue, so every implementation does deterministic work)
+ *                 are left out, as the case is defined, so every implementation does deterministic work)
  *   charlm        seed 001: one-hot 65 -> LSTM(128, returnSequences) -> Dense(65, softmax) at
  *                 every step, categorical crossentropy, batch 64, 100 steps
  *   gemm          GFLOP/s of C = A·B at the shapes the cases run (seqlab's GEMM and tfjs matMul)
