@@ -273,17 +273,8 @@ export class RNN extends Layer {
 // ---------------------------------------------------------------------------------------------
 // SimpleRNN, LSTM, GRU
 
-export interface RecurrentLayerArgs extends BaseRNNArgs {
-  units: number;
-  activation?: ActivationSpec;
-  recurrentActivation?: ActivationSpec;
-  useBias?: boolean;
-  kernelInitializer?: InitializerSpec;
-  recurrentInitializer?: InitializerSpec;
-  biasInitializer?: InitializerSpec;
-  dropout?: number;
-  recurrentDropout?: number;
-}
+/** The cell's options (units, activations, initializers, dropout) plus the layer's. */
+export interface RecurrentLayerArgs extends BaseRNNArgs, Omit<CellArgs, 'name' | 'unitForgetBias' | 'resetAfter'> {}
 
 export interface LSTMArgs extends RecurrentLayerArgs {
   unitForgetBias?: boolean;
