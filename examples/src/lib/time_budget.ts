@@ -33,7 +33,7 @@ export class TimeBudget implements Callback {
     if (this.model && !this.model.stopTraining && elapsed + this.slowest > this.seconds) {
       this.model.stopTraining = true;
       this.stoppedEpoch = epoch;
-      this.log(`Epoch ${epoch + 1}: stopping, another epoch (~${Math.round(this.slowest)}s) would pass the ${Math.round(this.seconds / 60)}-minute training budget.`);
+      this.log(`Epoch ${epoch + 1}: stopping, another epoch (~${Math.round(this.slowest)}s) would pass the ${+(this.seconds / 60).toFixed(1)}-minute training budget.`);
     }
   }
 }
