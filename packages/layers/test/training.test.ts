@@ -56,6 +56,17 @@ describe('losses', () => {
     for (const r of [r1, r2, r3, r4]) if (!r.ok) throw new Error(r.message);
   });
 
+  test('labels [n] against predictions [n, 1] are accepted, as Keras does', async () => {
+    const p = T.tensor([[0.9], [0.2]]);
+    expect(Array.from(binaryCrossentropy()(T.tensor([1, 0]), p).data)).toEqual(Array.from(binaryCrossentropy()(T.tensor([[1], [0]]), p).data));
+    expect(() => meanSquaredError()(T.tensor([1, 0, 1]), p)).toThrow('labels of shape [3] do not match predictions of shape [2,1]');
+    const [x, y] = blobs(32, 3);
+    const m = smallModel();
+    m.compile({ optimizer: 'adam', loss: 'binaryCrossentropy', metrics: ['accuracy'] });
+    const h = await m.fit(x, T.reshape(y, [32]), { epochs: 1, verbose: 0 });
+    expect(h.history.accuracy.length).toBe(1);
+  });
+
   test('labels out of range are refused', () => {
     expect(() => sparseCategoricalCrossentropy()(T.tensor([3]), T.tensor([[0.2, 0.3, 0.5]]))).toThrow('labels must be integers in [0, 3), received 3');
     expect(() => binaryCrossentropy()(T.tensor([[2]]), T.tensor([[0.5]]))).toThrow('labels must be in [0, 1], received 2');

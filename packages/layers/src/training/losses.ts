@@ -17,9 +17,15 @@ export interface LossOptions {
   fromLogits?: boolean;
 }
 
-function sameShape(name: string, yTrue: Tensor, yPred: Tensor): void {
-  const ok = yTrue.rank === yPred.rank && yTrue.shape.every((d, i) => d === yPred.shape[i]);
+/**
+ * Labels in the predictions' shape. As Keras does, labels [n] against predictions [n, 1] (one
+ * output unit) get the trailing axis added; anything else must match exactly.
+ */
+function alignLabels(name: string, yTrue: Tensor, yPred: Tensor): Tensor {
+  const y = yTrue.rank === yPred.rank - 1 && yPred.shape[yPred.rank - 1] === 1 ? T.reshape(yTrue, [...yTrue.shape, 1]) : yTrue;
+  const ok = y.rank === yPred.rank && y.shape.every((d, i) => d === yPred.shape[i]);
   if (!ok) throw new Error(`${name}: labels of shape ${fmtShape(yTrue.shape)} do not match predictions of shape ${fmtShape(yPred.shape)}`);
+  return y;
 }
 
 function inRange(name: string, y: Tensor, lo: number, hi: number): void {
@@ -34,8 +40,8 @@ function inRange(name: string, y: Tensor, lo: number, hi: number): void {
  * From logits z: max(z, 0) - z·y + log(1 + e^{-|z|}).
  */
 export function binaryCrossentropy(options: LossOptions = {}): LossFn {
-  return (yTrue, yPred) => {
-    sameShape('binaryCrossentropy', yTrue, yPred);
+  return (labels, yPred) => {
+    const yTrue = alignLabels('binaryCrossentropy', labels, yPred);
     inRange('binaryCrossentropy', yTrue, 0, 1);
     let per: Tensor;
     if (options.fromLogits) {
@@ -51,8 +57,8 @@ export function binaryCrossentropy(options: LossOptions = {}): LossFn {
 
 /** CCE = -Σ_c y_c·log p_c with p normalized to sum 1 (Keras) and clipped; from logits: -Σ y·logSoftmax(z). */
 export function categoricalCrossentropy(options: LossOptions = {}): LossFn {
-  return (yTrue, yPred) => {
-    sameShape('categoricalCrossentropy', yTrue, yPred);
+  return (labels, yPred) => {
+    const yTrue = alignLabels('categoricalCrossentropy', labels, yPred);
     let logp: Tensor;
     if (options.fromLogits) logp = A.logSoftmax(yPred, -1);
     else {
@@ -87,16 +93,16 @@ export function sparseCategoricalCrossentropy(options: LossOptions = {}): LossFn
 
 /** MSE = mean over the last axis of (y - ŷ)². */
 export function meanSquaredError(): LossFn {
-  return (yTrue, yPred) => {
-    sameShape('meanSquaredError', yTrue, yPred);
+  return (labels, yPred) => {
+    const yTrue = alignLabels('meanSquaredError', labels, yPred);
     return A.mean(A.square(A.sub(yPred, yTrue)), -1);
   };
 }
 
 /** MAE = mean over the last axis of |y - ŷ|. */
 export function meanAbsoluteError(): LossFn {
-  return (yTrue, yPred) => {
-    sameShape('meanAbsoluteError', yTrue, yPred);
+  return (labels, yPred) => {
+    const yTrue = alignLabels('meanAbsoluteError', labels, yPred);
     return A.mean(A.abs(A.sub(yPred, yTrue)), -1);
   };
 }
