@@ -7,14 +7,14 @@ import {
 } from '@seqlab/layers';
 
 /** Runs checkGradients over a layer's input and every weight, in float64. */
-function checkLayer(layer: Layer, x: Tensor, args: { training?: boolean; skipInput?: boolean } = {}): void {
+function checkLayer(layer: Layer, x: Tensor, args: { training?: boolean } = {}): void {
   layer.apply(x); // build
   const vars = layer.trainableWeights;
   for (const v of layer.weights) v.value = v.value.cast('float64');
   const f = (...ts: Tensor[]) => {
     const [xi, ...ws] = ts;
     vars.forEach((v, i) => (v.value = ws[i]));
-    return layer.call(args.skipInput ? x.cast('float64') : xi, { training: args.training ?? false, mask: null }) as Tensor;
+    return layer.call(xi, { training: args.training ?? false, mask: null }) as Tensor;
   };
   const r = A.checkGradients(f, [x, ...vars.map((v) => v.value)]);
   if (!r.ok) throw new Error(`${layer.label}: ${r.message}`);
