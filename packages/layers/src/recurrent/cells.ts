@@ -299,7 +299,11 @@ export abstract class KerasCell implements RecurrentCell {
     };
   }
 
-  abstract clone(name?: string): RecurrentCell;
+  /** A fresh, unbuilt cell of the same class and configuration. */
+  clone(name?: string): RecurrentCell {
+    const Cell = this.constructor as new (args: CellArgs) => KerasCell;
+    return new Cell({ ...this.args, name: name ?? this.name });
+  }
 }
 
 /** h_t = φ(x·W + h_{t-1}·U + b). */
@@ -307,9 +311,6 @@ export class SimpleRNNCell extends KerasCell {
   readonly kind = 'simpleRNN' as const;
   constructor(args: CellArgs) {
     super(args, 'simple_rnn_cell');
-  }
-  clone(name?: string): SimpleRNNCell {
-    return new SimpleRNNCell({ ...this.args, name: name ?? this.name });
   }
 }
 
@@ -331,9 +332,6 @@ export class LSTMCell extends KerasCell {
     const H = this.units;
     return () => T.concat([base([H]), ones()([H]), base([2 * H])], 0);
   }
-  clone(name?: string): LSTMCell {
-    return new LSTMCell({ ...this.args, name: name ?? this.name });
-  }
 }
 
 /** The GRU cell; resetAfter (default true) as Keras 2.x/3. */
@@ -349,9 +347,6 @@ export class GRUCell extends KerasCell {
   }
   protected override get resetAfterFlag(): boolean {
     return this.resetAfter;
-  }
-  clone(name?: string): GRUCell {
-    return new GRUCell({ ...this.args, name: name ?? this.name });
   }
 }
 
