@@ -23,6 +23,7 @@ test('every bench case runs one repetition in smoke mode', () => {
     const md = fs.readFileSync(path.join(out, 'latest.md'), 'utf8');
     expect(md).toContain('## Training steps and inference');
     expect(md).toContain('## GEMM');
+    expect(md).toContain('| wasm / 1t | wasm / 2t |');
     const cases: { id: string; kind: string; large: boolean }[] = report.cases;
     const results: { case: string; impl: string; status: string; reason?: string; samplesMs: number[]; checks: Record<string, number> }[] = report.results;
     // 12 layer cases, 2 IMDb, 2 char model, GEMMs
@@ -31,7 +32,7 @@ test('every bench case runs one repetition in smoke mode', () => {
     for (const c of cases) {
       const impls = results.filter((r) => r.case === c.id).map((r) => r.impl);
       expect(impls).toEqual(expect.arrayContaining(['seqlab', 'tfjs-cpu', 'tfjs-wasm', 'brain']));
-      if (c.large || c.kind === 'gemm') expect(impls).toContain('seqlab-2t');
+      expect(impls).toContain('seqlab-2t');
     }
     for (const r of results) {
       if (r.impl.startsWith('seqlab')) {

@@ -1,5 +1,5 @@
 /**
- * `npm run example -- <name> [--smoke] [--out DIR] [--data-dir DIR] [--lr RATE]`
+ * `npm run example -- <name> [--smoke] [--out DIR] [--data-dir DIR] [--lr RATE] [--validate-on-test]`
  *
  * Runs one example. An unknown name lists the available ones; a missing or bad data file prints
  * the datasets package's message (where it looked, how to provide the file) and exits with 1.
@@ -10,7 +10,8 @@ import { examples } from './examples';
 function usage(): string {
   const width = Math.max(...examples.map((e) => e.name.length));
   return [
-    'usage: npm run example -- <name> [--smoke] [--out DIR] [--data-dir DIR] [--lr RATE]',
+    'usage: npm run example -- <name> [--smoke] [--out DIR] [--data-dir DIR] [--lr RATE] [--validate-on-test]',
+    '  --validate-on-test  imdb-rnn, imdb-lstm: the seed\'s protocol (validate on the test set, train on all 25,000)',
     '',
     'available examples:',
     ...examples.map((e) => `  ${e.name.padEnd(width)}  ${e.description}`),
@@ -32,6 +33,7 @@ export async function main(argv: string[]): Promise<number> {
     return v;
   };
   const smoke = flag('--smoke');
+  const validateOnTest = flag('--validate-on-test');
   const outDir = value('--out');
   const dataDir = value('--data-dir');
   const lr = value('--lr');
@@ -51,7 +53,7 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
   try {
-    await example.run({ smoke, outDir, dataDir, learningRate });
+    await example.run({ smoke, outDir, dataDir, learningRate, validateOnTest });
     return 0;
   } catch (e) {
     if (e instanceof DataError) {

@@ -11,10 +11,10 @@
  *
  * Differs from the seed: the last 10% of the play is held out (never trained on) and the model's
  * cross-entropy on it, in nats per character, is reported; and a time budget caps the epochs
- * (the seed ran 100) so a run stays under 30 minutes on 2 cores. Sampling is written here with
- * the seeded Rng of @seqlab/tensor (top-k over the softmax of the logits).
+ * (the seed ran 100) so a run stays under 30 minutes on 2 cores. Generation uses the library's
+ * `statefulTwin` and `sample` (top-k, seeded).
  */
-import { Adam, Dense, Dropout, LSTM, Sequential, setSeed, sparseCategoricalCrossentropy } from '@seqlab/layers';
+import { Adam, Dense, Dropout, LSTM, Sequential, sample, setSeed, sparseCategoricalCrossentropy, statefulTwin } from '@seqlab/layers';
 import { charVocabulary, reshapeData, charWindows, textCorpus, CharVocabulary } from '@seqlab/datasets';
 import { Rng, Tensor, oneHot } from '@seqlab/tensor';
 import * as path from 'path';
@@ -50,35 +50,24 @@ function crossEntropy(model: Sequential, ids: Int32Array, vocab: number, rows: n
   return sum / n;
 }
 
-/** Index drawn from the `k` largest of `logits` (softmax over those k), as the seed's top-n sampling. */
-export function sampleTopK(logits: ArrayLike<number>, k: number, rng: Rng): number {
-  const order = Array.from({ length: logits.length }, (_, i) => i).sort((a, b) => logits[b] - logits[a]).slice(0, k);
-  const max = logits[order[0]];
-  const p = order.map((i) => Math.exp(logits[i] - max));
-  const total = p.reduce((a, b) => a + b, 0);
-  let u = rng.next() * total;
-  for (let j = 0; j < order.length; j++) {
-    u -= p[j];
-    if (u <= 0) return order[j];
-  }
-  return order[order.length - 1];
-}
-
-/** `length` characters from `prime`: a batch-1 stateful copy of the model reads the prime, then one character at a time. */
-export function sample(trained: Sequential, vocab: CharVocabulary, prime: string, length: number, topK: number, seed: number): string {
-  const twin = buildCharModel(vocab.size, 1, null);
-  twin.setWeights(trained.getWeights());
+/**
+ * `length` characters from `prime`, as the seed generates: a batch-1 stateful twin of the model
+ * (sharing its weights) reads the prime, then one character at a time, each drawn from the `topK`
+ * most likely (softmax over their logits).
+ */
+export function generate(trained: Sequential, vocab: CharVocabulary, prime: string, length: number, topK: number, seed: number): string {
+  const twin = statefulTwin(trained);
   const rng = new Rng(seed);
-  const feed = (ids: number[]): Float32Array => {
+  const next = (ids: number[]): number => {
     const logits = twin.predict(oneHot(new Tensor(Float32Array.from(ids), [1, ids.length]), vocab.size)) as Tensor;
-    return logits.data.slice((ids.length - 1) * vocab.size, ids.length * vocab.size) as Float32Array;
+    const last = new Tensor(logits.data.slice((ids.length - 1) * vocab.size, ids.length * vocab.size), [vocab.size]);
+    return sample(last, { topK, rng }) as number;
   };
-  let logits = feed(Array.from(vocab.encode(prime)));
+  let id = next(Array.from(vocab.encode(prime)));
   let out = prime;
   for (let i = 0; i < length; i++) {
-    const id = sampleTopK(logits, topK, rng);
     out += vocab.chars[id];
-    logits = feed([id]);
+    if (i < length - 1) id = next([id]);
   }
   return out;
 }
@@ -153,7 +142,7 @@ export async function run(options: RunOptions = {}): Promise<Figures> {
   log(`best held-out cross-entropy: ${heldOutLoss.toFixed(4)} nats per character (${(heldOutLoss / Math.LN2).toFixed(3)} bits), after ${history.loss.length} epochs, ${trainSeconds}s`);
 
   const sampleStart = Date.now();
-  const text500 = sample(model, vocab, 'The ', options.smoke ? 50 : 500, 5, 123);
+  const text500 = generate(model, vocab, 'The ', options.smoke ? 50 : 500, 5, 123);
   log('');
   log(`500 characters sampled from "The " (top-5):`);
   log(text500);

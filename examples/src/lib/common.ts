@@ -18,6 +18,11 @@ export interface RunOptions {
   dataDir?: string;
   /** Adam's learning rate instead of the example's default (the seeds use Keras's 0.001). */
   learningRate?: number;
+  /**
+   * IMDb examples: the seed's protocol, validating (early stopping, learning-rate schedule) on the
+   * test set and training on all 25,000 training reviews, instead of holding 10% of them out.
+   */
+  validateOnTest?: boolean;
 }
 
 /** The figures an example printed (parameter counts, shapes, metrics), for tests and RESULTS.md. */

@@ -207,6 +207,26 @@ describe('callbacks', () => {
     expect(rates).toEqual([1, 1, 1, 0.5, 0.5, 0.25, 0.25]);
   });
 
+  test("verbose callbacks write to fit's progressSink, not to the console", async () => {
+    const [x, y] = blobs(32, 9);
+    const m = smallModel();
+    m.compile({ optimizer: new SGD({ learningRate: 1e-9 }), loss: 'binaryCrossentropy' }); // val_loss barely moves
+    const lines: string[] = [];
+    const log = jest.spyOn(console, 'log').mockImplementation(() => undefined);
+    try {
+      await m.fit(x, y, {
+        epochs: 5, batchSize: 16, verbose: 0, validationData: [x, y], progressSink: { isTTY: false, write: (s) => lines.push(s) },
+        callbacks: [new ReduceLROnPlateau({ patience: 1, factor: 0.5, verbose: 1 }), new EarlyStopping({ patience: 2, minDelta: 1e-3, restoreBestWeights: true, verbose: 1 })],
+      });
+      expect(log).not.toHaveBeenCalled();
+    } finally {
+      log.mockRestore();
+    }
+    expect(lines.some((l) => /^Epoch 2: ReduceLROnPlateau reducing learning rate to 5e-10\.\n$/.test(l))).toBe(true);
+    expect(lines).toContain('Epoch 3: early stopping\n');
+    expect(lines.some((l) => l.startsWith('Restoring model weights from the end of the best epoch: 1.'))).toBe(true);
+  });
+
   test('TerminateOnNaN stops at the first NaN loss and says where it came from', async () => {
     const m = new Sequential([new Dense({ units: 2, inputShape: [2], name: 'hidden' }), new Dense({ units: 1, name: 'out' })]);
     m.compile({ optimizer: new SGD({ learningRate: 1 }), loss: 'mse' });

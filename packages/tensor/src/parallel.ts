@@ -13,13 +13,18 @@
  * stored "done". Workers are started by `setThreads(n > 1)`, never by a test that does not ask,
  * and are `unref`ed so they never keep a process (or jest) alive.
  *
- *   setThreads(1)            one thread, the default under jest and with SEQLAB_THREADS=1
- *   SEQLAB_THREADS=2 node …  two threads from the start
+ * Default: as many threads as the machine has cores, at most DEFAULT_MAX_THREADS (the split was
+ * measured and tuned on 2 cores); one under jest, where a test that wants threads asks for them.
+ *
+ *   SEQLAB_THREADS=1 node …  one thread: the switch that forces the calling thread only
+ *   SEQLAB_THREADS=4 node …  four threads from the start
+ *   setThreads(n)            n threads from now on
  *
  * Only products of at least PARALLEL_MIN_WORK multiply-adds (and 16 rows) are split: below
  * that, measured on a 2-CPU machine, the split lost more than it saved ([1024, 64]x[64, 128] and [64, 128]x[128, 512] ran slower with two threads).
  */
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { MessageChannel, MessagePort, Worker, isMainThread } from 'worker_threads';
 import type { GemmArgs } from './gemm';
@@ -30,6 +35,9 @@ export type SerialGemm = (layout: Layout, args: GemmArgs) => void;
 
 /** m·n·k below which a product stays on the calling thread (measured: bench/README.md). */
 export const PARALLEL_MIN_WORK = 1 << 24;
+
+/** Most threads used without SEQLAB_THREADS or setThreads (measured on 2 cores: bench/README.md). */
+export const DEFAULT_MAX_THREADS = 2;
 
 interface PoolWorker {
   worker: Worker;
@@ -49,9 +57,12 @@ function defaultThreads(): number {
   const env = process.env.SEQLAB_THREADS;
   if (env !== undefined && env !== '') {
     const n = Number(env);
-    if (Number.isInteger(n) && n >= 1) return n;
+    if (!Number.isInteger(n) || n < 1) throw new Error(`SEQLAB_THREADS: expected a positive integer (1 forces one thread), received '${env}'`);
+    return n;
   }
-  return 1;
+  if (process.env.JEST_WORKER_ID !== undefined) return 1;
+  const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  return Math.max(1, Math.min(DEFAULT_MAX_THREADS, cores));
 }
 
 /** Where the compiled worker script lives (tests run from src/ through ts-jest: use dist/). */

@@ -62,6 +62,24 @@ test('setThreads refuses nonsense and small products stay on the calling thread'
   expect(getThreads()).toBe(1);
 });
 
+test('the default: the cores (at most DEFAULT_MAX_THREADS) outside jest, SEQLAB_THREADS=1 forces one, a bad value is refused', () => {
+  const dist = path.join(__dirname, '..', 'dist', 'index.js');
+  const threadsIn = (env: Record<string, string>): string => {
+    const clean = { ...process.env, ...env };
+    delete clean.JEST_WORKER_ID;
+    if (!('SEQLAB_THREADS' in env)) delete clean.SEQLAB_THREADS;
+    const code = `const t = require(${JSON.stringify(dist)}); console.log(t.getThreads(), t.DEFAULT_MAX_THREADS, require('os').availableParallelism())`;
+    return execFileSync(process.execPath, ['-e', code], { env: clean, stdio: 'pipe' }).toString().trim();
+  };
+  const [n, max, cores] = threadsIn({}).split(' ').map(Number);
+  expect(n).toBe(Math.min(max, cores));
+  expect(threadsIn({ SEQLAB_THREADS: '1' }).split(' ')[0]).toBe('1');
+  expect(threadsIn({ SEQLAB_THREADS: '3' }).split(' ')[0]).toBe('3');
+  expect(() => threadsIn({ SEQLAB_THREADS: 'two' })).toThrow(/SEQLAB_THREADS: expected a positive integer \(1 forces one thread\), received 'two'/);
+  // and jest itself runs on one thread unless a test asks
+  expect(process.env.JEST_WORKER_ID).toBeDefined();
+});
+
 test.each(layouts)('gemm%s: shared operands (read in place at their row stride), lda, packed B: bit-identical', (name, gemm) => {
   // A is a band of columns of a wider matrix (lda), on a SharedArrayBuffer, so the workers read it
   // in place instead of copying their band; B packed once (the caller uses it, the workers pack b)

@@ -18,6 +18,8 @@ export interface CallbackModel {
 
 export interface Callback {
   setModel?(model: CallbackModel): void;
+  /** Where verbose lines go: `fit` passes its `progressSink` (default console.log). */
+  setLog?(log: (line: string) => void): void;
   onTrainBegin?(logs: Logs): void | Promise<void>;
   onTrainEnd?(logs: Logs): void | Promise<void>;
   onEpochBegin?(epoch: number, logs: Logs): void | Promise<void>;
@@ -27,6 +29,18 @@ export interface Callback {
 }
 
 export type Mode = 'auto' | 'min' | 'max';
+
+/** What the callbacks below share: the model they act on, and where their verbose lines go. */
+abstract class ModelCallback implements Callback {
+  protected model: CallbackModel | null = null;
+  protected log: (line: string) => void = (line) => console.log(line);
+  setModel(model: CallbackModel): void {
+    this.model = model;
+  }
+  setLog(log: (line: string) => void): void {
+    this.log = log;
+  }
+}
 
 /** 'auto' watches for a decrease unless the metric name says it should grow (accuracy, auc). */
 function resolveMode(mode: Mode, monitor: string): 'min' | 'max' {
@@ -68,14 +82,13 @@ export interface EarlyStoppingArgs {
 }
 
 /** Stops when `monitor` has not improved by more than `minDelta` for `patience` epochs. */
-export class EarlyStopping implements Callback {
+export class EarlyStopping extends ModelCallback {
   readonly monitor: string;
   readonly patience: number;
   readonly minDelta: number;
   readonly restoreBestWeights: boolean;
   private readonly mode: 'min' | 'max';
   private readonly args: EarlyStoppingArgs;
-  private model: CallbackModel | null = null;
   private wait = 0;
   private best = Infinity;
   private bestWeights: Tensor[] | null = null;
@@ -83,15 +96,13 @@ export class EarlyStopping implements Callback {
   stoppedEpoch = -1;
 
   constructor(args: EarlyStoppingArgs = {}) {
+    super();
     this.args = args;
     this.monitor = args.monitor ?? 'val_loss';
     this.patience = args.patience ?? 0;
     this.minDelta = Math.abs(args.minDelta ?? 0);
     this.restoreBestWeights = args.restoreBestWeights ?? false;
     this.mode = resolveMode(args.mode ?? 'auto', this.monitor);
-  }
-  setModel(model: CallbackModel): void {
-    this.model = model;
   }
   private better(current: number, reference: number): boolean {
     return this.mode === 'min' ? current + this.minDelta < reference : current - this.minDelta > reference;
@@ -124,9 +135,9 @@ export class EarlyStopping implements Callback {
   }
   /** Keras 3 restores the best weights when training ends, whether or not it stopped early. */
   onTrainEnd(): void {
-    if (this.stoppedEpoch >= 0 && this.args.verbose) console.log(`Epoch ${this.stoppedEpoch + 1}: early stopping`);
+    if (this.stoppedEpoch >= 0 && this.args.verbose) this.log(`Epoch ${this.stoppedEpoch + 1}: early stopping`);
     if (this.restoreBestWeights && this.bestWeights) {
-      if (this.args.verbose) console.log(`Restoring model weights from the end of the best epoch: ${this.bestEpoch + 1}.`);
+      if (this.args.verbose) this.log(`Restoring model weights from the end of the best epoch: ${this.bestEpoch + 1}.`);
       this.model!.setWeights(this.bestWeights);
     }
   }
@@ -144,7 +155,7 @@ export interface ReduceLROnPlateauArgs {
 }
 
 /** Multiplies the learning rate by `factor` after `patience` epochs without improvement. */
-export class ReduceLROnPlateau implements Callback {
+export class ReduceLROnPlateau extends ModelCallback {
   readonly monitor: string;
   readonly factor: number;
   readonly patience: number;
@@ -153,12 +164,12 @@ export class ReduceLROnPlateau implements Callback {
   readonly minLr: number;
   private readonly mode: 'min' | 'max';
   private readonly verbose: number;
-  private model: CallbackModel | null = null;
   private wait = 0;
   private cooldownCounter = 0;
   private best = Infinity;
 
   constructor(args: ReduceLROnPlateauArgs = {}) {
+    super();
     this.monitor = args.monitor ?? 'val_loss';
     this.factor = args.factor ?? 0.1;
     if (!(this.factor < 1)) throw new Error(`ReduceLROnPlateau: factor must be < 1, received ${this.factor}`);
@@ -168,9 +179,6 @@ export class ReduceLROnPlateau implements Callback {
     this.minLr = args.minLr ?? 0;
     this.mode = resolveMode(args.mode ?? 'auto', this.monitor);
     this.verbose = args.verbose ?? 0;
-  }
-  setModel(model: CallbackModel): void {
-    this.model = model;
   }
   onTrainBegin(): void {
     this.wait = 0;
@@ -194,7 +202,7 @@ export class ReduceLROnPlateau implements Callback {
       this.wait++;
       if (this.wait >= this.patience && opt.learningRate > this.minLr) {
         const newLr = Math.max(opt.learningRate * this.factor, this.minLr);
-        if (this.verbose) console.log(`Epoch ${epoch + 1}: ReduceLROnPlateau reducing learning rate to ${newLr}.`);
+        if (this.verbose) this.log(`Epoch ${epoch + 1}: ReduceLROnPlateau reducing learning rate to ${newLr}.`);
         opt.learningRate = newLr;
         this.cooldownCounter = this.cooldown;
         this.wait = 0;
@@ -213,23 +221,20 @@ export interface ModelCheckpointArgs {
 }
 
 /** Saves the weights after each epoch, or only when `monitor` improves (`saveBestOnly`). */
-export class ModelCheckpoint implements Callback {
+export class ModelCheckpoint extends ModelCallback {
   readonly filepath: string;
   readonly monitor: string;
   readonly saveBestOnly: boolean;
   private readonly mode: 'min' | 'max';
   private readonly verbose: number;
-  private model: CallbackModel | null = null;
   private best = Infinity;
   constructor(args: ModelCheckpointArgs) {
+    super();
     this.filepath = args.filepath;
     this.monitor = args.monitor ?? 'val_loss';
     this.saveBestOnly = args.saveBestOnly ?? false;
     this.mode = resolveMode(args.mode ?? 'auto', this.monitor);
     this.verbose = args.verbose ?? 0;
-  }
-  setModel(model: CallbackModel): void {
-    this.model = model;
   }
   onTrainBegin(): void {
     this.best = this.mode === 'min' ? Infinity : -Infinity;
@@ -241,7 +246,7 @@ export class ModelCheckpoint implements Callback {
       if (current === null) return;
       const improved = this.mode === 'min' ? current < this.best : current > this.best;
       if (!improved) return;
-      if (this.verbose) console.log(`Epoch ${epoch + 1}: ${this.monitor} improved from ${this.best} to ${current}, saving model to ${path}`);
+      if (this.verbose) this.log(`Epoch ${epoch + 1}: ${this.monitor} improved from ${this.best} to ${current}, saving model to ${path}`);
       this.best = current;
     }
     await this.model!.saveWeights(path);
@@ -252,12 +257,8 @@ export class ModelCheckpoint implements Callback {
  * Stops training at the first batch whose loss is NaN or infinite, and keeps the fit loop's
  * diagnosis of where the NaN first appeared (layer, and timestep for recurrent layers).
  */
-export class TerminateOnNaN implements Callback {
-  private model: CallbackModel | null = null;
+export class TerminateOnNaN extends ModelCallback {
   report: string | null = null;
-  setModel(model: CallbackModel): void {
-    this.model = model;
-  }
   onBatchEnd(batch: number, logs: Logs): void {
     const loss = logs.loss;
     if (typeof loss === 'number' && !Number.isFinite(loss)) {

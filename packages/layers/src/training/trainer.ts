@@ -254,9 +254,11 @@ export class Trainer {
     const history = new History();
     const callbacks: Callback[] = [history, ...(options.callbacks ?? [])];
     for (const cb of callbacks) cb.setModel?.(model);
+    const sink = options.progressSink;
+    if (sink) for (const cb of callbacks) cb.setLog?.((line) => sink.write(`${line}\n`));
     model.stopTraining = false;
     const steps = Math.ceil(data.n / step);
-    const progress = new ProgressBar(verbose, steps, options.progressSink);
+    const progress = new ProgressBar(verbose, steps, sink);
     for (const cb of callbacks) await cb.onTrainBegin?.({});
     for (let epoch = options.initialEpoch ?? 0; epoch < epochs && !model.stopTraining; epoch++) {
       for (const cb of callbacks) await cb.onEpochBegin?.(epoch, {});
