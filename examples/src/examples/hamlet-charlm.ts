@@ -6,8 +6,8 @@
  * rows read 100 characters at a time (`reshapeData` / `createBatchGenerator`), so row r of window
  * b+1 continues row r of window b; the LSTM is stateful, so its final state on one window is the
  * initial state of the next (truncated backpropagation through time: gradients stop at window
- * edges, state does not), reset at the start of each epoch; Adam 1e-3; the gradients clipped to a
- * global norm of 5. Then 500 characters sampled from "The ", each drawn from the 5 most likely.
+ * edges, state does not), reset at the start of each epoch; Adam (the seed: 1e-3; here 5e-3 by
+ * default, see CONFIG); the gradients clipped to a global norm of 5. Then 500 characters sampled from "The ", each drawn from the 5 most likely.
  *
  * Differs from the seed: the last 10% of the play is held out (never trained on) and the model's
  * cross-entropy on it, in nats per character, is reported; and a time budget caps the epochs
@@ -21,7 +21,12 @@ import * as path from 'path';
 import { Example, Figures, RunOptions, loadOrFail, logger, machine, outputDir, saveFigures, seconds } from '../lib/common';
 import { lossCurveSpec, saveSvg } from '../lib/plot';
 
-export const CONFIG = { batchSize: 64, numSteps: 100, lstmSize: 128, learningRate: 1e-3, keepProb: 0.5, gradClip: 5, epochs: 100, heldOut: 0.1, budgetMinutes: 25 };
+/**
+ * The seed's settings, except the learning rate: with the seed's Adam 1e-3 the full 100 epochs end
+ * at about 1.85 nats per character on the held-out text (RESULTS.md), short of the 1.75 a reader can
+ * expect; 5e-3 reaches it within the time budget. `--lr 1e-3` runs the seed's rate.
+ */
+export const CONFIG = { batchSize: 64, numSteps: 100, lstmSize: 128, learningRate: 5e-3, seedLearningRate: 1e-3, keepProb: 0.5, gradClip: 5, epochs: 100, heldOut: 0.1, budgetMinutes: 25 };
 
 /** The seed's model for a batch size and window length (null: any length). */
 export function buildCharModel(vocab: number, batch: number, steps: number | null, lstmSize = CONFIG.lstmSize): Sequential {
@@ -96,7 +101,7 @@ export async function run(options: RunOptions = {}): Promise<Figures> {
 
   const model = buildCharModel(vocab.size, CONFIG.batchSize, CONFIG.numSteps);
   const learningRate = options.learningRate ?? CONFIG.learningRate;
-  log(`Adam, learning rate ${learningRate}, gradients clipped to a global norm of ${CONFIG.gradClip}`);
+  log(`Adam, learning rate ${learningRate} (the seed's: ${CONFIG.seedLearningRate}), gradients clipped to a global norm of ${CONFIG.gradClip}`);
   model.compile({ optimizer: new Adam({ learningRate, globalClipnorm: CONFIG.gradClip }), loss: lossFn });
   model.summary(undefined, log);
   const evalModel = buildCharModel(vocab.size, 16, CONFIG.numSteps);

@@ -12,6 +12,7 @@ import * as A from '@seqlab/autograd';
 import * as T from '@seqlab/tensor';
 import { Tensor } from '@seqlab/tensor';
 import { fusedSequence, fusedSupports } from '../src/recurrent/fused';
+import { ONE_HOT_MIN_FEATURES, oneHotRows } from '../src/recurrent/fused/common';
 import { referenceSequence } from '../src/recurrent/reference';
 import type { SequenceArgs, SequenceResult, SequenceRunner } from '../src/recurrent/sequence';
 import { scanReference } from './helpers/scan_reference';
@@ -175,6 +176,48 @@ describe('fusedSequence against the step-by-step references (float64)', () => {
       }),
       { seed: 42, numRuns: 150 },
     );
+  });
+
+  test('one-hot inputs (the projection copies rows of W, dW adds rows of dG) agree with the reference', () => {
+    fc.assert(
+      fc.property(configArb, fc.integer({ min: ONE_HOT_MIN_FEATURES, max: ONE_HOT_MIN_FEATURES + 8 }), (c0, I) => {
+        const c = { ...c0, I, inputDropout: false };
+        const args = makeArgs(c);
+        // rows with a single 1, one in five all zeros (padding)
+        const rng = new T.Rng(c.seed + 7);
+        const x = new Float64Array(c.B * c.T * I);
+        for (let r = 0; r < c.B * c.T; r++) if (rng.next() >= 0.2) x[r * I + Math.floor(rng.next() * I)] = 1;
+        const oneHotArgs = withStates({ ...args, x: new Tensor(x, [c.B, c.T, I]) });
+        expect(oneHotRows(x, c.B, c.T, I, c.goBackwards)).not.toBeNull();
+        const fused = lossAndGrads(fusedSequence, oneHotArgs, c.seed + 1);
+        const ref = lossAndGrads(referenceSequence, oneHotArgs, c.seed + 1);
+        const tag = JSON.stringify(c);
+        expectClose(`output ${tag}`, fused.result.output, ref.result.output, 1e-10);
+        fused.result.states.forEach((s, k) => expectClose(`state ${k} ${tag}`, s, ref.result.states[k], 1e-10));
+        fused.grads.forEach((g, k) => expectClose(`d${fused.names[k]} ${tag}`, g, ref.grads[k], 1e-9));
+      }),
+      { seed: 43, numRuns: 60 },
+    );
+  });
+
+  test('oneHotRows: the index per row in processing order, -1 for zeros; null for anything else', () => {
+    const I = ONE_HOT_MIN_FEATURES;
+    const x = new Float32Array(2 * 3 * I); // [B = 2, T = 3, I]
+    x[0 * I + 4] = 1; // b 0, t 0
+    x[1 * I + 0] = 1; // b 0, t 1 (b 0, t 2: zeros)
+    x[3 * I + I - 1] = 1; // b 1, t 0
+    x[4 * I + 2] = 1; // b 1, t 1
+    x[5 * I + 3] = 1; // b 1, t 2
+    // processing order s·B + b
+    expect(Array.from(oneHotRows(x, 2, 3, I, false) as Int32Array)).toEqual([4, I - 1, 0, 2, -1, 3]);
+    expect(Array.from(oneHotRows(x, 2, 3, I, true) as Int32Array)).toEqual([-1, 3, 0, 2, 4, I - 1]);
+    const two = x.slice();
+    two[4 * I + 5] = 1; // a row with two ones
+    expect(oneHotRows(two, 2, 3, I, false)).toBeNull();
+    const scaled = x.slice();
+    scaled[0 * I + 4] = 2; // not a one
+    expect(oneHotRows(scaled, 2, 3, I, false)).toBeNull();
+    expect(oneHotRows(new Float32Array(2 * 3 * 4), 2, 3, 4, false)).toBeNull(); // too few features to matter
   });
 });
 

@@ -15,7 +15,7 @@ import * as A from '@seqlab/autograd';
 import * as T from '@seqlab/tensor';
 import { Tensor } from '@seqlab/tensor';
 import { fusedSequence } from '../src/recurrent/fused';
-import { rowBands, rowsModule, setFusedSplit, splitParts } from '../src/recurrent/fused/common';
+import { oneHotRows, rowBands, rowsModule, setFusedSplit, splitParts } from '../src/recurrent/fused/common';
 import type { SequenceArgs } from '../src/recurrent/sequence';
 
 jest.setTimeout(120_000);
@@ -48,6 +48,8 @@ interface Config {
   initialStates: boolean;
   dropout: boolean;
   useBias: boolean;
+  /** x one-hot over I features (some rows all zeros): the gather path (common.ts `oneHotRows`). */
+  oneHot?: boolean;
   seed: number;
 }
 
@@ -78,7 +80,7 @@ function makeArgs(c: Config): SequenceArgs {
   const nStates = c.kind === 'lstm' ? 2 : 1;
   return {
     kind: c.kind === 'gruAfter' || c.kind === 'gruBefore' ? 'gru' : c.kind,
-    x: uniform(rng, [B, c.T, I], f64),
+    x: c.oneHot ? oneHotInput(rng, [B, c.T, I], f64) : uniform(rng, [B, c.T, I], f64),
     kernel: uniform(rng, [I, g * H], f64, -0.5, 0.5),
     recurrentKernel: uniform(rng, [H, g * H], f64, -0.5, 0.5),
     bias: c.useBias ? uniform(rng, c.kind === 'gruAfter' ? [2, 3 * H] : [g * H], f64, -0.3, 0.3) : null,
@@ -93,6 +95,14 @@ function makeArgs(c: Config): SequenceArgs {
     inputDropoutMask: c.dropout ? drop([B, I]) : null,
     recurrentDropoutMask: c.dropout ? drop([B, H]) : null,
   };
+}
+
+/** [B, T, I] rows with a single 1 at a random feature, one in ten all zeros (padding). */
+function oneHotInput(rng: T.Rng, shape: number[], f64: boolean): Tensor {
+  const [B, steps, I] = shape;
+  const d = f64 ? new Float64Array(B * steps * I) : new Float32Array(B * steps * I);
+  for (let r = 0; r < B * steps; r++) if (rng.next() >= 0.1) d[r * I + Math.floor(rng.next() * I)] = 1;
+  return new Tensor(d, shape);
 }
 
 /** Output, final states, and the gradients of Σ output ⊙ R0 + Σ_k state_k ⊙ R_k. */
@@ -135,6 +145,7 @@ function compare(one: { names: string[]; values: Tensor[] }, two: { names: strin
 
 function oneVsTwo(c: Config): void {
   const args = makeArgs(c);
+  expect(oneHotRows(args.x.data, c.B, c.T, c.I, c.goBackwards) !== null).toBe(!!c.oneHot);
   T.setThreads(1);
   const one = runAll(args, c.seed + 1);
   expect(T.setThreads(2)).toBe(2);
@@ -159,6 +170,7 @@ const variants: [string, Partial<Config>][] = [
   ['dropout masks, initial states, goBackwards', { B: 7, dropout: true, initialStates: true, goBackwards: true, seed: 5 }],
   ['no bias, B = 2, float64', { B: 2, useBias: false, f64: true, initialStates: true, mask: true, seed: 6 }],
   ['B = 101, H = 33, everything', { B: 101, T: 5, H: 33, I: 10, mask: true, dropout: true, initialStates: true, returnSequences: true, seed: 7 }],
+  ['one-hot input (row gather), mask, goBackwards, B = 37', { B: 37, I: 20, oneHot: true, mask: true, goBackwards: true, returnSequences: true, seed: 8 }],
 ];
 
 test('row bands cover the batch in order, about two per thread, multiples of 4 rows where possible', () => {

@@ -42,6 +42,8 @@ export interface Prepared {
   dtype: DType;
   /** [T·B, I]: x ⊙ inputDropoutMask in processing order (written by the forward loops). */
   xs: DataArray;
+  /** [T·B]: for a one-hot input, the index of row s·B + b's 1 (-1: an all-zero row); else null (`oneHotRows`). */
+  hot: Int32Array | null;
   /** [T·B]: 1 where the step runs, or null without a mask (every step runs). */
   run: Uint8Array | null;
   /** [T·B]: 1 where the step's output is the state, 0 where it is zeros; null when always 1. */
@@ -184,8 +186,15 @@ export function prepare(args: SequenceArgs, G: number, nStates: number, biasShap
   const parts = splitParts(B, T, G, H);
   const alloc = parts > 1 ? (n: number) => allocShared(dtype, n) : (n: number) => allocLike(dtype, n);
 
+  // a one-hot input is projected by copying rows of W; any other input through
   // xs[s·B + b] = x[b, t(s)] ⊙ inputDropoutMask[b], written by the forward loops (rows.ts)
-  const xs = alloc(T * B * I);
+  let hot = idm ? null : oneHotRows(x.data, B, T, I, args.goBackwards);
+  if (hot !== null && parts > 1) {
+    const shared = new Int32Array(new SharedArrayBuffer(hot.byteLength));
+    shared.set(hot);
+    hot = shared;
+  }
+  const xs = alloc(hot === null ? T * B * I : 0);
 
   let { run, emit } = stepMasks(args, B, T);
   if (parts > 1) {
@@ -204,7 +213,37 @@ export function prepare(args: SequenceArgs, G: number, nStates: number, biasShap
     rdmData = alloc(B * H);
     rdmData.set(rdm.data);
   }
-  return { name, B, T, I, H, G, dtype, xs, run, emit, rdm: rdmData, h0, parts, alloc };
+  return { name, B, T, I, H, G, dtype, xs, hot, run, emit, rdm: rdmData, h0, parts, alloc };
+}
+
+/** Least input features for which a one-hot input takes the gather path (below, the GEMM is as cheap). */
+export const ONE_HOT_MIN_FEATURES = 16;
+
+/**
+ * One-hot inputs (a character model's): when every row x[b, t] of [B, T, I] is all zeros but
+ * for a single 1 (or all zeros: padding), returns the 1's index per row in processing order
+ * (s·B + b; -1 for an all-zero row), else null. Then the input projection x_t·W is row
+ * hot[s·B + b] of W, a copy instead of a GEMM (the same value: every other term of the sum is an
+ * exact zero), and dW = Xsᵀ·dG adds each row of dG to row hot[·] of dW. The scan stops at the first
+ * value that is neither 0 nor 1, so real-valued inputs cost next to nothing.
+ */
+export function oneHotRows(x: DataArray, B: number, T: number, I: number, goBackwards: boolean): Int32Array | null {
+  if (I < ONE_HOT_MIN_FEATURES) return null;
+  const hot = new Int32Array(T * B);
+  for (let b = 0; b < B; b++) {
+    for (let t = 0; t < T; t++) {
+      const o = (b * T + t) * I;
+      let at = -1;
+      for (let i = 0; i < I; i++) {
+        const v = x[o + i];
+        if (v === 0) continue;
+        if (v !== 1 || at >= 0) return null;
+        at = i;
+      }
+      hot[(goBackwards ? T - 1 - t : t) * B + b] = at;
+    }
+  }
+  return hot;
 }
 
 /**
@@ -243,10 +282,11 @@ export function stepMasks(args: SequenceArgs, B: number, T: number): { run: Uint
  * dropout mask (shared copies when split), the kernel and bias, and where xs goes.
  */
 export function rowsInputs(args: SequenceArgs, p: Prepared): {
-  I: number; x: DataArray; idm: DataArray | null; goBackwards: boolean; xs: DataArray; W: DataArray; bias: DataArray | null;
+  I: number; x: DataArray; idm: DataArray | null; goBackwards: boolean; xs: DataArray; hot: Int32Array | null; W: DataArray; bias: DataArray | null;
 } {
   return {
     I: p.I,
+    hot: p.hot,
     x: share(p, args.x.data),
     idm: share(p, args.inputDropoutMask ? args.inputDropoutMask.data : null),
     goBackwards: args.goBackwards,
@@ -324,8 +364,28 @@ export function columnSums(p: Prepared, g: DataArray, rows: number, cols: number
  */
 export function kernelGrad(p: Prepared, dG: DataArray, cols: number, db: DataArray | null = null): Tensor {
   const dW = allocLike(p.dtype, p.I * cols);
-  gemmTN({ m: p.I, n: cols, k: p.T * p.B, a: p.xs, b: dG, c: dW, ...(db ? { bColumnSums: db } : {}) });
+  if (p.hot !== null) oneHotKernelGrad(p.hot, dG, cols, dW, db);
+  else gemmTN({ m: p.I, n: cols, k: p.T * p.B, a: p.xs, b: dG, c: dW, ...(db ? { bColumnSums: db } : {}) });
   return new Tensor(dW, [p.I, cols]);
+}
+
+/**
+ * dW = Xsᵀ·dG for a one-hot Xs: dW[hot[r]] += dG[r] over the rows r in order (and db += Σ_r dG[r]),
+ * summed in float64, on the calling thread (the same sums for any number of threads).
+ */
+function oneHotKernelGrad(hot: Int32Array, dG: DataArray, cols: number, dW: DataArray, db: DataArray | null): void {
+  const acc = new Float64Array(dW.length);
+  const sums = db === null ? null : new Float64Array(cols);
+  for (let r = 0; r < hot.length; r++) {
+    const g = r * cols;
+    if (sums !== null) for (let k = 0; k < cols; k++) sums[k] += dG[g + k];
+    const j = hot[r];
+    if (j < 0) continue;
+    const o = j * cols;
+    for (let k = 0; k < cols; k++) acc[o + k] += dG[g + k];
+  }
+  dW.set(acc);
+  if (db !== null && sums !== null) for (let k = 0; k < cols; k++) db[k] += sums[k];
 }
 
 /**

@@ -49,6 +49,8 @@ export interface RowsJob {
   goBackwards: boolean;
   /** [T·B, I]: x ⊙ idm in processing order, written by the forward pass (dW = xsᵀ·dG reads it). */
   xs: DataArray;
+  /** [T·B]: a one-hot input's index per row (-1: all zeros), or null (common.ts `oneHotRows`). */
+  hot: Int32Array | null;
   /**
    * [I, G·H] kernel, and the bias whose first G·H entries are the input bias (or null); a GRU
    * with resetAfter passes its whole [2, 3H] bias, row 1 the recurrent bias.
@@ -70,9 +72,10 @@ export interface BackJob {
   dx: DataArray | null;
 }
 
-/** The band's rows of xs: xs[s·B + b] = x[b, t(s)] ⊙ idm[b]. */
+/** The band's rows of xs: xs[s·B + b] = x[b, t(s)] ⊙ idm[b] (not needed for a one-hot input). */
 function buildXs(j: RowsJob): void {
   const { B, T, I, x, idm, xs } = j;
+  if (j.hot !== null) return;
   for (let s = 0; s < T; s++) {
     const t = j.goBackwards ? T - 1 - s : s;
     for (let b = j.b0; b < j.b1; b++) {
@@ -94,8 +97,20 @@ function buildXs(j: RowsJob): void {
  * every step, so where the projection is computed does not change it.
  */
 function project(j: RowsJob, s: number, pw: PackedB, out: DataArray, cols: number): void {
-  const { B, b0, b1, bias } = j;
+  const { B, b0, b1, bias, hot } = j;
   const r0 = s * B + b0;
+  if (hot !== null) {
+    // one-hot x_t: x_t·W + b is row hot[r] of W plus b
+    const W = j.W;
+    for (let r = r0; r < s * B + b1; r++) {
+      const o = r * cols;
+      const w = hot[r] * cols;
+      if (hot[r] < 0) for (let k = 0; k < cols; k++) out[o + k] = bias === null ? 0 : bias[k];
+      else if (bias === null) for (let k = 0; k < cols; k++) out[o + k] = W[w + k];
+      else for (let k = 0; k < cols; k++) out[o + k] = bias[k] + W[w + k];
+    }
+    return;
+  }
   if (bias !== null) {
     for (let r = r0; r < s * B + b1; r++) {
       const o = r * cols;
