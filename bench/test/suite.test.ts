@@ -24,6 +24,9 @@ test('every bench case runs one repetition in smoke mode', () => {
     expect(md).toContain('## Training steps and inference');
     expect(md).toContain('## GEMM');
     expect(md).toContain('| wasm / 1t | wasm / 2t |');
+    // --report renders the same tables again from the saved samples
+    const again = execFileSync(process.execPath, [path.join(root, 'bench', 'dist', 'run.js'), '--report', path.join(out, 'latest.json')], { cwd: root, stdio: 'pipe' }).toString();
+    expect(again).toBe(md);
     const cases: { id: string; kind: string; large: boolean }[] = report.cases;
     const results: { case: string; impl: string; status: string; reason?: string; samplesMs: number[]; checks: Record<string, number> }[] = report.results;
     // 12 layer cases, 2 IMDb, 2 char model, GEMMs
