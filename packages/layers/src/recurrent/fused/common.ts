@@ -216,7 +216,7 @@ export function prepare(args: SequenceArgs, G: number, nStates: number, biasShap
   return { name, B, T, I, H, G, dtype, xs, hot, run, emit, rdm: rdmData, h0, parts, alloc };
 }
 
-/** Least input features for which a one-hot input takes the gather path (below, the GEMM is as cheap). */
+/** Least input features for which a one-hot input takes the gather path (a floor chosen, not measured: with few features the GEMM is small anyway). */
 export const ONE_HOT_MIN_FEATURES = 16;
 
 /**

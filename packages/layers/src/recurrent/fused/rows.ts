@@ -96,18 +96,18 @@ function buildXs(j: RowsJob): void {
  * ([b1 - b0, I]·[I, cols], W packed once per call). Each row is the same sum as in one GEMM over
  * every step, so where the projection is computed does not change it.
  */
-function project(j: RowsJob, s: number, pw: PackedB, out: DataArray, cols: number): void {
+function project(j: RowsJob, s: number, pw: PackedB | null, out: DataArray, cols: number): void {
   const { B, b0, b1, bias, hot } = j;
   const r0 = s * B + b0;
   if (hot !== null) {
-    // one-hot x_t: x_t·W + b is row hot[r] of W plus b
+    // one-hot x_t: x_t·W + b is row hot[r] of W plus b (an all-zero row: b)
     const W = j.W;
     for (let r = r0; r < s * B + b1; r++) {
       const o = r * cols;
-      const w = hot[r] * cols;
-      if (hot[r] < 0) for (let k = 0; k < cols; k++) out[o + k] = bias === null ? 0 : bias[k];
-      else if (bias === null) for (let k = 0; k < cols; k++) out[o + k] = W[w + k];
-      else for (let k = 0; k < cols; k++) out[o + k] = bias[k] + W[w + k];
+      const at = hot[r];
+      if (at < 0) for (let k = 0; k < cols; k++) out[o + k] = bias === null ? 0 : bias[k];
+      else if (bias === null) for (let k = 0; k < cols; k++) out[o + k] = W[at * cols + k];
+      else for (let k = 0; k < cols; k++) out[o + k] = bias[k] + W[at * cols + k];
     }
     return;
   }
@@ -117,7 +117,12 @@ function project(j: RowsJob, s: number, pw: PackedB, out: DataArray, cols: numbe
       for (let k = 0; k < cols; k++) out[o + k] = bias[k];
     }
   }
-  mm(j.serial, 'NN', { m: b1 - b0, n: cols, k: j.I, a: j.xs, aOffset: r0 * j.I, b: j.W, packedB: pw, c: out, cOffset: r0 * cols, beta: bias === null ? 0 : 1 });
+  mm(j.serial, 'NN', { m: b1 - b0, n: cols, k: j.I, a: j.xs, aOffset: r0 * j.I, b: j.W, packedB: pw ?? undefined, c: out, cOffset: r0 * cols, beta: bias === null ? 0 : 1 });
+}
+
+/** W [I, cols] packed once per call for `project`; null for a one-hot input, which copies rows of W instead. */
+function packInput(j: RowsJob, cols: number): PackedB | null {
+  return j.hot === null ? packGemmB(j.W, j.I, cols, false) : null;
 }
 
 /**
@@ -212,7 +217,7 @@ export function simpleRnnForwardRows(j: RnnJob): void {
   const BH = B * H;
   const nb = b1 - b0;
   buildXs(j);
-  const pw = packGemmB(j.W, j.I, H, false);
+  const pw = packInput(j, H);
   const pu = packGemmB(U, H, H, false);
   for (let s = 0; s < T; s++) {
     const prev = s * BH;
@@ -280,7 +285,7 @@ export function lstmForwardRows(j: LstmJob): void {
   const G4 = 4 * H;
   const nb = b1 - b0;
   buildXs(j);
-  const pw = packGemmB(j.W, j.I, G4, false);
+  const pw = packInput(j, G4);
   const pu = packGemmB(U, H, G4, false);
   for (let s = 0; s < T; s++) {
     const prev = s * BH;
@@ -379,7 +384,7 @@ export function gruAfterForwardRows(j: GruAfterJob): void {
   const nb = b1 - b0;
   const q = new (gates.constructor as new (n: number) => DataArray)(nb * G3); // one step's hd·U
   buildXs(j);
-  const pw = packGemmB(j.W, j.I, G3, false);
+  const pw = packInput(j, G3);
   const pu = packGemmB(U, H, G3, false);
   for (let s = 0; s < T; s++) {
     const prev = s * BH;
@@ -478,7 +483,7 @@ export function gruBeforeForwardRows(j: GruBeforeJob): void {
   const qzr = new make(nb * 2 * H); // one step's hd·U_zr
   const qh = new make(nb * H); //      one step's (r ⊙ hd)·U_h
   buildXs(j);
-  const pw = packGemmB(j.W, j.I, G3, false);
+  const pw = packInput(j, G3);
   const pzr = packGemmB(Uzr, H, 2 * H, false);
   const ph = packGemmB(Uh, H, H, false);
   for (let s = 0; s < T; s++) {
