@@ -9,17 +9,17 @@ import * as os from 'os';
 import * as path from 'path';
 import { examples } from '../examples/src/examples';
 import { main } from '../examples/src/run';
-import type { Figures } from '../examples/src/lib/common';
+import type { Figures, RunOptions } from '../examples/src/lib/common';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'seqlab-examples-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-async function smoke(name: string): Promise<{ figures: Figures; lines: string[]; outDir: string }> {
+async function smoke(name: string, options: RunOptions = {}): Promise<{ figures: Figures; lines: string[]; outDir: string }> {
   const example = examples.find((e) => e.name === name);
   if (!example) throw new Error(`no example ${name}`);
   const lines: string[] = [];
-  const outDir = path.join(tmp, name);
-  const figures = await example.run({ smoke: true, outDir, log: (s) => lines.push(s) });
+  const outDir = path.join(tmp, options.validateOnTest ? `${name}-seed-protocol` : name);
+  const figures = await example.run({ ...options, smoke: true, outDir, log: (s) => lines.push(s) });
   return { figures, lines, outDir };
 }
 
@@ -120,6 +120,18 @@ describe.each([
     svgOk(path.join(outDir, 'roc.svg'));
   }, 60000);
 });
+
+test("imdb-rnn --validate-on-test: the seed's protocol validates on the test reviews", async () => {
+  const held = await smoke('imdb-rnn');
+  const seed = await smoke('imdb-rnn', { validateOnTest: true });
+  expect(held.figures.protocol).toBe('validation on 10% held out from training');
+  expect(held.figures.samples).toEqual({ train: 200, validation: 100, test: 200 });
+  expect(seed.figures.protocol).toBe('validation on the test set (the seed)');
+  expect(seed.figures.samples).toEqual({ train: 200, validation: 200, test: 200 });
+  expect(seed.lines).toContain("the seed's protocol: training on 200 reviews, validating (early stopping) on the 200 test reviews, testing on them");
+  // different validation data, so different validation losses
+  expect((seed.figures.history as Record<string, number[]>).val_loss).not.toEqual((held.figures.history as Record<string, number[]>).val_loss);
+}, 60000);
 
 test('imdb-textvectorization (seed 003): stacked SimpleRNN / GRU / LSTM from raw text', async () => {
   const { figures } = await smoke('imdb-textvectorization');
