@@ -10,7 +10,9 @@
  * (one timestep of a sequence) without copying.
  */
 import type { DataArray } from './tensor';
+import { getKernels } from './kernels';
 import { Layout, parallelGemm } from './parallel';
+import { wasmGemm, wasmPackB } from './wasm/gemm_wasm';
 
 export interface GemmArgs {
   m: number;
@@ -42,12 +44,14 @@ export interface GemmArgs {
 /**
  * A right operand packed once for many products: the recurrent kernel, used at every timestep,
  * is packed once per sequence instead of once per step. Products with and without it are
- * bit-identical (packing is a copy).
+ * bit-identical (packing is a copy). Packed for the kernels selected when it was made: `data`
+ * for the scalar kernel, `wasm` for the wasm one; a product on the other kernels packs `b` itself.
  */
 export interface PackedB {
   k: number;
   n: number;
-  data: Float64Array;
+  data: Float64Array | null;
+  wasm?: Float32Array | null;
 }
 
 function scaleC(c: DataArray, co: number, m: number, n: number, beta: number): void {
@@ -95,9 +99,22 @@ const edgeTile = new Float64Array(16);
 /** Column sums of B (`bColumnSums`), grown on demand. */
 let colSums = new Float64Array(0);
 
+/** True when this product runs on the wasm kernel: float32 operands, wasm selected, not empty. */
+function onWasm(args: GemmArgs): boolean {
+  return getKernels() === 'wasm' && args.a instanceof Float32Array && args.b instanceof Float32Array && args.c instanceof Float32Array && args.m > 0 && args.n > 0 && args.k > 0;
+}
+
 /** The single-thread kernel (what each thread of a parallel product runs on its band of rows). */
 export function gemmSerial(layout: Layout, args: GemmArgs): void {
-  gemmPacked(layout, args);
+  const { k, n, packedB } = args;
+  if (packedB !== undefined && (packedB.k !== k || packedB.n !== n)) {
+    throw new Error(`gemm${layout}: packed B is [${packedB.k}, ${packedB.n}], the product needs [${k}, ${n}]`);
+  }
+  if (args.bColumnSums !== undefined && (layout === 'NT' || packedB !== undefined)) {
+    throw new Error(`gemm${layout}: bColumnSums needs B [k, n] packed by this call (NN or TN, no packedB)`);
+  }
+  if (onWasm(args)) wasmGemm(layout, args);
+  else gemmPacked(layout, args);
 }
 
 function gemmPacked(layout: Layout, args: GemmArgs): void {
@@ -106,12 +123,10 @@ function gemmPacked(layout: Layout, args: GemmArgs): void {
   const bo = args.bOffset ?? 0;
   const co = args.cOffset ?? 0;
   const lda = args.lda ?? (layout === 'TN' ? m : k);
-  const pre = args.packedB ?? null;
-  if (pre !== null && (pre.k !== k || pre.n !== n)) {
-    throw new Error(`gemm${layout}: packed B is [${pre.k}, ${pre.n}], the product needs [${k}, ${n}]`);
-  }
+  // a B packed for the wasm kernel has no scalar panels: pack b here
+  const given = args.packedB ?? null;
+  const pre = given !== null && given.data !== null ? (given as { k: number; n: number; data: Float64Array }) : null;
   const sums = args.bColumnSums ?? null;
-  if (sums !== null && (layout === 'NT' || pre !== null)) throw new Error(`gemm${layout}: bColumnSums needs B [k, n] packed by this call (NN or TN, no packedB)`);
   scaleC(c, co, m, n, args.beta ?? 0);
   if (m === 0 || n === 0 || k === 0) {
     if (sums !== null) for (let j = 0; j < n; j++) for (let p = 0; p < k; p++) sums[j] += b[bo + p * n + j];
@@ -191,6 +206,7 @@ function gemmPacked(layout: Layout, args: GemmArgs): void {
  * @example const pu = packGemmB(U, H, 4 * H, false); gemmNN({ m: B, n: 4 * H, k: H, a: h, b: U, packedB: pu, c: z, beta: 1 });
  */
 export function packGemmB(b: DataArray, k: number, n: number, transposed: boolean, bOffset = 0): PackedB {
+  if (getKernels() === 'wasm' && b instanceof Float32Array && k > 0 && n > 0) return { k, n, data: null, wasm: wasmPackB(b, k, n, transposed, bOffset) };
   let size = 0;
   for (let jc = 0; jc < n; jc += NC) size += k * 4 * ((Math.min(NC, n - jc) + 3) >> 2);
   const data = new Float64Array(size);
@@ -304,17 +320,17 @@ function packAT(a: DataArray, ao: number, m: number, pc: number, kc: number, i: 
  * @example gemmNN({ m: 2, n: 2, k: 2, a: Float32Array.of(1, 2, 3, 4), b: Float32Array.of(5, 6, 7, 8), c })  // c = [19, 22, 43, 50]
  */
 export function gemmNN(args: GemmArgs): void {
-  if (!parallelGemm('NN', args, gemmPacked)) gemmPacked('NN', args);
+  if (!parallelGemm('NN', args, gemmSerial)) gemmSerial('NN', args);
 }
 
 /** C[m,n] = A[k,m]ᵀ·B[k,n] + beta·C (weight gradients: Xᵀ·dY). */
 export function gemmTN(args: GemmArgs): void {
-  if (!parallelGemm('TN', args, gemmPacked)) gemmPacked('TN', args);
+  if (!parallelGemm('TN', args, gemmSerial)) gemmSerial('TN', args);
 }
 
 /** C[m,n] = A[m,k]·B[n,k]ᵀ + beta·C (input gradients: dY·Wᵀ). */
 export function gemmNT(args: GemmArgs): void {
-  if (!parallelGemm('NT', args, gemmPacked)) gemmPacked('NT', args);
+  if (!parallelGemm('NT', args, gemmSerial)) gemmSerial('NT', args);
 }
 
 /** The textbook i-k-j loop, kept as the baseline the benchmark compares against. */

@@ -8,6 +8,8 @@ export * from './broadcast';
 export * from './elementwise';
 export * from './reduce';
 export * from './gemm';
+export * from './kernels';
+export { wasmModules } from './wasm/modules';
 export * from './matmul';
 export * from './shape_ops';
 export * from './ndarray_interop';

@@ -28,6 +28,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { MessageChannel, MessagePort, Worker, isMainThread } from 'worker_threads';
 import type { GemmArgs } from './gemm';
+import { getKernels } from './kernels';
 import type { DType, DataArray } from './tensor';
 
 export type Layout = 'NN' | 'TN' | 'NT';
@@ -149,7 +150,7 @@ export function runOnPool(module: string, fn: string, args: Record<string, unkno
   }
   const busy = pool.slice(0, args.length);
   busy.forEach((w, i) => {
-    w.port.postMessage({ task: { module, fn, arg: args[i] } });
+    w.port.postMessage({ task: { module, fn, arg: args[i] }, kernels: getKernels() });
     Atomics.store(w.ctrl, 1, 0);
     Atomics.store(w.ctrl, 0, 1);
     Atomics.notify(w.ctrl, 0);
@@ -243,7 +244,7 @@ export function parallelGemm(layout: Layout, args: GemmArgs, serial: SerialGemm)
       c = scratchOf(w, 'c', args.c, rows * n);
       if (beta !== 0) c.set(args.c.subarray(co + r0 * n, co + (r0 + rows) * n));
     }
-    w.port.postMessage({ layout, m: rows, n, k, a, aOffset: aOff, lda: aLd, b, bOffset: bOff, c, cOffset: cOff, beta });
+    w.port.postMessage({ layout, m: rows, n, k, a, aOffset: aOff, lda: aLd, b, bOffset: bOff, c, cOffset: cOff, beta, kernels: getKernels() });
     Atomics.store(w.ctrl, 1, 0);
     Atomics.store(w.ctrl, 0, 1);
     Atomics.notify(w.ctrl, 0);

@@ -1,0 +1,177 @@
+/**
+ * GEMM on the wasm SIMD kernel (gemm_kernel.ts), for float32 operands in JavaScript arrays.
+ *
+ * Each call copies A and (when beta ≠ 0) C into this thread's wasm memory, packs A into strips of
+ * 4 rows, pads C's rows to a multiple of 8 columns and 4 rows so every tile is whole, then walks
+ * the blocks: for each
+ * block of NC columns, for each block of KC steps of k, pack that block of B into panels (or use
+ * it from a B packed once, `wasmPackB`, kept resident in wasm memory while it is reused) and run
+ * the micro-kernel over all row tiles. The first k block overwrites C (beta = 0), later ones add.
+ * Every element of C is one f32 sum over k in ascending order, per k block, whichever rows or
+ * threads share the product: results do not depend on how rows are split.
+ */
+import type { GemmArgs, PackedB } from '../gemm';
+import type { Layout } from '../parallel';
+import { TILE_COLS, TILE_ROWS, gemmModule } from './gemm_kernel';
+import { Arena, relaxedAvailable } from './runtime';
+
+/** k block: a packed B block of KC × NC floats (512 KiB) stays in L2 while every row tile passes over it. */
+const KC = 256;
+const NC = 512;
+
+interface GemmExports {
+  kernel(pa: number, ts: number, pb: number, kc: number, c: number, ldc: number, tiles: number, panels: number, accumulate: number): void;
+  packA(src: number, rs: number, ks: number, rows: number, kc: number, dst: number): void;
+  packB(src: number, ld: number, kc: number, nc: number, dst: number): void;
+  packBT(src: number, ld: number, kc: number, nc: number, dst: number): void;
+}
+
+let state: { arena: Arena; gemm: GemmExports } | null = null;
+
+function kernels(): { arena: Arena; gemm: GemmExports } {
+  if (state === null) {
+    const arena = new Arena();
+    state = { arena, gemm: arena.instantiate<GemmExports>(gemmModule(relaxedAvailable())) };
+  }
+  return state;
+}
+
+const roundUp = (x: number, to: number) => Math.ceil(x / to) * to;
+
+/** Floats of B [k, n] packed in panels, block by block in the order the product reads them. */
+function packedFloats(k: number, n: number): number {
+  let size = 0;
+  for (let jc = 0; jc < n; jc += NC) size += k * roundUp(Math.min(NC, n - jc), TILE_COLS);
+  return size;
+}
+
+/** Packs B [k, n] (or stored transposed, [n, k]) at byte `src` of wasm memory into `dst`, every block. */
+function packAll(g: GemmExports, src: number, k: number, n: number, transposed: boolean, dst: number): void {
+  for (let jc = 0; jc < n; jc += NC) {
+    const nc = Math.min(NC, n - jc);
+    for (let pc = 0; pc < k; pc += KC) {
+      const kc = Math.min(KC, k - pc);
+      if (transposed) g.packBT(src + (jc * k + pc) * 4, k * 4, kc, nc, dst);
+      else g.packB(src + (pc * n + jc) * 4, n * 4, kc, nc, dst);
+      dst += kc * roundUp(nc, TILE_COLS) * 4;
+    }
+  }
+}
+
+/** B [k, n] (or [n, k] when transposed) packed for the wasm kernel, once for many products. */
+export function wasmPackB(b: Float32Array, k: number, n: number, transposed: boolean, bOffset: number): Float32Array {
+  const { arena, gemm } = kernels();
+  const size = packedFloats(k, n);
+  const raw = arena.region('b', k * n * 4);
+  const dst = arena.region('pack', size * 4);
+  const f32 = arena.f32;
+  f32.set(b.subarray(bOffset, bOffset + k * n), raw >> 2);
+  packAll(gemm, raw, k, n, transposed, dst);
+  return arena.f32.slice(dst >> 2, (dst >> 2) + size);
+}
+
+/**
+ * Packed right operands kept in wasm memory between products: the recurrent kernels use one or
+ * two per timestep, so the copy is made once per sequence. Least recently used goes first.
+ */
+const SLOTS = 4;
+const resident: { owner: PackedB | null; used: number }[] = Array.from({ length: SLOTS }, () => ({ owner: null, used: 0 }));
+let tick = 0;
+
+/** The byte offset of `pre`'s wasm panels in wasm memory, copying them in if they are not there. */
+function residentPanels(arena: Arena, pre: PackedB, panels: Float32Array): number {
+  tick++;
+  let slot = resident.findIndex((s) => s.owner === pre);
+  if (slot >= 0) {
+    resident[slot].used = tick;
+    return arena.region(`resident${slot}`, panels.length * 4);
+  }
+  slot = 0;
+  for (let i = 1; i < SLOTS; i++) if (resident[i].used < resident[slot].used) slot = i;
+  resident[slot] = { owner: pre, used: tick };
+  const ptr = arena.region(`resident${slot}`, panels.length * 4);
+  arena.f32.set(panels, ptr >> 2);
+  return ptr;
+}
+
+let colSums = new Float64Array(0);
+
+/** C = op(A)·op(B) + beta·C on the wasm kernel; a, b, c float32, m, n, k > 0, arguments checked (gemmSerial). */
+export function wasmGemm(layout: Layout, args: GemmArgs): void {
+  const { m, n, k } = args;
+  const a = args.a as Float32Array;
+  const b = args.b as Float32Array;
+  const c = args.c as Float32Array;
+  const ao = args.aOffset ?? 0;
+  const bo = args.bOffset ?? 0;
+  const co = args.cOffset ?? 0;
+  const lda = args.lda ?? (layout === 'TN' ? m : k);
+  const beta = args.beta ?? 0;
+  const pre = args.packedB?.wasm ?? null;
+  const { arena, gemm } = kernels();
+  const mPad = roundUp(m, TILE_ROWS);
+  const nPad = roundUp(n, TILE_COLS);
+
+  // every region first: growing the memory replaces its buffer
+  const aRows = layout === 'TN' ? k : m; // A as stored: [m, k], or [k, m] for Aᵀ·B
+  const aCols = layout === 'TN' ? m : k;
+  const aRaw = arena.region('araw', aRows * aCols * 4);
+  const aPack = arena.region('apack', mPad * k * 4);
+  const cPtr = arena.region('c', mPad * nPad * 4);
+  const bRaw = pre === null ? arena.region('b', k * n * 4) : 0;
+  const bPack = pre === null ? arena.region('pack', Math.min(k, KC) * roundUp(Math.min(n, NC), TILE_COLS) * 4) : 0;
+  const bResident = pre === null ? 0 : residentPanels(arena, args.packedB as PackedB, pre);
+  const f32 = arena.f32;
+
+  // A as stored (its aCols columns of each row), then packed into strips of 4 rows
+  if (lda === aCols) f32.set(a.subarray(ao, ao + aRows * aCols), aRaw >> 2);
+  else for (let r = 0; r < aRows; r++) f32.set(a.subarray(ao + r * lda, ao + r * lda + aCols), (aRaw >> 2) + r * aCols);
+  if (layout === 'TN') gemm.packA(aRaw, 4, 4 * m, m, k, aPack);
+  else gemm.packA(aRaw, 4 * k, 4, m, k, aPack);
+
+  // C in when it is accumulated into
+  const c0 = cPtr >> 2;
+  if (beta !== 0) {
+    if (beta !== 1) for (let i = co; i < co + m * n; i++) c[i] *= beta;
+    if (nPad === n) f32.set(c.subarray(co, co + m * n), c0);
+    else for (let i = 0; i < m; i++) f32.set(c.subarray(co + i * n, co + (i + 1) * n), c0 + i * nPad);
+  }
+
+  // B as stored, when it has to be packed here
+  if (pre === null) f32.set(b.subarray(bo, bo + k * n), bRaw >> 2);
+
+  let block = bResident;
+  for (let jc = 0; jc < n; jc += NC) {
+    const nc = Math.min(NC, n - jc);
+    const panels = roundUp(nc, TILE_COLS) / TILE_COLS;
+    for (let pc = 0; pc < k; pc += KC) {
+      const kc = Math.min(KC, k - pc);
+      let panelPtr: number;
+      if (pre !== null) {
+        panelPtr = block;
+        block += kc * panels * TILE_COLS * 4;
+      } else {
+        panelPtr = bPack;
+        if (layout === 'NT') gemm.packBT(bRaw + (jc * k + pc) * 4, k * 4, kc, nc, bPack);
+        else gemm.packB(bRaw + (pc * n + jc) * 4, n * 4, kc, nc, bPack);
+      }
+      gemm.kernel(aPack + pc * 16, k * 16, panelPtr, kc, cPtr + jc * 4, nPad * 4, mPad / TILE_ROWS, panels, pc > 0 || beta !== 0 ? 1 : 0);
+    }
+  }
+
+  if (nPad === n) c.set(f32.subarray(c0, c0 + m * n), co);
+  else for (let i = 0; i < m; i++) c.set(f32.subarray(c0 + i * nPad, c0 + i * nPad + n), co + i * n);
+
+  const sums = args.bColumnSums;
+  if (sums !== undefined) {
+    // Σ_p B[p, j] in float64, p ascending, added once (as the scalar kernel does)
+    if (colSums.length < n) colSums = new Float64Array(n);
+    const s = colSums;
+    s.fill(0, 0, n);
+    for (let p = 0; p < k; p++) {
+      const row = bo + p * n;
+      for (let j = 0; j < n; j++) s[j] += b[row + j];
+    }
+    for (let j = 0; j < n; j++) sums[j] += s[j];
+  }
+}

@@ -1,0 +1,21 @@
+/**
+ * The generated modules, for a reader to print or disassemble (e.g. with wabt's `wasm2wat`):
+ *
+ *   import { wasmModules } from '@seqlab/tensor';
+ *   for (const { name, bytes } of wasmModules()) fs.writeFileSync(`${name}.wasm`, bytes);
+ *   // npx wasm2wat --enable-relaxed-simd gemm.wasm
+ */
+import { gemmModule } from './gemm_kernel';
+import { relaxedAvailable } from './runtime';
+
+export interface WasmModuleBytes {
+  name: string;
+  /** Whether it uses relaxed SIMD (`f32x4.relaxed_madd`). */
+  relaxed: boolean;
+  bytes: Uint8Array;
+}
+
+/** The modules as this engine runs them (`relaxed`: the FMA variant, whether or not it validates here). */
+export function wasmModules(relaxed = relaxedAvailable()): WasmModuleBytes[] {
+  return [{ name: 'gemm', relaxed, bytes: gemmModule(relaxed) }];
+}

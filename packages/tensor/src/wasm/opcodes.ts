@@ -1,0 +1,109 @@
+/**
+ * The WebAssembly instructions the kernel generators use, by their text-format names, with the
+ * bytes of their opcodes (WebAssembly core spec 1.0 §5.4, fixed-width SIMD §5.4.8, relaxed SIMD).
+ * SIMD and relaxed-SIMD opcodes are the prefix 0xfd followed by the opcode number as unsigned
+ * LEB128. Only what is listed here can be emitted: adding an instruction is one line.
+ */
+
+/** Plain instructions: one byte. */
+export const PLAIN = {
+  unreachable: 0x00,
+  nop: 0x01,
+  block: 0x02,
+  loop: 0x03,
+  if: 0x04,
+  else: 0x05,
+  end: 0x0b,
+  br: 0x0c,
+  br_if: 0x0d,
+  return: 0x0f,
+  call: 0x10,
+  drop: 0x1a,
+  select: 0x1b,
+  'local.get': 0x20,
+  'local.set': 0x21,
+  'local.tee': 0x22,
+  'i32.load': 0x28,
+  'f32.load': 0x2a,
+  'i32.store': 0x36,
+  'f32.store': 0x38,
+  'i32.const': 0x41,
+  'f32.const': 0x43,
+  'i32.eqz': 0x45,
+  'i32.eq': 0x46,
+  'i32.ne': 0x47,
+  'i32.lt_s': 0x48,
+  'i32.lt_u': 0x49,
+  'i32.gt_s': 0x4a,
+  'i32.le_s': 0x4c,
+  'i32.ge_s': 0x4e,
+  'i32.ge_u': 0x4f,
+  'i32.add': 0x6a,
+  'i32.sub': 0x6b,
+  'i32.mul': 0x6c,
+  'i32.and': 0x71,
+  'i32.or': 0x72,
+  'i32.shl': 0x74,
+  'i32.shr_s': 0x75,
+  'i32.shr_u': 0x76,
+  'f32.add': 0x92,
+  'f32.sub': 0x93,
+  'f32.mul': 0x94,
+  'f32.div': 0x95,
+} as const;
+
+/** Fixed-width SIMD (and relaxed-SIMD, from 0x100) instructions: 0xfd, then this number as LEB128. */
+export const SIMD = {
+  'v128.load': 0x00,
+  'v128.load32_splat': 0x09,
+  'v128.store': 0x0b,
+  'v128.const': 0x0c,
+  'f32x4.splat': 0x13,
+  'f32x4.extract_lane': 0x1f,
+  'f32x4.replace_lane': 0x20,
+  'f32x4.eq': 0x41,
+  'f32x4.lt': 0x43,
+  'f32x4.gt': 0x44,
+  'v128.not': 0x4d,
+  'v128.and': 0x4e,
+  'v128.or': 0x50,
+  'v128.xor': 0x51,
+  'v128.bitselect': 0x52,
+  'i32x4.shl': 0xab,
+  'i32x4.add': 0xae,
+  'i32x4.sub': 0xb1,
+  'f32x4.abs': 0xe0,
+  'f32x4.neg': 0xe1,
+  'f32x4.sqrt': 0xe3,
+  'f32x4.add': 0xe4,
+  'f32x4.sub': 0xe5,
+  'f32x4.mul': 0xe6,
+  'f32x4.div': 0xe7,
+  'f32x4.min': 0xe8,
+  'f32x4.max': 0xe9,
+  'f32x4.pmin': 0xea,
+  'f32x4.pmax': 0xeb,
+  'i32x4.trunc_sat_f32x4_s': 0xf8,
+  'f32x4.convert_i32x4_s': 0xfa,
+  'f32x4.relaxed_madd': 0x105,
+  'f32x4.relaxed_nmadd': 0x106,
+} as const;
+
+/** Instructions that take a memory argument (alignment exponent, offset). */
+export const MEMORY_OPS = new Set<string>(['i32.load', 'f32.load', 'i32.store', 'f32.store', 'v128.load', 'v128.load32_splat', 'v128.store']);
+
+/** Natural alignment (log2 bytes) of each memory instruction, the alignment hint emitted. */
+export const ALIGN: Record<string, number> = {
+  'i32.load': 2, 'f32.load': 2, 'i32.store': 2, 'f32.store': 2, 'v128.load32_splat': 2,
+  'v128.load': 4, 'v128.store': 4,
+};
+
+export type PlainOp = keyof typeof PLAIN;
+export type SimdOp = keyof typeof SIMD;
+export type Op = PlainOp | SimdOp;
+
+/** Value types (binary encoding). */
+export const I32 = 0x7f;
+export const F32 = 0x7d;
+export const V128 = 0x7b;
+export type ValType = typeof I32 | typeof F32 | typeof V128;

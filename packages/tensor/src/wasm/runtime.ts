@@ -1,0 +1,93 @@
+/**
+ * What the engine accepts (SIMD, relaxed SIMD), and the one linear memory each thread's kernels
+ * share: regions of it are handed out by name and grown on demand, never freed (a region that
+ * must grow moves to the top; the memory only grows, so the waste is bounded by a factor of
+ * about two). Browser-safe: only the standard WebAssembly API.
+ */
+import { Func, V128, encodeModule } from './encode';
+
+/** The part of the standard WebAssembly API used here (typed locally: the build has no DOM lib). */
+export interface WasmMemory {
+  readonly buffer: ArrayBuffer | SharedArrayBuffer;
+  grow(pages: number): number;
+}
+interface WasmApi {
+  validate(bytes: Uint8Array): boolean;
+  Memory: new (d: { initial: number; maximum?: number; shared?: boolean }) => WasmMemory;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
+}
+const api = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+
+let simd: boolean | null = null;
+let relaxed: boolean | null = null;
+
+function validates(f: Func): boolean {
+  try {
+    return api !== undefined && api.validate(encodeModule([f]));
+  } catch {
+    return false;
+  }
+}
+
+/** True when the engine validates 128-bit SIMD (every current browser and Node >= 16). */
+export function simdAvailable(): boolean {
+  if (simd === null) {
+    const f = new Func('probe', [], [V128]);
+    f.f32x4(1).f32x4(2).op('f32x4.add');
+    simd = validates(f);
+  }
+  return simd;
+}
+
+/** True when the engine validates relaxed SIMD (`f32x4.relaxed_madd`): Node 20 only behind a flag. */
+export function relaxedAvailable(): boolean {
+  if (relaxed === null) {
+    const f = new Func('probe', [], [V128]);
+    f.f32x4(1).f32x4(2).f32x4(3).op('f32x4.relaxed_madd');
+    relaxed = validates(f);
+  }
+  return relaxed;
+}
+
+const PAGE = 65536;
+
+interface Region {
+  ptr: number;
+  bytes: number;
+}
+
+/** One thread's wasm memory and its named regions (byte offsets, 16-byte aligned). */
+export class Arena {
+  readonly memory = new (api as WasmApi).Memory({ initial: 16 });
+  private top = 64;
+  private readonly regions = new Map<string, Region>();
+  private view = new Float32Array(this.memory.buffer);
+
+  /** A Float32Array over the whole memory (renewed after the memory grows). */
+  get f32(): Float32Array {
+    if (this.view.buffer !== this.memory.buffer) this.view = new Float32Array(this.memory.buffer);
+    return this.view;
+  }
+
+  /** The byte offset of region `name`, at least `bytes` long (its contents are kept only if it did not move). */
+  region(name: string, bytes: number): number {
+    let r = this.regions.get(name);
+    if (r === undefined || r.bytes < bytes) {
+      const size = Math.ceil(Math.max(bytes, r ? r.bytes * 1.5 : 0) / 16) * 16;
+      const ptr = this.top;
+      this.top += size;
+      const need = this.top - this.memory.buffer.byteLength;
+      if (need > 0) this.memory.grow(Math.ceil(need / PAGE));
+      r = { ptr, bytes: size };
+      this.regions.set(name, r);
+    }
+    return r.ptr;
+  }
+
+  /** Instantiates a kernel module on this memory. */
+  instantiate<T>(bytes: Uint8Array): T {
+    const wasm = api as WasmApi;
+    return new wasm.Instance(new wasm.Module(bytes), { env: { memory: this.memory } }).exports as unknown as T;
+  }
+}

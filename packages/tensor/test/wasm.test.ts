@@ -1,0 +1,217 @@
+/**
+ * The wasm SIMD kernels held to the scalar ones, and the switch between them.
+ *
+ * Without relaxed SIMD the wasm GEMM is exactly specified: each element of C is a float32 sum over
+ * k in ascending order, per block of 256 steps of k, of float32 products, the first block
+ * overwriting C (beta 0) and each later one added once. `f32Gemm` below computes that with
+ * Math.fround, so the kernel is held to it bit for bit; with relaxed SIMD (FMA), within rounding.
+ */
+import fc from 'fast-check';
+import { GemmArgs, Rng, gemmNN, gemmNT, gemmTN, getKernels, packGemmB, setKernels, wasmModules } from '@seqlab/tensor';
+import { relaxedAvailable, simdAvailable } from '../src/wasm/runtime';
+import { naiveGemm } from './helpers';
+
+type Layout = 'NN' | 'TN' | 'NT';
+const gemms: Record<Layout, (args: GemmArgs) => void> = { NN: gemmNN, TN: gemmTN, NT: gemmNT };
+const KC = 256;
+const f = Math.fround;
+
+/** The wasm kernel's arithmetic, element by element (see the header). */
+function f32Gemm(m: number, n: number, k: number, A: (i: number, p: number) => number, B: (p: number, j: number) => number, c0: ArrayLike<number> | null): Float32Array {
+  const out = new Float32Array(m * n);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      let cij = c0 === null ? 0 : c0[i * n + j];
+      for (let pc = 0; pc < k; pc += KC) {
+        let acc = 0;
+        for (let p = pc; p < Math.min(k, pc + KC); p++) acc = f(acc + f(A(i, p) * B(p, j)));
+        cij = pc === 0 && c0 === null ? acc : f(cij + acc);
+      }
+      out[i * n + j] = cij;
+    }
+  }
+  return out;
+}
+
+interface Case {
+  layout: Layout;
+  m: number; n: number; k: number;
+  aOff: number; bOff: number; cOff: number;
+  lda: number; // extra columns of A's stored rows (A a band of a wider matrix)
+  beta: 0 | 1;
+  packed: boolean;
+  seed: number;
+}
+
+function run(c: Case): void {
+  const { layout, m, n, k, aOff, bOff, cOff, beta } = c;
+  const rng = new Rng(c.seed);
+  const filled = (len: number) => Float32Array.from({ length: len }, () => rng.normal());
+  const aRows = layout === 'TN' ? k : m;
+  const aCols = layout === 'TN' ? m : k;
+  const lda = aCols + c.lda;
+  const a = filled(aOff + aRows * lda + 3);
+  const b = filled(bOff + k * n + 3);
+  const cBuf = filled(cOff + m * n + 3);
+  const before = Float32Array.from(cBuf);
+  const A = layout === 'TN' ? (i: number, p: number) => a[aOff + p * lda + i] : (i: number, p: number) => a[aOff + i * lda + p];
+  const B = layout === 'NT' ? (p: number, j: number) => b[bOff + j * k + p] : (p: number, j: number) => b[bOff + p * n + j];
+  const packedB = c.packed ? packGemmB(b, k, n, layout === 'NT', bOff) : undefined;
+  gemms[layout]({ m, n, k, a, aOffset: aOff, lda, b, bOffset: bOff, c: cBuf, cOffset: cOff, beta, packedB });
+  const got = cBuf.subarray(cOff, cOff + m * n);
+  const c0 = beta === 1 ? before.subarray(cOff, cOff + m * n) : null;
+  const where = `${layout} m=${m} n=${n} k=${k} offsets ${aOff}/${bOff}/${cOff} lda+${c.lda} beta=${beta} packed=${c.packed}`;
+  if (!relaxedAvailable()) {
+    const want = f32Gemm(m, n, k, A, B, c0);
+    for (let i = 0; i < m * n; i++) {
+      if (!Object.is(got[i], want[i])) throw new Error(`${where}: C[${Math.floor(i / n)}, ${i % n}] = ${got[i]}, float32 reference ${want[i]}`);
+    }
+  } else {
+    const want = naiveGemm(m, n, k, A, B);
+    for (let i = 0; i < m * n; i++) {
+      const w = want[i] + (c0 === null ? 0 : c0[i]);
+      if (Math.abs(got[i] - w) > 1e-5 * Math.sqrt(k) * 4) throw new Error(`${where}: C[${Math.floor(i / n)}, ${i % n}] = ${got[i]}, reference ${w}`);
+    }
+  }
+  for (let i = 0; i < cOff; i++) expect(cBuf[i]).toBe(before[i]);
+  for (let i = cOff + m * n; i < cBuf.length; i++) expect(cBuf[i]).toBe(before[i]);
+}
+
+const caseArb = (maxDim: number) =>
+  fc.record({
+    layout: fc.constantFrom<Layout>('NN', 'TN', 'NT'),
+    m: fc.integer({ min: 1, max: maxDim }),
+    n: fc.integer({ min: 1, max: maxDim }),
+    k: fc.oneof(fc.constant(1), fc.integer({ min: 1, max: maxDim })),
+    aOff: fc.integer({ min: 0, max: 5 }),
+    bOff: fc.integer({ min: 0, max: 5 }),
+    cOff: fc.integer({ min: 0, max: 5 }),
+    lda: fc.constantFrom(0, 0, 3),
+    beta: fc.constantFrom<0 | 1>(0, 1),
+    packed: fc.boolean(),
+    seed: fc.integer({ min: 0, max: 1 << 30 }),
+  });
+
+describe('wasm GEMM', () => {
+  beforeAll(() => expect(getKernels()).toBe('wasm'));
+
+  test('the engine validates SIMD, so wasm is the default', () => {
+    expect(simdAvailable()).toBe(true);
+  });
+
+  test('property: random shapes (odd sizes, edge tiles, k = 1), every layout, offsets, lda, beta, packed B', () => {
+    fc.assert(fc.property(caseArb(21), (c) => run(c)), { seed: 12, numRuns: 150 });
+  });
+
+  test('blocks: k past one k block (256), n past one column block (512)', () => {
+    let seed = 1;
+    for (const layout of ['NN', 'TN', 'NT'] as Layout[]) {
+      for (const packed of [false, true]) {
+        run({ layout, m: 6, n: 517, k: 263, aOff: 1, bOff: 2, cOff: 3, lda: 0, beta: 1, packed, seed: seed++ });
+      }
+    }
+  });
+
+  test('bColumnSums: the same float64 column sums as the scalar kernel', () => {
+    const rng = new Rng(5);
+    const m = 5, n = 11, k = 300;
+    const a = Float32Array.from({ length: k * m }, () => rng.normal());
+    const b = Float32Array.from({ length: k * n }, () => rng.normal());
+    const sums = (kernels: 'wasm' | 'js') => {
+      const was = setKernels(kernels);
+      const s = new Float32Array(n).fill(0.5);
+      gemmTN({ m, n, k, a, b, c: new Float32Array(m * n), bColumnSums: s });
+      setKernels(was);
+      return s;
+    };
+    expect(Array.from(sums('wasm'))).toEqual(Array.from(sums('js')));
+  });
+
+  test('float64 operands stay on the scalar kernel: bit-identical under either switch', () => {
+    const rng = new Rng(9);
+    const m = 7, n = 9, k = 13;
+    const a = Float64Array.from({ length: m * k }, () => rng.normal());
+    const b = Float64Array.from({ length: k * n }, () => rng.normal());
+    const out = (kernels: 'wasm' | 'js') => {
+      const was = setKernels(kernels);
+      const c = new Float64Array(m * n);
+      gemmNN({ m, n, k, a, b, c });
+      setKernels(was);
+      return Array.from(c);
+    };
+    expect(out('wasm')).toEqual(out('js'));
+  });
+});
+
+describe('the js fallback', () => {
+  test('setKernels("js") runs the scalar kernel (float64 sums rounded once), and back', () => {
+    const rng = new Rng(3);
+    const m = 6, n = 10, k = 37;
+    const a = Float32Array.from({ length: m * k }, () => rng.normal());
+    const b = Float32Array.from({ length: k * n }, () => rng.normal());
+    const A = (i: number, p: number) => a[i * k + p];
+    const B = (p: number, j: number) => b[p * n + j];
+    const was = setKernels('js');
+    expect(was).toBe('wasm');
+    const c = new Float32Array(m * n);
+    gemmNN({ m, n, k, a, b, c, packedB: packGemmB(b, k, n, false) });
+    expect(Array.from(c)).toEqual(Array.from(Float32Array.from(naiveGemm(m, n, k, A, B))));
+    setKernels(was);
+    gemmNN({ m, n, k, a, b, c });
+    if (!relaxedAvailable()) expect(Array.from(c)).toEqual(Array.from(f32Gemm(m, n, k, A, B, null)));
+  });
+
+  test('a B packed for one kernel is repacked by the other', () => {
+    const rng = new Rng(4);
+    const m = 3, n = 9, k = 5;
+    const a = Float32Array.from({ length: m * k }, () => rng.normal());
+    const b = Float32Array.from({ length: k * n }, () => rng.normal());
+    const plain = new Float32Array(m * n);
+    const viaPacked = new Float32Array(m * n);
+    const packed = packGemmB(b, k, n, false); // packed for wasm
+    const was = setKernels('js');
+    gemmNN({ m, n, k, a, b, c: plain });
+    gemmNN({ m, n, k, a, b, c: viaPacked, packedB: packed });
+    setKernels(was);
+    expect(Array.from(viaPacked)).toEqual(Array.from(plain));
+  });
+
+  test('bad values are errors naming the switch, the values expected and what came', () => {
+    expect(() => setKernels('simd' as never)).toThrow("setKernels: expected 'wasm' or 'js', received 'simd'");
+    expect(getKernels()).toBe('wasm');
+    const saved = process.env.SEQLAB_KERNELS;
+    process.env.SEQLAB_KERNELS = 'fast';
+    try {
+      jest.isolateModules(() => {
+        expect(() => require('../src/kernels')).toThrow("SEQLAB_KERNELS: expected 'wasm' or 'js', received 'fast'");
+      });
+      process.env.SEQLAB_KERNELS = 'js';
+      jest.isolateModules(() => {
+        expect(require('../src/kernels').getKernels()).toBe('js');
+      });
+    } finally {
+      if (saved === undefined) delete process.env.SEQLAB_KERNELS;
+      else process.env.SEQLAB_KERNELS = saved;
+    }
+  });
+});
+
+describe('the generated modules', () => {
+  test('wabt validates and prints each module, with and without relaxed SIMD', async () => {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const wabt = await require('wabt')();
+    for (const relaxed of [false, true]) {
+      for (const { name, bytes } of wasmModules(relaxed)) {
+        const module = wabt.readWasm(bytes, { simd: true, relaxed_simd: true, readDebugNames: true });
+        module.validate();
+        module.applyNames();
+        const text: string = module.toText({});
+        module.destroy();
+        expect(text).toContain(`(func $${name === 'gemm' ? 'kernel' : name}`);
+        expect(text).toContain('v128.load32_splat');
+        if (relaxed) expect(text).toContain('f32x4.relaxed_madd');
+        else expect(text).not.toContain('relaxed');
+      }
+    }
+  });
+});
