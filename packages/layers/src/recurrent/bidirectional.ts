@@ -11,7 +11,7 @@
  */
 import * as A from '@seqlab/autograd';
 import { Tensor } from '@seqlab/tensor';
-import { CallArgs, Layer, LayerArgs, LayerInput, LayerOutput } from '../engine/layer';
+import { CallArgs, Layer, LayerArgs, LayerInput, LayerOutput, registerLayer } from '../engine/layer';
 import { SymShape, fmtReceived } from '../engine/shapes';
 import { RNN } from './rnn';
 
@@ -140,3 +140,4 @@ export class Bidirectional extends Layer {
     return all.length === 1 ? all[0] : all;
   }
 }
+registerLayer('Bidirectional', Bidirectional);
