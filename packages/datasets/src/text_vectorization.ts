@@ -44,6 +44,8 @@ export interface StringVectorizer {
 }
 
 export class TextVectorization implements StringVectorizer {
+  /** The fixed Keras class name (summaries and model files; survives bundling). */
+  readonly className = 'TextVectorization';
   readonly maxTokens: number | null;
   readonly standardize: Standardize;
   readonly split: TextSplit;

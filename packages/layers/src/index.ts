@@ -1,10 +1,13 @@
 /**
- * @seqlab/layers: Keras-style layers, recurrent cells, models, and (soon) training.
+ * @seqlab/layers: Keras-style layers, recurrent cells (reference and fused), models, losses,
+ * optimizers, metrics, callbacks, training (`compile` / `fit` / `evaluate`), weights files and
+ * generation.
  */
 export * from './engine/shapes';
 export * from './engine/mask';
 export * from './engine/symbolic';
 export * from './engine/layer';
+export { registerCell, registerClass, registeredClass, registeredName, registeredNames, classNameOf } from './engine/registry';
 export * from './engine/input';
 export * as initializers from './initializers';
 export { setSeed, getRng } from './initializers';

@@ -11,6 +11,7 @@ import { Variable } from '@seqlab/autograd';
 import { Shape, Tensor, fmtShape, shapesEqual } from '@seqlab/tensor';
 import { Initializer } from '../initializers';
 import { attachMask, maskOf } from './mask';
+import { classNameOf, registerClass } from './registry';
 import { SymShape } from './shapes';
 import { Node, SymbolicTensor } from './symbolic';
 
@@ -83,9 +84,9 @@ export abstract class Layer {
     else this.batchInputShape = null;
   }
 
-  /** The Keras class name shown by `summary()`. */
+  /** The fixed Keras class name (registered with `registerLayer`), shown by `summary()` and used in files. */
   get className(): string {
-    return this.constructor.name;
+    return classNameOf(this);
   }
 
   /** "LSTM 'encoder'": how errors name this layer. */
@@ -105,6 +106,20 @@ export abstract class Layer {
   /** Layers whose weights this layer owns (wrappers, models). */
   protected sublayers(): Layer[] {
     return [];
+  }
+
+  /**
+   * Keras's `stateful`: true when the layer carries state from one call to the next (a recurrent
+   * layer built with `stateful: true`, or a wrapper or model holding one). Training then keeps
+   * the batch size fixed.
+   */
+  get stateful(): boolean {
+    return this.sublayers().some((l) => l.stateful);
+  }
+
+  /** Zeroes carried states: a stateful layer resets its own, wrappers and models their sublayers'. */
+  resetStates(): void {
+    for (const l of this.sublayers()) l.resetStates();
   }
 
   /** Creates the weights for inputs of this shape (batch axis first). */
@@ -228,6 +243,15 @@ export abstract class Layer {
     this.inboundNodes.push(node);
     return isShapeList(out) ? outputs : outputs[0];
   }
+}
+
+/**
+ * Registers a layer class under its fixed class name (see engine/registry.ts): the built-in layers
+ * call it beside their definitions, and a user's own layer class needs it to be saved and loaded.
+ */
+export function registerLayer<C extends abstract new (...args: never[]) => Layer>(name: string, cls: C): C {
+  if (!(cls.prototype instanceof Layer)) throw new Error(`registerLayer('${name}'): expected a class extending Layer`);
+  return registerClass(name, cls, 'registerLayer');
 }
 
 /** True for a list of shapes (an array whose first element is an array). */

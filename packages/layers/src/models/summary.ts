@@ -3,10 +3,19 @@
  * characters for chain-like models; a fourth "Connected to" column (98 characters) for graphs
  * with branches or several inputs. Long cells wrap onto the next line, as Keras wraps them.
  */
+import { InputLayer } from '../engine/input';
 import type { Layer } from '../engine/layer';
 import { SymShape, fmtSymShape } from '../engine/shapes';
-import type { Node } from '../engine/symbolic';
-import type { Model } from './model';
+import type { Node, SymbolicTensor } from '../engine/symbolic';
+
+/** What the summary reads from a model (models/model.ts passes itself). */
+export interface SummarizedModel extends Layer {
+  readonly inputs: SymbolicTensor[];
+  readonly outputs: SymbolicTensor[];
+  readonly layers: Layer[];
+  /** The layer applications in the order they run. */
+  readonly graph: readonly Node[];
+}
 
 /** Keras's readable_memory_size for float32 weights. */
 export function readableSize(params: number): string {
@@ -44,7 +53,7 @@ function shapeText(shapes: SymShape[], asList: boolean): string {
   return asList || parts.length > 1 ? `[${parts.join(', ')}]` : parts[0];
 }
 
-function isChain(model: Model, nodes: Node[]): boolean {
+function isChain(model: SummarizedModel, nodes: readonly Node[]): boolean {
   if (model.inputs.length !== 1 || model.outputs.length !== 1) return false;
   const consumed = new Set<number>();
   for (const n of nodes) {
@@ -55,8 +64,8 @@ function isChain(model: Model, nodes: Node[]): boolean {
   return true;
 }
 
-export function summaryLines(model: Model, lineLength?: number): string[] {
-  const nodes = (model as unknown as { nodes: Node[] }).nodes;
+export function summaryLines(model: SummarizedModel, lineLength?: number): string[] {
+  const nodes = model.graph;
   const chain = isChain(model, nodes);
   const width = lineLength ?? (chain ? 65 : 98);
   const fractions = chain ? [0.45, 0.85, 1] : [0.3, 0.6, 0.7, 1];
@@ -64,10 +73,11 @@ export function summaryLines(model: Model, lineLength?: number): string[] {
   const header = chain ? ['Layer (type)', 'Output Shape', 'Param #'] : ['Layer (type)', 'Output Shape', 'Param #', 'Connected to'];
   const lines: string[] = [`Model: "${model.name}"`, '_'.repeat(width), ...row(header, positions), '='.repeat(width)];
   const showInputs = model.className !== 'Sequential';
-  const layers = model.layers.filter((l) => showInputs || l.constructor.name !== 'InputLayer');
+  const layers = model.layers.filter((l) => showInputs || !(l instanceof InputLayer));
   layers.forEach((layer: Layer, i) => {
-    const own = layer.constructor.name === 'InputLayer' ? layer.inboundNodes : nodes.filter((n) => n.layer === layer);
-    const shape = own.length === 1 ? shapeText(own[0].outputs.map((o) => o.shape), layer.constructor.name === 'InputLayer') : 'multiple';
+    const isInput = layer instanceof InputLayer;
+    const own = isInput ? layer.inboundNodes : nodes.filter((n) => n.layer === layer);
+    const shape = own.length === 1 ? shapeText(own[0].outputs.map((o) => o.shape), isInput) : 'multiple';
     const fields = [`${layer.name} (${layer.className})`, shape, String(layer.countParams())];
     if (!chain) {
       const conn = own.flatMap((n) => n.dependencies.map((d) => `'${d.node.layer.name}[0][${d.outputIndex}]'`));

@@ -11,7 +11,7 @@
  */
 import * as A from '@seqlab/autograd';
 import { Tensor } from '@seqlab/tensor';
-import { CallArgs, Layer, LayerArgs, LayerInput, LayerOutput } from '../engine/layer';
+import { CallArgs, Layer, LayerArgs, LayerInput, LayerOutput, registerLayer } from '../engine/layer';
 import { SymShape, fmtReceived } from '../engine/shapes';
 import { RNN } from './rnn';
 
@@ -139,12 +139,5 @@ export class Bidirectional extends Layer {
     const all = [...outputs, ...states];
     return all.length === 1 ? all[0] : all;
   }
-
-  /** Stateful directions: resets both. */
-  resetStates(): void {
-    if (this.forwardLayer.stateful) {
-      this.forwardLayer.resetStates();
-      this.backwardLayer.resetStates();
-    }
-  }
 }
+registerLayer('Bidirectional', Bidirectional);

@@ -13,7 +13,8 @@ import { noGrad } from '@seqlab/autograd';
 import * as T from '@seqlab/tensor';
 import { Tensor, fmtShape } from '@seqlab/tensor';
 import { ActivationSpec } from '../activations';
-import { CallArgs, Layer, LayerArgs, LayerInput, LayerOutput, snakeCase } from '../engine/layer';
+import { CallArgs, Layer, LayerArgs, LayerInput, LayerOutput, registerLayer, snakeCase } from '../engine/layer';
+import { classNameOf } from '../engine/registry';
 import { SymShape, expectShape, fmtReceived } from '../engine/shapes';
 import { InitializerSpec, getRng } from '../initializers';
 import { CellArgs, GRUCell, KerasCell, LSTMCell, RecurrentCell, SimpleRNNCell, StackedRNNCells, StepDropout } from './cells';
@@ -60,7 +61,7 @@ export class RNN extends Layer {
   readonly returnSequences: boolean;
   readonly returnState: boolean;
   readonly goBackwards: boolean;
-  readonly stateful: boolean;
+  private readonly statefulFlag: boolean;
   zeroOutputForMask: boolean;
   implementation: Implementation;
   /** Stateful layers: the states carried between calls (plain tensors, never on a tape). */
@@ -80,13 +81,18 @@ export class RNN extends Layer {
     this.returnSequences = args.returnSequences ?? false;
     this.returnState = args.returnState ?? false;
     this.goBackwards = args.goBackwards ?? false;
-    this.stateful = args.stateful ?? false;
+    this.statefulFlag = args.stateful ?? false;
     this.zeroOutputForMask = args.zeroOutputForMask ?? false;
     this.implementation = args.implementation ?? 'fused';
     if (this.implementation !== 'fused' && this.implementation !== 'reference') {
       throw new Error(`${this.label}: implementation must be 'fused' or 'reference', received '${String(this.implementation)}'`);
     }
     this.supportsMasking = true;
+  }
+
+  /** Carries its final states into the next call (`stateful: true`). */
+  override get stateful(): boolean {
+    return this.statefulFlag;
   }
 
   /** Number of units (the output size). */
@@ -195,7 +201,13 @@ export class RNN extends Layer {
   }
 
   /** Runs the whole sequence: the fused kernel or the reference scan for built-in cells, the scan for custom cells. */
-  protected runSequence(x: Tensor, initialStates: Tensor[], mask: Tensor | null, dropout: StepDropout | undefined): SequenceResult {
+  protected runSequence(
+    x: Tensor,
+    initialStates: Tensor[],
+    mask: Tensor | null,
+    dropout: StepDropout | undefined,
+    returnSequences = this.returnSequences,
+  ): SequenceResult {
     const cell = this.cell;
     const names = cell instanceof KerasCell ? cell.activationNames : null;
     if (cell instanceof KerasCell && names !== null) {
@@ -209,7 +221,7 @@ export class RNN extends Layer {
         initialStates,
         mask,
         goBackwards: this.goBackwards,
-        returnSequences: this.returnSequences,
+        returnSequences,
         activation: names[0],
         recurrentActivation: names[1],
         resetAfter: w.resetAfter,
@@ -222,7 +234,7 @@ export class RNN extends Layer {
     return scan((xt, states) => cell.step(xt, states, dropout), x, initialStates, {
       mask,
       goBackwards: this.goBackwards,
-      returnSequences: this.returnSequences,
+      returnSequences,
       zeroOutputForMask: this.zeroOutputForMask,
     });
   }
@@ -233,18 +245,11 @@ export class RNN extends Layer {
    */
   stepOutputs(x: Tensor, mask: Tensor | null = null, initialState?: Tensor[]): Tensor {
     const states = this.initialStates(x, initialState);
-    const self = this as { returnSequences: boolean };
-    const saved = self.returnSequences;
-    self.returnSequences = true;
-    try {
-      return noGrad(() => this.runSequence(x, states, mask, undefined).output);
-    } finally {
-      self.returnSequences = saved;
-    }
+    return noGrad(() => this.runSequence(x, states, mask, undefined, true).output);
   }
 
   /** Stateful layers: zeroes the carried states (or sets them to `states`). A no-op otherwise (Model.resetStates calls every layer). */
-  resetStates(states?: Tensor[]): void {
+  override resetStates(states?: Tensor[]): void {
     if (!this.stateful) return;
     if (states) {
       this.setStates(states);
@@ -269,6 +274,7 @@ export class RNN extends Layer {
     this.carried = states.map((s) => s.clone());
   }
 }
+registerLayer('RNN', RNN);
 
 // ---------------------------------------------------------------------------------------------
 // SimpleRNN, LSTM, GRU
@@ -295,7 +301,7 @@ function cellArgs(args: RecurrentLayerArgs & { unitForgetBias?: boolean; resetAf
 
 /** Names the built-in cell after its layer, as Keras paths do: 'lstm/lstm_cell/kernel'. */
 function nameCell(layer: RNN): void {
-  layer.cell.name = `${layer.name}/${snakeCase(layer.cell.constructor.name)}`;
+  layer.cell.name = `${layer.name}/${snakeCase(classNameOf(layer.cell))}`;
 }
 
 /** Fully-connected RNN: h_t = φ(x_t·W + h_{t-1}·U + b). */
@@ -306,6 +312,7 @@ export class SimpleRNN extends RNN {
     nameCell(this);
   }
 }
+registerLayer('SimpleRNN', SimpleRNN);
 
 /** Long short-term memory; states [h, c]. */
 export class LSTM extends RNN {
@@ -315,6 +322,7 @@ export class LSTM extends RNN {
     nameCell(this);
   }
 }
+registerLayer('LSTM', LSTM);
 
 /** Gated recurrent unit; `resetAfter: true` by default (Keras). */
 export class GRU extends RNN {
@@ -324,3 +332,4 @@ export class GRU extends RNN {
     nameCell(this);
   }
 }
+registerLayer('GRU', GRU);

@@ -2,12 +2,13 @@
  * Optimizers with Keras 3's update rules and defaults. Each keeps its slots (momenta) per
  * variable and updates `variable.value.data` in place, element by element, without allocating.
  *
- * Gradient clipping, applied before the update, in this order as Keras does:
+ * Gradient clipping, applied before the update; as in Keras, at most one of
  *   clipnorm (each gradient to norm ≤ clipnorm), clipvalue (each element into ±clipvalue),
  *   globalClipnorm (all gradients scaled together to global norm ≤ globalClipnorm).
  */
 import { Variable, clipByGlobalNorm, clipByNorm, clipByValue } from '@seqlab/autograd';
 import { DataArray, Tensor, fmtShape } from '@seqlab/tensor';
+import { classNameOf, registerClass } from '../engine/registry';
 import { camel } from '../initializers';
 
 export interface OptimizerArgs {
@@ -27,6 +28,11 @@ export abstract class Optimizer {
   iterations = 0;
   private slots = new Map<Variable, Float64Array[]>();
 
+  /** The fixed Keras class name ('Adam'), used in errors and model files. */
+  get className(): string {
+    return classNameOf(this);
+  }
+
   constructor(args: OptimizerArgs, defaultLearningRate: number) {
     this.learningRate = args.learningRate ?? defaultLearningRate;
     this.clipnorm = args.clipnorm;
@@ -34,10 +40,10 @@ export abstract class Optimizer {
     this.globalClipnorm = args.globalClipnorm;
     for (const k of ['learningRate', 'clipnorm', 'clipvalue', 'globalClipnorm'] as const) {
       const v = (this as unknown as Record<string, number | undefined>)[k];
-      if (v !== undefined && !(v > 0)) throw new Error(`${this.constructor.name}: ${k} must be positive, received ${v}`);
+      if (v !== undefined && !(v > 0)) throw new Error(`${this.className}: ${k} must be positive, received ${v}`);
     }
     const set = [this.clipnorm, this.clipvalue, this.globalClipnorm].filter((v) => v !== undefined).length;
-    if (set > 1) throw new Error(`${this.constructor.name}: set at most one of clipnorm, clipvalue, globalClipnorm (as Keras requires)`);
+    if (set > 1) throw new Error(`${this.className}: set at most one of clipnorm, clipvalue, globalClipnorm (as Keras requires)`);
   }
 
   /** Slot buffers for a variable, created on first use (float64 accumulators). */
@@ -50,25 +56,31 @@ export abstract class Optimizer {
     return s;
   }
 
-  /** Clips the gradients as configured. */
-  clipGradients(grads: Tensor[]): Tensor[] {
+  /**
+   * Clips the gradients as configured. `globalNorm`, when the caller has measured it (the trainer
+   * logs it as `grad_norm`), is used by globalClipnorm instead of being computed again.
+   */
+  clipGradients(grads: Tensor[], globalNorm?: number): Tensor[] {
     if (this.clipnorm !== undefined) return grads.map((g) => clipByNorm(g, this.clipnorm!));
     if (this.clipvalue !== undefined) return grads.map((g) => clipByValue(g, -this.clipvalue!, this.clipvalue!));
-    if (this.globalClipnorm !== undefined) return clipByGlobalNorm(grads, this.globalClipnorm).grads;
+    if (this.globalClipnorm !== undefined) return clipByGlobalNorm(grads, this.globalClipnorm, globalNorm).grads;
     return grads;
   }
 
-  /** One optimization step: clip, then update every variable with its gradient. */
-  applyGradients(variables: Variable[], grads: Tensor[]): void {
+  /**
+   * One optimization step: clip, then update every variable with its gradient. `globalNorm` is
+   * the global norm of `grads` if the caller already has it (see clipGradients).
+   */
+  applyGradients(variables: Variable[], grads: Tensor[], globalNorm?: number): void {
     if (variables.length !== grads.length) {
-      throw new Error(`${this.constructor.name}: ${variables.length} variables but ${grads.length} gradients`);
+      throw new Error(`${this.className}: ${variables.length} variables but ${grads.length} gradients`);
     }
     variables.forEach((v, i) => {
       if (v.value.size !== grads[i].size) {
-        throw new Error(`${this.constructor.name}: gradient ${fmtShape(grads[i].shape)} does not match variable '${v.name}' ${fmtShape(v.shape)}`);
+        throw new Error(`${this.className}: gradient ${fmtShape(grads[i].shape)} does not match variable '${v.name}' ${fmtShape(v.shape)}`);
       }
     });
-    const clipped = this.clipGradients(grads);
+    const clipped = this.clipGradients(grads, globalNorm);
     this.iterations++;
     variables.forEach((v, i) => this.update(v, v.value.data, clipped[i].data));
   }
@@ -108,6 +120,7 @@ export class SGD extends Optimizer {
     }
   }
 }
+registerClass('SGD', SGD);
 
 export interface AdamArgs extends OptimizerArgs {
   beta1?: number;
@@ -154,6 +167,7 @@ export class Adam extends Optimizer {
     }
   }
 }
+registerClass('Adam', Adam);
 
 export interface RMSpropArgs extends OptimizerArgs {
   rho?: number;
@@ -199,6 +213,7 @@ export class RMSprop extends Optimizer {
     }
   }
 }
+registerClass('RMSprop', RMSprop);
 
 export interface AdagradArgs extends OptimizerArgs {
   initialAccumulatorValue?: number;
@@ -222,6 +237,7 @@ export class Adagrad extends Optimizer {
     }
   }
 }
+registerClass('Adagrad', Adagrad);
 
 const byName: Record<string, () => Optimizer> = {
   sgd: () => new SGD(),
