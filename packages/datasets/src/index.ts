@@ -10,6 +10,7 @@ export * from './text';
 export * from './data_dir';
 export * from './download';
 export * from './tar';
+export * from './dataset';
 export * as imdb from './imdb';
 export * as mnist from './mnist';
 export { imdbTokenize } from './imdb';
