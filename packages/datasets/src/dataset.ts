@@ -125,6 +125,8 @@ export function unbatchElement(e: unknown, who = 'Dataset.unbatch'): Element[] {
 export class Dataset<T = Element> implements AsyncIterable<T> {
   /** Class names, set by `textDatasetFromDirectory` (as Keras sets `class_names`). */
   classNames?: string[];
+  /** The files read, before any per-pass shuffle (set by `textDatasetFromDirectory`). */
+  filePaths?: string[];
 
   protected constructor(
     private readonly opener: Opener<T>,
@@ -190,6 +192,7 @@ export class Dataset<T = Element> implements AsyncIterable<T> {
   private derive<U>(gen: () => AsyncGenerator<U>, size: number): Dataset<U> {
     const out = new Dataset<U>(gen, size);
     out.classNames = this.classNames;
+    out.filePaths = this.filePaths;
     return out;
   }
 
