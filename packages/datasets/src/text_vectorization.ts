@@ -76,6 +76,8 @@ export function ngramsOf(tokens: readonly string[], widths: readonly number[]): 
 }
 
 export class TextVectorization implements StringVectorizer {
+  /** The fixed Keras class name (summaries and model files; survives bundling). */
+  readonly className = 'TextVectorization';
   readonly maxTokens: number | null;
   readonly standardize: Standardize;
   readonly split: TextSplit;

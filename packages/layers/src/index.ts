@@ -5,6 +5,7 @@ export * from './engine/shapes';
 export * from './engine/mask';
 export * from './engine/symbolic';
 export * from './engine/layer';
+export { registerCell, registerClass, registeredClass, registeredName, registeredNames, classNameOf } from './engine/registry';
 export * from './engine/input';
 export * as initializers from './initializers';
 export { setSeed, getRng } from './initializers';

@@ -2,7 +2,7 @@
  * `input({ shape })`: the entry point of a functional model. `shape` excludes the batch axis;
  * `null` marks an axis of unknown size (seed 000's flexible-length model uses `[null, 10]`).
  */
-import { LayerOutput, Layer } from './layer';
+import { Layer, LayerOutput, registerLayer } from './layer';
 import { SymShape } from './shapes';
 import { Node, SymbolicTensor } from './symbolic';
 
@@ -50,6 +50,7 @@ export class InputLayer extends Layer {
     throw new Error(`${this.label}: an input layer is not called; feed data to the model`);
   }
 }
+registerLayer('InputLayer', InputLayer);
 
 /** A symbolic input for the functional API. */
 export function input(args: InputArgs): SymbolicTensor {

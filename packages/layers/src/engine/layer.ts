@@ -11,6 +11,7 @@ import { Variable } from '@seqlab/autograd';
 import { Shape, Tensor, fmtShape, shapesEqual } from '@seqlab/tensor';
 import { Initializer } from '../initializers';
 import { attachMask, maskOf } from './mask';
+import { classNameOf, registerClass } from './registry';
 import { SymShape } from './shapes';
 import { Node, SymbolicTensor } from './symbolic';
 
@@ -83,9 +84,9 @@ export abstract class Layer {
     else this.batchInputShape = null;
   }
 
-  /** The Keras class name shown by `summary()`. */
+  /** The fixed Keras class name (registered with `registerLayer`), shown by `summary()` and used in files. */
   get className(): string {
-    return this.constructor.name;
+    return classNameOf(this);
   }
 
   /** "LSTM 'encoder'": how errors name this layer. */
@@ -228,6 +229,15 @@ export abstract class Layer {
     this.inboundNodes.push(node);
     return isShapeList(out) ? outputs : outputs[0];
   }
+}
+
+/**
+ * Registers a layer class under its fixed class name (see engine/registry.ts): the built-in layers
+ * call it beside their definitions, and a user's own layer class needs it to be saved and loaded.
+ */
+export function registerLayer<C extends abstract new (...args: never[]) => Layer>(name: string, cls: C): C {
+  if (!(cls.prototype instanceof Layer)) throw new Error(`registerLayer('${name}'): expected a class extending Layer`);
+  return registerClass(name, cls, 'registerLayer');
 }
 
 /** True for a list of shapes (an array whose first element is an array). */

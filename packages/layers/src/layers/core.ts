@@ -6,7 +6,7 @@ import { Variable } from '@seqlab/autograd';
 import * as T from '@seqlab/tensor';
 import { Tensor } from '@seqlab/tensor';
 import { ActivationSpec, getActivation } from '../activations';
-import { CallArgs, Layer, LayerArgs } from '../engine/layer';
+import { CallArgs, Layer, LayerArgs, registerLayer } from '../engine/layer';
 import { SymShape, expectShape, fmtReceived, symSize } from '../engine/shapes';
 import { InitializerSpec, getInitializer, getRng } from '../initializers';
 
@@ -78,6 +78,7 @@ export class Dense extends Layer {
     return this.activation(y);
   }
 }
+registerLayer('Dense', Dense);
 
 export interface ActivationArgs extends LayerArgs {
   activation: ActivationSpec;
@@ -97,6 +98,7 @@ export class Activation extends Layer {
     return this.fn(x);
   }
 }
+registerLayer('Activation', Activation);
 
 export interface DropoutArgs extends LayerArgs {
   rate: number;
@@ -127,6 +129,7 @@ export class Dropout extends Layer {
     return A.mul(x, T.dropoutMask(shape, this.rate, this.rng ?? getRng(), { dtype: x.dtype }));
   }
 }
+registerLayer('Dropout', Dropout);
 
 /** [B, d1, d2, ...] -> [B, d1·d2·...]. */
 export class Flatten extends Layer {
@@ -137,6 +140,7 @@ export class Flatten extends Layer {
     return A.reshape(x, [x.shape[0], -1]);
   }
 }
+registerLayer('Flatten', Flatten);
 
 export interface ReshapeArgs extends LayerArgs {
   targetShape: number[];
@@ -162,6 +166,7 @@ export class Reshape extends Layer {
     return A.reshape(x, [x.shape[0], ...this.targetShape]);
   }
 }
+registerLayer('Reshape', Reshape);
 
 export interface RepeatVectorArgs extends LayerArgs {
   n: number;
@@ -183,3 +188,4 @@ export class RepeatVector extends Layer {
     return A.tile(A.expandDims(x, 1), [1, this.n, 1]);
   }
 }
+registerLayer('RepeatVector', RepeatVector);

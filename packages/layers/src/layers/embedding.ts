@@ -6,7 +6,7 @@ import * as A from '@seqlab/autograd';
 import { Variable } from '@seqlab/autograd';
 import * as T from '@seqlab/tensor';
 import { Tensor } from '@seqlab/tensor';
-import { Layer, LayerArgs } from '../engine/layer';
+import { Layer, LayerArgs, registerLayer } from '../engine/layer';
 import { SymShape, fmtReceived } from '../engine/shapes';
 import { InitializerSpec, getInitializer, randomUniform } from '../initializers';
 
@@ -74,3 +74,4 @@ export class Embedding extends Layer {
     return T.unaryMap(ids, (v) => (v !== 0 ? 1 : 0));
   }
 }
+registerLayer('Embedding', Embedding);

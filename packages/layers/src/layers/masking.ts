@@ -4,7 +4,7 @@
  */
 import * as A from '@seqlab/autograd';
 import { Tensor } from '@seqlab/tensor';
-import { Layer, LayerArgs } from '../engine/layer';
+import { Layer, LayerArgs, registerLayer } from '../engine/layer';
 import { SymShape, fmtReceived } from '../engine/shapes';
 
 export interface MaskingArgs extends LayerArgs {
@@ -52,3 +52,4 @@ export class Masking extends Layer {
     return this.timestepMask(x);
   }
 }
+registerLayer('Masking', Masking);

@@ -4,7 +4,7 @@
 import * as A from '@seqlab/autograd';
 import * as T from '@seqlab/tensor';
 import { Tensor } from '@seqlab/tensor';
-import { CallArgs, Layer, LayerArgs } from '../engine/layer';
+import { CallArgs, Layer, LayerArgs, registerLayer } from '../engine/layer';
 import { SymShape, fmtReceived } from '../engine/shapes';
 
 function asList(owner: string, shape: SymShape | SymShape[]): SymShape[] {
@@ -41,6 +41,7 @@ export class Concatenate extends Layer {
     return A.concat(xs, this.axis);
   }
 }
+registerLayer('Concatenate', Concatenate);
 
 export class Add extends Layer {
   computeOutputShape(inputShape: SymShape | SymShape[]): SymShape {
@@ -56,6 +57,7 @@ export class Add extends Layer {
     return xs.slice(1).reduce((acc, x) => A.add(acc, x), xs[0]);
   }
 }
+registerLayer('Add', Add);
 
 /**
  * Mean over time, counting only unmasked steps: y[b] = Σ_t m[b,t]·x[b,t] / Σ_t m[b,t].
@@ -80,3 +82,4 @@ export class GlobalAveragePooling1D extends Layer {
     return null;
   }
 }
+registerLayer('GlobalAveragePooling1D', GlobalAveragePooling1D);

@@ -8,7 +8,7 @@ import * as A from '@seqlab/autograd';
 import { Variable, noGrad } from '@seqlab/autograd';
 import * as T from '@seqlab/tensor';
 import { Tensor } from '@seqlab/tensor';
-import { CallArgs, Layer, LayerArgs } from '../engine/layer';
+import { CallArgs, Layer, LayerArgs, registerLayer } from '../engine/layer';
 import { SymShape, expectShape } from '../engine/shapes';
 import { InitializerSpec, getInitializer } from '../initializers';
 import { lastDim } from './core';
@@ -83,3 +83,4 @@ export class BatchNormalization extends Layer {
     return normed;
   }
 }
+registerLayer('BatchNormalization', BatchNormalization);

@@ -4,7 +4,7 @@
  */
 import * as A from '@seqlab/autograd';
 import { Tensor } from '@seqlab/tensor';
-import { CallArgs, Layer, LayerArgs } from '../engine/layer';
+import { CallArgs, Layer, LayerArgs, registerLayer } from '../engine/layer';
 import { SymShape, fmtReceived } from '../engine/shapes';
 
 export interface WrapperArgs extends LayerArgs {
@@ -46,3 +46,4 @@ export class TimeDistributed extends Layer {
     return A.reshape(y, [b, t, ...y.shape.slice(1)]);
   }
 }
+registerLayer('TimeDistributed', TimeDistributed);

@@ -9,7 +9,8 @@
  * therefore also accepts ids that were vectorized beforehand.
  */
 import { Tensor, fmtShape } from '@seqlab/tensor';
-import { Layer, LayerArgs, snakeCase, uniqueName } from '../engine/layer';
+import { Layer, LayerArgs, registerLayer, snakeCase, uniqueName } from '../engine/layer';
+import { classNameOf } from '../engine/registry';
 import { SymShape, fmtReceived } from '../engine/shapes';
 
 export interface StringVectorizer {
@@ -17,10 +18,17 @@ export interface StringVectorizer {
   /** [batch, sequence length] of the ids for a batch size (null: unknown). */
   computeOutputShape?(batch: number | null): (number | null)[];
   name?: string;
+  /** Its fixed class name, shown by `summary()` and written to model files ('TextVectorization'). */
+  readonly className?: string;
 }
 
 export function isStringVectorizer(x: unknown): x is StringVectorizer {
   return typeof x === 'object' && x !== null && !(x instanceof Layer) && typeof (x as StringVectorizer).call === 'function';
+}
+
+/** The vectorizer's own fixed class name, else its registered one (engine/registry.ts). */
+function vectorizerClassName(v: StringVectorizer): string {
+  return typeof v.className === 'string' ? v.className : classNameOf(v);
 }
 
 export interface VectorizerLayerArgs extends LayerArgs {
@@ -35,14 +43,14 @@ export class VectorizerLayer extends Layer {
     const v = args.vectorizer;
     if (!isStringVectorizer(v)) throw new Error('VectorizerLayer: expected a vectorizer with call(texts: string[]): Tensor');
     const length = v.computeOutputShape ? v.computeOutputShape(null)[1] ?? null : null;
-    super({ name: args.name ?? v.name ?? uniqueName(snakeCase(v.constructor.name)), batchInputShape: [null, length], trainable: false });
+    super({ name: args.name ?? v.name ?? uniqueName(snakeCase(vectorizerClassName(v))), batchInputShape: [null, length], trainable: false });
     this.vectorizer = v;
     this.length = length;
   }
 
   /** The wrapped vectorizer's class, as Keras's summary shows it. */
   override get className(): string {
-    return this.vectorizer.constructor.name;
+    return vectorizerClassName(this.vectorizer);
   }
 
   computeOutputShape(inputShape: SymShape): SymShape {
@@ -69,3 +77,4 @@ export class VectorizerLayer extends Layer {
     return ids;
   }
 }
+registerLayer('VectorizerLayer', VectorizerLayer);

@@ -7,7 +7,7 @@ import { noGrad } from '@seqlab/autograd';
 import * as T from '@seqlab/tensor';
 import { NestedArray, Tensor } from '@seqlab/tensor';
 import { InputLayer } from '../engine/input';
-import { CallArgs, Layer, LayerArgs, LayerInput, LayerOutput } from '../engine/layer';
+import { CallArgs, Layer, LayerArgs, LayerInput, LayerOutput, registerLayer } from '../engine/layer';
 import { attachMask } from '../engine/mask';
 import { SymShape, expectShape } from '../engine/shapes';
 import { Node, SymbolicTensor } from '../engine/symbolic';
@@ -71,10 +71,6 @@ export class Model extends Layer {
   constructor(args: ModelArgs | (LayerArgs & { name?: string })) {
     super({ name: args.name ?? undefined });
     if ('inputs' in args && 'outputs' in args) this.initGraph(args.inputs, args.outputs);
-  }
-
-  override get className(): string {
-    return 'Functional';
   }
 
   /** Wires the graph: collects the nodes between inputs and outputs and checks it is connected. */
@@ -335,3 +331,4 @@ export class Model extends Layer {
     for (const line of this.summaryText(lineLength)) printFn(line);
   }
 }
+registerLayer('Functional', Model);

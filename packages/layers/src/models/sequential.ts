@@ -7,7 +7,7 @@
  */
 import { Tensor } from '@seqlab/tensor';
 import { InputLayer, input } from '../engine/input';
-import { CallArgs, Layer, LayerInput, LayerOutput } from '../engine/layer';
+import { CallArgs, Layer, LayerInput, LayerOutput, registerLayer } from '../engine/layer';
 import { SymShape } from '../engine/shapes';
 import { SymbolicTensor } from '../engine/symbolic';
 import { Model, ModelData, PredictOptions } from './model';
@@ -26,10 +26,6 @@ export class Sequential extends Model {
     const opts = Array.isArray(args) ? { layers: args } : args;
     super({ name: opts.name });
     for (const l of opts.layers ?? []) this.add(l);
-  }
-
-  override get className(): string {
-    return 'Sequential';
   }
 
   /** Appends a layer (or, first, an `input()` to fix the input shape). */
@@ -123,3 +119,4 @@ export class Sequential extends Model {
     return super.summaryText(lineLength);
   }
 }
+registerLayer('Sequential', Sequential);

@@ -3,6 +3,7 @@
  * characters for chain-like models; a fourth "Connected to" column (98 characters) for graphs
  * with branches or several inputs. Long cells wrap onto the next line, as Keras wraps them.
  */
+import { InputLayer } from '../engine/input';
 import type { Layer } from '../engine/layer';
 import { SymShape, fmtSymShape } from '../engine/shapes';
 import type { Node } from '../engine/symbolic';
@@ -64,10 +65,11 @@ export function summaryLines(model: Model, lineLength?: number): string[] {
   const header = chain ? ['Layer (type)', 'Output Shape', 'Param #'] : ['Layer (type)', 'Output Shape', 'Param #', 'Connected to'];
   const lines: string[] = [`Model: "${model.name}"`, '_'.repeat(width), ...row(header, positions), '='.repeat(width)];
   const showInputs = model.className !== 'Sequential';
-  const layers = model.layers.filter((l) => showInputs || l.constructor.name !== 'InputLayer');
+  const layers = model.layers.filter((l) => showInputs || !(l instanceof InputLayer));
   layers.forEach((layer: Layer, i) => {
-    const own = layer.constructor.name === 'InputLayer' ? layer.inboundNodes : nodes.filter((n) => n.layer === layer);
-    const shape = own.length === 1 ? shapeText(own[0].outputs.map((o) => o.shape), layer.constructor.name === 'InputLayer') : 'multiple';
+    const isInput = layer instanceof InputLayer;
+    const own = isInput ? layer.inboundNodes : nodes.filter((n) => n.layer === layer);
+    const shape = own.length === 1 ? shapeText(own[0].outputs.map((o) => o.shape), isInput) : 'multiple';
     const fields = [`${layer.name} (${layer.className})`, shape, String(layer.countParams())];
     if (!chain) {
       const conn = own.flatMap((n) => n.dependencies.map((d) => `'${d.node.layer.name}[0][${d.outputIndex}]'`));

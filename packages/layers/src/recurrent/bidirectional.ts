@@ -11,7 +11,7 @@
  */
 import * as A from '@seqlab/autograd';
 import { Tensor } from '@seqlab/tensor';
-import { CallArgs, Layer, LayerArgs, LayerInput, LayerOutput } from '../engine/layer';
+import { CallArgs, Layer, LayerArgs, LayerInput, LayerOutput, registerLayer } from '../engine/layer';
 import { SymShape, fmtReceived } from '../engine/shapes';
 import { RNN } from './rnn';
 
@@ -148,3 +148,4 @@ export class Bidirectional extends Layer {
     }
   }
 }
+registerLayer('Bidirectional', Bidirectional);

@@ -24,6 +24,7 @@ import * as T from '@seqlab/tensor';
 import { DType, Tensor } from '@seqlab/tensor';
 import { ActivationFn, ActivationSpec, activationName, getActivation } from '../activations';
 import { Initializer, InitializerSpec, getInitializer, ones } from '../initializers';
+import { classNameOf, registerCell } from '../engine/registry';
 import type { CellKind } from './sequence';
 
 /** Inverted-dropout masks for one step (drawn once per sequence, the same at every step). */
@@ -210,7 +211,7 @@ export abstract class KerasCell implements RecurrentCell {
   }
 
   get label(): string {
-    return `${this.constructor.name} '${this.name}'`;
+    return `${classNameOf(this)} '${this.name}'`;
   }
 
   get stateSize(): number[] {
@@ -313,6 +314,7 @@ export class SimpleRNNCell extends KerasCell {
     super(args, 'simple_rnn_cell');
   }
 }
+registerCell('SimpleRNNCell', SimpleRNNCell);
 
 /** The LSTM cell; states [h, c]. */
 export class LSTMCell extends KerasCell {
@@ -333,6 +335,7 @@ export class LSTMCell extends KerasCell {
     return () => T.concat([base([H]), ones()([H]), base([2 * H])], 0);
   }
 }
+registerCell('LSTMCell', LSTMCell);
 
 /** The GRU cell; resetAfter (default true) as Keras 2.x/3. */
 export class GRUCell extends KerasCell {
@@ -349,6 +352,7 @@ export class GRUCell extends KerasCell {
     return this.resetAfter;
   }
 }
+registerCell('GRUCell', GRUCell);
 
 /**
  * Several cells stacked in one step (Keras StackedRNNCells): cell k reads cell k-1's output; the
@@ -409,3 +413,4 @@ export class StackedRNNCells implements RecurrentCell {
     return new StackedRNNCells(this.cells.map((c) => c.clone()), name ?? this.name);
   }
 }
+registerCell('StackedRNNCells', StackedRNNCells);

@@ -13,7 +13,8 @@ import { noGrad } from '@seqlab/autograd';
 import * as T from '@seqlab/tensor';
 import { Tensor, fmtShape } from '@seqlab/tensor';
 import { ActivationSpec } from '../activations';
-import { CallArgs, Layer, LayerArgs, LayerInput, LayerOutput, snakeCase } from '../engine/layer';
+import { CallArgs, Layer, LayerArgs, LayerInput, LayerOutput, registerLayer, snakeCase } from '../engine/layer';
+import { classNameOf } from '../engine/registry';
 import { SymShape, expectShape, fmtReceived } from '../engine/shapes';
 import { InitializerSpec, getRng } from '../initializers';
 import { CellArgs, GRUCell, KerasCell, LSTMCell, RecurrentCell, SimpleRNNCell, StackedRNNCells, StepDropout } from './cells';
@@ -269,6 +270,7 @@ export class RNN extends Layer {
     this.carried = states.map((s) => s.clone());
   }
 }
+registerLayer('RNN', RNN);
 
 // ---------------------------------------------------------------------------------------------
 // SimpleRNN, LSTM, GRU
@@ -295,7 +297,7 @@ function cellArgs(args: RecurrentLayerArgs & { unitForgetBias?: boolean; resetAf
 
 /** Names the built-in cell after its layer, as Keras paths do: 'lstm/lstm_cell/kernel'. */
 function nameCell(layer: RNN): void {
-  layer.cell.name = `${layer.name}/${snakeCase(layer.cell.constructor.name)}`;
+  layer.cell.name = `${layer.name}/${snakeCase(classNameOf(layer.cell))}`;
 }
 
 /** Fully-connected RNN: h_t = φ(x_t·W + h_{t-1}·U + b). */
@@ -306,6 +308,7 @@ export class SimpleRNN extends RNN {
     nameCell(this);
   }
 }
+registerLayer('SimpleRNN', SimpleRNN);
 
 /** Long short-term memory; states [h, c]. */
 export class LSTM extends RNN {
@@ -315,6 +318,7 @@ export class LSTM extends RNN {
     nameCell(this);
   }
 }
+registerLayer('LSTM', LSTM);
 
 /** Gated recurrent unit; `resetAfter: true` by default (Keras). */
 export class GRU extends RNN {
@@ -324,3 +328,4 @@ export class GRU extends RNN {
     nameCell(this);
   }
 }
+registerLayer('GRU', GRU);

@@ -8,6 +8,7 @@
  */
 import { Variable, clipByGlobalNorm, clipByNorm, clipByValue } from '@seqlab/autograd';
 import { DataArray, Tensor, fmtShape } from '@seqlab/tensor';
+import { classNameOf, registerClass } from '../engine/registry';
 import { camel } from '../initializers';
 
 export interface OptimizerArgs {
@@ -27,6 +28,11 @@ export abstract class Optimizer {
   iterations = 0;
   private slots = new Map<Variable, Float64Array[]>();
 
+  /** The fixed Keras class name ('Adam'), used in errors and model files. */
+  get className(): string {
+    return classNameOf(this);
+  }
+
   constructor(args: OptimizerArgs, defaultLearningRate: number) {
     this.learningRate = args.learningRate ?? defaultLearningRate;
     this.clipnorm = args.clipnorm;
@@ -34,10 +40,10 @@ export abstract class Optimizer {
     this.globalClipnorm = args.globalClipnorm;
     for (const k of ['learningRate', 'clipnorm', 'clipvalue', 'globalClipnorm'] as const) {
       const v = (this as unknown as Record<string, number | undefined>)[k];
-      if (v !== undefined && !(v > 0)) throw new Error(`${this.constructor.name}: ${k} must be positive, received ${v}`);
+      if (v !== undefined && !(v > 0)) throw new Error(`${this.className}: ${k} must be positive, received ${v}`);
     }
     const set = [this.clipnorm, this.clipvalue, this.globalClipnorm].filter((v) => v !== undefined).length;
-    if (set > 1) throw new Error(`${this.constructor.name}: set at most one of clipnorm, clipvalue, globalClipnorm (as Keras requires)`);
+    if (set > 1) throw new Error(`${this.className}: set at most one of clipnorm, clipvalue, globalClipnorm (as Keras requires)`);
   }
 
   /** Slot buffers for a variable, created on first use (float64 accumulators). */
@@ -61,11 +67,11 @@ export abstract class Optimizer {
   /** One optimization step: clip, then update every variable with its gradient. */
   applyGradients(variables: Variable[], grads: Tensor[]): void {
     if (variables.length !== grads.length) {
-      throw new Error(`${this.constructor.name}: ${variables.length} variables but ${grads.length} gradients`);
+      throw new Error(`${this.className}: ${variables.length} variables but ${grads.length} gradients`);
     }
     variables.forEach((v, i) => {
       if (v.value.size !== grads[i].size) {
-        throw new Error(`${this.constructor.name}: gradient ${fmtShape(grads[i].shape)} does not match variable '${v.name}' ${fmtShape(v.shape)}`);
+        throw new Error(`${this.className}: gradient ${fmtShape(grads[i].shape)} does not match variable '${v.name}' ${fmtShape(v.shape)}`);
       }
     });
     const clipped = this.clipGradients(grads);
@@ -108,6 +114,7 @@ export class SGD extends Optimizer {
     }
   }
 }
+registerClass('SGD', SGD);
 
 export interface AdamArgs extends OptimizerArgs {
   beta1?: number;
@@ -154,6 +161,7 @@ export class Adam extends Optimizer {
     }
   }
 }
+registerClass('Adam', Adam);
 
 export interface RMSpropArgs extends OptimizerArgs {
   rho?: number;
@@ -199,6 +207,7 @@ export class RMSprop extends Optimizer {
     }
   }
 }
+registerClass('RMSprop', RMSprop);
 
 export interface AdagradArgs extends OptimizerArgs {
   initialAccumulatorValue?: number;
@@ -222,6 +231,7 @@ export class Adagrad extends Optimizer {
     }
   }
 }
+registerClass('Adagrad', Adagrad);
 
 const byName: Record<string, () => Optimizer> = {
   sgd: () => new SGD(),
