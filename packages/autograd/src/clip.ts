@@ -35,10 +35,14 @@ export function globalNorm(grads: Tensor[]): number {
   return Math.sqrt(s);
 }
 
-/** Returns the clipped gradients and the global norm before clipping (as tf.clip_by_global_norm). */
-export function clipByGlobalNorm(grads: Tensor[], maxNorm: number): { grads: Tensor[]; globalNorm: number } {
+/**
+ * Returns the clipped gradients and the global norm before clipping (as tf.clip_by_global_norm).
+ * `useNorm`, when given, is taken as the global norm of `grads` instead of computing it again
+ * (tf.clip_by_global_norm's `use_norm`): a trainer that has measured the norm passes it here.
+ */
+export function clipByGlobalNorm(grads: Tensor[], maxNorm: number, useNorm?: number): { grads: Tensor[]; globalNorm: number } {
   if (!(maxNorm > 0)) throw new Error(`clipByGlobalNorm: maxNorm must be positive, received ${maxNorm}`);
-  const n = globalNorm(grads);
+  const n = useNorm ?? globalNorm(grads);
   // a NaN or infinite norm makes every gradient NaN, as TensorFlow does, so the problem is visible
   const factor = Number.isFinite(n) ? maxNorm / Math.max(n, maxNorm) : NaN;
   return { grads: grads.map((g) => (factor === 1 ? g.clone() : T.mul(g, factor))), globalNorm: n };

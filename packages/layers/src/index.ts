@@ -1,5 +1,7 @@
 /**
- * @seqlab/layers: Keras-style layers, recurrent cells, models, and (soon) training.
+ * @seqlab/layers: Keras-style layers, recurrent cells (reference and fused), models, losses,
+ * optimizers, metrics, callbacks, training (`compile` / `fit` / `evaluate`), weights files and
+ * generation.
  */
 export * from './engine/shapes';
 export * from './engine/mask';

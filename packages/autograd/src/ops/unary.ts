@@ -1,6 +1,8 @@
 /**
  * Element-wise functions and activations. Each is `y = f(x)` with its derivative written as a
- * function of x and y, so ops like tanh and sigmoid reuse their saved output.
+ * function of x and y, so ops like tanh and sigmoid reuse their saved output. The forward is
+ * @seqlab/tensor's kernel wherever one exists (one definition of tanh, exp, ...); the few
+ * activations only autograd needs define theirs here.
  */
 import * as T from '@seqlab/tensor';
 import { Tensor, allocLike } from '@seqlab/tensor';
@@ -8,9 +10,9 @@ import { record } from '../tape';
 
 type Derivative = (x: number, y: number) => number;
 
-/** Records `y = f(x)` with `dx = dy · f'(x, y)` computed in one loop. */
-function unary(name: string, x: Tensor, f: (v: number) => number, df: Derivative): Tensor {
-  const y = T.unaryMap(x, f);
+/** Records `y = forward(x)` with `dx = dy · f'(x, y)` computed in one loop. */
+function unary(name: string, x: Tensor, forward: (x: Tensor) => Tensor, df: Derivative): Tensor {
+  const y = forward(x);
   return record(name, [x], y, (dy) => {
     const dx = allocLike(T.resultType(x, dy), x.size);
     const xd = x.data;
@@ -21,46 +23,48 @@ function unary(name: string, x: Tensor, f: (v: number) => number, df: Derivative
   });
 }
 
+/** The forward of an activation that has no @seqlab/tensor kernel, applied element by element. */
+const map = (f: (v: number) => number) => (t: Tensor): Tensor => T.unaryMap(t, f);
+
 const SELU_ALPHA = 1.6732632423543772;
 const SELU_SCALE = 1.0507009873554805;
 
 // d eˣ = eˣ = y
-export const exp = (x: Tensor): Tensor => unary('exp', x, Math.exp, (_x, y) => y);
+export const exp = (x: Tensor): Tensor => unary('exp', x, T.exp, (_x, y) => y);
 // d ln x = 1/x
-export const log = (x: Tensor): Tensor => unary('log', x, Math.log, (v) => 1 / v);
+export const log = (x: Tensor): Tensor => unary('log', x, T.log, (v) => 1 / v);
 // d √x = 1/(2√x) = 1/(2y)
-export const sqrt = (x: Tensor): Tensor => unary('sqrt', x, Math.sqrt, (_x, y) => 0.5 / y);
+export const sqrt = (x: Tensor): Tensor => unary('sqrt', x, T.sqrt, (_x, y) => 0.5 / y);
 // d tanh(x) = 1 - y²
-export const tanh = (x: Tensor): Tensor => unary('tanh', x, Math.tanh, (_x, y) => 1 - y * y);
+export const tanh = (x: Tensor): Tensor => unary('tanh', x, T.tanh, (_x, y) => 1 - y * y);
 // d σ(x) = y(1 - y)
-export const sigmoid = (x: Tensor): Tensor => unary('sigmoid', x, T.sigmoidScalar, (_x, y) => y * (1 - y));
+export const sigmoid = (x: Tensor): Tensor => unary('sigmoid', x, T.sigmoid, (_x, y) => y * (1 - y));
 // d relu(x) = 1 if x > 0 else 0
-export const relu = (x: Tensor): Tensor => unary('relu', x, (v) => (v > 0 ? v : v === v ? 0 : v), (v) => (v > 0 ? 1 : 0));
+export const relu = (x: Tensor): Tensor => unary('relu', x, T.relu, (v) => (v > 0 ? 1 : 0));
 // d |x| = sign(x)
-export const abs = (x: Tensor): Tensor => unary('abs', x, Math.abs, (v) => Math.sign(v));
+export const abs = (x: Tensor): Tensor => unary('abs', x, T.abs, (v) => Math.sign(v));
 // d sign(x) = 0 (almost everywhere)
-export const sign = (x: Tensor): Tensor => unary('sign', x, Math.sign, () => 0);
+export const sign = (x: Tensor): Tensor => unary('sign', x, T.sign, () => 0);
 // linear: d x = 1
 export const linear = (x: Tensor): Tensor => x;
 // Keras hard_sigmoid (Keras 3): y = clip(x/6 + 1/2, 0, 1); dy = 1/6 inside, 0 outside
 export const hardSigmoid = (x: Tensor): Tensor =>
-  unary('hardSigmoid', x, (v) => Math.min(1, Math.max(0, v / 6 + 0.5)), (v) => (v > -3 && v < 3 ? 1 / 6 : 0));
+  unary('hardSigmoid', x, map((v) => Math.min(1, Math.max(0, v / 6 + 0.5))), (v) => (v > -3 && v < 3 ? 1 / 6 : 0));
 // elu(x) = x if x > 0 else eˣ - 1; d = 1 or eˣ = y + 1
-export const elu = (x: Tensor): Tensor => unary('elu', x, (v) => (v > 0 ? v : Math.expm1(v)), (v, y) => (v > 0 ? 1 : y + 1));
+export const elu = (x: Tensor): Tensor => unary('elu', x, map((v) => (v > 0 ? v : Math.expm1(v))), (v, y) => (v > 0 ? 1 : y + 1));
 // selu(x) = scale·(x if x > 0 else α(eˣ - 1)); d = scale or y + scale·α
 export const selu = (x: Tensor): Tensor =>
-  unary('selu', x, (v) => SELU_SCALE * (v > 0 ? v : SELU_ALPHA * Math.expm1(v)), (v, y) => (v > 0 ? SELU_SCALE : y + SELU_SCALE * SELU_ALPHA));
+  unary('selu', x, map((v) => SELU_SCALE * (v > 0 ? v : SELU_ALPHA * Math.expm1(v))), (v, y) => (v > 0 ? SELU_SCALE : y + SELU_SCALE * SELU_ALPHA));
 // softplus(x) = ln(1 + eˣ), computed stably; d = σ(x)
 export const softplus = (x: Tensor): Tensor =>
-  unary('softplus', x, (v) => (v > 0 ? v + Math.log1p(Math.exp(-v)) : Math.log1p(Math.exp(v))), (v) => T.sigmoidScalar(v));
+  unary('softplus', x, map((v) => (v > 0 ? v + Math.log1p(Math.exp(-v)) : Math.log1p(Math.exp(v)))), (v) => T.sigmoidScalar(v));
 
 /** Clamps into [lo, hi]; the gradient passes where lo <= x <= hi. */
 export function clip(x: Tensor, lo: number, hi: number): Tensor {
-  if (lo > hi) throw new Error(`clip: lower bound ${lo} is above upper bound ${hi}`);
-  return unary('clip', x, (v) => (v < lo ? lo : v > hi ? hi : v), (v) => (v >= lo && v <= hi ? 1 : 0));
+  return unary('clip', x, (t) => T.clip(t, lo, hi), (v) => (v >= lo && v <= hi ? 1 : 0));
 }
 
 /** Multiplies by a constant. */
 export function scale(x: Tensor, c: number): Tensor {
-  return unary('scale', x, (v) => v * c, () => c);
+  return unary('scale', x, map((v) => v * c), () => c);
 }

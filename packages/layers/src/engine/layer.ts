@@ -108,6 +108,20 @@ export abstract class Layer {
     return [];
   }
 
+  /**
+   * Keras's `stateful`: true when the layer carries state from one call to the next (a recurrent
+   * layer built with `stateful: true`, or a wrapper or model holding one). Training then keeps
+   * the batch size fixed.
+   */
+  get stateful(): boolean {
+    return this.sublayers().some((l) => l.stateful);
+  }
+
+  /** Zeroes carried states: a stateful layer resets its own, wrappers and models their sublayers'. */
+  resetStates(): void {
+    for (const l of this.sublayers()) l.resetStates();
+  }
+
   /** Creates the weights for inputs of this shape (batch axis first). */
   build(_inputShape: SymShape | SymShape[]): void {
     this.built = true;

@@ -15,7 +15,7 @@ import { summaryLines } from './summary';
 import { RNN } from '../recurrent/rnn';
 import { VectorizerLayer } from '../layers/vectorizer';
 import { History } from '../training/callbacks';
-import { CompileArgs, Data, EvaluateOptions, FitOptions, Trainer } from '../training/trainer';
+import { CompileArgs, Data, EvaluateOptions, FitOptions, TrainableModel, Trainer } from '../training/trainer';
 import { KeyedWeight, loadWeightsFile, saveWeightsFile } from '../training/weights_io';
 import { Optimizer } from '../training/optimizers';
 
@@ -52,12 +52,16 @@ function firstBadStep(t: Tensor): number | null {
   return null;
 }
 
-/** Layers that hold state across calls (stateful recurrent layers). */
-interface Stateful {
-  resetStates(): void;
+/** One layer application as the graph runs it: what went in and what came out. */
+interface NodeRun {
+  node: Node;
+  /** The node's input (a list for layers that take several). */
+  x: LayerInput;
+  mask: Tensor | null;
+  outputs: Tensor[];
 }
 
-export class Model extends Layer {
+export class Model extends Layer implements TrainableModel {
   inputs: SymbolicTensor[] = [];
   outputs: SymbolicTensor[] = [];
   protected graphLayers: Layer[] = [];
@@ -105,6 +109,11 @@ export class Model extends Layer {
     this.built = true;
   }
 
+  /** The layer applications (graph nodes) between the inputs and the outputs, in the order they run. */
+  get graph(): readonly Node[] {
+    return this.nodes;
+  }
+
   /** Every layer of the graph in the order applied (input layers included, as Keras lists them). */
   get layers(): Layer[] {
     return this.graphLayers;
@@ -150,6 +159,16 @@ export class Model extends Layer {
   /** Runs the graph on concrete tensors. */
   run(inputs: Tensor[], args: CallArgs = {}): Tensor[] {
     this.checkInputShapes(inputs.map((t) => t.shape));
+    const { values, masks } = this.runNodes(inputs, args);
+    return this.outputs.map((o) => attachMask(values.get(o)!, masks.get(o)));
+  }
+
+  /**
+   * Applies the nodes in order, passing values and masks along the graph (the one loop that
+   * `run` and `traceNaN` share). `visit`, when given, sees each node after it ran and stops the
+   * walk by returning true.
+   */
+  private runNodes(inputs: Tensor[], args: CallArgs, visit?: (run: NodeRun) => boolean) {
     const values = new Map<SymbolicTensor, Tensor>();
     const masks = new Map<SymbolicTensor, Tensor | null>();
     this.inputs.forEach((x, i) => {
@@ -162,14 +181,15 @@ export class Model extends Layer {
       const initialState = node.args.initialState?.map((s) => values.get(s)!);
       const x = node.inputsAsList ? ins : ins[0];
       const out = node.layer.call(x, { training: args.training, mask, initialState });
-      const outList = Array.isArray(out) ? out : [out];
+      const outputs = Array.isArray(out) ? out : [out];
       const outMask = node.layer.computeMask(x, mask);
       node.outputs.forEach((s, i) => {
-        values.set(s, outList[i]);
+        values.set(s, outputs[i]);
         masks.set(s, Array.isArray(outMask) ? outMask[i] : i === 0 ? outMask : null);
       });
+      if (visit?.({ node, x, mask, outputs })) break;
     }
-    return this.outputs.map((o) => attachMask(values.get(o)!, masks.get(o)));
+    return { values, masks };
   }
 
   /**
@@ -283,42 +303,25 @@ export class Model extends Layer {
    * output hold one, with the first timestep for recurrent layers. Used by TerminateOnNaN.
    */
   traceNaN(inputs: Tensor[]): string | null {
-    const values = new Map<SymbolicTensor, Tensor>();
-    const masks = new Map<SymbolicTensor, Tensor | null>();
-    this.inputs.forEach((x, i) => values.set(x, inputs[i]));
-    return noGrad(() => {
-      for (const node of this.nodes) {
+    let report: string | null = null;
+    noGrad(() =>
+      this.runNodes(inputs, { training: false }, ({ node, x, mask, outputs }) => {
         const layer = node.layer;
         const badWeight = layer.weights.find((w) => !allFinite(w.value));
-        if (badWeight) return `NaN or infinity first appears in the weights of ${layer.label} ('${badWeight.name}').`;
-        const ins = node.inputs.map((s) => values.get(s)!);
-        const mask = masks.get(node.inputs[0]) ?? null;
-        const x = node.inputsAsList ? ins : ins[0];
-        const out = layer.call(x, { training: false, mask, initialState: node.args.initialState?.map((s) => values.get(s)!) });
-        const outList = Array.isArray(out) ? out : [out];
-        const outMask = layer.computeMask(x, mask);
-        node.outputs.forEach((s, i) => {
-          values.set(s, outList[i]);
-          masks.set(s, Array.isArray(outMask) ? outMask[i] : i === 0 ? outMask : null);
-        });
-        const bad = outList.find((o) => !allFinite(o));
-        if (bad) {
-          // a recurrent layer returning only its last output: look at every step to find the first bad one
-          const seq = layer instanceof RNN && !node.inputsAsList && bad.rank === 2 ? layer.stepOutputs(ins[0], mask) : bad;
-          const step = firstBadStep(seq);
-          return `NaN or infinity first appears in the output of ${layer.label}${step !== null ? ` at timestep ${step}` : ''}.`;
+        if (badWeight) {
+          report = `NaN or infinity first appears in the weights of ${layer.label} ('${badWeight.name}').`;
+          return true;
         }
-      }
-      return null;
-    });
-  }
-
-  /** Resets the state of every stateful layer. */
-  resetStates(): void {
-    for (const l of this.layers) {
-      const s = l as unknown as Partial<Stateful>;
-      if (typeof s.resetStates === 'function') s.resetStates();
-    }
+        const bad = outputs.find((o) => !allFinite(o));
+        if (!bad) return false;
+        // a recurrent layer returning only its last output: look at every step to find the first bad one
+        const seq = layer instanceof RNN && !node.inputsAsList && bad.rank === 2 ? layer.stepOutputs(x as Tensor, mask) : bad;
+        const step = firstBadStep(seq);
+        report = `NaN or infinity first appears in the output of ${layer.label}${step !== null ? ` at timestep ${step}` : ''}.`;
+        return true;
+      }),
+    );
+    return report;
   }
 
   /** The Keras summary table as text lines. */

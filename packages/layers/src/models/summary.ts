@@ -6,8 +6,16 @@
 import { InputLayer } from '../engine/input';
 import type { Layer } from '../engine/layer';
 import { SymShape, fmtSymShape } from '../engine/shapes';
-import type { Node } from '../engine/symbolic';
-import type { Model } from './model';
+import type { Node, SymbolicTensor } from '../engine/symbolic';
+
+/** What the summary reads from a model (models/model.ts passes itself). */
+export interface SummarizedModel extends Layer {
+  readonly inputs: SymbolicTensor[];
+  readonly outputs: SymbolicTensor[];
+  readonly layers: Layer[];
+  /** The layer applications in the order they run. */
+  readonly graph: readonly Node[];
+}
 
 /** Keras's readable_memory_size for float32 weights. */
 export function readableSize(params: number): string {
@@ -45,7 +53,7 @@ function shapeText(shapes: SymShape[], asList: boolean): string {
   return asList || parts.length > 1 ? `[${parts.join(', ')}]` : parts[0];
 }
 
-function isChain(model: Model, nodes: Node[]): boolean {
+function isChain(model: SummarizedModel, nodes: readonly Node[]): boolean {
   if (model.inputs.length !== 1 || model.outputs.length !== 1) return false;
   const consumed = new Set<number>();
   for (const n of nodes) {
@@ -56,8 +64,8 @@ function isChain(model: Model, nodes: Node[]): boolean {
   return true;
 }
 
-export function summaryLines(model: Model, lineLength?: number): string[] {
-  const nodes = (model as unknown as { nodes: Node[] }).nodes;
+export function summaryLines(model: SummarizedModel, lineLength?: number): string[] {
+  const nodes = model.graph;
   const chain = isChain(model, nodes);
   const width = lineLength ?? (chain ? 65 : 98);
   const fractions = chain ? [0.45, 0.85, 1] : [0.3, 0.6, 0.7, 1];

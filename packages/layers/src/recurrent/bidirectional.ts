@@ -139,13 +139,5 @@ export class Bidirectional extends Layer {
     const all = [...outputs, ...states];
     return all.length === 1 ? all[0] : all;
   }
-
-  /** Stateful directions: resets both. */
-  resetStates(): void {
-    if (this.forwardLayer.stateful) {
-      this.forwardLayer.resetStates();
-      this.backwardLayer.resetStates();
-    }
-  }
 }
 registerLayer('Bidirectional', Bidirectional);

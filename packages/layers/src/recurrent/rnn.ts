@@ -61,7 +61,7 @@ export class RNN extends Layer {
   readonly returnSequences: boolean;
   readonly returnState: boolean;
   readonly goBackwards: boolean;
-  readonly stateful: boolean;
+  private readonly statefulFlag: boolean;
   zeroOutputForMask: boolean;
   implementation: Implementation;
   /** Stateful layers: the states carried between calls (plain tensors, never on a tape). */
@@ -81,13 +81,18 @@ export class RNN extends Layer {
     this.returnSequences = args.returnSequences ?? false;
     this.returnState = args.returnState ?? false;
     this.goBackwards = args.goBackwards ?? false;
-    this.stateful = args.stateful ?? false;
+    this.statefulFlag = args.stateful ?? false;
     this.zeroOutputForMask = args.zeroOutputForMask ?? false;
     this.implementation = args.implementation ?? 'fused';
     if (this.implementation !== 'fused' && this.implementation !== 'reference') {
       throw new Error(`${this.label}: implementation must be 'fused' or 'reference', received '${String(this.implementation)}'`);
     }
     this.supportsMasking = true;
+  }
+
+  /** Carries its final states into the next call (`stateful: true`). */
+  override get stateful(): boolean {
+    return this.statefulFlag;
   }
 
   /** Number of units (the output size). */
@@ -196,7 +201,13 @@ export class RNN extends Layer {
   }
 
   /** Runs the whole sequence: the fused kernel or the reference scan for built-in cells, the scan for custom cells. */
-  protected runSequence(x: Tensor, initialStates: Tensor[], mask: Tensor | null, dropout: StepDropout | undefined): SequenceResult {
+  protected runSequence(
+    x: Tensor,
+    initialStates: Tensor[],
+    mask: Tensor | null,
+    dropout: StepDropout | undefined,
+    returnSequences = this.returnSequences,
+  ): SequenceResult {
     const cell = this.cell;
     const names = cell instanceof KerasCell ? cell.activationNames : null;
     if (cell instanceof KerasCell && names !== null) {
@@ -210,7 +221,7 @@ export class RNN extends Layer {
         initialStates,
         mask,
         goBackwards: this.goBackwards,
-        returnSequences: this.returnSequences,
+        returnSequences,
         activation: names[0],
         recurrentActivation: names[1],
         resetAfter: w.resetAfter,
@@ -223,7 +234,7 @@ export class RNN extends Layer {
     return scan((xt, states) => cell.step(xt, states, dropout), x, initialStates, {
       mask,
       goBackwards: this.goBackwards,
-      returnSequences: this.returnSequences,
+      returnSequences,
       zeroOutputForMask: this.zeroOutputForMask,
     });
   }
@@ -234,18 +245,11 @@ export class RNN extends Layer {
    */
   stepOutputs(x: Tensor, mask: Tensor | null = null, initialState?: Tensor[]): Tensor {
     const states = this.initialStates(x, initialState);
-    const self = this as { returnSequences: boolean };
-    const saved = self.returnSequences;
-    self.returnSequences = true;
-    try {
-      return noGrad(() => this.runSequence(x, states, mask, undefined).output);
-    } finally {
-      self.returnSequences = saved;
-    }
+    return noGrad(() => this.runSequence(x, states, mask, undefined, true).output);
   }
 
   /** Stateful layers: zeroes the carried states (or sets them to `states`). A no-op otherwise (Model.resetStates calls every layer). */
-  resetStates(states?: Tensor[]): void {
+  override resetStates(states?: Tensor[]): void {
     if (!this.stateful) return;
     if (states) {
       this.setStates(states);

@@ -2,7 +2,7 @@
  * Optimizers with Keras 3's update rules and defaults. Each keeps its slots (momenta) per
  * variable and updates `variable.value.data` in place, element by element, without allocating.
  *
- * Gradient clipping, applied before the update, in this order as Keras does:
+ * Gradient clipping, applied before the update; as in Keras, at most one of
  *   clipnorm (each gradient to norm ≤ clipnorm), clipvalue (each element into ±clipvalue),
  *   globalClipnorm (all gradients scaled together to global norm ≤ globalClipnorm).
  */
@@ -56,16 +56,22 @@ export abstract class Optimizer {
     return s;
   }
 
-  /** Clips the gradients as configured. */
-  clipGradients(grads: Tensor[]): Tensor[] {
+  /**
+   * Clips the gradients as configured. `globalNorm`, when the caller has measured it (the trainer
+   * logs it as `grad_norm`), is used by globalClipnorm instead of being computed again.
+   */
+  clipGradients(grads: Tensor[], globalNorm?: number): Tensor[] {
     if (this.clipnorm !== undefined) return grads.map((g) => clipByNorm(g, this.clipnorm!));
     if (this.clipvalue !== undefined) return grads.map((g) => clipByValue(g, -this.clipvalue!, this.clipvalue!));
-    if (this.globalClipnorm !== undefined) return clipByGlobalNorm(grads, this.globalClipnorm).grads;
+    if (this.globalClipnorm !== undefined) return clipByGlobalNorm(grads, this.globalClipnorm, globalNorm).grads;
     return grads;
   }
 
-  /** One optimization step: clip, then update every variable with its gradient. */
-  applyGradients(variables: Variable[], grads: Tensor[]): void {
+  /**
+   * One optimization step: clip, then update every variable with its gradient. `globalNorm` is
+   * the global norm of `grads` if the caller already has it (see clipGradients).
+   */
+  applyGradients(variables: Variable[], grads: Tensor[], globalNorm?: number): void {
     if (variables.length !== grads.length) {
       throw new Error(`${this.className}: ${variables.length} variables but ${grads.length} gradients`);
     }
@@ -74,7 +80,7 @@ export abstract class Optimizer {
         throw new Error(`${this.className}: gradient ${fmtShape(grads[i].shape)} does not match variable '${v.name}' ${fmtShape(v.shape)}`);
       }
     });
-    const clipped = this.clipGradients(grads);
+    const clipped = this.clipGradients(grads, globalNorm);
     this.iterations++;
     variables.forEach((v, i) => this.update(v, v.value.data, clipped[i].data));
   }

@@ -6,13 +6,14 @@
  * layers' tape nodes), the global gradient norm measured before clipping, then the optimizer's
  * clipped update. Everything `fit` can check about its data is checked before the first update.
  */
-import { add, globalNorm, noGrad, variableGrads } from '@seqlab/autograd';
+import { Variable, add, globalNorm, noGrad, variableGrads } from '@seqlab/autograd';
 import * as T from '@seqlab/tensor';
 import { NestedArray, Rng, Tensor, fmtShape, hasNaN } from '@seqlab/tensor';
+import type { CallArgs } from '../engine/layer';
 import { maskOf } from '../engine/mask';
+import type { SymbolicTensor } from '../engine/symbolic';
 import { getRng } from '../initializers';
-import type { Model } from '../models/model';
-import { Callback, History, Logs } from './callbacks';
+import { Callback, CallbackModel, History, Logs } from './callbacks';
 import { LossFn, LossSpec, getLoss, lossName, reduceLoss } from './losses';
 import { Metric, MetricSpec, getMetric } from './metrics';
 import { Optimizer, getOptimizer } from './optimizers';
@@ -61,10 +62,28 @@ interface Prepared {
   n: number;
 }
 
-/** Stateful recurrent layers carry state between batches and need a fixed batch size. */
-interface StatefulLayer {
-  stateful?: boolean;
-  name: string;
+/**
+ * What training needs from a model, declared here so that the trainer depends on this interface
+ * and not on `Model` (which implements it and owns its Trainer): models/model.ts imports
+ * training/trainer.ts, never the other way round.
+ */
+export interface TrainableModel extends CallbackModel {
+  /** How errors name the model: "Sequential 'sequential'". */
+  readonly label: string;
+  /** The symbolic inputs and outputs (shapes; each output's layer names its per-output logs). */
+  readonly inputs: SymbolicTensor[];
+  readonly outputs: SymbolicTensor[];
+  readonly trainableWeights: Variable[];
+  /** True when a layer carries state between batches (the batch size must then stay fixed). */
+  readonly stateful: boolean;
+  /** User data to input tensors (strings are vectorized where a text vectorizer reads them). */
+  prepareInputs(x: Data): Tensor[];
+  /** Builds the graph for inputs like these (a Sequential without an input shape). */
+  buildFor(xs: Tensor[]): void;
+  /** Runs the graph on a batch; records on the tape when called inside one. */
+  run(xs: Tensor[], args: CallArgs): Tensor[];
+  /** Where a NaN or infinity first appears for these inputs (the batch log's `nan_report`). */
+  traceNaN(xs: Tensor[]): string | null;
 }
 
 export class Trainer {
@@ -74,7 +93,7 @@ export class Trainer {
   readonly metricSpecs: MetricSpec[];
   private readonly outputMetrics: Metric[][];
 
-  constructor(private readonly model: Model, args: CompileArgs) {
+  constructor(private readonly model: TrainableModel, args: CompileArgs) {
     this.optimizer = getOptimizer(args.optimizer);
     // a Sequential without an input shape is built on its first data; it has one output
     const n = Math.max(1, model.outputs.length);
@@ -148,8 +167,7 @@ export class Trainer {
   }
 
   private statefulBatchSize(): number | null {
-    const stateful = this.model.layers.some((l) => (l as unknown as StatefulLayer).stateful === true);
-    if (!stateful) return null;
+    if (!this.model.stateful) return null;
     return this.model.inputs[0].shape[0];
   }
 
@@ -209,7 +227,7 @@ export class Trainer {
     }, vars);
     const loss = value.item();
     const gradNorm = globalNorm(grads);
-    if (Number.isFinite(loss)) this.optimizer.applyGradients(vars, grads);
+    if (Number.isFinite(loss)) this.optimizer.applyGradients(vars, grads, gradNorm);
     return { loss, gradNorm, preds, perOutput };
   }
 
