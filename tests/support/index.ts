@@ -4,3 +4,4 @@
  * Test files import it by relative path (`../../../tests/support`).
  */
 export * from './close';
+export * from './onnx';
