@@ -14,7 +14,7 @@ const relError = (x: number): number => Math.abs(exp32(x) - Math.exp(x)) / Math.
 const F32_ROUNDING = 2 ** -24;
 
 describe('exp32', () => {
-  test('relative error below 1e-8 over the whole range [-80, 80] (a grid of 10⁶ points, the reduction's switch points and the ends)', () => {
+  test('relative error below 1e-8 over the whole range [-80, 80] (a grid of 10⁶ points, the switch points of the reduction and the ends)', () => {
     let worst = 0;
     let at = 0;
     const n = 1_000_000;
