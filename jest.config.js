@@ -1,6 +1,9 @@
 /** Tests run from TypeScript sources (no build needed); packages resolve to their src/. */
 module.exports = {
   testEnvironment: 'node',
+  // fit yields to the event loop, so jest's timer now sees long trainings (before, a synchronous
+  // fit finished before any timer could fire); a minute still catches a hang
+  testTimeout: 60_000,
   roots: ['<rootDir>/packages', '<rootDir>/tests', '<rootDir>/bench'],
   testMatch: ['**/test/**/*.test.ts', '<rootDir>/tests/**/*.test.ts', '<rootDir>/bench/test/**/*.test.ts'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.test.json' }] },

@@ -2,7 +2,7 @@
  * `downloadFile`: HTTP(S) GET to a temporary file beside the destination, sha256 computed while
  * streaming, then checked, then renamed into place. On any failure (HTTP error, refused or broken
  * connection, checksum mismatch) the temporary file is deleted, so the cache never holds a
- * half-written or unverified file.
+ * half-written file or one that fails its checksum. Resolves with the sha256 of what was written.
  */
 import * as crypto from 'crypto';
 import * as fs from 'fs';
@@ -12,8 +12,11 @@ import * as path from 'path';
 import { SingleBar, Presets } from 'cli-progress';
 
 export interface DownloadOptions {
-  /** Expected sha256 (hex). Required: an unverified file is never put in place. */
-  sha256: string;
+  /**
+   * Expected sha256 (hex): the file is put in place only if it matches. `null` accepts any content
+   * (what `getFile` does without a `fileHash`, as Keras does); the digest is still computed.
+   */
+  sha256: string | null;
   /** Progress bar on stderr (default: only when stderr is a terminal). */
   progress?: boolean;
   /** Milliseconds without data before giving up (default 30 s). */
@@ -27,19 +30,20 @@ export interface DownloadOptions {
  * await downloadFile('https://www.gutenberg.org/cache/epub/2265/pg2265.txt',
  *   '/home/me/.cache/seqlab/text/hamlet-pg2265.txt', { sha256: '048e9e99...' });
  */
-export async function downloadFile(url: string, dest: string, options: DownloadOptions): Promise<void> {
-  const expected = options.sha256.toLowerCase();
-  if (!/^[0-9a-f]{64}$/.test(expected)) {
+export async function downloadFile(url: string, dest: string, options: DownloadOptions): Promise<string> {
+  const expected = options.sha256 === null ? null : String(options.sha256).toLowerCase();
+  if (expected !== null && !/^[0-9a-f]{64}$/.test(expected)) {
     throw new Error(`downloadFile: sha256 must be 64 hex digits, received '${options.sha256}'`);
   }
   fs.mkdirSync(path.dirname(dest), { recursive: true });
   const tmp = `${dest}.download-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
   try {
     const actual = await fetchToFile(url, tmp, options, options.maxRedirects ?? 5);
-    if (actual !== expected) {
+    if (expected !== null && actual !== expected) {
       throw new Error(`downloadFile: checksum mismatch for ${url}: expected sha256 ${expected}, received ${actual}; the downloaded file was deleted`);
     }
     fs.renameSync(tmp, dest);
+    return actual;
   } finally {
     fs.rmSync(tmp, { force: true });
   }

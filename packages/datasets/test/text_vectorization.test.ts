@@ -54,7 +54,7 @@ describe('TextVectorization', () => {
   });
 
   test('clear errors', () => {
-    expect(() => new TextVectorization({ outputMode: 'tf_idf' as 'int' })).toThrow(/only outputMode 'int'/);
+    expect(() => new TextVectorization({ outputMode: 'one_hot' as 'int' })).toThrow(/outputMode must be one of int, multi_hot, count, tf_idf/);
     expect(() => new TextVectorization({ maxTokens: 2 })).toThrow(/maxTokens must be an integer >= 3/);
     expect(() => new TextVectorization().adapt(['a', null as unknown as string])).toThrow(/text 1 should be a string/);
     expect(() => new TextVectorization({ standardize: (s) => s }).getConfig()).toThrow(/cannot be serialized/);

@@ -36,4 +36,5 @@ export * from './training/callbacks';
 export * from './training/progress';
 export * from './training/trainer';
 export * from './training/weights_io';
+export * from './training/yielding';
 export * from './training/generation';

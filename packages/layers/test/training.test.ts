@@ -151,7 +151,7 @@ describe('fit', () => {
     await expect(m.fit(x, bad, silent)).rejects.toThrow('binaryCrossentropy needs labels in [0, 1], received 2 at flat position 9');
     const nan = x.clone();
     nan.data[5] = NaN;
-    await expect(m.fit(nan, y, silent)).rejects.toThrow('input 0 contains NaN at flat position 5');
+    await expect(m.fit(nan, y, silent)).rejects.toThrow('fit: input 0 must be finite, received NaN at index [2, 1] (shape [10, 2])');
     expect(m.getWeights().map((w) => Array.from(w.data))).toEqual(before);
     const sparse = new Sequential([new Dense({ units: 3, activation: 'softmax', inputShape: [2] })]);
     sparse.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy' });

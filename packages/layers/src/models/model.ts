@@ -15,9 +15,11 @@ import { summaryLines } from './summary';
 import { RNN } from '../recurrent/rnn';
 import { VectorizerLayer } from '../layers/vectorizer';
 import { History } from '../training/callbacks';
-import { CompileArgs, Data, EvaluateOptions, FitOptions, TrainableModel, Trainer } from '../training/trainer';
+import { CompileArgs, Data, EvaluateOptions, FitOptions, TrainableModel, Trainer, runSync, runYielding } from '../training/trainer';
 import { KeyedWeight, loadWeightsFile, saveWeightsFile } from '../training/weights_io';
 import { Optimizer } from '../training/optimizers';
+import { PREDICT_OPTION_NAMES, batchSizeOption, checkOptionNames } from '../training/validate';
+import { Yielder, YieldEvery } from '../training/yielding';
 
 export interface ModelArgs {
   inputs: SymbolicTensor | SymbolicTensor[];
@@ -27,6 +29,10 @@ export interface ModelArgs {
 
 export interface PredictOptions {
   batchSize?: number;
+  /** predictAsync only: when to yield to the event loop ('auto', 'batch', 'never' or milliseconds). */
+  yieldEvery?: YieldEvery;
+  /** predictAsync only: stops at the next batch and rejects with an AbortError. */
+  signal?: AbortSignal;
 }
 
 /** Model inputs: a tensor or nested arrays (a list for several inputs); raw strings where a vectorizer reads the input. */
@@ -70,6 +76,8 @@ export class Model extends Layer implements TrainableModel {
   protected singleOutput = true;
   /** Set by a callback (or by you) to end `fit` after the current batch. */
   stopTraining = false;
+  /** The History of the latest fit (as Keras's `model.history`), also after an aborted fit. */
+  history: History | null = null;
   private trainer: Trainer | null = null;
 
   constructor(args: ModelArgs | (LayerArgs & { name?: string })) {
@@ -219,17 +227,33 @@ export class Model extends Layer implements TrainableModel {
 
   /** Inference in batches (no dropout, no recording); returns one tensor per output. */
   predict(x: ModelData, options: PredictOptions = {}): Tensor | Tensor[] {
+    if (options?.signal !== undefined || options?.yieldEvery !== undefined) {
+      throw new Error(`predict: signal and yieldEvery need the asynchronous predictAsync (predict runs to its end without yielding)`);
+    }
+    return runSync(this.predictSteps(x, options, 'predict'));
+  }
+
+  /** predict that yields to the event loop between batches and stops on `signal` (rejecting with an AbortError). */
+  async predictAsync(x: ModelData, options: PredictOptions = {}): Promise<Tensor | Tensor[]> {
+    const yielder = new Yielder('predictAsync', options?.yieldEvery, options?.signal);
+    yielder.check();
+    return runYielding(this.predictSteps(x, options, 'predictAsync'), yielder);
+  }
+
+  /** The batches of predict, pausing after each one. */
+  private *predictSteps(x: ModelData, options: PredictOptions, who: string): Generator<void, Tensor | Tensor[]> {
+    checkOptionNames(who, options, PREDICT_OPTION_NAMES);
+    const batchSize = batchSizeOption(who, options.batchSize);
     const xs = this.prepareInputs(x);
     const n = xs[0].shape[0];
-    const batchSize = options.batchSize ?? 32;
+    if (n === 0) throw new Error(`${who}: x has 0 samples (shape [${xs[0].shape.join(', ')}]); there is nothing to predict`);
     const chunks: Tensor[][] = this.outputs.map(() => []);
-    noGrad(() => {
-      for (let start = 0; start < n; start += batchSize) {
-        const size = Math.min(batchSize, n - start);
-        const batch = xs.map((t) => (start === 0 && size === n ? t : T.slice(t, [start], [size])));
-        this.run(batch, { training: false }).forEach((o, i) => chunks[i].push(o));
-      }
-    });
+    for (let start = 0; start < n; start += batchSize) {
+      const size = Math.min(batchSize, n - start);
+      const batch = xs.map((t) => (start === 0 && size === n ? t : T.slice(t, [start], [size])));
+      noGrad(() => this.run(batch, { training: false })).forEach((o, i) => chunks[i].push(o));
+      if (start + batchSize < n) yield;
+    }
     const outs = chunks.map((c) => (c.length === 1 ? c[0] : T.concat(c, 0)));
     return this.singleOutput ? outs[0] : outs;
   }
@@ -266,6 +290,11 @@ export class Model extends Layer implements TrainableModel {
     return this.compiled('evaluate').evaluate(x, y, options);
   }
 
+  /** evaluate, yielding to the event loop between batches; stops on `signal` with an AbortError. */
+  evaluateAsync(x: Data, y: Data, options: EvaluateOptions = {}): Promise<number | number[] | Record<string, number>> {
+    return this.compiled('evaluateAsync').evaluateAsync(x, y, options);
+  }
+
   trainOnBatch(x: Data, y: Data, sampleWeight?: Tensor | number[]): number | number[] {
     return this.compiled('trainOnBatch').trainOnBatch(x, y, sampleWeight);
   }
@@ -290,7 +319,7 @@ export class Model extends Layer implements TrainableModel {
 
   /** Writes the weights atomically in the seqlab weights format (training/weights_io.ts). */
   saveWeights(path: string): Promise<void> {
-    return saveWeightsFile(path, this.keyedWeights());
+    return saveWeightsFile(path, this.keyedWeights(), this.label);
   }
 
   /** Loads weights saved by `saveWeights`; refuses a bad or mismatching file and then changes nothing. */

@@ -8,7 +8,7 @@
  */
 import { Variable, add, globalNorm, noGrad, variableGrads } from '@seqlab/autograd';
 import * as T from '@seqlab/tensor';
-import { NestedArray, Rng, Tensor, fmtShape, hasNaN } from '@seqlab/tensor';
+import { NestedArray, Rng, Tensor, fmtShape } from '@seqlab/tensor';
 import type { CallArgs } from '../engine/layer';
 import { maskOf } from '../engine/mask';
 import type { SymbolicTensor } from '../engine/symbolic';
@@ -18,6 +18,8 @@ import { LossFn, LossSpec, getLoss, lossName, reduceLoss } from './losses';
 import { Metric, MetricSpec, getMetric } from './metrics';
 import { Optimizer, getOptimizer } from './optimizers';
 import { ProgressBar, ProgressSink } from './progress';
+import * as V from './validate';
+import { AbortError, Yielder, YieldEvery } from './yielding';
 
 export interface CompileArgs {
   optimizer: string | Optimizer;
@@ -46,6 +48,10 @@ export interface FitOptions {
   verbose?: 0 | 1 | 2;
   /** Where progress goes (default stdout). */
   progressSink?: ProgressSink;
+  /** When to yield to the event loop: 'auto' (default, every 125 ms), 'batch', 'epoch', 'never', or milliseconds. */
+  yieldEvery?: YieldEvery;
+  /** Stops training at the next batch boundary; the promise then rejects with an AbortError (training/yielding.ts). */
+  signal?: AbortSignal;
 }
 
 export interface EvaluateOptions {
@@ -53,6 +59,30 @@ export interface EvaluateOptions {
   sampleWeight?: Tensor | number[];
   /** Return `{ loss, accuracy, ... }` instead of Keras's `loss` or `[loss, ...metrics]`. */
   returnDict?: boolean;
+  /** evaluateAsync only: when to yield to the event loop (as in fit). */
+  yieldEvery?: YieldEvery;
+  /** evaluateAsync only: stops at the next batch and rejects with an AbortError. */
+  signal?: AbortSignal;
+}
+
+/** Models inside a fit: a second concurrent fit of the same model is refused. */
+const fitting = new WeakSet<TrainableModel>();
+
+/** Runs a batch loop written as a generator to its end, synchronously. */
+export function runSync<R>(steps: Generator<void, R>): R {
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/** Runs a batch loop written as a generator, yielding to the event loop (and checking the signal) between batches. */
+export async function runYielding<R>(steps: Generator<void, R>, yielder: Yielder): Promise<R> {
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+    await yielder.afterBatch();
+  }
 }
 
 interface Prepared {
@@ -84,6 +114,8 @@ export interface TrainableModel extends CallbackModel {
   run(xs: Tensor[], args: CallArgs): Tensor[];
   /** Where a NaN or infinity first appears for these inputs (the batch log's `nan_report`). */
   traceNaN(xs: Tensor[]): string | null;
+  /** The History of the latest fit, set when it begins (as Keras's `model.history`). */
+  history: History | null;
 }
 
 export class Trainer {
@@ -127,20 +159,14 @@ export class Trainer {
         throw new Error(`${who}: x and y must have the same number of samples: input 0 has ${n}, ${what} has ${t.shape[0]} (shape ${fmtShape(t.shape)})`);
       }
     });
-    xs.forEach((t, i) => {
-      if (hasNaN(t)) throw new Error(`${who}: input ${i} contains NaN at flat position ${Array.from(t.data).findIndex((v) => v !== v)}`);
-    });
+    if (n === 0) throw new Error(`${who}: x has 0 samples (shape ${fmtShape(xs[0].shape)}); there is nothing to ${who.startsWith('fit') ? 'train on' : 'evaluate'}`);
+    xs.forEach((t, i) => V.checkFinite(who, `input ${i}`, t));
     ys.forEach((t, i) => {
-      if (hasNaN(t)) throw new Error(`${who}: target ${i} contains NaN`);
+      V.checkFinite(who, `target ${i}`, t);
       this.checkLabels(t, i, who);
     });
-    let weights: Float32Array | null = null;
-    if (sampleWeight !== undefined) {
-      const w = sampleWeight instanceof Tensor ? sampleWeight.data : sampleWeight;
-      if (w.length !== n) throw new Error(`${who}: sampleWeight has ${w.length} entries for ${n} samples`);
-      weights = Float32Array.from(w);
-    }
-    if (classWeight) {
+    let weights: Float32Array | null = sampleWeight === undefined ? null : V.sampleWeightArray(who, sampleWeight, n);
+    if (V.checkClassWeight(who, classWeight) && classWeight) {
       weights ??= new Float32Array(n).fill(1);
       const labels = classOf(ys[0], this.lossNames[0]);
       for (let i = 0; i < n; i++) {
@@ -236,19 +262,45 @@ export class Trainer {
 
   async fit(x: Data, y: Data, options: FitOptions = {}): Promise<History> {
     const model = this.model;
-    const batchSize = options.batchSize ?? 32;
-    const epochs = options.epochs ?? 1;
-    const verbose = options.verbose ?? 1;
-    if (!Number.isInteger(batchSize) || batchSize <= 0) throw new Error(`fit: batchSize must be a positive integer, received ${batchSize}`);
+    V.checkOptionNames('fit', options, V.FIT_OPTION_NAMES);
+    const batchSize = V.batchSizeOption('fit', options.batchSize);
+    const epochs = V.intOption('fit', 'epochs', options.epochs, 1, 0);
+    const initialEpoch = V.intOption('fit', 'initialEpoch', options.initialEpoch, 0, 0);
+    const verbose = V.verboseOption('fit', options.verbose);
+    const shuffle = V.booleanOption('fit', 'shuffle', options.shuffle, true);
+    const split = V.validationSplitOption('fit', options.validationSplit);
+    if (options.seed !== undefined) V.intOption('fit', 'seed', options.seed, 0, 0, 2 ** 32 - 1);
+    if (options.callbacks !== undefined && !Array.isArray(options.callbacks)) throw new Error(`fit: callbacks must be an array of callbacks, received ${typeof options.callbacks}`);
+    const yielder = new Yielder('fit', options.yieldEvery, options.signal);
+    yielder.check(); // already aborted: refused before anything changes
+    if (fitting.has(model)) throw new Error(`fit: ${model.label} is already inside a fit; await it (or abort it) before starting another`);
+    fitting.add(model);
+    try {
+      return await this.fitLoop(x, y, options, { batchSize, epochs, initialEpoch, verbose, shuffle, split }, yielder);
+    } finally {
+      fitting.delete(model);
+    }
+  }
+
+  private async fitLoop(
+    x: Data,
+    y: Data,
+    options: FitOptions,
+    o: { batchSize: number; epochs: number; initialEpoch: number; verbose: 0 | 1 | 2; shuffle: boolean; split: number },
+    yielder: Yielder,
+  ): Promise<History> {
+    const model = this.model;
+    const { batchSize, epochs, shuffle } = o;
     let data = this.prepare(x, y, options.sampleWeight, options.classWeight, 'fit');
     let val: Prepared | null = null;
     if (options.validationData) {
-      const [vx, vy, vw] = options.validationData;
+      const vd = options.validationData;
+      if (!Array.isArray(vd) || vd.length < 2 || vd.length > 3) throw new Error(`fit: validationData must be [x, y] or [x, y, sampleWeight], received ${Array.isArray(vd) ? `an array of length ${vd.length}` : typeof vd}`);
+      const [vx, vy, vw] = vd;
       val = this.prepare(vx, vy, vw, undefined, 'fit (validationData)');
-    } else if (options.validationSplit) {
-      const split = options.validationSplit;
-      if (!(split > 0 && split < 1)) throw new Error(`fit: validationSplit must be in (0, 1), received ${split}`);
-      const cut = Math.floor(data.n * (1 - split));
+    } else if (o.split > 0) {
+      const cut = Math.floor(data.n * (1 - o.split));
+      V.checkSplitSizes('fit', data.n, cut, o.split);
       const part = (from: number, to: number): Prepared => ({
         xs: data.xs.map((t) => T.slice(t, [from], [to - from])),
         ys: data.ys.map((t) => T.slice(t, [from], [to - from])),
@@ -259,7 +311,6 @@ export class Trainer {
       data = part(0, cut);
     }
     const fixed = this.statefulBatchSize();
-    const shuffle = options.shuffle ?? true;
     if (fixed !== null) {
       if (fixed !== batchSize) console.warn(`fit: ${model.label} has stateful layers built for batch size ${fixed}, but fit was given batchSize ${batchSize}`);
       if (data.n % fixed !== 0) {
@@ -270,84 +321,115 @@ export class Trainer {
     const step = fixed ?? batchSize;
     const rng = options.seed !== undefined ? new Rng(options.seed) : getRng();
     const history = new History();
+    model.history = history;
     const callbacks: Callback[] = [history, ...(options.callbacks ?? [])];
     for (const cb of callbacks) cb.setModel?.(model);
     const sink = options.progressSink;
     if (sink) for (const cb of callbacks) cb.setLog?.((line) => sink.write(`${line}\n`));
     model.stopTraining = false;
     const steps = Math.ceil(data.n / step);
-    const progress = new ProgressBar(verbose, steps, sink);
-    for (const cb of callbacks) await cb.onTrainBegin?.({});
-    for (let epoch = options.initialEpoch ?? 0; epoch < epochs && !model.stopTraining; epoch++) {
-      for (const cb of callbacks) await cb.onEpochBegin?.(epoch, {});
-      progress.epochBegin(epoch, epochs);
-      this.resetMetrics();
-      const order = shuffle ? T.permutation(data.n, rng) : null;
-      let lossSum = 0;
-      let normSum = 0;
-      let seen = 0;
-      const outSums = this.losses.map(() => 0);
-      for (let b = 0; b < steps && !model.stopTraining; b++) {
-        const start = b * step;
-        const size = Math.min(step, data.n - start);
-        const batch = takeBatch(data, start, size, order);
-        for (const cb of callbacks) await cb.onBatchBegin?.(b, { batch: b, size });
-        const { loss, gradNorm, preds, perOutput } = this.trainBatch(batch.xs, batch.ys, batch.weights);
-        perOutput.forEach((v, i) => (outSums[i] += v * size));
-        noGrad(() => this.updateMetrics(batch.ys, preds, batch.weights));
-        lossSum += loss * size;
-        normSum += gradNorm * size;
-        seen += size;
-        const logs: Logs = { batch: b, size, loss: lossSum / seen, ...this.metricLogs() };
-        if (!Number.isFinite(loss)) {
-          logs.loss = loss;
-          logs.nan_report = model.traceNaN(batch.xs) ?? undefined;
+    const progress = new ProgressBar(o.verbose, steps, sink);
+    try {
+      for (const cb of callbacks) await cb.onTrainBegin?.({});
+      for (let epoch = o.initialEpoch; epoch < epochs && !model.stopTraining; epoch++) {
+        for (const cb of callbacks) await cb.onEpochBegin?.(epoch, {});
+        progress.epochBegin(epoch, epochs);
+        this.resetMetrics();
+        const order = shuffle ? T.permutation(data.n, rng) : null;
+        let lossSum = 0;
+        let normSum = 0;
+        let seen = 0;
+        const outSums = this.losses.map(() => 0);
+        for (let b = 0; b < steps && !model.stopTraining; b++) {
+          const start = b * step;
+          const size = Math.min(step, data.n - start);
+          const batch = takeBatch(data, start, size, order);
+          for (const cb of callbacks) await cb.onBatchBegin?.(b, { batch: b, size });
+          const { loss, gradNorm, preds, perOutput } = this.trainBatch(batch.xs, batch.ys, batch.weights);
+          perOutput.forEach((v, i) => (outSums[i] += v * size));
+          noGrad(() => this.updateMetrics(batch.ys, preds, batch.weights));
+          lossSum += loss * size;
+          normSum += gradNorm * size;
+          seen += size;
+          const logs: Logs = { batch: b, size, loss: lossSum / seen, ...this.metricLogs() };
+          if (!Number.isFinite(loss)) {
+            logs.loss = loss;
+            logs.nan_report = model.traceNaN(batch.xs) ?? undefined;
+          }
+          progress.batchEnd(b + 1, logs);
+          for (const cb of callbacks) await cb.onBatchEnd?.(b, logs);
+          await yielder.afterBatch();
         }
-        progress.batchEnd(b + 1, logs);
-        for (const cb of callbacks) await cb.onBatchEnd?.(b, logs);
+        const logs: Logs = {
+          loss: lossSum / Math.max(seen, 1),
+          ...this.outputLossLogs(outSums, seen),
+          ...this.metricLogs(),
+          grad_norm: normSum / Math.max(seen, 1),
+        };
+        if (val) Object.assign(logs, await runYielding(this.evaluateSteps(val, batchSize, 'val_'), yielder));
+        for (const cb of callbacks) await cb.onEpochEnd?.(epoch, logs);
+        progress.epochEnd(logs);
+        await yielder.afterEpoch();
       }
-      const logs: Logs = {
-        loss: lossSum / Math.max(seen, 1),
-        ...this.outputLossLogs(outSums, seen),
-        ...this.metricLogs(),
-        grad_norm: normSum / Math.max(seen, 1),
-      };
-      if (val) Object.assign(logs, this.evaluatePrepared(val, batchSize, 'val_'));
-      for (const cb of callbacks) await cb.onEpochEnd?.(epoch, logs);
-      progress.epochEnd(logs);
+    } catch (e) {
+      if (e instanceof AbortError) e.history = history;
+      throw e;
     }
     for (const cb of callbacks) await cb.onTrainEnd?.({});
     return history;
   }
 
-  private evaluatePrepared(data: Prepared, batchSize: number, prefix = ''): Logs {
+  /** Evaluation as a generator that pauses after each batch (run by runSync, or by runYielding to yield and abort). */
+  private *evaluateSteps(data: Prepared, batchSize: number, prefix = ''): Generator<void, Logs> {
     this.resetMetrics();
     const fixed = this.statefulBatchSize();
     const step = fixed ?? batchSize;
     let lossSum = 0;
     let seen = 0;
     const outSums = this.losses.map(() => 0);
-    noGrad(() => {
-      for (let start = 0; start < data.n; start += step) {
-        const size = Math.min(step, data.n - start);
-        const batch = takeBatch(data, start, size, null);
+    for (let start = 0; start < data.n; start += step) {
+      const size = Math.min(step, data.n - start);
+      const batch = takeBatch(data, start, size, null);
+      noGrad(() => {
         const { loss, preds, perOutput } = this.batchLoss(batch.xs, batch.ys, batch.weights, false);
         this.updateMetrics(batch.ys, preds, batch.weights);
         perOutput.forEach((v, i) => (outSums[i] += v * size));
         lossSum += loss.item() * size;
-        seen += size;
-      }
-    });
+      });
+      seen += size;
+      if (start + step < data.n) yield;
+    }
     const out = this.metricLogs(prefix);
     return { [`${prefix}loss`]: lossSum / Math.max(seen, 1), ...this.outputLossLogs(outSums, seen, prefix), ...out };
   }
 
-  evaluate(x: Data, y: Data, options: EvaluateOptions = {}): number | number[] | Record<string, number> {
-    const data = this.prepare(x, y, options.sampleWeight, undefined, 'evaluate');
-    const logs = this.evaluatePrepared(data, options.batchSize ?? 32) as Record<string, number>;
-    if (options.returnDict) return logs;
-    const values = Object.values(logs);
+  private evaluateArgs(x: Data, y: Data, options: EvaluateOptions, who: string): { data: Prepared; batchSize: number } {
+    V.checkOptionNames(who, options, V.EVALUATE_OPTION_NAMES);
+    const batchSize = V.batchSizeOption(who, options.batchSize);
+    V.booleanOption(who, 'returnDict', options.returnDict, false);
+    return { data: this.prepare(x, y, options.sampleWeight, undefined, who), batchSize };
+  }
+
+  private evaluateResult(logs: Logs, options: EvaluateOptions): number | number[] | Record<string, number> {
+    if (options.returnDict) return logs as Record<string, number>;
+    const values = Object.values(logs) as number[];
     return values.length === 1 ? values[0] : values;
+  }
+
+  evaluate(x: Data, y: Data, options: EvaluateOptions = {}): number | number[] | Record<string, number> {
+    if (options?.signal !== undefined || options?.yieldEvery !== undefined) {
+      throw new Error('evaluate: signal and yieldEvery need the asynchronous evaluateAsync (evaluate runs to its end without yielding)');
+    }
+    const { data, batchSize } = this.evaluateArgs(x, y, options, 'evaluate');
+    return this.evaluateResult(runSync(this.evaluateSteps(data, batchSize)), options);
+  }
+
+  /** evaluate that yields to the event loop between batches and stops on `signal` (rejecting with an AbortError). */
+  async evaluateAsync(x: Data, y: Data, options: EvaluateOptions = {}): Promise<number | number[] | Record<string, number>> {
+    const yielder = new Yielder('evaluateAsync', options?.yieldEvery, options?.signal);
+    yielder.check();
+    const { data, batchSize } = this.evaluateArgs(x, y, options, 'evaluateAsync');
+    return this.evaluateResult(await runYielding(this.evaluateSteps(data, batchSize), yielder), options);
   }
 
   trainOnBatch(x: Data, y: Data, sampleWeight?: Tensor | number[]): number | number[] {
@@ -362,9 +444,7 @@ export class Trainer {
 
   testOnBatch(x: Data, y: Data, sampleWeight?: Tensor | number[]): number | number[] {
     const data = this.prepare(x, y, sampleWeight, undefined, 'testOnBatch');
-    const logs = this.evaluatePrepared(data, data.n) as Record<string, number>;
-    const values = Object.values(logs);
-    return values.length === 1 ? values[0] : values;
+    return this.evaluateResult(runSync(this.evaluateSteps(data, data.n)), {}) as number | number[];
   }
 }
 

@@ -17,7 +17,7 @@
  */
 import { createHash } from 'crypto';
 import * as fs from 'fs';
-import * as path from 'path';
+import { writeFileAtomic } from './atomic_file';
 import { Variable } from '@seqlab/autograd';
 import { Tensor, fmtShape } from '@seqlab/tensor';
 
@@ -78,6 +78,22 @@ export function encodeWeights(weights: KeyedWeight[]): Buffer {
   return Buffer.concat([header, m, data]);
 }
 
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+
+/** Every field a crafted or damaged manifest could get wrong, checked before any use. */
+function checkManifest(m: Manifest, fail: (why: string) => never): void {
+  if (!isCount(m.dataByteLength)) fail(`dataByteLength is ${JSON.stringify(m.dataByteLength)}, expected a byte count`);
+  if (typeof m.dataSha256 !== 'string') fail(`dataSha256 is ${JSON.stringify(m.dataSha256)}, expected a hex string`);
+  if (!Array.isArray(m.weights)) fail(`weights is ${JSON.stringify(m.weights)}, expected a list of entries`);
+  m.weights.forEach((w, i) => {
+    const at = `entry ${i}`;
+    if (w === null || typeof w !== 'object') fail(`${at} is ${JSON.stringify(w)}, expected an object`);
+    if (typeof w.key !== 'string' || typeof w.name !== 'string') fail(`${at} needs string key and name`);
+    if (!Array.isArray(w.shape) || !w.shape.every(isCount) || w.shape.length > 8) fail(`${at} ('${w.name}') has shape ${JSON.stringify(w.shape)}, expected a list of sizes`);
+    if (!isCount(w.offset) || !isCount(w.byteLength) || w.offset % 4 !== 0) fail(`${at} ('${w.name}') has offset ${w.offset} and byteLength ${w.byteLength}, expected byte counts (offset a multiple of 4)`);
+  });
+}
+
 /** Parses and verifies a weights file; returns the manifest and one Float32Array per weight. */
 export function decodeWeights(buf: Buffer, source: string): { manifest: Manifest; arrays: Float32Array[] } {
   const fail = (why: string): never => {
@@ -95,7 +111,9 @@ export function decodeWeights(buf: Buffer, source: string): { manifest: Manifest
   } catch (e) {
     return fail(`the manifest is not JSON (${(e as Error).message})`);
   }
+  if (manifest === null || typeof manifest !== 'object') return fail(`the manifest is ${JSON.stringify(manifest)}, not an object`);
   if (manifest.format !== 'seqlab-weights' || manifest.version !== 1) fail(`unsupported format ${manifest.format} version ${manifest.version}`);
+  checkManifest(manifest, fail);
   const data = buf.subarray(HEADER + mLen);
   if (data.length !== manifest.dataByteLength) {
     fail(`the data section has ${data.length} bytes, the manifest says ${manifest.dataByteLength} (file truncated or padded)`);
@@ -113,26 +131,15 @@ export function decodeWeights(buf: Buffer, source: string): { manifest: Manifest
   return { manifest, arrays };
 }
 
-/** Writes `bytes` to `file` atomically: temp file in the same directory, fsync, rename. */
-export async function writeFileAtomic(file: string, bytes: Uint8Array): Promise<void> {
-  const dir = path.dirname(path.resolve(file));
-  await fs.promises.mkdir(dir, { recursive: true });
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
-  const handle = await fs.promises.open(tmp, 'w');
-  try {
-    await handle.writeFile(bytes);
-    await handle.sync();
-  } catch (e) {
-    await handle.close();
-    await fs.promises.rm(tmp, { force: true });
-    throw e;
-  }
-  await handle.close();
-  await fs.promises.rename(tmp, file);
-}
+export { writeFileAtomic, removeStaleTemporaries } from './atomic_file';
 
-export async function saveWeightsFile(file: string, weights: KeyedWeight[]): Promise<void> {
-  await writeFileAtomic(file, encodeWeights(weights));
+/** Saves atomically; a model without weights (not built yet) is refused rather than written empty. */
+export async function saveWeightsFile(file: string, weights: KeyedWeight[], owner = 'the model'): Promise<void> {
+  if (typeof file !== 'string' || file === '') throw new Error(`saveWeights: the path must be a non-empty string, received ${String(file)}`);
+  if (weights.length === 0) {
+    throw new Error(`saveWeights: ${owner} has no weights yet (it is not built); call it on data or give the first layer an inputShape before saving`);
+  }
+  await writeFileAtomic(file, encodeWeights(weights), 'saveWeights');
 }
 
 /** Loads into `weights` only after the file and every name, shape and length has been checked. */
