@@ -18,6 +18,7 @@ import { Tensor } from '@seqlab/tensor';
 import {
   Bidirectional, Dense, Embedding, GRU, LSTM, Layer, Model, RNN, SimpleRNN, SymbolicTensor, TimeDistributed, clearSession, input,
 } from '@seqlab/layers';
+import { maxAbsDiff } from '../support';
 
 const tf = require('@tensorflow/tfjs');
 tf.env().set('IS_TEST', true); // quiets tfjs's "install the node backend" notice
@@ -112,11 +113,6 @@ function buildPair(inputShape: number[], specs: Spec[], weightSeed: number): Pai
 
 const errors = { value: 0, grad: 0 };
 
-function maxAbs(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let d = 0;
-  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i] - b[i]));
-  return d;
-}
 
 /** Predictions and gradients of L = Σ outputs ⊙ R (R fixed random) w.r.t. every weight, in both. */
 function compare(pair: Pair, x: Tensor): void {
@@ -129,7 +125,7 @@ function compare(pair: Pair, x: Tensor): void {
   expect(tfList.length).toBe(oursList.length);
   oursList.forEach((o, i) => {
     expect(tfList[i].shape).toEqual(o.shape);
-    const e = maxAbs(o.data, tfList[i].dataSync());
+    const e = maxAbsDiff(o.data, tfList[i].dataSync());
     errors.value = Math.max(errors.value, e);
     expect(e).toBeLessThanOrEqual(1e-5);
   });
@@ -154,7 +150,7 @@ function compare(pair: Pair, x: Tensor): void {
     const ours_ = grads[i].data;
     let scale = 1e-6;
     for (let k = 0; k < g.length; k++) scale = Math.max(scale, Math.abs(g[k]));
-    const rel = maxAbs(ours_, g) / scale;
+    const rel = maxAbsDiff(ours_, g) / scale;
     errors.grad = Math.max(errors.grad, rel);
     if (rel > 1e-4) throw new Error(`gradient of weight ${i} (${w.name}, ours '${ours.weights[i].name}'): relative error ${rel}`);
   });
@@ -246,7 +242,7 @@ describe('Bidirectional', () => {
     const ref = bi.call(x, { mask }) as Tensor;
     bi.forwardLayer.implementation = 'fused';
     bi.backwardLayer.implementation = 'fused';
-    expect(maxAbs(ref.data, y.data)).toBeLessThanOrEqual(1e-6);
+    expect(maxAbsDiff(ref.data, y.data)).toBeLessThanOrEqual(1e-6);
   });
 });
 

@@ -4,6 +4,11 @@
  * evaluated in float64 by default so that rounding does not hide or fake an error. A function
  * with a non-scalar output is reduced by a fixed random projection L = Σ f(x) ⊙ R, which checks
  * every output at once (as PyTorch's gradcheck does one row at a time).
+ *
+ * Two invariants are checked as well, as PyTorch's gradcheck does: a zero upstream gradient
+ * gives exactly zero gradients (a VJP that adds something not proportional to dy fails it), and
+ * a second run gives bit-identical values and gradients (a VJP reading state it should not, or
+ * summing in a varying order, fails it).
  */
 import * as T from '@seqlab/tensor';
 import { DType, Rng, Tensor, fmtShape } from '@seqlab/tensor';
@@ -33,7 +38,12 @@ export interface GradientMismatch {
 }
 
 export interface CheckGradientsResult {
+  /** Every element within tolerance and both invariants hold. */
   ok: boolean;
+  /** A zero upstream gradient gave exactly zero gradients. */
+  zeroUpstreamOk: boolean;
+  /** A second run gave bit-identical values and gradients. */
+  reproducible: boolean;
   maxAbsError: number;
   maxRelError: number;
   /** The element with the largest error relative to the tolerance. */
@@ -66,7 +76,9 @@ export function checkGradients(
     return sum(mul(out, projection));
   };
 
-  const { grads } = gradients(() => loss(...xs), xs);
+  const { value, grads } = gradients(() => loss(...xs), xs);
+  const zeroUpstream = zeroUpstreamFault(f, xs);
+  const rerun = rerunFault(() => gradients(() => loss(...xs), xs), value, grads);
 
   let maxAbs = 0;
   let maxRel = 0;
@@ -104,8 +116,38 @@ export function checkGradients(
   });
   const w = worst as GradientMismatch | null;
   const where = w ? ` worst at input ${w.input} ${fmtShape(inputs[w.input].shape)} element ${w.index}: analytic ${w.analytic}, numeric ${w.numeric}` : '';
-  const message = `checkGradients ${ok ? 'passed' : 'FAILED'}: ${checked} elements, max abs error ${maxAbs.toExponential(2)}, max rel error ${maxRel.toExponential(2)} (atol ${atol}, rtol ${rtol});${where}`;
-  return { ok, maxAbsError: maxAbs, maxRelError: maxRel, worst: w, checked, message };
+  const invariants = [zeroUpstream, rerun].filter((m) => m !== null).map((m) => ` ${m}`).join('');
+  ok = ok && zeroUpstream === null && rerun === null;
+  const message = `checkGradients ${ok ? 'passed' : 'FAILED'}: ${checked} elements, max abs error ${maxAbs.toExponential(2)}, max rel error ${maxRel.toExponential(2)} (atol ${atol}, rtol ${rtol});${where}${invariants}`;
+  return { ok, zeroUpstreamOk: zeroUpstream === null, reproducible: rerun === null, maxAbsError: maxAbs, maxRelError: maxRel, worst: w, checked, message };
+}
+
+/** Back-propagates dy = 0 through `f`; says where a gradient came out non-zero, or null. */
+function zeroUpstreamFault(f: (...xs: Tensor[]) => Tensor, xs: Tensor[]): string | null {
+  const out = noGrad(() => f(...xs));
+  const { grads } = gradients(() => f(...xs), xs, T.zeros(out.shape, { dtype: out.dtype }));
+  for (let input = 0; input < grads.length; input++) {
+    const d = grads[input].data;
+    for (let i = 0; i < d.length; i++) {
+      if (d[i] !== 0) return `A zero upstream gradient gave ${d[i]} at input ${input} element ${i} (expected 0).`;
+    }
+  }
+  return null;
+}
+
+/** Runs value and gradients again; says where they differ from the first run (bit for bit), or null. */
+function rerunFault(again: () => { value: Tensor; grads: Tensor[] }, value: Tensor, grads: Tensor[]): string | null {
+  const second = again();
+  const firstDiff = (a: Tensor, b: Tensor): number => {
+    for (let i = 0; i < a.size; i++) if (!Object.is(a.data[i], b.data[i])) return i;
+    return -1;
+  };
+  if (firstDiff(value, second.value) >= 0) return `A rerun gave a different value: ${value.data[0]}, then ${second.value.data[0]}.`;
+  for (let input = 0; input < grads.length; input++) {
+    const i = firstDiff(grads[input], second.grads[input]);
+    if (i >= 0) return `A rerun gave a different gradient at input ${input} element ${i}: ${grads[input].data[i]}, then ${second.grads[input].data[i]}.`;
+  }
+  return null;
 }
 
 function sampleIndices(n: number, maxChecks: number | undefined, rng: Rng): number[] {

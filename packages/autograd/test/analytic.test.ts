@@ -8,19 +8,12 @@ import fc from 'fast-check';
 import * as T from '@seqlab/tensor';
 import { Tensor } from '@seqlab/tensor';
 import * as A from '@seqlab/autograd';
+import { expectClose } from '../../../tests/support';
 
 const RUNS = { seed: 7, numRuns: 50 };
 const arr = (t: Tensor) => Array.from(t.data);
 
-function close(actual: Tensor, expected: number[], tol = 1e-12): void {
-  expect(actual.size).toBe(expected.length);
-  for (let i = 0; i < expected.length; i++) {
-    const diff = Math.abs(actual.data[i] - expected[i]);
-    if (!(diff <= tol * Math.max(1, Math.abs(expected[i])))) {
-      throw new Error(`element ${i}: ${actual.data[i]} vs ${expected[i]}`);
-    }
-  }
-}
+const close = (actual: Tensor, expected: number[], tol = 1e-12): void => expectClose(actual, expected, tol);
 
 const vecArb = fc.array(fc.double({ min: -4, max: 4, noNaN: true }), { minLength: 1, maxLength: 12 });
 const f64 = (v: number[]) => T.tensor(v, [v.length], { dtype: 'float64' });

@@ -95,3 +95,39 @@ describe('checkGradients reports errors and where they are', () => {
     expect(r.checked).toBe(7);
   });
 });
+
+describe('checkGradients checks two invariants', () => {
+  const x = () => T.randomNormal([3, 2], 0, 1, { seed: 8 });
+
+  test('a correct op satisfies both', () => {
+    const r = A.checkGradients((t: Tensor) => A.mul(A.sigmoid(t), t), [x()]);
+    expect(r.zeroUpstreamOk).toBe(true);
+    expect(r.reproducible).toBe(true);
+    expect(r.ok).toBe(true);
+  });
+
+  test('a VJP with a term not proportional to dy fails "zero upstream gives zero gradients"', () => {
+    // d(x²) written with a weight-decay-like term 1e-3·x that ignores dy
+    const leaky = (t: Tensor) => A.record('leaky', [t], T.square(t), (dy) => [T.add(T.mul(dy, T.mul(t, 2)), T.mul(t, 1e-3))]);
+    const r = A.checkGradients(leaky, [x()], { atol: 1e-2, rtol: 1e-2 }); // loose enough that the values pass
+    expect(r.zeroUpstreamOk).toBe(false);
+    expect(r.reproducible).toBe(true);
+    expect(r.ok).toBe(false);
+    expect(r.message).toContain('A zero upstream gradient gave');
+  });
+
+  test('a VJP that accumulates into a buffer it never clears fails "a rerun is bit-identical"', () => {
+    // the first backward is right (so finite differences agree); the second adds to the first
+    let buffer: Tensor | null = null;
+    const stale = (t: Tensor) =>
+      A.record('stale', [t], T.square(t), (dy) => {
+        const g = T.mul(dy, T.mul(t, 2));
+        buffer = buffer === null ? g : T.add(buffer, g);
+        return [buffer];
+      });
+    const r = A.checkGradients(stale, [x()]);
+    expect(r.reproducible).toBe(false);
+    expect(r.ok).toBe(false);
+    expect(r.message).toContain('A rerun gave a different gradient at input 0');
+  });
+});

@@ -3,6 +3,9 @@
  * |analytic - numeric| <= 1e-6 + 1e-5·|numeric|), over random shapes with broadcasting and
  * size-1 axes. Values are kept away from the kinks of relu/abs/max/clip (|x| > 0.05 and no
  * near-ties), where a finite difference straddles two branches.
+ *
+ * Each block declares the ops it checks (`covers`), and the last test fails when a function
+ * exported by @seqlab/autograd is neither checked here nor listed as not being an op.
  */
 import fc from 'fast-check';
 import * as T from '@seqlab/tensor';
@@ -11,6 +14,22 @@ import * as A from '@seqlab/autograd';
 import { checkGradients } from '@seqlab/autograd';
 
 const RUNS = { seed: 20261122, numRuns: 40 };
+
+/** The exported op functions that some test below holds to finite differences. */
+const checked = new Set<unknown>();
+const covers = (...ops: unknown[]): void => ops.forEach((op) => checked.add(op));
+
+/** Exports of @seqlab/autograd that are not differentiable ops, and what they are instead. */
+const NOT_OPS: Record<string, string> = {
+  record: 'records an op on the tape', recordMulti: 'records an op with several outputs',
+  gradients: 'runs a function on a tape and back-propagates', grad: 'a transformation of a function',
+  valueAndGrad: 'a transformation of a function', variableGrads: 'gradients with respect to variables',
+  noGrad: 'runs without recording', isRecording: 'a tape query', isTracked: 'a tape query', tapeSize: 'a tape query',
+  checkGradients: 'this very check', Variable: 'a weight holder',
+  unbroadcast: 'reduces a gradient to a shape inside VJPs (not recorded)',
+  clipByValue: 'gradient clipping (applied to gradients, not differentiated)', clipByNorm: 'gradient clipping',
+  clipByGlobalNorm: 'gradient clipping', globalNorm: 'a norm of gradients', l2Norm: 'a norm of a gradient',
+};
 
 /** A random shape of rank 1..3 with sizes 1..4. */
 const shapeArb = fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 3 });
@@ -50,6 +69,7 @@ describe('binary broadcasting ops match finite differences', () => {
     ['maximum', A.maximum, (t) => t],
     ['minimum', A.minimum, (t) => t],
   ];
+  covers(...cases.map((c) => c[1]));
   for (const [name, op, fixB] of cases) {
     test(name, () => {
       fc.assert(
@@ -87,7 +107,10 @@ describe('unary ops match finite differences', () => {
     ['softplus', A.softplus, -5, 5],
     ['clip', (x: Tensor) => A.clip(x, -1.01, 1.03), -3, 3],
     ['scale', (x: Tensor) => A.scale(x, -2.5), -3, 3],
+    ['sign', A.sign, -3, 3],
+    ['linear', A.linear, -3, 3],
   ];
+  covers(...cases.map((c) => c[1]), A.clip, A.scale);
   for (const [name, op, lo, hi] of cases) {
     test(name, () => {
       fc.assert(
@@ -106,6 +129,7 @@ function axesFor(rank: number): fc.Arbitrary<number[] | null> {
 }
 
 describe('reductions match finite differences', () => {
+  covers(A.sum, A.mean, A.max, A.min, A.softmax, A.logSoftmax);
   for (const [name, op] of [['sum', A.sum], ['mean', A.mean], ['max', A.max], ['min', A.min]] as const) {
     test(name, () => {
       fc.assert(
@@ -138,6 +162,7 @@ describe('reductions match finite differences', () => {
 });
 
 describe('matmul matches finite differences', () => {
+  covers(A.matmul);
   test('2-D and batched, with transposes and batch broadcasting', () => {
     fc.assert(
       fc.property(
@@ -161,6 +186,7 @@ describe('matmul matches finite differences', () => {
 });
 
 describe('shape ops match finite differences', () => {
+  covers(A.reshape, A.transpose, A.slice, A.reverse, A.expandDims, A.squeeze, A.tile, A.concat, A.stack, A.split, A.gather, A.where);
   test('reshape, transpose, slice, reverse, expandDims, squeeze, tile', () => {
     fc.assert(
       fc.property(shapeArb, fc.nat(), (shape, seed) => {
@@ -211,5 +237,16 @@ describe('shape ops match finite differences', () => {
   test('where routes the gradient by the condition', () => {
     const cond = T.tensor([[1, 0, 1]]);
     expectPass(checkGradients((a, b) => A.where(cond, a, b), [valuesFor([2, 3], 1), valuesFor([3], 2)]));
+  });
+});
+
+describe('op coverage', () => {
+  test('every function exported by @seqlab/autograd has a gradient check above or is listed as not an op', () => {
+    const exported = Object.entries(A).filter(([, v]) => typeof v === 'function');
+    const unchecked = exported.filter(([name, fn]) => !checked.has(fn) && !(name in NOT_OPS)).map(([name]) => name);
+    expect(unchecked).toEqual([]);
+    // the list of non-ops holds only names that exist (a renamed helper must be renamed here too)
+    expect(Object.keys(NOT_OPS).filter((name) => typeof (A as Record<string, unknown>)[name] !== 'function')).toEqual([]);
+    expect(exported.length).toBeGreaterThan(40);
   });
 });

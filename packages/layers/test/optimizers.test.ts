@@ -7,6 +7,7 @@ import { Variable } from '@seqlab/autograd';
 import * as T from '@seqlab/tensor';
 import { Tensor } from '@seqlab/tensor';
 import { Adagrad, Adam, Optimizer, RMSprop, SGD, getOptimizer } from '@seqlab/layers';
+import { expectClose } from '../../../tests/support';
 
 const a = 3;
 const b = -0.5;
@@ -22,9 +23,6 @@ function run(opt: Optimizer, steps: number, start = [0.5, -1.5]): number[] {
   return Array.from(v.value.data);
 }
 
-function expectClose(actual: number[], expected: number[], tol = 1e-6): void {
-  actual.forEach((x, i) => expect(Math.abs(x - expected[i])).toBeLessThan(tol));
-}
 
 describe('updates match hand-computed steps', () => {
   test('SGD plain, with momentum, and Nesterov', () => {
@@ -32,7 +30,7 @@ describe('updates match hand-computed steps', () => {
     // plain: w ← w - lr·g
     let w = [0.5, -1.5];
     for (let s = 0; s < 3; s++) w = w.map((x, i) => x - lr * gradAt(w)[i]);
-    expectClose(run(new SGD({ learningRate: lr }), 3), w);
+    expectClose(run(new SGD({ learningRate: lr }), 3), w, 1e-6);
     // momentum 0.9: m ← μm - lr·g; w ← w + m (Nesterov: w ← w + μm - lr·g)
     for (const nesterov of [false, true]) {
       let ww = [0.5, -1.5];
@@ -42,7 +40,7 @@ describe('updates match hand-computed steps', () => {
         m = m.map((mi, i) => 0.9 * mi - lr * g[i]);
         ww = ww.map((x, i) => x + (nesterov ? 0.9 * m[i] - lr * g[i] : m[i]));
       }
-      expectClose(run(new SGD({ learningRate: lr, momentum: 0.9, nesterov }), 4), ww);
+      expectClose(run(new SGD({ learningRate: lr, momentum: 0.9, nesterov }), 4), ww, 1e-6);
     }
   });
 
@@ -59,7 +57,7 @@ describe('updates match hand-computed steps', () => {
         const alpha = (lr * Math.sqrt(1 - b2 ** t)) / (1 - b1 ** t);
         w = w.map((x, i) => x - (alpha * m[i]) / (Math.sqrt(amsgrad ? vhat[i] : v[i]) + eps));
       }
-      expectClose(run(new Adam({ learningRate: lr, amsgrad }), 5), w);
+      expectClose(run(new Adam({ learningRate: lr, amsgrad }), 5), w, 1e-6);
     }
     const adam = new Adam();
     expect([adam.learningRate, adam.beta1, adam.beta2, adam.epsilon]).toEqual([0.001, 0.9, 0.999, 1e-7]);
@@ -73,7 +71,7 @@ describe('updates match hand-computed steps', () => {
       s2 = s2.map((si, i) => 0.9 * si + 0.1 * g[i] * g[i]);
       w = w.map((x, i) => x - (0.01 * g[i]) / Math.sqrt(s2[i] + 1e-7));
     }
-    expectClose(run(new RMSprop({ learningRate: 0.01 }), 4), w);
+    expectClose(run(new RMSprop({ learningRate: 0.01 }), 4), w, 1e-6);
     let w2 = [0.5, -1.5];
     let acc = [0.1, 0.1];
     for (let t = 0; t < 4; t++) {
@@ -81,7 +79,7 @@ describe('updates match hand-computed steps', () => {
       acc = acc.map((ai, i) => ai + g[i] * g[i]);
       w2 = w2.map((x, i) => x - (0.05 * g[i]) / Math.sqrt(acc[i] + 1e-7));
     }
-    expectClose(run(new Adagrad({ learningRate: 0.05 }), 4), w2);
+    expectClose(run(new Adagrad({ learningRate: 0.05 }), 4), w2, 1e-6);
   });
 
   test('names resolve and the learning rate can be changed between steps', () => {

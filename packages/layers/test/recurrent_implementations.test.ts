@@ -8,6 +8,7 @@ import * as T from '@seqlab/tensor';
 import { Tensor } from '@seqlab/tensor';
 import fc from 'fast-check';
 import { Bidirectional, GRU, LSTM, Layer, RNN, SimpleRNN, clearSession, setSeed } from '@seqlab/layers';
+import { maxAbsDiff } from '../../../tests/support';
 
 beforeEach(() => clearSession());
 
@@ -38,9 +39,7 @@ function run(layer: Layer, x: Tensor, mask: Tensor | null, initialState: Tensor[
 function maxRelDiff(a: Tensor, b: Tensor): number {
   let scale = 1e-3;
   for (let i = 0; i < a.size; i++) scale = Math.max(scale, Math.abs(b.data[i]));
-  let d = 0;
-  for (let i = 0; i < a.size; i++) d = Math.max(d, Math.abs(a.data[i] - b.data[i]));
-  return d / scale;
+  return maxAbsDiff(a, b) / scale;
 }
 
 test('fused and reference layers agree (values 1e-5, gradients 1e-4 relative)', () => {

@@ -12,6 +12,7 @@ import {
   StepDropout, StackedRNNCells, clearSession, getRng, input, referenceSequence, scan, setSeed,
 } from '@seqlab/layers';
 import { Variable } from '@seqlab/autograd';
+import { expectClose } from '../../../tests/support';
 
 beforeEach(() => {
   clearSession();
@@ -20,12 +21,8 @@ beforeEach(() => {
 
 const rand = (shape: number[], seed = 11, lo = -1, hi = 1) => T.randomUniform(shape, lo, hi, { rng: new T.Rng(seed) });
 const arr = (t: Tensor) => Array.from(t.data);
-function expectClose(a: Tensor, b: Tensor, tol = 1e-6): void {
-  expect(a.shape).toEqual(b.shape);
-  let worst = 0;
-  for (let i = 0; i < a.size; i++) worst = Math.max(worst, Math.abs(a.data[i] - b.data[i]));
-  expect(worst).toBeLessThanOrEqual(tol);
-}
+/** Outputs of these small layers lie within ±1 (tanh, gates): 1e-6 is an absolute bound. */
+const TOL = 1e-6;
 const timeSlice = (x: Tensor, t0: number, n: number) => T.slice(x, [0, t0, 0], [x.shape[0], n, x.shape[2]]);
 
 type Kind = 'SimpleRNN' | 'LSTM' | 'GRU';
@@ -49,8 +46,8 @@ describe('masking', () => {
     const short = twin(kind, layer, { returnState: true }, 2).apply(timeSlice(x, 0, 3)) as Tensor[];
     const full = twin(kind, layer, { returnState: true }, 2).apply(x) as Tensor[];
     out.forEach((o, i) => {
-      expectClose(T.slice(o, [0, 0], [1, 3]), T.slice(short[i], [0, 0], [1, 3]));
-      expectClose(T.slice(o, [1, 0], [1, 3]), T.slice(full[i], [1, 0], [1, 3]));
+      expectClose(T.slice(o, [0, 0], [1, 3]), T.slice(short[i], [0, 0], [1, 3]), TOL);
+      expectClose(T.slice(o, [1, 0], [1, 3]), T.slice(full[i], [1, 0], [1, 3]), TOL);
     });
   });
 
@@ -59,7 +56,7 @@ describe('masking', () => {
     const layer = make(kind, {});
     const y = layer.apply(x, { mask: T.tensor([[0, 0, 1, 1, 1]]) }) as Tensor;
     const ref = twin(kind, layer, {}, 2).apply(timeSlice(x, 2, 3)) as Tensor;
-    expectClose(y, ref);
+    expectClose(y, ref, TOL);
   });
 
   test('returnSequences: a masked step repeats the previous output (zeros before the first real step)', () => {
@@ -89,7 +86,7 @@ describe('masking', () => {
     const m = new Model({ inputs: ids, outputs: lstm.apply(emb.apply(ids) as never) as never });
     const padded = m.predict(T.tensor([[0, 0, 3, 7, 9]])) as Tensor;
     const plain = m.predict(T.tensor([[3, 7, 9]])) as Tensor;
-    expectClose(padded, plain);
+    expectClose(padded, plain, TOL);
     // and the mask is not dropped: without it the padding would change the result
     const noMask = new Sequential([new Embedding({ inputDim: 20, outputDim: 4 }), new LSTM({ units: 5 })]);
     noMask.build([null, 5]);
@@ -114,7 +111,7 @@ describe('masking', () => {
     const short = timeSlice(x, 0, 3);
     const f = twin('LSTM', bi.forwardLayer, { returnSequences: true }, 2).apply(short) as Tensor;
     const b = twin('LSTM', bi.backwardLayer, { returnSequences: true, goBackwards: true }, 2).apply(short) as Tensor;
-    expectClose(T.slice(y, [0, 0, 0], [1, 3, 6]), T.concat([f, T.reverse(b, 1)], -1));
+    expectClose(T.slice(y, [0, 0, 0], [1, 3, 6]), T.concat([f, T.reverse(b, 1)], -1), TOL);
   });
 });
 
@@ -126,7 +123,7 @@ describe('goBackwards and initial states', () => {
         const back = make(kind, { goBackwards: true, returnSequences: seqs });
         const y = back.apply(x) as Tensor;
         const fwd = twin(kind, back, { returnSequences: seqs }, 3).apply(T.reverse(x, 1)) as Tensor;
-        expectClose(y, fwd);
+        expectClose(y, fwd, TOL);
       }),
       { seed: 42, numRuns: 20 },
     );
@@ -139,9 +136,9 @@ describe('goBackwards and initial states', () => {
     const b = twin('LSTM', a, { returnState: true, returnSequences: true }, 3);
     const [y1, h1, c1] = b.apply(timeSlice(x, 0, 2)) as Tensor[];
     const [y2, h2, c2] = b.apply(timeSlice(x, 2, 4), { initialState: [h1, c1] }) as Tensor[];
-    expectClose(T.concat([y1, y2], 1), yAll);
-    expectClose(h2, hAll);
-    expectClose(c2, cAll);
+    expectClose(T.concat([y1, y2], 1), yAll, TOL);
+    expectClose(h2, hAll, TOL);
+    expectClose(c2, cAll, TOL);
   });
 
   test('symbolic initialState in a functional model (encoder states into a decoder)', () => {
@@ -163,12 +160,12 @@ describe('stateful layers', () => {
     const ref = twin('GRU', layer, {}, 2).apply(x) as Tensor;
     layer.apply(timeSlice(x, 0, 3));
     const second = layer.apply(timeSlice(x, 3, 3)) as Tensor;
-    expectClose(second, ref);
-    expectClose(layer.getStates()[0], second);
+    expectClose(second, ref, TOL);
+    expectClose(layer.getStates()[0], second, TOL);
     layer.resetStates();
     expect(arr(layer.getStates()[0])).toEqual(new Array(6).fill(0));
     const fresh = twin('GRU', layer, {}, 2).apply(timeSlice(x, 0, 3)) as Tensor;
-    expectClose(layer.apply(timeSlice(x, 0, 3)) as Tensor, fresh);
+    expectClose(layer.apply(timeSlice(x, 0, 3)) as Tensor, fresh, TOL);
   });
 
   test('carried states are detached: the gradient of the second batch stops at the batch boundary', () => {
@@ -181,7 +178,7 @@ describe('stateful layers', () => {
     const plain = twin('SimpleRNN', layer, {}, 2);
     const pw = plain.weights.map((w) => w.value);
     const expected = A.gradients(() => A.sum(plain.apply(timeSlice(x, 2, 2), { initialState: carried }) as Tensor), pw).grads;
-    grads.forEach((g, i) => expectClose(g, expected[i], 1e-6));
+    grads.forEach((g, i) => expectClose(g, expected[i], TOL));
   });
 
   test('setStates and the batch-size checks', () => {
@@ -216,7 +213,7 @@ describe('dropout', () => {
       goBackwards: false, returnSequences: true, activation: 'tanh', recurrentActivation: 'sigmoid',
       inputDropoutMask: inMask, recurrentDropoutMask: recMask,
     });
-    expectClose(trained, ref.output);
+    expectClose(trained, ref.output, TOL);
   });
 });
 
@@ -265,7 +262,7 @@ describe('GRU resetAfter', () => {
         let states = cell.zeroStates(2);
         for (let t = 0; t < steps; t++) {
           const [out, next] = cell.step(T.reshape(timeSlice(xs, t, 1), [2, 2]), states);
-          expectClose(T.reshape(T.slice(y, [0, t, 0], [2, 1, 3]), [2, 3]), out);
+          expectClose(T.reshape(T.slice(y, [0, t, 0], [2, 1, 3]), [2, 3]), out, TOL);
           states = next;
         }
       }),
@@ -322,10 +319,10 @@ describe('generic RNN: custom and stacked cells', () => {
     l2.ensureBuilt([2, 4, 4]);
     l2.setWeights(w.slice(3));
     const [seq, eh, ec] = l1.apply(x) as Tensor[];
-    expectClose(y, l2.apply(seq) as Tensor);
-    expectClose(h1, eh);
-    expectClose(c1, ec);
-    expectClose(h2, y);
+    expectClose(y, l2.apply(seq) as Tensor, TOL);
+    expectClose(h1, eh, TOL);
+    expectClose(c1, ec, TOL);
+    expectClose(h2, y, TOL);
     expect(new StackedRNNCells([new GRUCell({ units: 2 }), new GRUCell({ units: 5 })]).stateSize).toEqual([2, 5]);
   });
 

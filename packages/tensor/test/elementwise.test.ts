@@ -4,7 +4,8 @@ import {
   neg, exp, log, sqrt, tanh, sigmoid, relu, abs, sign, square, clip, where, hasNaN,
   broadcastShapes, reduceToShape, sum,
 } from '@seqlab/tensor';
-import { FC, broadcastPairArb, tensorOf, naiveBinary, naiveBroadcastShape, expectClose, errorOf, tensorArb, valueArb } from './helpers';
+import { FC, broadcastPairArb, tensorOf, naiveBinary, naiveBroadcastShape, errorOf, tensorArb, valueArb } from './helpers';
+import { expectClose } from '../../../tests/support';
 
 const binaryOps: [string, (a: Tensor, b: Tensor) => Tensor, (x: number, y: number) => number][] = [
   ['add', add, (x, y) => x + y],
@@ -64,7 +65,7 @@ describe('broadcasting binary ops', () => {
             const got = op(xt, yt);
             const ref = naiveBinary(xt, yt, (p, q) => Math.fround(f(p, q)));
             expect(got.shape).toEqual(ref.shape);
-            expectClose(got.data, ref.data, 0, 0);
+            expectClose(got.data, ref.data, { rtol: 0, atol: 0 });
           },
         ),
         FC,
@@ -90,8 +91,8 @@ describe('broadcasting binary ops', () => {
         expect(r.shape).toEqual(b.shape);
         // every element of b was copied (size of big / size of b) times
         const times = big.size / Math.max(1, b.size);
-        expectClose(r.data, Array.from(b.data, (v) => Math.fround(v * times)), 1e-5, 1e-4);
-        expectClose(sum(r).data, sum(big).data, 1e-4, 1e-2);
+        expectClose(r.data, Array.from(b.data, (v) => Math.fround(v * times)), { rtol: 1e-5, atol: 1e-4 });
+        expectClose(sum(r).data, sum(big).data, { rtol: 1e-4, atol: 1e-2 });
       }),
       FC,
     );
@@ -110,10 +111,10 @@ describe('unary ops, clip, where', () => {
   const x = tensor([-2, -0.5, 0, 0.5, 2]);
   test('point values', () => {
     expect(neg(x).toArray()).toEqual([2, 0.5, -0, -0.5, -2]);
-    expectClose(exp(x).data, [-2, -0.5, 0, 0.5, 2].map((v) => Math.fround(Math.exp(v))), 0, 0);
-    expectClose(log(tensor([1, Math.E])).data, [0, 1], 1e-6);
+    expectClose(exp(x).data, [-2, -0.5, 0, 0.5, 2].map((v) => Math.fround(Math.exp(v))), { rtol: 0, atol: 0 });
+    expectClose(log(tensor([1, Math.E])).data, [0, 1], { rtol: 1e-6, atol: 1e-6 });
     expect(sqrt(tensor([4, 9])).toArray()).toEqual([2, 3]);
-    expectClose(tanh(x).data, [-2, -0.5, 0, 0.5, 2].map(Math.tanh), 1e-6);
+    expectClose(tanh(x).data, [-2, -0.5, 0, 0.5, 2].map(Math.tanh), { rtol: 1e-6, atol: 1e-6 });
     expect(relu(x).toArray()).toEqual([0, 0, 0, 0.5, 2]);
     expect(abs(x).toArray()).toEqual([2, 0.5, 0, 0.5, 2]);
     expect(sign(x).toArray()).toEqual([-1, -1, 0, 1, 1]);
@@ -125,7 +126,7 @@ describe('unary ops, clip, where', () => {
     expect(s.data[0]).toBe(0.5);
     expect(s.data[1]).toBe(1);
     expect(s.data[2]).toBe(0);
-    expectClose(s.data, [0.5, 1, 0, 1 / (1 + Math.exp(-20)), 1 / (1 + Math.exp(20))], 1e-12, 0);
+    expectClose(s.data, [0.5, 1, 0, 1 / (1 + Math.exp(-20)), 1 / (1 + Math.exp(20))], { rtol: 1e-12, atol: 0 });
     expect(hasNaN(s)).toBe(false);
   });
 
@@ -133,10 +134,10 @@ describe('unary ops, clip, where', () => {
     fc.assert(
       fc.property(tensorArb(0, 3), (t) => {
         const v = Array.from(t.data);
-        expectClose(tanh(t).data, v.map((a) => Math.fround(Math.tanh(a))), 0, 0);
-        expectClose(sigmoid(t).data, v.map((a) => Math.fround(1 / (1 + Math.exp(-a)))), 1e-6, 1e-7);
-        expectClose(relu(t).data, v.map((a) => Math.max(a, 0)), 0, 0);
-        expectClose(abs(t).data, v.map(Math.abs), 0, 0);
+        expectClose(tanh(t).data, v.map((a) => Math.fround(Math.tanh(a))), { rtol: 0, atol: 0 });
+        expectClose(sigmoid(t).data, v.map((a) => Math.fround(1 / (1 + Math.exp(-a)))), { rtol: 1e-6, atol: 1e-7 });
+        expectClose(relu(t).data, v.map((a) => Math.max(a, 0)), { rtol: 0, atol: 0 });
+        expectClose(abs(t).data, v.map(Math.abs), { rtol: 0, atol: 0 });
         expect(tanh(t).shape).toEqual(t.shape);
       }),
       FC,

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { GemmArgs, Rng, Tensor, gemmNN, gemmTN, gemmNT, gemmNaive, gemmSerial, matmul, packGemmB, tensor, ones, randomNormal, transpose, eye } from '@seqlab/tensor';
-import { FC, naiveGemm, expectClose, errorOf } from './helpers';
+import { FC, naiveGemm, errorOf } from './helpers';
+import { expectClose } from '../../../tests/support';
 
 type Variant = 'NN' | 'TN' | 'NT' | 'naive';
 const kernels: Record<Variant, (args: GemmArgs) => void> = { NN: gemmNN, TN: gemmTN, NT: gemmNT, naive: gemmNaive };
@@ -263,7 +264,7 @@ describe('matmul', () => {
         const ref = refMatmul(a, b, ta, tb);
         expect(got.shape).toEqual(ref.shape);
         expect(got.dtype).toBe('float64');
-        expectClose(got.data, ref.data, 1e-12, 1e-12);
+        expectClose(got.data, ref.data, { rtol: 1e-12, atol: 1e-12 });
       }),
       FC,
     );
@@ -275,7 +276,7 @@ describe('matmul', () => {
     expect(matmul(a32, a32, { transposeB: true }).dtype).toBe('float32');
     const mixed = matmul(a32, b64);
     expect(mixed.dtype).toBe('float64');
-    expectClose(mixed.data, matmul(a32.cast('float64'), b64).data, 1e-15, 1e-15);
+    expectClose(mixed.data, matmul(a32.cast('float64'), b64).data, { rtol: 1e-15, atol: 1e-15 });
   });
 
   test('shape errors name the op and both shapes', () => {

@@ -120,23 +120,6 @@ export const broadcastPairArb: fc.Arbitrary<[number[], number[]]> = shapeArb(0, 
   return fc.tuple(operand, operand);
 });
 
-/** Close in relative + absolute terms; NaN equals NaN. */
-export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, rtol = 1e-5, atol = 1e-6): void {
-  expect(actual.length).toBe(expected.length);
-  for (let i = 0; i < expected.length; i++) {
-    const a = actual[i];
-    const e = expected[i];
-    if (Number.isNaN(e)) {
-      if (!Number.isNaN(a)) throw new Error(`element ${i}: expected NaN, received ${a}`);
-      continue;
-    }
-    if (a === e) continue;
-    if (!(Math.abs(a - e) <= atol + rtol * Math.abs(e))) {
-      throw new Error(`element ${i}: expected ${e}, received ${a} (|diff| ${Math.abs(a - e)})`);
-    }
-  }
-}
-
 /** The message of the error thrown by `f` (fails the test when nothing is thrown). */
 export function errorOf(f: () => unknown): string {
   try {

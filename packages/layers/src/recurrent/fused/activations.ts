@@ -46,7 +46,7 @@ const LN2 = 0.6931471805599453;
 const POW2 = new Float64Array(256).map((_, i) => Math.pow(2, i - 128));
 
 /** e^x to float32 accuracy for x in [-80, 80] (callers clamp: beyond, σ and tanh are saturated). */
-function exp32(x: number): number {
+export function exp32(x: number): number {
   const n = Math.floor(x * LOG2E + 0.5);
   const r = x - n * LN2;
   const p = 1 + r * (1 + r * (0.5 + r * (1 / 6 + r * (1 / 24 + r * (1 / 120 + r * (1 / 720 + r * (1 / 5040)))))));
