@@ -1,17 +1,22 @@
 /**
- * GEMM throughput: GFLOP/s of gemmNN, gemmTN, gemmNT and the naive i-k-j loop on the shapes an RNN
- * runs (the recurrent step [B, H] x [H, 4H], the input projection [B·T, in] x [in, 4H], and a square
- * reference). One flop count per product: 2·m·n·k.
+ * GEMM throughput: GFLOP/s of gemmNN, gemmTN, gemmNT on both kernels (the scalar TypeScript 'js'
+ * kernels and the wasm SIMD ones), the naive i-k-j loop, and TensorFlow.js's wasm backend matMul,
+ * on the shapes an RNN runs (the recurrent step [B, H] x [H, 4H], the input projection
+ * [B·T, in] x [in, 4H], the weight gradient Xᵀ·dZ, and a square reference). One flop count per
+ * product: 2·m·n·k. The first line is the machine's 128-bit peak, measured (peak.ts).
  *
  * Method: each kernel is warmed up (JIT), then timed in repetitions; a repetition runs the kernel
  * enough times to last about 20 ms; repetitions continue until the time budget is spent (at least
- * 5 of them); the median repetition gives the figure.
+ * 5 of them); the median repetition gives the figure. tfjs matMul includes reading the result
+ * (dataSync), as seqlab's products include copying operands in and out of wasm memory.
  *
  *   npm run bench:gemm                 (builds, then runs)
  *   node bench/dist/gemm.js --budget 500
  */
 import * as os from 'os';
-import { GemmArgs, Rng, gemmNN, gemmNT, gemmNaive, gemmTN } from '@seqlab/tensor';
+import * as path from 'path';
+import { GemmArgs, Rng, gemmNN, gemmNT, gemmNaive, gemmTN, setKernels, setThreads } from '@seqlab/tensor';
+import { measurePeak } from './peak';
 
 const SHAPES: [number, number, number][] = [
   // m, k, n for [m, k] x [k, n]
@@ -19,6 +24,11 @@ const SHAPES: [number, number, number][] = [
   [100, 96, 128],
   [3200, 64, 128],
   [256, 256, 256],
+  [64, 128, 512], //  LSTM(128) recurrent step, batch 64
+  [64, 256, 1024], // LSTM(256) recurrent step
+  [64, 512, 2048], // LSTM(512) recurrent step
+  [4096, 128, 1024], // LSTM(256) input projection, (64, 64, 128)
+  [128, 4096, 1024], // LSTM(256) weight gradient Xᵀ·dZ (as NN: [128, 4096] x [4096, 1024])
 ];
 
 function argValue(name: string, fallback: number): number {
@@ -65,13 +75,27 @@ function pad(s: string, w: number): string {
   return s.length >= w ? s : ' '.repeat(w - s.length) + s;
 }
 
-function main(): void {
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+async function tfWasm(): Promise<any> {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const tf = require('@tensorflow/tfjs');
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const wasm = require('@tensorflow/tfjs-backend-wasm');
+  wasm.setWasmPaths(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm')) + path.sep);
+  if (!(await tf.setBackend('wasm'))) throw new Error('tfjs: the wasm backend did not initialize');
+  return tf;
+}
+
+async function main(): Promise<void> {
   const rng = new Rng(1);
+  setThreads(1); // one thread, as tfjs-wasm runs in Node.js (large products would otherwise split)
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
-  console.log(`GEMM GFLOP/s (single thread), ${cpu}, ${os.cpus().length} cores, node ${process.version}`);
-  console.log(`median of repetitions within a ${BUDGET_MS} ms budget per kernel and shape\n`);
-  const header = ['shape [m,k]x[k,n]', 'naive', 'NN', 'TN', 'NT', 'NN/naive', 'TN/naive', 'NT/naive'];
-  const widths = [22, 7, 7, 7, 7, 9, 9, 9];
+  const tf = await tfWasm();
+  console.log(`GEMM GFLOP/s (single thread), ${cpu}, ${os.cpus().length} cores, node ${process.version}, load ${os.loadavg().map((v) => v.toFixed(1)).join(' ')}`);
+  console.log(`128-bit peak, measured (independent f32x4.mul and f32x4.add chains): ${measurePeak().toFixed(1)} GFLOP/s`);
+  console.log(`median of repetitions within a ${BUDGET_MS} ms budget per kernel and shape; tfjs: @tensorflow/tfjs-backend-wasm matMul (SIMD, one thread)\n`);
+  const header = ['shape [m,k]x[k,n]', 'naive', 'js NN', 'js TN', 'js NT', 'wasm NN', 'wasm TN', 'wasm NT', 'tfjs-wasm', 'wasm/js', 'wasm/tfjs'];
+  const widths = [22, 6, 6, 6, 6, 8, 8, 8, 9, 8, 9];
   console.log(header.map((h, i) => (i === 0 ? h.padEnd(widths[0]) : pad(h, widths[i]))).join(' '));
   for (const [m, k, n] of SHAPES) {
     const a = randomArray(m * k, rng); // [m, k], or [k, m] for TN: same length
@@ -80,17 +104,31 @@ function main(): void {
     const args: GemmArgs = { m, n, k, a, b, c };
     const flops = 2 * m * n * k;
     const gflops = (kernel: (x: GemmArgs) => void): number => flops / timeIt(() => kernel(args)) / 1e9;
-    const naive = gflops(gemmNaive);
-    const nn = gflops(gemmNN);
-    const tn = gflops(gemmTN);
-    const nt = gflops(gemmNT);
+    setKernels('js');
+    const naive = m * n * k <= 1 << 27 ? gflops(gemmNaive) : NaN;
+    const js = [gemmNN, gemmTN, gemmNT].map(gflops);
+    setKernels('wasm');
+    const wasm = [gemmNN, gemmTN, gemmNT].map(gflops);
+    const ta = tf.tensor(a, [m, k]);
+    const tb = tf.tensor(b, [k, n]);
+    const tfjs = flops / timeIt(() => {
+      const p = tf.matMul(ta, tb);
+      p.dataSync();
+      p.dispose();
+    }) / 1e9;
+    ta.dispose();
+    tb.dispose();
     const row = [
       `[${m},${k}]x[${k},${n}]`.padEnd(widths[0]),
-      ...[naive, nn, tn, nt].map((g, i) => pad(g.toFixed(2), widths[i + 1])),
-      ...[nn, tn, nt].map((g, i) => pad(`${(g / naive).toFixed(2)}x`, widths[i + 5])),
+      ...[naive, ...js, ...wasm, tfjs].map((g, i) => pad(Number.isNaN(g) ? '—' : g.toFixed(1), widths[i + 1])),
+      pad(`${(wasm[0] / js[0]).toFixed(1)}x`, widths[9]),
+      pad(`${(wasm[0] / tfjs).toFixed(2)}x`, widths[10]),
     ];
     console.log(row.join(' '));
   }
 }
 
-main();
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -29,8 +29,8 @@ test('every bench case runs one repetition in smoke mode', () => {
     expect(again).toBe(md);
     const cases: { id: string; kind: string; large: boolean }[] = report.cases;
     const results: { case: string; impl: string; status: string; reason?: string; samplesMs: number[]; checks: Record<string, number> }[] = report.results;
-    // 12 layer cases, 2 IMDb, 2 char model, GEMMs
-    expect(cases.filter((c) => c.kind === 'layer')).toHaveLength(12);
+    // 12 small layer cases and 4 at model size (LSTM, GRU; one size in smoke mode), 2 IMDb, 2 char model, GEMMs
+    expect(cases.filter((c) => c.kind === 'layer')).toHaveLength(16);
     expect(cases.filter((c) => c.kind === 'imdb' || c.kind === 'charlm')).toHaveLength(4);
     for (const c of cases) {
       const impls = results.filter((r) => r.case === c.id).map((r) => r.impl);

@@ -4,12 +4,13 @@
  *
  *   layer cases   SimpleRNN / LSTM / GRU alone, one training step (forward, backward, Adam update,
  *                 mean squared error against a [B, units] target) and one inference pass, at
- *                 (batch, time, features, units) = (32, 32, 64, 32) and (100, 128, 64, 32)
+ *                 (batch, time, features, units) = (32, 32, 64, 32) and (100, 128, 64, 32); and
+ *                 LSTM / GRU at real model sizes, (64, 64, 128, units) for units 128, 256, 512
  *   imdb          seed 002: Embedding(10000, 64) -> LSTM(32) -> Dense(1, sigmoid), binary
  *                 crossentropy, batch 100, length 128 (the seed's Dropout and BatchNormalization
  *                 are left out, as the case is defined, so every implementation does deterministic work)
  *   charlm        seed 001: one-hot 65 -> LSTM(128, returnSequences) -> Dense(65, softmax) at
- *                 every step, categorical crossentropy, batch 64, 100 steps
+ *                 every step, categorical crossentropy, batch 64, 100 steps; and the same at 512 units
  *   gemm          GFLOP/s of C = A·B at the shapes the cases run (seqlab's GEMM and tfjs matMul)
  *
  * GRUs use resetAfter: false everywhere: TensorFlow.js has no resetAfter GRU (bias [3H]).
@@ -73,11 +74,23 @@ export function allCases(size: Size): Case[] {
       }
     }
   }
+  // real model sizes: batch 64, 64 steps, 128 features (smoke: one size, the code path is the same)
+  const units = smoke ? [5] : [128, 256, 512];
+  for (const H of units) {
+    const shape: Shape4 = smoke ? [4, 3, 5, H] : [64, 64, 128, H];
+    for (const cell of ['LSTM', 'GRU'] as CellName[]) {
+      for (const mode of ['train', 'infer'] as Mode[]) {
+        out.push({ kind: 'layer', id: `${cell.toLowerCase()}-${mode}-${shape.join('x')}`, cell, shape, mode, large: true });
+      }
+    }
+  }
   const imdb = smoke ? [4, 6, 50, 8, 4] : [100, 128, 10000, 64, 32];
   const charlm = smoke ? [4, 5, 65, 8] : [64, 100, 65, 128];
   for (const mode of ['train', 'infer'] as Mode[]) {
     out.push({ kind: 'imdb', id: `imdb-${mode}`, mode, dims: imdb, large: true });
     out.push({ kind: 'charlm', id: `charlm-${mode}`, mode, dims: charlm, large: true });
+    // the same model at 512 units (smoke: left out, the char case above runs its code)
+    if (!smoke) out.push({ kind: 'charlm', id: `charlm512-${mode}`, mode, dims: [64, 100, 65, 512], large: true });
   }
   const gemm: [[number, number, number], string, boolean][] = smoke
     ? [[[4, 3, 12], 'recurrent step', false], [[12, 5, 12], 'input projection', false]]
@@ -90,6 +103,9 @@ export function allCases(size: Size): Case[] {
         [[6400, 65, 512], 'char-model input projection', true],
         [[6400, 128, 65], 'char-model Dense on every step', true],
         [[256, 256, 256], 'square reference', false],
+        [[64, 256, 1024], 'LSTM(256) recurrent step, B=64', false],
+        [[64, 512, 2048], 'LSTM(512) recurrent step, B=64', true],
+        [[4096, 128, 1024], 'LSTM(256) input projection, (64, 64, 128)', true],
       ];
   for (const [mkn, role, large] of gemm) out.push({ kind: 'gemm', id: `gemm-${mkn.join('x')}`, mkn, role, large });
   return out;

@@ -1,12 +1,13 @@
 /**
- * The GEMM pool (parallel.ts): two threads give bit-identical results to one, for every layout,
- * both precisions, beta 0 and 1, offsets, and row counts that do not split evenly.
+ * The GEMM pool (parallel.ts): two and three threads give bit-identical results to one, for every
+ * layout, both kernels (wasm and js: each worker runs the caller's), both precisions, beta 0 and
+ * 1, offsets, and row counts that do not split evenly.
  * Workers run the compiled dist/parallel_worker.js (built here if missing).
  */
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { GemmArgs, Rng, gemmNN, gemmNT, gemmTN, getThreads, packGemmB, setThreads, toShared } from '@seqlab/tensor';
+import { GemmArgs, Rng, gemmNN, gemmNT, gemmTN, getThreads, packGemmB, setKernels, setThreads, toShared } from '@seqlab/tensor';
 
 jest.setTimeout(60_000);
 
@@ -26,9 +27,10 @@ function fill(n: number, rng: Rng, f64: boolean): Float32Array | Float64Array {
 
 const layouts: [string, (a: GemmArgs) => void][] = [['NN', gemmNN], ['TN', gemmTN], ['NT', gemmNT]];
 
-test.each(layouts)('gemm%s: two threads are bit-identical to one', (_name, gemm) => {
-  for (const f64 of [false, true]) {
+test.each(layouts)('gemm%s: two and three threads are bit-identical to one, on either kernel', (_name, gemm) => {
+  for (const [kernels, f64] of [['wasm', false], ['js', false], ['js', true]] as const) {
     for (const beta of [0, 1]) {
+      const was = setKernels(kernels);
       // m·n·k above PARALLEL_MIN_WORK; m = 301 leaves a band that is not a multiple of 4
       const m = 301, k = 250, n = 230;
       const rng = new Rng(7);
@@ -44,9 +46,11 @@ test.each(layouts)('gemm%s: two threads are bit-identical to one', (_name, gemm)
       const one = run(1);
       const two = run(2);
       expect(getThreads()).toBe(2);
+      const three = run(3);
+      setKernels(was);
       let same = true;
-      for (let i = 0; i < one.length; i++) if (one[i] !== two[i]) same = false;
-      expect({ f64, beta, same }).toEqual({ f64, beta, same: true });
+      for (let i = 0; i < one.length; i++) if (one[i] !== two[i] || one[i] !== three[i]) same = false;
+      expect({ kernels, f64, beta, same }).toEqual({ kernels, f64, beta, same: true });
     }
   }
 });

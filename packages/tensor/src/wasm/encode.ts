@@ -109,6 +109,27 @@ export class Func {
     return this;
   }
 
+  /** v128.const with two f64 lanes. */
+  f64x2(v: number): this {
+    const bytes = new Uint8Array(Float64Array.of(v, v).buffer);
+    this.code.push(0xfd, ...uleb(SIMD['v128.const']), ...bytes);
+    return this;
+  }
+
+  /** v128.const with two i64 lanes (|v| < 2³¹). */
+  i64x2(v: number): this {
+    const bytes = new Uint8Array(BigInt64Array.of(BigInt(v), BigInt(v)).buffer);
+    this.code.push(0xfd, ...uleb(SIMD['v128.const']), ...bytes);
+    return this;
+  }
+
+  /** A store of one lane (`v128.store64_lane offset lane`). */
+  storeLane(name: 'v128.store64_lane', offset: number, lane: number): this {
+    this.op(name, offset);
+    this.code.push(lane);
+    return this;
+  }
+
   lane(name: 'f32x4.extract_lane' | 'f32x4.replace_lane', i: number): this {
     this.code.push(0xfd, ...uleb(SIMD[name]), i);
     return this;

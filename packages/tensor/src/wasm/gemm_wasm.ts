@@ -13,7 +13,7 @@
 import type { GemmArgs, PackedB } from '../gemm';
 import type { Layout } from '../parallel';
 import { TILE_COLS, TILE_ROWS, gemmModule } from './gemm_kernel';
-import { Arena, relaxedAvailable } from './runtime';
+import { Arena, arena, relaxedAvailable } from './runtime';
 
 /** k block: a packed B block of KC × NC floats (512 KiB) stays in L2 while every row tile passes over it. */
 const KC = 256;
@@ -30,8 +30,8 @@ let state: { arena: Arena; gemm: GemmExports } | null = null;
 
 function kernels(): { arena: Arena; gemm: GemmExports } {
   if (state === null) {
-    const arena = new Arena();
-    state = { arena, gemm: arena.instantiate<GemmExports>(gemmModule(relaxedAvailable())) };
+    const mem = arena();
+    state = { arena: mem, gemm: mem.instantiate<GemmExports>(gemmModule(relaxedAvailable())) };
   }
   return state;
 }
@@ -60,14 +60,14 @@ function packAll(g: GemmExports, src: number, k: number, n: number, transposed: 
 
 /** B [k, n] (or [n, k] when transposed) packed for the wasm kernel, once for many products. */
 export function wasmPackB(b: Float32Array, k: number, n: number, transposed: boolean, bOffset: number): Float32Array {
-  const { arena, gemm } = kernels();
+  const { arena: mem, gemm } = kernels();
   const size = packedFloats(k, n);
-  const raw = arena.region('b', k * n * 4);
-  const dst = arena.region('pack', size * 4);
-  const f32 = arena.f32;
+  const raw = mem.region('b', k * n * 4);
+  const dst = mem.region('pack', size * 4);
+  const f32 = mem.f32;
   f32.set(b.subarray(bOffset, bOffset + k * n), raw >> 2);
   packAll(gemm, raw, k, n, transposed, dst);
-  return arena.f32.slice(dst >> 2, (dst >> 2) + size);
+  return mem.f32.slice(dst >> 2, (dst >> 2) + size);
 }
 
 /**
@@ -79,18 +79,18 @@ const resident: { owner: PackedB | null; used: number }[] = Array.from({ length:
 let tick = 0;
 
 /** The byte offset of `pre`'s wasm panels in wasm memory, copying them in if they are not there. */
-function residentPanels(arena: Arena, pre: PackedB, panels: Float32Array): number {
+function residentPanels(mem: Arena, pre: PackedB, panels: Float32Array): number {
   tick++;
   let slot = resident.findIndex((s) => s.owner === pre);
   if (slot >= 0) {
     resident[slot].used = tick;
-    return arena.region(`resident${slot}`, panels.length * 4);
+    return mem.region(`resident${slot}`, panels.length * 4);
   }
   slot = 0;
   for (let i = 1; i < SLOTS; i++) if (resident[i].used < resident[slot].used) slot = i;
   resident[slot] = { owner: pre, used: tick };
-  const ptr = arena.region(`resident${slot}`, panels.length * 4);
-  arena.f32.set(panels, ptr >> 2);
+  const ptr = mem.region(`resident${slot}`, panels.length * 4);
+  mem.f32.set(panels, ptr >> 2);
   return ptr;
 }
 
@@ -108,20 +108,20 @@ export function wasmGemm(layout: Layout, args: GemmArgs): void {
   const lda = args.lda ?? (layout === 'TN' ? m : k);
   const beta = args.beta ?? 0;
   const pre = args.packedB?.wasm ?? null;
-  const { arena, gemm } = kernels();
+  const { arena: mem, gemm } = kernels();
   const mPad = roundUp(m, TILE_ROWS);
   const nPad = roundUp(n, TILE_COLS);
 
   // every region first: growing the memory replaces its buffer
   const aRows = layout === 'TN' ? k : m; // A as stored: [m, k], or [k, m] for Aᵀ·B
   const aCols = layout === 'TN' ? m : k;
-  const aRaw = arena.region('araw', aRows * aCols * 4);
-  const aPack = arena.region('apack', mPad * k * 4);
-  const cPtr = arena.region('c', mPad * nPad * 4);
-  const bRaw = pre === null ? arena.region('b', k * n * 4) : 0;
-  const bPack = pre === null ? arena.region('pack', Math.min(k, KC) * roundUp(Math.min(n, NC), TILE_COLS) * 4) : 0;
-  const bResident = pre === null ? 0 : residentPanels(arena, args.packedB as PackedB, pre);
-  const f32 = arena.f32;
+  const aRaw = mem.region('araw', aRows * aCols * 4);
+  const aPack = mem.region('apack', mPad * k * 4);
+  const cPtr = mem.region('c', mPad * nPad * 4);
+  const bRaw = pre === null ? mem.region('b', k * n * 4) : 0;
+  const bPack = pre === null ? mem.region('pack', Math.min(k, KC) * roundUp(Math.min(n, NC), TILE_COLS) * 4) : 0;
+  const bResident = pre === null ? 0 : residentPanels(mem, args.packedB as PackedB, pre);
+  const f32 = mem.f32;
 
   // A as stored (its aCols columns of each row), then packed into strips of 4 rows
   if (lda === aCols) f32.set(a.subarray(ao, ao + aRows * aCols), aRaw >> 2);

@@ -3,10 +3,11 @@
  *
  *   import { wasmModules } from '@seqlab/tensor';
  *   for (const { name, bytes } of wasmModules()) fs.writeFileSync(`${name}.wasm`, bytes);
- *   // npx wasm2wat --enable-relaxed-simd gemm.wasm
+ *   // npx wasm2wat --enable-relaxed-simd gemm.wasm        (and vector.wasm: σ, tanh, exp)
  */
 import { gemmModule } from './gemm_kernel';
 import { relaxedAvailable } from './runtime';
+import { vectorModule } from './vector_kernel';
 
 export interface WasmModuleBytes {
   name: string;
@@ -17,5 +18,8 @@ export interface WasmModuleBytes {
 
 /** The modules as this engine runs them (`relaxed`: the FMA variant, whether or not it validates here). */
 export function wasmModules(relaxed = relaxedAvailable()): WasmModuleBytes[] {
-  return [{ name: 'gemm', relaxed, bytes: gemmModule(relaxed) }];
+  return [
+    { name: 'gemm', relaxed, bytes: gemmModule(relaxed) },
+    { name: 'vector', relaxed: false, bytes: vectorModule() },
+  ];
 }

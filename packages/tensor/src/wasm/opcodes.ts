@@ -59,6 +59,7 @@ export const SIMD = {
   'v128.store': 0x0b,
   'v128.const': 0x0c,
   'f32x4.splat': 0x13,
+  'f64x2.splat': 0x14,
   'f32x4.extract_lane': 0x1f,
   'f32x4.replace_lane': 0x20,
   'f32x4.eq': 0x41,
@@ -69,9 +70,17 @@ export const SIMD = {
   'v128.or': 0x50,
   'v128.xor': 0x51,
   'v128.bitselect': 0x52,
+  'v128.store64_lane': 0x5b,
+  'v128.load64_zero': 0x5d,
+  'f32x4.demote_f64x2_zero': 0x5e,
+  'f64x2.promote_low_f32x4': 0x5f,
+  'f64x2.floor': 0x75,
   'i32x4.shl': 0xab,
   'i32x4.add': 0xae,
   'i32x4.sub': 0xb1,
+  'i64x2.extend_low_i32x4_s': 0xc7,
+  'i64x2.shl': 0xcb,
+  'i64x2.add': 0xce,
   'f32x4.abs': 0xe0,
   'f32x4.neg': 0xe1,
   'f32x4.sqrt': 0xe3,
@@ -83,19 +92,27 @@ export const SIMD = {
   'f32x4.max': 0xe9,
   'f32x4.pmin': 0xea,
   'f32x4.pmax': 0xeb,
+  'f64x2.neg': 0xed,
+  'f64x2.add': 0xf0,
+  'f64x2.sub': 0xf1,
+  'f64x2.mul': 0xf2,
+  'f64x2.div': 0xf3,
+  'f64x2.min': 0xf4,
+  'f64x2.max': 0xf5,
   'i32x4.trunc_sat_f32x4_s': 0xf8,
   'f32x4.convert_i32x4_s': 0xfa,
+  'i32x4.trunc_sat_f64x2_s_zero': 0xfc,
   'f32x4.relaxed_madd': 0x105,
   'f32x4.relaxed_nmadd': 0x106,
 } as const;
 
 /** Instructions that take a memory argument (alignment exponent, offset). */
-export const MEMORY_OPS = new Set<string>(['i32.load', 'f32.load', 'i32.store', 'f32.store', 'v128.load', 'v128.load32_splat', 'v128.store']);
+export const MEMORY_OPS = new Set<string>(['i32.load', 'f32.load', 'i32.store', 'f32.store', 'v128.load', 'v128.load32_splat', 'v128.store', 'v128.load64_zero', 'v128.store64_lane']);
 
 /** Natural alignment (log2 bytes) of each memory instruction, the alignment hint emitted. */
 export const ALIGN: Record<string, number> = {
   'i32.load': 2, 'f32.load': 2, 'i32.store': 2, 'f32.store': 2, 'v128.load32_splat': 2,
-  'v128.load': 4, 'v128.store': 4,
+  'v128.load': 4, 'v128.store': 4, 'v128.load64_zero': 3, 'v128.store64_lane': 3,
 };
 
 export type PlainOp = keyof typeof PLAIN;

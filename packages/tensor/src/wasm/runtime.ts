@@ -91,3 +91,11 @@ export class Arena {
     return new wasm.Instance(new wasm.Module(bytes), { env: { memory: this.memory } }).exports as unknown as T;
   }
 }
+
+let threadArena: Arena | null = null;
+
+/** This thread's arena: every kernel module of the thread is instantiated on its one memory. */
+export function arena(): Arena {
+  if (threadArena === null) threadArena = new Arena();
+  return threadArena;
+}

@@ -1,10 +1,13 @@
 /**
  * Activations of the fused kernels by code (the hot loops switch on a small integer, no closure
  * per element), applied in place over a range of a buffer, and their derivatives written through
- * the stored outputs. Imports nothing but @seqlab/tensor's types, so the row kernels (rows.ts)
- * that pool workers load stay light.
+ * the stored outputs. Imports nothing but @seqlab/tensor, so the row kernels that pool workers
+ * load stay light.
  */
-import type { DataArray } from '@seqlab/tensor';
+import { DataArray, vectorActivate } from '@seqlab/tensor';
+
+/** The float32 fast exp (e^x = 2^n · e^r, Taylor degree 7), from @seqlab/tensor's vector.ts. */
+export { exp32 } from '@seqlab/tensor';
 
 // ---------------------------------------------------------------------------------------------
 // activations, by code, so the hot loops switch on a small integer (no closure per element)
@@ -31,29 +34,9 @@ export function activationCode(name: string | null | undefined): number {
 }
 
 // ---------------------------------------------------------------------------------------------
-// exp for float32 buffers
-//
-// Math.exp costs ~10 ns and Math.tanh ~16 ns here, a quarter of an LSTM's forward time at H = 32.
-// Where the result is stored as float32 (relative rounding 6e-8), exp can be computed to float32
-// accuracy more cheaply: e^x = 2^n · e^r with n = round(x·log2 e) and r = x - n·ln 2 in
-// [-ln2/2, ln2/2], e^r by its Taylor polynomial of degree 7 (relative error < 1e-8 over the
-// clamped range, measured), 2^n from a table. ~6 ns for σ or tanh. Float64 buffers (gradient
+// σ and tanh of float32 buffers run @seqlab/tensor's vector activations (wasm SIMD where the
+// kernels are 'wasm'; exp32's polynomial, bit-identical either way); float64 buffers (gradient
 // checks) keep Math.exp / Math.tanh, whose derivative the checks hold the kernels to exactly.
-
-const LOG2E = 1.4426950408889634;
-const LN2 = 0.6931471805599453;
-/** POW2[n + 128] = 2^n for n in [-128, 127]. */
-const POW2 = new Float64Array(256).map((_, i) => Math.pow(2, i - 128));
-
-/** e^x to float32 accuracy for x in [-80, 80] (callers clamp: beyond, σ and tanh are saturated). */
-export function exp32(x: number): number {
-  const n = Math.floor(x * LOG2E + 0.5);
-  const r = x - n * LN2;
-  const p = 1 + r * (1 + r * (0.5 + r * (1 / 6 + r * (1 / 24 + r * (1 / 120 + r * (1 / 720 + r * (1 / 5040)))))));
-  return p * POW2[n + 128];
-}
-
-const clamp80 = (x: number): number => (x > 80 ? 80 : x < -80 ? -80 : x);
 
 /**
  * buf[o .. o+n) = f(buf[o .. o+n)) in place: one gate block of one batch row. The switch is
@@ -64,13 +47,12 @@ export function activateRange(code: number, buf: DataArray, o: number, n: number
   const f32 = buf instanceof Float32Array;
   switch (code) {
     case TANH:
-      // tanh x = 1 - 2/(e^{2x} + 1)
-      if (f32) for (let k = o; k < end; k++) buf[k] = 1 - 2 / (exp32(clamp80(2 * buf[k])) + 1);
+      if (f32) vectorActivate('tanh', buf, o, n); // tanh x = 1 - 2/(e^{2x} + 1)
       else for (let k = o; k < end; k++) buf[k] = Math.tanh(buf[k]);
       return;
     case SIGMOID:
       if (f32) {
-        for (let k = o; k < end; k++) buf[k] = 1 / (1 + exp32(clamp80(-buf[k])));
+        vectorActivate('sigmoid', buf, o, n); // σ(x) = 1/(1 + e⁻ˣ)
         return;
       }
       // σ(x) = 1/(1 + e⁻ˣ), written so that e^|x| never overflows
