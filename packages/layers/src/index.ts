@@ -2,6 +2,9 @@
  * @seqlab/layers: Keras-style layers, recurrent cells (reference and fused), models, losses,
  * optimizers, metrics, callbacks, training (`compile` / `fit` / `evaluate`), weights files and
  * generation.
+ *
+ * This is the entry for every platform (browsers, bundlers): nothing here imports a Node module.
+ * Node's entry (node.ts) adds files on Node's file system and the worker module of the threads.
  */
 export * from './engine/shapes';
 export * from './engine/mask';
@@ -36,5 +39,8 @@ export * from './training/callbacks';
 export * from './training/progress';
 export * from './training/trainer';
 export * from './training/weights_io';
+export { setFileAccess } from './training/file_access';
+export type { FileAccess } from './training/file_access';
+export { sha256 } from './training/sha256';
 export * from './training/yielding';
 export * from './training/generation';

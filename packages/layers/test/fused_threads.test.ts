@@ -14,6 +14,8 @@ import * as path from 'path';
 import * as A from '@seqlab/autograd';
 import * as T from '@seqlab/tensor';
 import { Tensor } from '@seqlab/tensor';
+// the Node entry: it gives the pool's workers the compiled rows.js
+import '../src/node';
 import { fusedSequence } from '../src/recurrent/fused';
 import { oneHotRows, rowBands, rowsModule, setFusedSplit, splitParts } from '../src/recurrent/fused/common';
 import type { SequenceArgs } from '../src/recurrent/sequence';

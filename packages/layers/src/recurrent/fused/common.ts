@@ -16,10 +16,8 @@
  *   run  [T·B]        1 where the step runs (mask true), 0 where it keeps the state
  *   emit [T·B]        1 where output_s = hs[s+1], 0 where output_s = 0 (see `stepMasks`)
  */
-import * as fs from 'fs';
-import * as path from 'path';
 import {
-  DType, DataArray, Tensor, allocLike, allocShared, fmtShape, gemmTN, getThreads, resultType, runOnPool, toShared,
+  DType, DataArray, Tensor, allocLike, allocShared, fmtShape, gemmTN, getThreads, poolServes, resultType, runOnPool, toShared,
 } from '@seqlab/tensor';
 import { recordMulti } from '@seqlab/autograd';
 import { SequenceArgs, SequenceResult } from '../sequence';
@@ -85,19 +83,19 @@ export function setFusedSplit(minRows: number, minWork: number): { minRows: numb
   return prev;
 }
 
-let rowsPath: string | null | undefined;
-
 /**
- * The compiled rows.js that pool workers load: beside this file when running from dist/, else
- * (tests running the TypeScript sources) in the package's dist/; null when not built, and then
- * the loops stay on the calling thread.
+ * The module of rows.ts that pool workers run: in Node the path of the compiled rows.js (set by
+ * the Node entry, node.ts; null when not built, and then the loops stay on the calling thread);
+ * in a page, a name only (the worker script, `@seqlab/layers/worker`, serves rows.ts's functions).
  */
+let rowsPath: string | null = 'rows';
+
+/** Sets the module pool workers load rows.ts from (the Node entry gives the compiled file's path). */
+export function setRowsModule(module: string | null): void {
+  rowsPath = module;
+}
+
 export function rowsModule(): string | null {
-  if (rowsPath === undefined) {
-    const here = path.join(__dirname, 'rows.js');
-    const dist = path.join(__dirname, '..', '..', '..', 'dist', 'recurrent', 'fused', 'rows.js');
-    rowsPath = fs.existsSync(here) ? here : fs.existsSync(dist) ? dist : null;
-  }
   return rowsPath;
 }
 
@@ -105,7 +103,8 @@ export function rowsModule(): string | null {
 export function splitParts(B: number, T: number, G: number, H: number): number {
   const threads = getThreads();
   if (threads <= 1 || B < splitMinRows || B * T * G * H * H < splitMinWork) return 1;
-  if (rowsModule() === null) return 1;
+  const module = rowsModule();
+  if (module === null || !poolServes(module, 'runBands')) return 1;
   return Math.min(threads, B);
 }
 

@@ -1,0 +1,26 @@
+/**
+ * @seqlab/layers in Node: everything of the platform-neutral entry (index.ts), with files
+ * (weights files, CSVLogger) on Node's file system and the recurrent time loops' worker module.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { writeFileAtomic } from './training/atomic_file';
+import { FileAccess, setFileAccess } from './training/file_access';
+import { setRowsModule } from './recurrent/fused/common';
+
+export * from './index';
+export { writeFileAtomic, removeStaleTemporaries } from './training/atomic_file';
+
+/** Node's file system for weights files and CSVLogger (installed below). */
+export const nodeFileAccess: FileAccess = {
+  readFile: (file) => fs.promises.readFile(file),
+  writeFileAtomic,
+  appendText: (file, text, truncate = false) => (truncate ? fs.writeFileSync(file, text) : fs.appendFileSync(file, text)),
+  hasContent: (file) => fs.existsSync(file) && fs.statSync(file).size > 0,
+};
+setFileAccess(nodeFileAccess);
+
+// the compiled rows.js beside this file in dist/ (the ESM build sets `__dirname` to dist/ too);
+// tests run the TypeScript sources and use the package's dist/ (none built: one thread)
+const rows = [path.join(__dirname, 'recurrent', 'fused', 'rows.js'), path.join(__dirname, '..', 'dist', 'recurrent', 'fused', 'rows.js')];
+setRowsModule(rows.find((f) => fs.existsSync(f)) ?? null);
