@@ -6,12 +6,14 @@
 import { noGrad } from '@seqlab/autograd';
 import * as T from '@seqlab/tensor';
 import { NestedArray, Tensor } from '@seqlab/tensor';
+import { CustomObjects } from '../engine/config';
 import { InputLayer } from '../engine/input';
 import { CallArgs, Layer, LayerArgs, LayerInput, LayerOutput, registerLayer } from '../engine/layer';
 import { attachMask } from '../engine/mask';
 import { SymShape, expectShape } from '../engine/shapes';
 import { Node, SymbolicTensor } from '../engine/symbolic';
 import { summaryLines } from './summary';
+import { functionalConfig, graphFromConfig } from './model_config';
 import { RNN } from '../recurrent/rnn';
 import { VectorizerLayer } from '../layers/vectorizer';
 import { History } from '../training/callbacks';
@@ -119,6 +121,20 @@ export class Model extends Layer implements TrainableModel {
     for (const n of this.nodes) if (!layers.includes(n.layer)) layers.push(n.layer);
     this.graphLayers = layers;
     this.built = true;
+  }
+
+  /** Keras's functional config: layers with their inbound nodes, input and output layers (models/model_config.ts). */
+  override getConfig(): Record<string, unknown> {
+    return functionalConfig(this);
+  }
+
+  /** Rebuilds a functional model (layers, graph, nested models) from `getConfig()` output. */
+  static override fromConfig<L extends Layer>(this: new (args: never) => L, config: Record<string, unknown>, custom: CustomObjects = {}): L {
+    const g = graphFromConfig(config, custom);
+    const one = <T>(xs: T[]): T | T[] => (xs.length === 1 ? xs[0] : xs);
+    const model = new Model({ inputs: one(g.inputs), outputs: one(g.outputs), name: g.name });
+    if (config.trainable === false) model.trainable = false;
+    return model as unknown as L;
   }
 
   /** The layer applications (graph nodes) between the inputs and the outputs, in the order they run. */

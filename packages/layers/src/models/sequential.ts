@@ -7,6 +7,7 @@
  */
 import { Tensor } from '@seqlab/tensor';
 import { InputLayer, input } from '../engine/input';
+import { CustomObjects, deserialize } from '../engine/config';
 import { CallArgs, Layer, LayerInput, LayerOutput, registerLayer } from '../engine/layer';
 import { SymShape } from '../engine/shapes';
 import { SymbolicTensor } from '../engine/symbolic';
@@ -48,6 +49,29 @@ export class Sequential extends Model {
     }
     this.stack.push(layer);
     if (this.head) this.wire(this.head);
+  }
+
+  /**
+   * Keras 2's Sequential config: `{ name, layers }`, the first layer carrying the input shape as
+   * `batch_input_shape` (what TensorFlow.js reads). fromConfig also reads Keras 3's layout, whose
+   * first entry is an InputLayer.
+   */
+  override getConfig(): Record<string, unknown> {
+    const layers = this.stack.map((l) => l.toConfig());
+    const head = this.inputs[0];
+    if (layers.length > 0 && head && !('batch_input_shape' in layers[0].config)) {
+      layers[0] = { ...layers[0], config: { ...layers[0].config, batch_input_shape: head.shape.slice() } };
+    }
+    return { name: this.name, layers };
+  }
+
+  static override fromConfig<L extends Layer>(this: new (args: never) => L, config: Record<string, unknown>, custom: CustomObjects = {}): L {
+    const list = config.layers;
+    if (!Array.isArray(list)) throw new Error(`Sequential '${String(config.name)}': fromConfig: expected 'layers' to be a list, received ${JSON.stringify(list)}`);
+    const layers = list.map((e) => deserialize<Layer | StringVectorizer>(e, custom));
+    const model = new Sequential({ name: typeof config.name === 'string' ? config.name : undefined, layers });
+    if (config.trainable === false) model.trainable = false;
+    return model as unknown as L;
   }
 
   /** The layers, in order (without the input layer, as Keras lists them). */
