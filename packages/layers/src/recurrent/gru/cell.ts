@@ -56,6 +56,9 @@ export class GRUCell extends KerasCell {
   protected get gates(): number {
     return GRU_GATES;
   }
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), implementation: 2, reset_after: this.resetAfter };
+  }
   protected override biasShape(): number[] {
     return gruBiasShape(this.units, this.resetAfter);
   }

@@ -43,6 +43,9 @@ export class LSTMCell extends KerasCell {
   protected get gates(): number {
     return LSTM_GATES;
   }
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), unit_forget_bias: this.unitForgetBias, implementation: 2 };
+  }
   override get stateSize(): number[] {
     return [this.units, this.units];
   }
