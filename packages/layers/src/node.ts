@@ -6,7 +6,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { writeFileAtomic } from './training/atomic_file';
 import { FileAccess, setFileAccess } from './training/file_access';
-import { setRowsModule } from './recurrent/fused/common';
+import { setModuleLocator } from './recurrent/fused/threads';
 
 export * from './index';
 export { writeFileAtomic, removeStaleTemporaries } from './training/atomic_file';
@@ -20,7 +20,10 @@ export const nodeFileAccess: FileAccess = {
 };
 setFileAccess(nodeFileAccess);
 
-// the compiled rows.js beside this file in dist/ (the ESM build sets `__dirname` to dist/ too);
-// tests run the TypeScript sources and use the package's dist/ (none built: one thread)
-const rows = [path.join(__dirname, 'recurrent', 'fused', 'rows.js'), path.join(__dirname, '..', 'dist', 'recurrent', 'fused', 'rows.js')];
-setRowsModule(rows.find((f) => fs.existsSync(f)) ?? null);
+// pool workers load compiled modules of recurrent/: beside this file in dist/ (the ESM build sets
+// `__dirname` to dist/ too); tests run the TypeScript sources and use the package's dist/ (none
+// built: the loops stay on one thread)
+setModuleLocator((dir, file) => {
+  const at = [path.join(__dirname, 'recurrent', dir, file), path.join(__dirname, '..', 'dist', 'recurrent', dir, file)];
+  return at.find((f) => fs.existsSync(f)) ?? null;
+});
