@@ -18,7 +18,9 @@ import { SaveOptions, saveModel } from '../saving/model_file';
 import { RNN } from '../recurrent/rnn';
 import { VectorizerLayer } from '../layers/vectorizer';
 import { History } from '../training/callbacks';
-import { CompileArgs, Data, EvaluateOptions, FitOptions, TrainableModel, Trainer, runSync, runYielding } from '../training/trainer';
+import { CompileArgs, Data, EvaluateOptions, TrainableModel, runSync, runYielding } from '../training/evaluator';
+import { FitOptions, Trainer } from '../training/trainer';
+import { BatchSource, EpochReader, checkBounded, inputsOf, isBatchSource, refuseArrayOptions, sourceFeed, stepsOption } from '../training/batch_source';
 import { KeyedWeight, loadWeightsFile, saveWeightsFile } from '../training/weights_io';
 import { Optimizer } from '../training/optimizers';
 import { PREDICT_OPTION_NAMES, batchSizeOption, checkOptionNames } from '../training/validate';
@@ -32,6 +34,8 @@ export interface ModelArgs {
 
 export interface PredictOptions {
   batchSize?: number;
+  /** With a dataset: the number of batches to read (default: a whole pass). */
+  steps?: number;
   /** predictAsync only: when to yield to the event loop ('auto', 'batch', 'never' or milliseconds). */
   yieldEvery?: YieldEvery;
   /** predictAsync only: stops at the next batch and rejects with an AbortError. */
@@ -248,8 +252,11 @@ export class Model extends Layer implements TrainableModel {
     return this.nodes.filter((n) => n.dependencies.includes(x)).map((n) => n.layer);
   }
 
-  /** Inference in batches (no dropout, no recording); returns one tensor per output. */
-  predict(x: ModelData, options: PredictOptions = {}): Tensor | Tensor[] {
+  /** Inference in batches (no dropout, no recording); returns one tensor per output (a promise for a dataset). */
+  predict(dataset: BatchSource, options?: PredictOptions): Promise<Tensor | Tensor[]>;
+  predict(x: ModelData, options?: PredictOptions): Tensor | Tensor[];
+  predict(x: ModelData | BatchSource, options: PredictOptions = {}): Tensor | Tensor[] | Promise<Tensor | Tensor[]> {
+    if (isBatchSource(x)) return this.predictSource(x, options, 'predict');
     if (options?.signal !== undefined || options?.yieldEvery !== undefined) {
       throw new Error(`predict: signal and yieldEvery need the asynchronous predictAsync (predict runs to its end without yielding)`);
     }
@@ -257,10 +264,42 @@ export class Model extends Layer implements TrainableModel {
   }
 
   /** predict that yields to the event loop between batches and stops on `signal` (rejecting with an AbortError). */
-  async predictAsync(x: ModelData, options: PredictOptions = {}): Promise<Tensor | Tensor[]> {
+  async predictAsync(x: ModelData | BatchSource, options: PredictOptions = {}): Promise<Tensor | Tensor[]> {
+    if (isBatchSource(x)) return this.predictSource(x, options, 'predictAsync');
     const yielder = new Yielder('predictAsync', options?.yieldEvery, options?.signal);
     yielder.check();
     return runYielding(this.predictSteps(x, options, 'predictAsync'), yielder);
+  }
+
+  /** predict over a dataset's batches (x alone, or the x of [x, y] batches), yielding between batches. */
+  private async predictSource(source: BatchSource, options: PredictOptions, who: string): Promise<Tensor | Tensor[]> {
+    checkOptionNames(who, options, [...PREDICT_OPTION_NAMES, 'steps']);
+    refuseArrayOptions(who, options);
+    const yielder = new Yielder(who, options.yieldEvery, options.signal);
+    yielder.check();
+    const steps = stepsOption(who, 'steps', options.steps);
+    const feed = sourceFeed(who, source, (e, i) => {
+      const xs = this.prepareInputs(inputsOf(who, e, i) as ModelData);
+      this.buildFor(xs);
+      return { xs, ys: [], weights: null, size: xs[0].shape[0] };
+    });
+    checkBounded(who, feed, steps, 'steps');
+    const reader = new EpochReader(feed, steps);
+    const chunks: Tensor[][] = [];
+    try {
+      let batch = await reader.next();
+      while (batch !== null) {
+        const xs = batch.xs;
+        noGrad(() => this.run(xs, { training: false })).forEach((o, i) => (chunks[i] ??= []).push(o));
+        batch = await reader.next();
+        if (batch !== null) await yielder.afterBatch();
+      }
+    } finally {
+      await reader.close();
+    }
+    if (chunks.length === 0) throw new Error(`${who}: the dataset yielded no batches; there is nothing to predict`);
+    const outs = chunks.map((c) => (c.length === 1 ? c[0] : T.concat(c, 0)));
+    return this.singleOutput ? outs[0] : outs;
   }
 
   /** The batches of predict, pausing after each one. */
@@ -309,18 +348,28 @@ export class Model extends Layer implements TrainableModel {
     return this.trainer ? this.trainer.optimizer : null;
   }
 
-  /** Trains for `epochs` epochs; resolves to the History (history.history.loss, val_loss, ...). */
-  fit(x: Data, y: Data, options: FitOptions = {}): Promise<History> {
+  /**
+   * Trains for `epochs` epochs; resolves to the History (history.history.loss, val_loss, ...).
+   * Data: arrays, `fit(x, y, options)`, or a dataset of `[x, y]` / `[x, y, sampleWeight]` batches,
+   * `fit(dataset, options)` (training/batch_source.ts).
+   */
+  fit(dataset: BatchSource, options?: FitOptions): Promise<History>;
+  fit(x: Data, y: Data, options?: FitOptions): Promise<History>;
+  fit(x: Data | BatchSource, y?: Data | FitOptions, options?: FitOptions): Promise<History> {
     return this.compiled('fit').fit(x, y, options);
   }
 
-  /** Loss (and metrics) on data: `loss`, or `[loss, ...metrics]` as Keras returns them. */
-  evaluate(x: Data, y: Data, options: EvaluateOptions = {}): number | number[] | Record<string, number> {
+  /** Loss (and metrics) on data: `loss`, or `[loss, ...metrics]` as Keras returns them; a promise for a dataset. */
+  evaluate(dataset: BatchSource, options?: EvaluateOptions): Promise<number | number[] | Record<string, number>>;
+  evaluate(x: Data, y: Data, options?: EvaluateOptions): number | number[] | Record<string, number>;
+  evaluate(x: Data | BatchSource, y?: Data | EvaluateOptions, options?: EvaluateOptions): number | number[] | Record<string, number> | Promise<number | number[] | Record<string, number>> {
     return this.compiled('evaluate').evaluate(x, y, options);
   }
 
   /** evaluate, yielding to the event loop between batches; stops on `signal` with an AbortError. */
-  evaluateAsync(x: Data, y: Data, options: EvaluateOptions = {}): Promise<number | number[] | Record<string, number>> {
+  evaluateAsync(dataset: BatchSource, options?: EvaluateOptions): Promise<number | number[] | Record<string, number>>;
+  evaluateAsync(x: Data, y: Data, options?: EvaluateOptions): Promise<number | number[] | Record<string, number>>;
+  evaluateAsync(x: Data | BatchSource, y?: Data | EvaluateOptions, options?: EvaluateOptions): Promise<number | number[] | Record<string, number>> {
     return this.compiled('evaluateAsync').evaluateAsync(x, y, options);
   }
 

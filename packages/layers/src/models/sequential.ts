@@ -12,6 +12,7 @@ import { CallArgs, Layer, LayerInput, LayerOutput, registerLayer } from '../engi
 import { SymShape } from '../engine/shapes';
 import { SymbolicTensor } from '../engine/symbolic';
 import { Model, ModelData, PredictOptions } from './model';
+import { BatchSource, isBatchSource } from '../training/batch_source';
 import { StringVectorizer, VectorizerLayer, isStringVectorizer } from '../layers/vectorizer';
 
 export interface SequentialArgs {
@@ -130,7 +131,10 @@ export class Sequential extends Model {
     return i === 0 && this.stack.length > 0 ? [this.stack[0]] : [];
   }
 
-  override predict(x: ModelData, options: PredictOptions = {}): Tensor | Tensor[] {
+  override predict(dataset: BatchSource, options?: PredictOptions): Promise<Tensor | Tensor[]>;
+  override predict(x: ModelData, options?: PredictOptions): Tensor | Tensor[];
+  override predict(x: ModelData | BatchSource, options: PredictOptions = {}): Tensor | Tensor[] | Promise<Tensor | Tensor[]> {
+    if (isBatchSource(x)) return super.predict(x, options);
     const xs = this.prepareInputs(x);
     this.ensureGraph(xs[0].shape);
     return super.predict(xs, options);
