@@ -21,7 +21,7 @@ import { withRng } from '../initializers';
 import type { Variable } from '@seqlab/autograd';
 import type { Layer } from '../engine/layer';
 import { Optimizer } from '../training/optimizers';
-import type { CompileArgs } from '../training/trainer';
+import type { CompileArgs } from '../training/evaluator';
 import { lossName } from '../training/losses';
 import { fileAccess } from '../training/file_access';
 import { DataWriter, decodeContainer, encodeContainer, readArray } from './container';
