@@ -32,7 +32,7 @@ const svgOk = (file: string) => {
 
 test('the registry holds every example of the issue', () => {
   expect(examples.map((e) => e.name).sort()).toEqual(
-    ['adding-problem', 'hamlet-charlm', 'imdb-lstm', 'imdb-rnn', 'imdb-textvectorization', 'layer-shapes', 'mnist-autoencoder', 'mnist-bilstm-autoencoder', 'preprocessing'].sort(),
+    ['adding-problem', 'bptt', 'hamlet-charlm', 'imdb-lstm', 'imdb-rnn', 'imdb-textvectorization', 'layer-shapes', 'mnist-autoencoder', 'mnist-bilstm-autoencoder', 'preprocessing'].sort(),
   );
 });
 

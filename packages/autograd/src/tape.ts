@@ -48,6 +48,33 @@ export function tapeSize(): number {
   return current ? current.entries.length : 0;
 }
 
+/** One entry of the tape as `tapeEntries` lists it: the op's name and the shapes it read and wrote. */
+export interface TapeEntryInfo {
+  name: string;
+  inputShapes: number[][];
+  outputShapes: number[][];
+}
+
+/**
+ * The entries on the active tape so far, in execution order (empty when nothing records): what
+ * backward will walk, last entry first. For reading and teaching; call it inside `gradients`.
+ *
+ * @example
+ *   gradients(() => {
+ *     const y = sum(tanh(mul(x, 2)));
+ *     tapeEntries().map((e) => e.name);   // ['mul', 'tanh', 'sum']
+ *     return y;
+ *   }, [x]);
+ */
+export function tapeEntries(): TapeEntryInfo[] {
+  if (current === null) return [];
+  return current.entries.map((e) => ({
+    name: e.name,
+    inputShapes: e.inputs.map((t) => t.shape.slice()),
+    outputShapes: e.outputs.map((t) => t.shape.slice()),
+  }));
+}
+
 /**
  * Records an op whose `output` was computed from `inputs`, if any input is tracked. Every
  * differentiable op calls this right after its forward, passing its VJP.

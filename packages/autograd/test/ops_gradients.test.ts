@@ -25,6 +25,7 @@ const NOT_OPS: Record<string, string> = {
   gradients: 'runs a function on a tape and back-propagates', grad: 'a transformation of a function',
   valueAndGrad: 'a transformation of a function', variableGrads: 'gradients with respect to variables',
   noGrad: 'runs without recording', isRecording: 'a tape query', isTracked: 'a tape query', tapeSize: 'a tape query',
+  tapeEntries: 'a tape query',
   checkGradients: 'this very check', Variable: 'a weight holder',
   unbroadcast: 'reduces a gradient to a shape inside VJPs (not recorded)',
   clipByValue: 'gradient clipping (applied to gradients, not differentiated)', clipByNorm: 'gradient clipping',

@@ -52,6 +52,23 @@ describe('grad and valueAndGrad', () => {
     expect(A.isRecording()).toBe(false);
   });
 
+  test('tapeEntries lists the recorded ops in execution order with their shapes, and nothing outside a tape', () => {
+    const x = tensor([[1, 2, 3]]);
+    const w = T.ones([3, 2]);
+    let names: string[] = [];
+    let shapes: number[][][] = [];
+    A.gradients(() => {
+      const y = A.sum(A.tanh(A.matmul(x, w)));
+      const entries = A.tapeEntries();
+      names = entries.map((e) => e.name);
+      shapes = entries.map((e) => [...e.inputShapes, ...e.outputShapes]);
+      return y;
+    }, [w]);
+    expect(names).toEqual(['matmul', 'tanh', 'sum']);
+    expect(shapes).toEqual([[[1, 3], [3, 2], [1, 2]], [[1, 2], [1, 2]], [[1, 2], []]]);
+    expect(A.tapeEntries()).toEqual([]);
+  });
+
   test('a deep chain of 20,000 ops backpropagates without recursion', () => {
     const g = A.grad((x: Tensor) => {
       let y = x;

@@ -38,36 +38,66 @@ function fans(shape: Shape): [number, number] {
   return [shape[shape.length - 2] * receptive, shape[shape.length - 1] * receptive];
 }
 
-export const zeros = (): Initializer => (shape) => T.zeros(shape);
-export const ones = (): Initializer => (shape) => T.ones(shape);
-export const constant = (value: number): Initializer => (shape) => T.fill(shape, value);
+/**
+ * What a file records about an initializer: its Keras class name and config
+ * (`{ class_name: 'RandomUniform', config: { minval: -0.05, maxval: 0.05, seed: null } }`).
+ * The built-in initializers carry it; a user's own function has none (files then keep the weights
+ * it produced, not the function).
+ */
+export interface InitializerDescription {
+  class_name: string;
+  config: Record<string, unknown>;
+}
 
-export const randomUniform = (minval = -0.05, maxval = 0.05, config: InitializerConfig = {}): Initializer => (shape) =>
-  T.randomUniform(shape, minval, maxval, { rng: rngFor(config) });
-export const randomNormal = (mean = 0, stddev = 0.05, config: InitializerConfig = {}): Initializer => (shape) =>
-  T.randomNormal(shape, mean, stddev, { rng: rngFor(config) });
-export const truncatedNormal = (mean = 0, stddev = 0.05, config: InitializerConfig = {}): Initializer => (shape) =>
-  T.truncatedNormal(shape, mean, stddev, { rng: rngFor(config) });
+const descriptions = new WeakMap<Initializer, InitializerDescription>();
+
+function described(class_name: string, config: Record<string, unknown>, init: Initializer): Initializer {
+  descriptions.set(init, { class_name, config });
+  return init;
+}
+
+/** The Keras description of a built-in initializer, or null for a user's function. */
+export function describeInitializer(init: Initializer): InitializerDescription | null {
+  const d = descriptions.get(init);
+  return d ? { class_name: d.class_name, config: { ...d.config } } : null;
+}
+
+const seedOf = (config: InitializerConfig): number | null => config.seed ?? null;
+
+export const zeros = (): Initializer => described('Zeros', {}, (shape) => T.zeros(shape));
+export const ones = (): Initializer => described('Ones', {}, (shape) => T.ones(shape));
+export const constant = (value: number): Initializer => described('Constant', { value }, (shape) => T.fill(shape, value));
+
+export const randomUniform = (minval = -0.05, maxval = 0.05, config: InitializerConfig = {}): Initializer =>
+  described('RandomUniform', { minval, maxval, seed: seedOf(config) }, (shape) => T.randomUniform(shape, minval, maxval, { rng: rngFor(config) }));
+export const randomNormal = (mean = 0, stddev = 0.05, config: InitializerConfig = {}): Initializer =>
+  described('RandomNormal', { mean, stddev, seed: seedOf(config) }, (shape) => T.randomNormal(shape, mean, stddev, { rng: rngFor(config) }));
+export const truncatedNormal = (mean = 0, stddev = 0.05, config: InitializerConfig = {}): Initializer =>
+  described('TruncatedNormal', { mean, stddev, seed: seedOf(config) }, (shape) => T.truncatedNormal(shape, mean, stddev, { rng: rngFor(config) }));
 
 // glorot_uniform: U(-l, l), l = √(6 / (fanIn + fanOut))
-export const glorotUniform = (config: InitializerConfig = {}): Initializer => (shape) => {
-  const [fi, fo] = fans(shape);
-  const limit = Math.sqrt(6 / (fi + fo));
-  return T.randomUniform(shape, -limit, limit, { rng: rngFor(config) });
-};
+export const glorotUniform = (config: InitializerConfig = {}): Initializer =>
+  described('GlorotUniform', { seed: seedOf(config) }, (shape) => {
+    const [fi, fo] = fans(shape);
+    const limit = Math.sqrt(6 / (fi + fo));
+    return T.randomUniform(shape, -limit, limit, { rng: rngFor(config) });
+  });
 // glorot_normal: truncated N(0, σ), σ = √(2 / (fanIn + fanOut)) / .87962566 (truncation correction)
-export const glorotNormal = (config: InitializerConfig = {}): Initializer => (shape) => {
-  const [fi, fo] = fans(shape);
-  return T.truncatedNormal(shape, 0, Math.sqrt(2 / (fi + fo)) / 0.87962566103423978, { rng: rngFor(config) });
-};
+export const glorotNormal = (config: InitializerConfig = {}): Initializer =>
+  described('GlorotNormal', { seed: seedOf(config) }, (shape) => {
+    const [fi, fo] = fans(shape);
+    return T.truncatedNormal(shape, 0, Math.sqrt(2 / (fi + fo)) / 0.87962566103423978, { rng: rngFor(config) });
+  });
 // he_uniform: U(-l, l), l = √(6 / fanIn)
-export const heUniform = (config: InitializerConfig = {}): Initializer => (shape) => {
-  const limit = Math.sqrt(6 / fans(shape)[0]);
-  return T.randomUniform(shape, -limit, limit, { rng: rngFor(config) });
-};
+export const heUniform = (config: InitializerConfig = {}): Initializer =>
+  described('HeUniform', { seed: seedOf(config) }, (shape) => {
+    const limit = Math.sqrt(6 / fans(shape)[0]);
+    return T.randomUniform(shape, -limit, limit, { rng: rngFor(config) });
+  });
 // he_normal: truncated N(0, σ), σ = √(2 / fanIn) / .87962566
-export const heNormal = (config: InitializerConfig = {}): Initializer => (shape) =>
-  T.truncatedNormal(shape, 0, Math.sqrt(2 / fans(shape)[0]) / 0.87962566103423978, { rng: rngFor(config) });
+export const heNormal = (config: InitializerConfig = {}): Initializer =>
+  described('HeNormal', { seed: seedOf(config) }, (shape) =>
+    T.truncatedNormal(shape, 0, Math.sqrt(2 / fans(shape)[0]) / 0.87962566103423978, { rng: rngFor(config) }));
 
 /**
  * orthogonal (Saxe et al. 2014, as Keras): draw A ~ N(0, 1) of [rows, cols] (rows = product of
@@ -75,7 +105,7 @@ export const heNormal = (config: InitializerConfig = {}): Initializer => (shape)
  * distributed. Computed on the shorter side by block Gram-Schmidt with reorthogonalization (BCGS2):
  * the projections onto earlier blocks are GEMMs, so [512, 2048] takes a fraction of a second.
  */
-export const orthogonal = (gain = 1, config: InitializerConfig = {}): Initializer => (shape) => {
+export const orthogonal = (gain = 1, config: InitializerConfig = {}): Initializer => described('Orthogonal', { gain, seed: seedOf(config) }, (shape) => {
   if (shape.length < 2) throw new Error(`orthogonal: expected a shape of rank >= 2, received [${shape.join(',')}]`);
   const cols = shape[shape.length - 1];
   const rows = shape.slice(0, -1).reduce((a, b) => a * b, 1);
@@ -97,7 +127,7 @@ export const orthogonal = (gain = 1, config: InitializerConfig = {}): Initialize
     }
   }
   return new Tensor(out, shape);
-};
+});
 
 /**
  * Orthonormalizes the `count` rows (length `len`) of `v` in place, in order, so that
@@ -155,4 +185,43 @@ export function getInitializer(spec: InitializerSpec, owner = 'initializer'): In
   const make = byName[camel(spec)];
   if (!make) throw new Error(`${owner}: unknown initializer '${spec}'; expected one of ${Object.keys(byName).join(', ')}, or a function`);
   return make();
+}
+
+/** Keras initializer class names (both Keras 2 and 3 spellings) to the factories above. */
+const fromKeras: Record<string, (c: Record<string, unknown>) => Initializer> = {
+  Zeros: () => zeros(),
+  Ones: () => ones(),
+  Constant: (c) => constant(Number(c.value ?? 0)),
+  RandomUniform: (c) => randomUniform(num(c.minval, -0.05), num(c.maxval, 0.05), seeded(c)),
+  RandomNormal: (c) => randomNormal(num(c.mean, 0), num(c.stddev, 0.05), seeded(c)),
+  TruncatedNormal: (c) => truncatedNormal(num(c.mean, 0), num(c.stddev, 0.05), seeded(c)),
+  GlorotUniform: (c) => glorotUniform(seeded(c)),
+  GlorotNormal: (c) => glorotNormal(seeded(c)),
+  HeUniform: (c) => heUniform(seeded(c)),
+  HeNormal: (c) => heNormal(seeded(c)),
+  Orthogonal: (c) => orthogonal(num(c.gain, 1), seeded(c)),
+};
+
+function num(v: unknown, dflt: number): number {
+  return typeof v === 'number' ? v : dflt;
+}
+
+function seeded(c: Record<string, unknown>): InitializerConfig {
+  return typeof c.seed === 'number' ? { seed: c.seed } : {};
+}
+
+/**
+ * The initializer a file describes (`{ class_name: 'GlorotUniform', config: { seed: null } }`, or
+ * a bare name such as 'glorot_uniform'). `owner` names the layer in errors.
+ */
+export function initializerFromDescription(desc: unknown, owner = 'initializer'): Initializer {
+  if (typeof desc === 'string') return getInitializer(desc, owner);
+  const d = desc as InitializerDescription | null;
+  if (d === null || typeof d !== 'object' || typeof d.class_name !== 'string') {
+    throw new Error(`${owner}: expected an initializer { class_name, config }, received ${JSON.stringify(desc)}`);
+  }
+  // Keras 2 also writes 'VarianceScaling'-based names as their own class; tfjs writes the same names
+  const make = fromKeras[d.class_name];
+  if (!make) throw new Error(`${owner}: unknown initializer class '${d.class_name}'; expected one of ${Object.keys(fromKeras).join(', ')}`);
+  return make(d.config ?? {});
 }

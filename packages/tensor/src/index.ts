@@ -10,6 +10,7 @@ export * from './reduce';
 export * from './gemm';
 export * from './kernels';
 export * from './vector';
+export * from './lanes';
 export { wasmModules } from './wasm/modules';
 export type { WasmModuleBytes } from './wasm/modules';
 /** The wasm emitter the kernels are written with, for a reader's own kernels (bench/src/peak.ts uses it). */

@@ -13,6 +13,7 @@
 import { getKernels } from './kernels';
 import { CLAMP, EXP_TAYLOR, EXP_MAX, EXP_MIN, LN2, LOG2E, VectorFn } from './wasm/vector_kernel';
 import { vectorWasm } from './wasm/vector_wasm';
+import { inArena } from './wasm/runtime';
 
 export type { VectorFn };
 
@@ -53,13 +54,15 @@ export const VECTOR_MIN = 32;
 
 /**
  * buf[o .. o+n) = fn(buf[o .. o+n)) in place, for a float32 buffer: on wasm SIMD when the kernels
- * are 'wasm' and the range is long enough, else the scalar loop; bit-identical either way.
+ * are 'wasm' and the range is long enough (or already in wasm memory), else the scalar loop;
+ * bit-identical either way.
  * @example const g = Float32Array.of(-1, 0, 1); vectorActivate('sigmoid', g, 0, 3);  // [0.2689…, 0.5, 0.7310…]
  */
 export function vectorActivate(fn: VectorFn, buf: Float32Array, o: number, n: number): void {
-  if (n >= VECTOR_MIN && getKernels() === 'wasm') {
-    vectorWasm(fn, buf, o, n);
-    return;
+  if (getKernels() === 'wasm' && (n >= VECTOR_MIN || inArena(buf))) {
+    const done = vectorWasm(fn, buf, o, n);
+    o += done;
+    n -= done;
   }
   const end = o + n;
   if (fn === 'sigmoid') for (let k = o; k < end; k++) buf[k] = sigmoid32(buf[k]);

@@ -103,6 +103,43 @@ describe('wasm GEMM', () => {
     fc.assert(fc.property(caseArb(21), (c) => run(c)), { seed: 12, numRuns: 150 });
   });
 
+  test('property: held to the scalar kernel (float64 sums) on tile edges (4i ± 1 rows, 8j ± 1 columns) and k across the 256 block, every layout', () => {
+    const edge = (step: number, max: number) => fc.integer({ min: 1, max }).chain((q) => fc.constantFrom(step * q - 1, step * q, step * q + 1)).filter((v) => v >= 1);
+    fc.assert(
+      fc.property(fc.constantFrom<Layout>('NN', 'TN', 'NT'), edge(4, 6), edge(8, 5), fc.constantFrom(1, 2, 3, 31, 255, 256, 257, 300), fc.boolean(), fc.integer({ min: 0, max: 1 << 30 }), (layout, m, n, k, packed, seed) => {
+        const rng = new Rng(seed);
+        const a = Float32Array.from({ length: m * k }, () => rng.normal());
+        const b = Float32Array.from({ length: k * n }, () => rng.normal());
+        const product = (kernels: 'wasm' | 'js') => {
+          const was = setKernels(kernels);
+          try {
+            const c = new Float32Array(m * n);
+            gemms[layout]({ m, n, k, a, b, c, packedB: packed ? packGemmB(b, k, n, layout === 'NT') : undefined });
+            return c;
+          } finally {
+            setKernels(was);
+          }
+        };
+        const wasm = product('wasm');
+        const js = product('js');
+        // float32 sums of k products against float64 sums rounded once: |error| <= k·2⁻²³·Σ|a·b| (a loose, sure bound)
+        const A = layout === 'TN' ? (i: number, p: number) => a[p * m + i] : (i: number, p: number) => a[i * k + p];
+        const B = layout === 'NT' ? (p: number, j: number) => b[j * k + p] : (p: number, j: number) => b[p * n + j];
+        for (let i = 0; i < m; i++) {
+          for (let j = 0; j < n; j++) {
+            let mag = 0;
+            for (let p = 0; p < k; p++) mag += Math.abs(A(i, p) * B(p, j));
+            const bound = (k + 1) * 2 ** -23 * mag + 1e-30;
+            if (!(Math.abs(wasm[i * n + j] - js[i * n + j]) <= bound)) {
+              throw new Error(`${layout} m=${m} n=${n} k=${k} packed=${packed}: C[${i}, ${j}] wasm ${wasm[i * n + j]}, js ${js[i * n + j]}, bound ${bound}`);
+            }
+          }
+        }
+      }),
+      { seed: 31, numRuns: 30 },
+    );
+  });
+
   test('blocks: k past one k block (256), n past one column block (512)', () => {
     let seed = 1;
     for (const layout of ['NN', 'TN', 'NT'] as Layout[]) {
@@ -196,6 +233,51 @@ describe('the js fallback', () => {
   });
 });
 
+describe('an engine without wasm SIMD (the fallback)', () => {
+  test('the default is js, wasm is refused, and products, activations, lanes and workspaces run on the scalar code', () => {
+    const validate = jest.spyOn(WebAssembly, 'validate').mockReturnValue(false);
+    const memory = jest.spyOn(WebAssembly, 'Memory');
+    try {
+      jest.isolateModules(() => {
+        // eslint-disable-next-line @typescript-eslint/no-var-requires
+        const t = require('../src/index') as typeof import('../src/index');
+        expect(t.getKernels()).toBe('js');
+        expect(() => t.setKernels('wasm')).toThrow("setKernels: 'wasm' needs WebAssembly SIMD, which this engine does not validate; use 'js'");
+        const rng = new Rng(6);
+        const m = 5, n = 9, k = 40;
+        const a = Float32Array.from({ length: m * k }, () => rng.normal());
+        const b = Float32Array.from({ length: k * n }, () => rng.normal());
+        const c = new Float32Array(m * n);
+        t.gemmNN({ m, n, k, a, b, c, packedB: t.packGemmB(b, k, n, false) });
+        expect(Array.from(c)).toEqual(Array.from(Float32Array.from(naiveGemm(m, n, k, (i, p) => a[i * k + p], (p, j) => b[p * n + j]))));
+        const x = Float32Array.from({ length: 50 }, () => rng.normal() * 3);
+        const y = Float32Array.from(x);
+        t.vectorActivate('tanh', y, 0, 50);
+        expect(Array.from(y)).toEqual(Array.from(x, (v) => Math.fround(t.tanh32(v))));
+        expect(t.wasmWorkspace([8])).toBeNull();
+        const out = new Float32Array(5);
+        t.lanes.lerp(out, 0, Float32Array.of(0, 1, 0.5, 0.25, 2), 0, Float32Array.of(1, 2, 3, 4, 5), 0, Float32Array.of(6, 7, 8, 9, 10), 0, 5);
+        expect(Array.from(out)).toEqual([6, 2, 5.5, 7.75, 0]);
+        // no wasm memory was ever made
+        expect(memory).not.toHaveBeenCalled();
+      });
+      const saved = process.env.SEQLAB_KERNELS;
+      process.env.SEQLAB_KERNELS = 'wasm';
+      try {
+        jest.isolateModules(() => {
+          expect(() => require('../src/kernels')).toThrow("SEQLAB_KERNELS: 'wasm' needs WebAssembly SIMD");
+        });
+      } finally {
+        if (saved === undefined) delete process.env.SEQLAB_KERNELS;
+        else process.env.SEQLAB_KERNELS = saved;
+      }
+    } finally {
+      validate.mockRestore();
+      memory.mockRestore();
+    }
+  });
+});
+
 describe('the generated modules', () => {
   test('wabt validates and prints each module, with and without relaxed SIMD', async () => {
     // eslint-disable-next-line @typescript-eslint/no-var-requires
@@ -203,6 +285,7 @@ describe('the generated modules', () => {
     const expected: Record<string, string[]> = {
       gemm: ['(func $kernel', '(func $packA', '(func $packB', '(func $packBT', 'v128.load32_splat'],
       vector: ['(func $sigmoid', '(func $tanh', '(func $exp', 'f64x2.floor'],
+      lanes: ['(func $mul', '(func $mul2add', '(func $lerp', '(func $tanhGrad', 'f32x4.mul', 'f32.mul'],
     };
     for (const relaxed of [false, true]) {
       const modules = wasmModules(relaxed);

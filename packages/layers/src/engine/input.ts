@@ -42,6 +42,18 @@ export class InputLayer extends Layer {
     this.inboundNodes.push(node);
   }
 
+  override getConfig(): Record<string, unknown> {
+    return { batch_input_shape: this.shape.slice(), dtype: this.dtype, sparse: false, ragged: false, name: this.name };
+  }
+
+  /** Keras 2 writes batch_input_shape, Keras 3 batch_shape. */
+  static override fromConfig<L extends Layer>(this: new (args: never) => L, config: Record<string, unknown>): L {
+    const batchShape = (config.batch_input_shape ?? config.batch_shape) as (number | null)[] | undefined;
+    if (!Array.isArray(batchShape)) throw new Error(`InputLayer '${String(config.name)}': fromConfig: expected batch_input_shape (or batch_shape), received ${JSON.stringify(config)}`);
+    const dtype = config.dtype === 'string' ? 'string' : 'float32';
+    return new this({ batchShape, name: config.name as string, dtype } as never);
+  }
+
   computeOutputShape(): SymShape {
     return this.shape;
   }

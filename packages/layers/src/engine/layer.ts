@@ -11,6 +11,7 @@ import { Variable } from '@seqlab/autograd';
 import { Shape, Tensor, fmtShape, shapesEqual } from '@seqlab/tensor';
 import { Initializer } from '../initializers';
 import { attachMask, maskOf } from './mask';
+import { CustomObjects, LayerConfig, configToArgs } from './config';
 import { classNameOf, registerClass } from './registry';
 import { SymShape } from './shapes';
 import { Node, SymbolicTensor } from './symbolic';
@@ -87,6 +88,33 @@ export abstract class Layer {
   /** The fixed Keras class name (registered with `registerLayer`), shown by `summary()` and used in files. */
   get className(): string {
     return classNameOf(this);
+  }
+
+  /**
+   * The layer's configuration as Keras writes it (snake_case keys): `{ name, trainable, dtype,
+   * batch_input_shape? }` here, each layer adds its own options. With the class name it is the
+   * `{ class_name, config }` of a Keras file (see `toConfig`).
+   */
+  getConfig(): Record<string, unknown> {
+    const c: Record<string, unknown> = { name: this.name, trainable: this.trainable, dtype: 'float32' };
+    if (this.batchInputShape) c.batch_input_shape = this.batchInputShape.slice();
+    return c;
+  }
+
+  /** `{ class_name, config }`, the Keras serialization of this layer. */
+  toConfig(): LayerConfig {
+    return { class_name: this.className, config: this.getConfig() };
+  }
+
+  /**
+   * Rebuilds a layer from `getConfig()` output (or a Keras / TensorFlow.js file's): by default
+   * `new this(options)` with the keys in camelCase (engine/config.ts). Layers whose options differ
+   * from their config override it.
+   */
+  static fromConfig<L extends Layer>(this: new (args: never) => L, config: Record<string, unknown>, custom: CustomObjects = {}): L {
+    const args = configToArgs(config, registeredClassLabel(this), custom);
+    const layer = new this(args as never);
+    return layer;
   }
 
   /** "LSTM 'encoder'": how errors name this layer. */
@@ -252,6 +280,10 @@ export abstract class Layer {
 export function registerLayer<C extends abstract new (...args: never[]) => Layer>(name: string, cls: C): C {
   if (!(cls.prototype instanceof Layer)) throw new Error(`registerLayer('${name}'): expected a class extending Layer`);
   return registerClass(name, cls, 'registerLayer');
+}
+
+function registeredClassLabel(cls: Function): string {
+  return classNameOf({ constructor: cls } as object);
 }
 
 /** True for a list of shapes (an array whose first element is an array). */

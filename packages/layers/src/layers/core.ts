@@ -6,6 +6,7 @@ import { Variable } from '@seqlab/autograd';
 import * as T from '@seqlab/tensor';
 import { Tensor } from '@seqlab/tensor';
 import { ActivationSpec, getActivation } from '../activations';
+import { activationToConfig, initializerToConfig } from '../engine/config';
 import { CallArgs, Layer, LayerArgs, registerLayer } from '../engine/layer';
 import { SymShape, expectShape, fmtReceived, symSize } from '../engine/shapes';
 import { InitializerSpec, getInitializer, getRng } from '../initializers';
@@ -41,6 +42,7 @@ export class Dense extends Layer {
   readonly units: number;
   readonly activation: (x: Tensor) => Tensor;
   readonly useBias: boolean;
+  private readonly activationSpec: ActivationSpec | undefined;
   private readonly kernelInit: InitializerSpec;
   private readonly biasInit: InitializerSpec;
   kernel!: Variable;
@@ -52,10 +54,27 @@ export class Dense extends Layer {
     checkUnits(this.label, args.units);
     this.units = args.units;
     this.activation = getActivation(args.activation, this.label);
+    this.activationSpec = args.activation;
     this.useBias = args.useBias ?? true;
     this.kernelInit = args.kernelInitializer ?? 'glorotUniform';
     this.biasInit = args.biasInitializer ?? 'zeros';
     this.supportsMasking = true;
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return {
+      ...super.getConfig(),
+      units: this.units,
+      activation: activationToConfig(this.activationSpec, 'linear', this.label),
+      use_bias: this.useBias,
+      kernel_initializer: initializerToConfig(this.kernelInit, 'glorotUniform'),
+      bias_initializer: initializerToConfig(this.biasInit, 'zeros'),
+      kernel_regularizer: null,
+      bias_regularizer: null,
+      activity_regularizer: null,
+      kernel_constraint: null,
+      bias_constraint: null,
+    };
   }
 
   override build(inputShape: SymShape): void {
@@ -86,10 +105,15 @@ export interface ActivationArgs extends LayerArgs {
 
 export class Activation extends Layer {
   private readonly fn: (x: Tensor) => Tensor;
+  private readonly spec: ActivationSpec;
   constructor(args: ActivationArgs) {
     super(args);
     this.fn = getActivation(args.activation, this.label);
+    this.spec = args.activation;
     this.supportsMasking = true;
+  }
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), activation: activationToConfig(this.spec, 'linear', this.label) };
   }
   computeOutputShape(inputShape: SymShape): SymShape {
     return inputShape;
@@ -111,14 +135,19 @@ export interface DropoutArgs extends LayerArgs {
 export class Dropout extends Layer {
   readonly rate: number;
   private readonly noiseShape?: (number | null)[];
+  private readonly seed: number | null;
   private readonly rng: T.Rng | null;
   constructor(args: DropoutArgs) {
     super(args);
     if (!(args.rate >= 0 && args.rate < 1)) throw new Error(`${this.label}: rate must be in [0, 1), received ${args.rate}`);
     this.rate = args.rate;
     this.noiseShape = args.noiseShape;
+    this.seed = args.seed ?? null;
     this.rng = args.seed === undefined ? null : new T.Rng(args.seed);
     this.supportsMasking = true;
+  }
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), rate: this.rate, noise_shape: this.noiseShape ?? null, seed: this.seed };
   }
   computeOutputShape(inputShape: SymShape): SymShape {
     return inputShape;
@@ -133,6 +162,9 @@ registerLayer('Dropout', Dropout);
 
 /** [B, d1, d2, ...] -> [B, d1·d2·...]. */
 export class Flatten extends Layer {
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), data_format: 'channels_last' };
+  }
   computeOutputShape(inputShape: SymShape): SymShape {
     return [inputShape[0], symSize(inputShape.slice(1))];
   }
@@ -152,6 +184,9 @@ export class Reshape extends Layer {
   constructor(args: ReshapeArgs) {
     super(args);
     this.targetShape = args.targetShape.slice();
+  }
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), target_shape: this.targetShape.slice() };
   }
   computeOutputShape(inputShape: SymShape): SymShape {
     const n = symSize(inputShape.slice(1));
@@ -179,6 +214,9 @@ export class RepeatVector extends Layer {
     super(args);
     checkUnits(this.label, args.n, 'n');
     this.n = args.n;
+  }
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), n: this.n };
   }
   computeOutputShape(inputShape: SymShape): SymShape {
     expectShape(this.label, 'input', inputShape, ['batch', 'features']);

@@ -6,6 +6,7 @@ import * as A from '@seqlab/autograd';
 import { Variable } from '@seqlab/autograd';
 import * as T from '@seqlab/tensor';
 import { Tensor } from '@seqlab/tensor';
+import { initializerToConfig } from '../engine/config';
 import { Layer, LayerArgs, registerLayer } from '../engine/layer';
 import { SymShape, fmtReceived } from '../engine/shapes';
 import { InitializerSpec, getInitializer, randomUniform } from '../initializers';
@@ -38,6 +39,20 @@ export class Embedding extends Layer {
     this.inputLength = args.inputLength ?? null;
     // Keras: embeddings_initializer='uniform' is U(-0.05, 0.05)
     this.init = args.embeddingsInitializer ?? randomUniform(-0.05, 0.05);
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return {
+      ...super.getConfig(),
+      input_dim: this.inputDim,
+      output_dim: this.outputDim,
+      embeddings_initializer: initializerToConfig(this.init, 'zeros'),
+      embeddings_regularizer: null,
+      activity_regularizer: null,
+      embeddings_constraint: null,
+      mask_zero: this.maskZero,
+      input_length: this.inputLength,
+    };
   }
 
   override build(): void {

@@ -20,6 +20,10 @@ export class Masking extends Layer {
     this.supportsMasking = true;
   }
 
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), mask_value: this.maskValue };
+  }
+
   computeOutputShape(inputShape: SymShape): SymShape {
     if (inputShape.length < 3) {
       throw new Error(`${this.label}: expected input [batch, time, features], received ${fmtReceived(inputShape)}`);

@@ -24,6 +24,9 @@ export class Concatenate extends Layer {
     super(args);
     this.axis = args.axis ?? -1;
   }
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), axis: this.axis };
+  }
   computeOutputShape(inputShape: SymShape | SymShape[]): SymShape {
     const shapes = asList(this.label, inputShape);
     const rank = shapes[0].length;
@@ -66,6 +69,9 @@ export class GlobalAveragePooling1D extends Layer {
   constructor(args: LayerArgs = {}) {
     super(args);
     this.supportsMasking = true;
+  }
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), data_format: 'channels_last' };
   }
   computeOutputShape(inputShape: SymShape): SymShape {
     if (inputShape.length !== 3) throw new Error(`${this.label}: expected input [batch, time, features], received ${fmtReceived(inputShape)}`);

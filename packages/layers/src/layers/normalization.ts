@@ -8,6 +8,7 @@ import * as A from '@seqlab/autograd';
 import { Variable, noGrad } from '@seqlab/autograd';
 import * as T from '@seqlab/tensor';
 import { Tensor } from '@seqlab/tensor';
+import { initializerToConfig } from '../engine/config';
 import { CallArgs, Layer, LayerArgs, registerLayer } from '../engine/layer';
 import { SymShape, expectShape } from '../engine/shapes';
 import { InitializerSpec, getInitializer } from '../initializers';
@@ -44,6 +45,34 @@ export class BatchNormalization extends Layer {
     this.scale = args.scale ?? true;
     this.args = args;
     this.supportsMasking = true;
+  }
+
+  override getConfig(): Record<string, unknown> {
+    const a = this.args;
+    return {
+      ...super.getConfig(),
+      axis: -1,
+      momentum: this.momentum,
+      epsilon: this.epsilon,
+      center: this.center,
+      scale: this.scale,
+      beta_initializer: initializerToConfig(a.betaInitializer, 'zeros'),
+      gamma_initializer: initializerToConfig(a.gammaInitializer, 'ones'),
+      moving_mean_initializer: initializerToConfig(a.movingMeanInitializer, 'zeros'),
+      moving_variance_initializer: initializerToConfig(a.movingVarianceInitializer, 'ones'),
+      beta_regularizer: null,
+      gamma_regularizer: null,
+      beta_constraint: null,
+      gamma_constraint: null,
+    };
+  }
+
+  /** Keras's axis: only the last axis is normalized here. */
+  static override fromConfig<L extends Layer>(this: new (args: never) => L, config: Record<string, unknown>): L {
+    const axis = config.axis;
+    const last = axis === undefined || axis === null || axis === -1 || (Array.isArray(axis) && axis.length === 1 && (axis[0] === -1 || typeof axis[0] === 'number'));
+    if (!last) throw new Error(`BatchNormalization '${String(config.name)}': fromConfig: only the last axis is supported, received axis ${JSON.stringify(axis)}`);
+    return Layer.fromConfig.call(this, config) as L;
   }
 
   override build(inputShape: SymShape): void {

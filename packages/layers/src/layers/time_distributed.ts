@@ -21,6 +21,10 @@ export class TimeDistributed extends Layer {
     this.supportsMasking = true;
   }
 
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), layer: this.layer.toConfig() };
+  }
+
   protected override sublayers(): Layer[] {
     return [this.layer];
   }

@@ -6,16 +6,20 @@
 import { noGrad } from '@seqlab/autograd';
 import * as T from '@seqlab/tensor';
 import { NestedArray, Tensor } from '@seqlab/tensor';
+import { CustomObjects } from '../engine/config';
 import { InputLayer } from '../engine/input';
 import { CallArgs, Layer, LayerArgs, LayerInput, LayerOutput, registerLayer } from '../engine/layer';
 import { attachMask } from '../engine/mask';
 import { SymShape, expectShape } from '../engine/shapes';
 import { Node, SymbolicTensor } from '../engine/symbolic';
 import { summaryLines } from './summary';
+import { functionalConfig, graphFromConfig } from './model_config';
 import { RNN } from '../recurrent/rnn';
 import { VectorizerLayer } from '../layers/vectorizer';
 import { History } from '../training/callbacks';
-import { CompileArgs, Data, EvaluateOptions, FitOptions, TrainableModel, Trainer, runSync, runYielding } from '../training/trainer';
+import { CompileArgs, Data, EvaluateOptions, TrainableModel, runSync, runYielding } from '../training/evaluator';
+import { FitOptions, Trainer } from '../training/trainer';
+import { BatchSource, EpochReader, checkBounded, inputsOf, isBatchSource, refuseArrayOptions, sourceFeed, stepsOption } from '../training/batch_source';
 import { KeyedWeight, loadWeightsFile, saveWeightsFile } from '../training/weights_io';
 import { Optimizer } from '../training/optimizers';
 import { PREDICT_OPTION_NAMES, batchSizeOption, checkOptionNames } from '../training/validate';
@@ -29,6 +33,8 @@ export interface ModelArgs {
 
 export interface PredictOptions {
   batchSize?: number;
+  /** With a dataset: the number of batches to read (default: a whole pass). */
+  steps?: number;
   /** predictAsync only: when to yield to the event loop ('auto', 'batch', 'never' or milliseconds). */
   yieldEvery?: YieldEvery;
   /** predictAsync only: stops at the next batch and rejects with an AbortError. */
@@ -115,6 +121,20 @@ export class Model extends Layer implements TrainableModel {
     for (const n of this.nodes) if (!layers.includes(n.layer)) layers.push(n.layer);
     this.graphLayers = layers;
     this.built = true;
+  }
+
+  /** Keras's functional config: layers with their inbound nodes, input and output layers (models/model_config.ts). */
+  override getConfig(): Record<string, unknown> {
+    return functionalConfig(this);
+  }
+
+  /** Rebuilds a functional model (layers, graph, nested models) from `getConfig()` output. */
+  static override fromConfig<L extends Layer>(this: new (args: never) => L, config: Record<string, unknown>, custom: CustomObjects = {}): L {
+    const g = graphFromConfig(config, custom);
+    const one = <T>(xs: T[]): T | T[] => (xs.length === 1 ? xs[0] : xs);
+    const model = new Model({ inputs: one(g.inputs), outputs: one(g.outputs), name: g.name });
+    if (config.trainable === false) model.trainable = false;
+    return model as unknown as L;
   }
 
   /** The layer applications (graph nodes) between the inputs and the outputs, in the order they run. */
@@ -225,8 +245,11 @@ export class Model extends Layer implements TrainableModel {
     return this.nodes.filter((n) => n.dependencies.includes(x)).map((n) => n.layer);
   }
 
-  /** Inference in batches (no dropout, no recording); returns one tensor per output. */
-  predict(x: ModelData, options: PredictOptions = {}): Tensor | Tensor[] {
+  /** Inference in batches (no dropout, no recording); returns one tensor per output (a promise for a dataset). */
+  predict(dataset: BatchSource, options?: PredictOptions): Promise<Tensor | Tensor[]>;
+  predict(x: ModelData, options?: PredictOptions): Tensor | Tensor[];
+  predict(x: ModelData | BatchSource, options: PredictOptions = {}): Tensor | Tensor[] | Promise<Tensor | Tensor[]> {
+    if (isBatchSource(x)) return this.predictSource(x, options, 'predict');
     if (options?.signal !== undefined || options?.yieldEvery !== undefined) {
       throw new Error(`predict: signal and yieldEvery need the asynchronous predictAsync (predict runs to its end without yielding)`);
     }
@@ -234,10 +257,42 @@ export class Model extends Layer implements TrainableModel {
   }
 
   /** predict that yields to the event loop between batches and stops on `signal` (rejecting with an AbortError). */
-  async predictAsync(x: ModelData, options: PredictOptions = {}): Promise<Tensor | Tensor[]> {
+  async predictAsync(x: ModelData | BatchSource, options: PredictOptions = {}): Promise<Tensor | Tensor[]> {
+    if (isBatchSource(x)) return this.predictSource(x, options, 'predictAsync');
     const yielder = new Yielder('predictAsync', options?.yieldEvery, options?.signal);
     yielder.check();
     return runYielding(this.predictSteps(x, options, 'predictAsync'), yielder);
+  }
+
+  /** predict over a dataset's batches (x alone, or the x of [x, y] batches), yielding between batches. */
+  private async predictSource(source: BatchSource, options: PredictOptions, who: string): Promise<Tensor | Tensor[]> {
+    checkOptionNames(who, options, [...PREDICT_OPTION_NAMES, 'steps']);
+    refuseArrayOptions(who, options);
+    const yielder = new Yielder(who, options.yieldEvery, options.signal);
+    yielder.check();
+    const steps = stepsOption(who, 'steps', options.steps);
+    const feed = sourceFeed(who, source, (e, i) => {
+      const xs = this.prepareInputs(inputsOf(who, e, i) as ModelData);
+      this.buildFor(xs);
+      return { xs, ys: [], weights: null, size: xs[0].shape[0] };
+    });
+    checkBounded(who, feed, steps, 'steps');
+    const reader = new EpochReader(feed, steps);
+    const chunks: Tensor[][] = [];
+    try {
+      let batch = await reader.next();
+      while (batch !== null) {
+        const xs = batch.xs;
+        noGrad(() => this.run(xs, { training: false })).forEach((o, i) => (chunks[i] ??= []).push(o));
+        batch = await reader.next();
+        if (batch !== null) await yielder.afterBatch();
+      }
+    } finally {
+      await reader.close();
+    }
+    if (chunks.length === 0) throw new Error(`${who}: the dataset yielded no batches; there is nothing to predict`);
+    const outs = chunks.map((c) => (c.length === 1 ? c[0] : T.concat(c, 0)));
+    return this.singleOutput ? outs[0] : outs;
   }
 
   /** The batches of predict, pausing after each one. */
@@ -280,18 +335,28 @@ export class Model extends Layer implements TrainableModel {
     return this.trainer ? this.trainer.optimizer : null;
   }
 
-  /** Trains for `epochs` epochs; resolves to the History (history.history.loss, val_loss, ...). */
-  fit(x: Data, y: Data, options: FitOptions = {}): Promise<History> {
+  /**
+   * Trains for `epochs` epochs; resolves to the History (history.history.loss, val_loss, ...).
+   * Data: arrays, `fit(x, y, options)`, or a dataset of `[x, y]` / `[x, y, sampleWeight]` batches,
+   * `fit(dataset, options)` (training/batch_source.ts).
+   */
+  fit(dataset: BatchSource, options?: FitOptions): Promise<History>;
+  fit(x: Data, y: Data, options?: FitOptions): Promise<History>;
+  fit(x: Data | BatchSource, y?: Data | FitOptions, options?: FitOptions): Promise<History> {
     return this.compiled('fit').fit(x, y, options);
   }
 
-  /** Loss (and metrics) on data: `loss`, or `[loss, ...metrics]` as Keras returns them. */
-  evaluate(x: Data, y: Data, options: EvaluateOptions = {}): number | number[] | Record<string, number> {
+  /** Loss (and metrics) on data: `loss`, or `[loss, ...metrics]` as Keras returns them; a promise for a dataset. */
+  evaluate(dataset: BatchSource, options?: EvaluateOptions): Promise<number | number[] | Record<string, number>>;
+  evaluate(x: Data, y: Data, options?: EvaluateOptions): number | number[] | Record<string, number>;
+  evaluate(x: Data | BatchSource, y?: Data | EvaluateOptions, options?: EvaluateOptions): number | number[] | Record<string, number> | Promise<number | number[] | Record<string, number>> {
     return this.compiled('evaluate').evaluate(x, y, options);
   }
 
   /** evaluate, yielding to the event loop between batches; stops on `signal` with an AbortError. */
-  evaluateAsync(x: Data, y: Data, options: EvaluateOptions = {}): Promise<number | number[] | Record<string, number>> {
+  evaluateAsync(dataset: BatchSource, options?: EvaluateOptions): Promise<number | number[] | Record<string, number>>;
+  evaluateAsync(x: Data, y: Data, options?: EvaluateOptions): Promise<number | number[] | Record<string, number>>;
+  evaluateAsync(x: Data | BatchSource, y?: Data | EvaluateOptions, options?: EvaluateOptions): Promise<number | number[] | Record<string, number>> {
     return this.compiled('evaluateAsync').evaluateAsync(x, y, options);
   }
 

@@ -7,10 +7,12 @@
  */
 import { Tensor } from '@seqlab/tensor';
 import { InputLayer, input } from '../engine/input';
+import { CustomObjects, deserialize } from '../engine/config';
 import { CallArgs, Layer, LayerInput, LayerOutput, registerLayer } from '../engine/layer';
 import { SymShape } from '../engine/shapes';
 import { SymbolicTensor } from '../engine/symbolic';
 import { Model, ModelData, PredictOptions } from './model';
+import { BatchSource, isBatchSource } from '../training/batch_source';
 import { StringVectorizer, VectorizerLayer, isStringVectorizer } from '../layers/vectorizer';
 
 export interface SequentialArgs {
@@ -47,6 +49,29 @@ export class Sequential extends Model {
     }
     this.stack.push(layer);
     if (this.head) this.wire(this.head);
+  }
+
+  /**
+   * Keras 2's Sequential config: `{ name, layers }`, the first layer carrying the input shape as
+   * `batch_input_shape` (what TensorFlow.js reads). fromConfig also reads Keras 3's layout, whose
+   * first entry is an InputLayer.
+   */
+  override getConfig(): Record<string, unknown> {
+    const layers = this.stack.map((l) => l.toConfig());
+    const head = this.inputs[0];
+    if (layers.length > 0 && head && !('batch_input_shape' in layers[0].config)) {
+      layers[0] = { ...layers[0], config: { ...layers[0].config, batch_input_shape: head.shape.slice() } };
+    }
+    return { name: this.name, layers };
+  }
+
+  static override fromConfig<L extends Layer>(this: new (args: never) => L, config: Record<string, unknown>, custom: CustomObjects = {}): L {
+    const list = config.layers;
+    if (!Array.isArray(list)) throw new Error(`Sequential '${String(config.name)}': fromConfig: expected 'layers' to be a list, received ${JSON.stringify(list)}`);
+    const layers = list.map((e) => deserialize<Layer | StringVectorizer>(e, custom));
+    const model = new Sequential({ name: typeof config.name === 'string' ? config.name : undefined, layers });
+    if (config.trainable === false) model.trainable = false;
+    return model as unknown as L;
   }
 
   /** The layers, in order (without the input layer, as Keras lists them). */
@@ -106,7 +131,10 @@ export class Sequential extends Model {
     return i === 0 && this.stack.length > 0 ? [this.stack[0]] : [];
   }
 
-  override predict(x: ModelData, options: PredictOptions = {}): Tensor | Tensor[] {
+  override predict(dataset: BatchSource, options?: PredictOptions): Promise<Tensor | Tensor[]>;
+  override predict(x: ModelData, options?: PredictOptions): Tensor | Tensor[];
+  override predict(x: ModelData | BatchSource, options: PredictOptions = {}): Tensor | Tensor[] | Promise<Tensor | Tensor[]> {
+    if (isBatchSource(x)) return super.predict(x, options);
     const xs = this.prepareInputs(x);
     this.ensureGraph(xs[0].shape);
     return super.predict(xs, options);

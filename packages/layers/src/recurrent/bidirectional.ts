@@ -34,6 +34,8 @@ export class Bidirectional extends Layer {
   readonly mergeMode: MergeMode;
   readonly returnSequences: boolean;
   readonly returnState: boolean;
+  /** The layer as given (its configuration is what Keras writes under `layer`). */
+  private readonly given: { layer: RNN; backwardLayer?: RNN };
 
   constructor(args: BidirectionalArgs) {
     super({ batchInputShape: args.layer?.batchInputShape ?? undefined, ...args });
@@ -44,6 +46,7 @@ export class Bidirectional extends Layer {
     }
     this.mergeMode = mode;
     const layer = args.layer;
+    this.given = { layer, backwardLayer: args.backwardLayer };
     // Keras recreates both directions from the layer's config, so neither shares its weights
     this.forwardLayer = layer.recreate({ name: `forward_${layer.name}` });
     if (args.backwardLayer) {
@@ -67,6 +70,12 @@ export class Bidirectional extends Layer {
     this.forwardLayer.zeroOutputForMask = this.returnSequences;
     this.backwardLayer.zeroOutputForMask = this.returnSequences;
     this.supportsMasking = true;
+  }
+
+  override getConfig(): Record<string, unknown> {
+    const c: Record<string, unknown> = { ...super.getConfig(), layer: this.given.layer.toConfig(), merge_mode: this.mergeMode };
+    if (this.given.backwardLayer) c.backward_layer = this.given.backwardLayer.toConfig();
+    return c;
   }
 
   protected override sublayers(): Layer[] {

@@ -24,6 +24,7 @@ import * as T from '@seqlab/tensor';
 import { DType, Tensor } from '@seqlab/tensor';
 import { ActivationFn, ActivationSpec, activationName, getActivation } from '../activations';
 import { Initializer, InitializerSpec, getInitializer, ones } from '../initializers';
+import { CustomObjects, LayerConfig, activationToConfig, deserialize, initializerToConfig } from '../engine/config';
 import { classNameOf, registerCell } from '../engine/registry';
 import type { CellKind } from './sequence';
 
@@ -56,6 +57,21 @@ export interface RecurrentCell {
   name: string;
   /** Draws this cell's dropout masks for a batch (training only), or undefined without dropout. */
   dropoutMasks?(batch: number, dtype: DType, rng: T.Rng): StepDropout | undefined;
+  /**
+   * The cell's options as Keras writes them (snake_case keys), for model files. A user's cell
+   * that has it (and is registered with `registerCell`) can be saved; loading calls its static
+   * `fromConfig(config)` if it has one, else `new Cell(options in camelCase)`.
+   */
+  getConfig?(): Record<string, unknown>;
+}
+
+/** `{ class_name, config }` of a cell; a clear error for a cell without getConfig. */
+export function serializeCell(cell: RecurrentCell): LayerConfig {
+  const name = classNameOf(cell);
+  if (typeof cell.getConfig !== 'function') {
+    throw new Error(`${name} '${cell.name}': cannot be written to a file: the cell has no getConfig() (return its options with snake_case keys, and register the class with registerCell('${name}', ${name}))`);
+  }
+  return { class_name: name, config: cell.getConfig() };
 }
 
 /** Zeros for every state of `cell`, [batch, size] each. */
@@ -222,6 +238,34 @@ export abstract class KerasCell implements RecurrentCell {
     return this.units;
   }
 
+  /** Keras's cell config (the keys of keras.layers.LSTMCell.get_config()). */
+  getConfig(): Record<string, unknown> {
+    const a = this.args;
+    const c: Record<string, unknown> = {
+      name: this.name,
+      trainable: true,
+      dtype: 'float32',
+      units: this.units,
+      activation: activationToConfig(a.activation, 'tanh', this.label),
+    };
+    if (this.kind !== 'simpleRNN') c.recurrent_activation = activationToConfig(a.recurrentActivation, 'sigmoid', this.label);
+    Object.assign(c, {
+      use_bias: this.useBias,
+      kernel_initializer: initializerToConfig(a.kernelInitializer, 'glorotUniform'),
+      recurrent_initializer: initializerToConfig(a.recurrentInitializer, 'orthogonal'),
+      bias_initializer: initializerToConfig(a.biasInitializer, 'zeros'),
+      kernel_regularizer: null,
+      recurrent_regularizer: null,
+      bias_regularizer: null,
+      kernel_constraint: null,
+      recurrent_constraint: null,
+      bias_constraint: null,
+      dropout: this.dropout,
+      recurrent_dropout: this.recurrentDropout,
+    });
+    return c;
+  }
+
   /** Activation names for the fused kernel, or null when a custom function is used. */
   get activationNames(): [string, string] | null {
     const a = activationName(this.args.activation === undefined ? 'tanh' : this.args.activation);
@@ -324,6 +368,9 @@ export class LSTMCell extends KerasCell {
     super(args, 'lstm_cell');
     this.unitForgetBias = args.unitForgetBias ?? true;
   }
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), unit_forget_bias: this.unitForgetBias, implementation: 2 };
+  }
   override get stateSize(): number[] {
     return [this.units, this.units];
   }
@@ -344,6 +391,9 @@ export class GRUCell extends KerasCell {
   constructor(args: CellArgs) {
     super(args, 'gru_cell');
     this.resetAfter = args.resetAfter ?? true;
+  }
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), implementation: 2, reset_after: this.resetAfter };
   }
   protected override biasShape(): number[] {
     return this.resetAfter ? [2, 3 * this.units] : [3 * this.units];
@@ -371,6 +421,16 @@ export class StackedRNNCells implements RecurrentCell {
 
   get stateSize(): number[] {
     return this.cells.flatMap((c) => c.stateSize);
+  }
+
+  getConfig(): Record<string, unknown> {
+    return { name: this.name, trainable: true, dtype: 'float32', cells: this.cells.map(serializeCell) };
+  }
+
+  static fromConfig(config: Record<string, unknown>, custom: CustomObjects = {}): StackedRNNCells {
+    const cells = config.cells;
+    if (!Array.isArray(cells)) throw new Error(`StackedRNNCells: fromConfig: expected 'cells' to be a list, received ${JSON.stringify(cells)}`);
+    return new StackedRNNCells(cells.map((c) => deserialize<RecurrentCell>(c, custom)), typeof config.name === 'string' ? config.name : undefined);
   }
 
   get outputSize(): number {

@@ -17,7 +17,7 @@ import { CallArgs, Layer, LayerArgs, LayerInput, LayerOutput, registerLayer, sna
 import { classNameOf } from '../engine/registry';
 import { SymShape, expectShape, fmtReceived } from '../engine/shapes';
 import { InitializerSpec, getRng } from '../initializers';
-import { CellArgs, GRUCell, KerasCell, LSTMCell, RecurrentCell, SimpleRNNCell, StackedRNNCells, StepDropout } from './cells';
+import { CellArgs, GRUCell, KerasCell, LSTMCell, RecurrentCell, SimpleRNNCell, StackedRNNCells, StepDropout, serializeCell } from './cells';
 import { fusedSequence, fusedSupports } from './fused';
 import { referenceSequence, scan } from './reference';
 import { SequenceArgs, SequenceResult, SequenceRunner } from './sequence';
@@ -93,6 +93,28 @@ export class RNN extends Layer {
   /** Carries its final states into the next call (`stateful: true`). */
   override get stateful(): boolean {
     return this.statefulFlag;
+  }
+
+  /**
+   * Keras's RNN config: the layer's flags and its cell (`cell: { class_name, config }`); SimpleRNN,
+   * LSTM and GRU write their cell's options inline instead, as Keras does.
+   */
+  override getConfig(): Record<string, unknown> {
+    const c: Record<string, unknown> = {
+      ...super.getConfig(),
+      return_sequences: this.returnSequences,
+      return_state: this.returnState,
+      go_backwards: this.goBackwards,
+      stateful: this.stateful,
+      unroll: false,
+    };
+    if (this.config.zeroOutputForMask) c.zero_output_for_mask = true;
+    if (this.constructor === RNN) {
+      c.cell = serializeCell(this.cell);
+      return c;
+    }
+    const { name: _n, trainable: _t, dtype: _d, ...cellOptions } = serializeCell(this.cell).config;
+    return { ...c, ...cellOptions };
   }
 
   /** Number of units (the output size). */

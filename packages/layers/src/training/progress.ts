@@ -3,6 +3,8 @@
  *   verbose 1 on a terminal: a bar redrawn per batch,
  *     12/250 [=>............................] - ETA: 41s - loss: 0.6931 - accuracy: 0.5100
  *   verbose 2, or output that is not a terminal: one line per epoch.
+ * When the number of batches is not known (a dataset of unknown length), the bar shows the count
+ * as Keras does, `12/Unknown - 5s 41ms/step - loss: 0.6931`, until the first epoch has told it.
  */
 import type { Logs } from './callbacks';
 
@@ -41,7 +43,8 @@ export class ProgressBar {
 
   constructor(
     private readonly verbose: number,
-    private readonly steps: number,
+    /** Batches per epoch, null while not known (fit sets it after the first epoch). */
+    public steps: number | null,
     private readonly sink: ProgressSink = stdoutSink,
     private readonly width = 30,
   ) {
@@ -57,6 +60,10 @@ export class ProgressBar {
   batchEnd(done: number, logs: Logs): void {
     if (!this.bar) return;
     const elapsed = (Date.now() - this.start) / 1000;
+    if (this.steps === null) {
+      this.sink.write(`\r${done}/Unknown - ${fmtTime(elapsed)} ${Math.round((elapsed * 1000) / done)}ms/step${fmtLogs(logs)}\x1b[K`);
+      return;
+    }
     const eta = done > 0 ? (elapsed / done) * (this.steps - done) : 0;
     // Keras: (filled - 1) '=' then '>' (or '=' when done), then '.' to the width
     const filled = Math.floor((this.width * done) / this.steps);
@@ -66,15 +73,16 @@ export class ProgressBar {
     this.sink.write(`\r${String(done).padStart(n)}/${this.steps} [${padded}] - ETA: ${fmtTime(eta)}${fmtLogs(logs)}\x1b[K`);
   }
 
-  epochEnd(logs: Logs): void {
+  /** At the end of an epoch of `done` batches (default: the known length). */
+  epochEnd(logs: Logs, done = this.steps ?? 0): void {
     if (this.verbose === 0) return;
     const elapsed = (Date.now() - this.start) / 1000;
-    const perStep = this.steps > 0 ? Math.round((elapsed * 1000) / this.steps) : 0;
+    const perStep = done > 0 ? Math.round((elapsed * 1000) / done) : 0;
     if (this.bar) {
-      const n = String(this.steps).length;
-      this.sink.write(`\r${String(this.steps).padStart(n)}/${this.steps} [${'='.repeat(this.width)}] - ${fmtTime(elapsed)} ${perStep}ms/step${fmtLogs(logs)}\x1b[K\n`);
+      const n = String(done).length;
+      this.sink.write(`\r${String(done).padStart(n)}/${done} [${'='.repeat(this.width)}] - ${fmtTime(elapsed)} ${perStep}ms/step${fmtLogs(logs)}\x1b[K\n`);
     } else {
-      this.sink.write(`${this.steps}/${this.steps} - ${fmtTime(elapsed)} - ${perStep}ms/step${fmtLogs(logs)}\n`);
+      this.sink.write(`${done}/${done} - ${fmtTime(elapsed)} - ${perStep}ms/step${fmtLogs(logs)}\n`);
     }
   }
 }

@@ -96,6 +96,55 @@ function residentPanels(mem: Arena, pre: PackedB, panels: Float32Array): number 
 
 let colSums = new Float64Array(0);
 
+/** The scratch regions of one product (byte offsets; 0 where the product needs none). */
+interface Scratch {
+  aRaw: number;
+  aPack: number;
+  c: number;
+  bRaw: number;
+  bPack: number;
+}
+
+/**
+ * The scratch regions a product of these sizes uses: A as stored and packed, a padded C, B as stored
+ * and one packed block of it. `inMemory` says which operands are views of wasm memory already
+ * (those need no copy, and C needs no scratch when its tiles are whole).
+ */
+function scratch(mem: Arena, layout: Layout, m: number, n: number, k: number, packed: boolean, inMemory: { a: boolean; b: boolean; c: boolean }): Scratch {
+  const mPad = roundUp(m, TILE_ROWS);
+  const nPad = roundUp(n, TILE_COLS);
+  return {
+    aRaw: inMemory.a ? 0 : mem.region('araw', m * k * 4),
+    aPack: mem.region('apack', mPad * k * 4),
+    c: inMemory.c && mPad === m && nPad === n ? 0 : mem.region('c', mPad * nPad * 4),
+    bRaw: packed || inMemory.b ? 0 : mem.region('b', k * n * 4),
+    bPack: packed ? 0 : mem.region('pack', Math.min(k, KC) * roundUp(Math.min(n, NC), TILE_COLS) * 4),
+  };
+}
+
+/** A product a sequence's loop will run with operands in wasm memory (`wasmReserve`). */
+export interface ReservedProduct {
+  layout: Layout;
+  m: number;
+  n: number;
+  k: number;
+  packedB?: PackedB;
+}
+
+/**
+ * Grows this thread's wasm memory now for every scratch region and resident packed B the products
+ * will use, whatever operands they get: then running them does not grow the memory, and views
+ * of it (wasmWorkspace) stay attached. Call before taking the views.
+ */
+export function wasmReserve(products: ReservedProduct[]): void {
+  const { arena: mem } = kernels();
+  const none = { a: false, b: false, c: false };
+  for (const { layout, m, n, k, packedB } of products) {
+    scratch(mem, layout, m, n, k, packedB?.wasm != null, none);
+    if (packedB?.wasm != null) residentPanels(mem, packedB, packedB.wasm);
+  }
+}
+
 /** C = op(A)·op(B) + beta·C on the wasm kernel; a, b, c float32, m, n, k > 0, arguments checked (gemmSerial). */
 export function wasmGemm(layout: Layout, args: GemmArgs): void {
   const { m, n, k } = args;
@@ -112,33 +161,50 @@ export function wasmGemm(layout: Layout, args: GemmArgs): void {
   const mPad = roundUp(m, TILE_ROWS);
   const nPad = roundUp(n, TILE_COLS);
 
-  // every region first: growing the memory replaces its buffer
-  const aRows = layout === 'TN' ? k : m; // A as stored: [m, k], or [k, m] for Aᵀ·B
-  const aCols = layout === 'TN' ? m : k;
-  const aRaw = mem.region('araw', aRows * aCols * 4);
-  const aPack = mem.region('apack', mPad * k * 4);
-  const cPtr = mem.region('c', mPad * nPad * 4);
-  const bRaw = pre === null ? mem.region('b', k * n * 4) : 0;
-  const bPack = pre === null ? mem.region('pack', Math.min(k, KC) * roundUp(Math.min(n, NC), TILE_COLS) * 4) : 0;
+  // operands that live in wasm memory are used where they are (byte pointers read now: a view
+  // of a memory that grows is detached); every region next, then no growth until the end
+  const inMemory = { a: mem.holds(a), b: pre === null && mem.holds(b), c: mem.holds(c) };
+  const aAt = inMemory.a ? a.byteOffset + 4 * ao : 0;
+  const bAt = inMemory.b ? b.byteOffset + 4 * bo : 0;
+  const cAt = inMemory.c ? c.byteOffset + 4 * co : 0;
+  const buffer = mem.memory.buffer;
+  const s = scratch(mem, layout, m, n, k, pre !== null, inMemory);
   const bResident = pre === null ? 0 : residentPanels(mem, args.packedB as PackedB, pre);
+  if ((inMemory.a || inMemory.b || inMemory.c) && mem.memory.buffer !== buffer) {
+    throw new Error(`gemm${layout}: wasm memory grew under operands that live in it ([${m}, ${n}, ${k}] not reserved with wasmReserve)`);
+  }
   const f32 = mem.f32;
 
-  // A as stored (its aCols columns of each row), then packed into strips of 4 rows
-  if (lda === aCols) f32.set(a.subarray(ao, ao + aRows * aCols), aRaw >> 2);
-  else for (let r = 0; r < aRows; r++) f32.set(a.subarray(ao + r * lda, ao + r * lda + aCols), (aRaw >> 2) + r * aCols);
-  if (layout === 'TN') gemm.packA(aRaw, 4, 4 * m, m, k, aPack);
-  else gemm.packA(aRaw, 4 * k, 4, m, k, aPack);
+  // A packed into strips of 4 rows, from where it lives or from a copy of its rows
+  const aRows = layout === 'TN' ? k : m; // A as stored: [m, k], or [k, m] for Aᵀ·B
+  const aCols = layout === 'TN' ? m : k;
+  let aSrc = aAt;
+  let aStride = lda; // floats between stored rows
+  if (!inMemory.a) {
+    aSrc = s.aRaw;
+    aStride = aCols;
+    if (lda === aCols) f32.set(a.subarray(ao, ao + aRows * aCols), aSrc >> 2);
+    else for (let r = 0; r < aRows; r++) f32.set(a.subarray(ao + r * lda, ao + r * lda + aCols), (aSrc >> 2) + r * aCols);
+  }
+  if (layout === 'TN') gemm.packA(aSrc, 4, 4 * aStride, m, k, s.aPack);
+  else gemm.packA(aSrc, 4 * aStride, 4, m, k, s.aPack);
 
-  // C in when it is accumulated into
+  // C: written in place when it lives in wasm memory and its tiles are whole, else in a padded
+  // scratch (copied in when it is accumulated into)
+  if (beta !== 0 && beta !== 1) for (let i = co; i < co + m * n; i++) c[i] *= beta;
+  const cPtr = s.c === 0 ? cAt : s.c;
+  const ldc = s.c === 0 ? n : nPad;
   const c0 = cPtr >> 2;
-  if (beta !== 0) {
-    if (beta !== 1) for (let i = co; i < co + m * n; i++) c[i] *= beta;
-    if (nPad === n) f32.set(c.subarray(co, co + m * n), c0);
+  if (s.c !== 0 && beta !== 0) {
+    if (inMemory.c) for (let i = 0; i < m; i++) f32.copyWithin(c0 + i * nPad, (cAt >> 2) + i * n, (cAt >> 2) + (i + 1) * n);
+    else if (nPad === n) f32.set(c.subarray(co, co + m * n), c0);
     else for (let i = 0; i < m; i++) f32.set(c.subarray(co + i * n, co + (i + 1) * n), c0 + i * nPad);
   }
 
   // B as stored, when it has to be packed here
-  if (pre === null) f32.set(b.subarray(bo, bo + k * n), bRaw >> 2);
+  const bRaw = pre !== null ? 0 : inMemory.b ? bAt : s.bRaw;
+  if (pre === null && !inMemory.b) f32.set(b.subarray(bo, bo + k * n), bRaw >> 2);
+  const bPack = s.bPack;
 
   let block = bResident;
   for (let jc = 0; jc < n; jc += NC) {
@@ -155,12 +221,15 @@ export function wasmGemm(layout: Layout, args: GemmArgs): void {
         if (layout === 'NT') gemm.packBT(bRaw + (jc * k + pc) * 4, k * 4, kc, nc, bPack);
         else gemm.packB(bRaw + (pc * n + jc) * 4, n * 4, kc, nc, bPack);
       }
-      gemm.kernel(aPack + pc * 16, k * 16, panelPtr, kc, cPtr + jc * 4, nPad * 4, mPad / TILE_ROWS, panels, pc > 0 || beta !== 0 ? 1 : 0);
+      gemm.kernel(s.aPack + pc * 16, k * 16, panelPtr, kc, cPtr + jc * 4, ldc * 4, mPad / TILE_ROWS, panels, pc > 0 || beta !== 0 ? 1 : 0);
     }
   }
 
-  if (nPad === n) c.set(f32.subarray(c0, c0 + m * n), co);
-  else for (let i = 0; i < m; i++) c.set(f32.subarray(c0 + i * nPad, c0 + i * nPad + n), co + i * n);
+  if (s.c !== 0) {
+    if (inMemory.c) for (let i = 0; i < m; i++) f32.copyWithin((cAt >> 2) + i * n, c0 + i * nPad, c0 + i * nPad + n);
+    else if (nPad === n) c.set(f32.subarray(c0, c0 + m * n), co);
+    else for (let i = 0; i < m; i++) c.set(f32.subarray(c0 + i * nPad, c0 + i * nPad + n), co + i * n);
+  }
 
   const sums = args.bColumnSums;
   if (sums !== undefined) {

@@ -3,9 +3,10 @@
  *
  *   import { wasmModules } from '@seqlab/tensor';
  *   for (const { name, bytes } of wasmModules()) fs.writeFileSync(`${name}.wasm`, bytes);
- *   // npx wasm2wat --enable-relaxed-simd gemm.wasm        (and vector.wasm: σ, tanh, exp)
+ *   // npx wasm2wat --enable-relaxed-simd gemm.wasm        (and vector.wasm: σ, tanh, exp; lanes.wasm: the cells' element-wise primitives)
  */
 import { gemmModule } from './gemm_kernel';
+import { lanesModule } from './lanes_kernel';
 import { relaxedAvailable } from './runtime';
 import { vectorModule } from './vector_kernel';
 
@@ -21,5 +22,6 @@ export function wasmModules(relaxed = relaxedAvailable()): WasmModuleBytes[] {
   return [
     { name: 'gemm', relaxed, bytes: gemmModule(relaxed) },
     { name: 'vector', relaxed: false, bytes: vectorModule() },
+    { name: 'lanes', relaxed: false, bytes: lanesModule() },
   ];
 }

@@ -85,6 +85,11 @@ export class Arena {
     return r.ptr;
   }
 
+  /** True when `a` is a view of this memory (its values are where the kernels can reach them). */
+  holds(a: ArrayBufferView): boolean {
+    return a.buffer === this.memory.buffer;
+  }
+
   /** Instantiates a kernel module on this memory. */
   instantiate<T>(bytes: Uint8Array): T {
     const wasm = api as WasmApi;
@@ -93,6 +98,11 @@ export class Arena {
 }
 
 let threadArena: Arena | null = null;
+
+/** True when `a` is a view of this thread's wasm memory (false before the memory exists). */
+export function inArena(a: ArrayBufferView): boolean {
+  return threadArena !== null && threadArena.holds(a);
+}
 
 /** This thread's arena: every kernel module of the thread is instantiated on its one memory. */
 export function arena(): Arena {

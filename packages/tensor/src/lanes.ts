@@ -1,0 +1,128 @@
+/**
+ * Element-wise primitives over ranges of typed arrays, the vocabulary the fused recurrent cells
+ * write their gate math in (packages/layers, recurrent/<cell>/). Each takes an output range and
+ * input ranges as (array, offset) pairs, then a length:
+ *
+ *   lanes.mul2add(cs, next, gates, go + F, cs, prev, gates, go + I, gates, go + C, H)
+ *   // c_t = f ⊙ c_{t-1} + i ⊙ g
+ *
+ * Where every range is in this thread's wasm memory (a `wasmWorkspace`), the primitive runs on
+ * the lanes module (wasm/lanes_kernel.ts, f32x4); otherwise it is the scalar loop below. For
+ * float32 the scalar loop rounds after each operation (Math.fround), as the f32x4 lanes do, so
+ * the two agree bit for bit and may be mixed; for float64 (gradient checks) it keeps float64.
+ * An output range may be one of the input ranges (in place), never partly overlap one.
+ */
+import { getKernels } from './kernels';
+import type { DataArray } from './tensor';
+import type { ReservedProduct } from './wasm/gemm_wasm';
+import { inWasm, laneExports, wasmWorkspaceViews } from './wasm/lanes_wasm';
+
+export type { ReservedProduct };
+
+type R = (x: number) => number;
+const same: R = (x) => x;
+/** The rounding after each operation: to float32 for a float32 output, none for float64. */
+const rounding = (out: DataArray): R => (out instanceof Float32Array ? Math.fround : same);
+/** Byte pointer of out[o] in wasm memory. */
+const at = (a: DataArray, o: number): number => a.byteOffset + 4 * o;
+
+function checkOut(name: string, out: DataArray, oo: number, n: number): void {
+  if (oo < 0 || oo + n > out.length) throw new RangeError(`lanes.${name}: output range [${oo}, ${oo + n}) outside an array of ${out.length} (a detached wasm view has none)`);
+}
+
+/** The primitives (wasm/lanes_kernel.ts lists them with their f32x4 expressions). */
+export const lanes = {
+  /** out = a ⊙ b */
+  mul(out: DataArray, oo: number, a: DataArray, ao: number, b: DataArray, bo: number, n: number): void {
+    checkOut('mul', out, oo, n);
+    if (inWasm(out) && inWasm(a) && inWasm(b)) return laneExports().mul(at(out, oo), at(a, ao), at(b, bo), n);
+    for (let k = 0; k < n; k++) out[oo + k] = a[ao + k] * b[bo + k];
+  },
+
+  /** out = a + b */
+  add(out: DataArray, oo: number, a: DataArray, ao: number, b: DataArray, bo: number, n: number): void {
+    checkOut('add', out, oo, n);
+    if (inWasm(out) && inWasm(a) && inWasm(b)) return laneExports().add(at(out, oo), at(a, ao), at(b, bo), n);
+    for (let k = 0; k < n; k++) out[oo + k] = a[ao + k] + b[bo + k];
+  },
+
+  /** out = a ⊙ b + c */
+  madd(out: DataArray, oo: number, a: DataArray, ao: number, b: DataArray, bo: number, c: DataArray, co: number, n: number): void {
+    checkOut('madd', out, oo, n);
+    if (inWasm(out) && inWasm(a) && inWasm(b) && inWasm(c)) return laneExports().madd(at(out, oo), at(a, ao), at(b, bo), at(c, co), n);
+    const r = rounding(out);
+    for (let k = 0; k < n; k++) out[oo + k] = r(a[ao + k] * b[bo + k]) + c[co + k];
+  },
+
+  /** out = a ⊙ b + c ⊙ d */
+  mul2add(out: DataArray, oo: number, a: DataArray, ao: number, b: DataArray, bo: number, c: DataArray, co: number, d: DataArray, dO: number, n: number): void {
+    checkOut('mul2add', out, oo, n);
+    if (inWasm(out) && inWasm(a) && inWasm(b) && inWasm(c) && inWasm(d)) return laneExports().mul2add(at(out, oo), at(a, ao), at(b, bo), at(c, co), at(d, dO), n);
+    const r = rounding(out);
+    for (let k = 0; k < n; k++) out[oo + k] = r(a[ao + k] * b[bo + k]) + r(c[co + k] * d[dO + k]);
+  },
+
+  /** out = z ⊙ a + (1 - z) ⊙ b */
+  lerp(out: DataArray, oo: number, z: DataArray, zo: number, a: DataArray, ao: number, b: DataArray, bo: number, n: number): void {
+    checkOut('lerp', out, oo, n);
+    if (inWasm(out) && inWasm(z) && inWasm(a) && inWasm(b)) return laneExports().lerp(at(out, oo), at(z, zo), at(a, ao), at(b, bo), n);
+    const r = rounding(out);
+    for (let k = 0; k < n; k++) {
+      const zk = z[zo + k];
+      out[oo + k] = r(zk * a[ao + k]) + r(r(1 - zk) * b[bo + k]);
+    }
+  },
+
+  /** out = a ⊙ (b - c) */
+  mulDiff(out: DataArray, oo: number, a: DataArray, ao: number, b: DataArray, bo: number, c: DataArray, co: number, n: number): void {
+    checkOut('mulDiff', out, oo, n);
+    if (inWasm(out) && inWasm(a) && inWasm(b) && inWasm(c)) return laneExports().mulDiff(at(out, oo), at(a, ao), at(b, bo), at(c, co), n);
+    const r = rounding(out);
+    for (let k = 0; k < n; k++) out[oo + k] = a[ao + k] * r(b[bo + k] - c[co + k]);
+  },
+
+  /** out = a ⊙ (1 - b) */
+  mulCompl(out: DataArray, oo: number, a: DataArray, ao: number, b: DataArray, bo: number, n: number): void {
+    checkOut('mulCompl', out, oo, n);
+    if (inWasm(out) && inWasm(a) && inWasm(b)) return laneExports().mulCompl(at(out, oo), at(a, ao), at(b, bo), n);
+    const r = rounding(out);
+    for (let k = 0; k < n; k++) out[oo + k] = a[ao + k] * r(1 - b[bo + k]);
+  },
+
+  /** out = d ⊙ σ'(x) = d ⊙ y ⊙ (1 - y), through the stored y = σ(x) */
+  sigmoidGrad(out: DataArray, oo: number, d: DataArray, dO: number, y: DataArray, yo: number, n: number): void {
+    checkOut('sigmoidGrad', out, oo, n);
+    if (inWasm(out) && inWasm(d) && inWasm(y)) return laneExports().sigmoidGrad(at(out, oo), at(d, dO), at(y, yo), n);
+    const r = rounding(out);
+    for (let k = 0; k < n; k++) {
+      const v = y[yo + k];
+      out[oo + k] = d[dO + k] * r(v * r(1 - v));
+    }
+  },
+
+  /** out = d ⊙ tanh'(x) = d ⊙ (1 - y²), through the stored y = tanh(x) */
+  tanhGrad(out: DataArray, oo: number, d: DataArray, dO: number, y: DataArray, yo: number, n: number): void {
+    checkOut('tanhGrad', out, oo, n);
+    if (inWasm(out) && inWasm(d) && inWasm(y)) return laneExports().tanhGrad(at(out, oo), at(d, dO), at(y, yo), n);
+    const r = rounding(out);
+    for (let k = 0; k < n; k++) {
+      const v = y[yo + k];
+      out[oo + k] = d[dO + k] * r(1 - r(v * v));
+    }
+  },
+};
+
+/**
+ * Zeroed float32 buffers of the given sizes in this thread's wasm memory, where the lanes
+ * primitives, vectorActivate and the GEMMs (float32, on the 'wasm' kernels) work on them in place;
+ * null when the kernels are 'js'. `products` lists the GEMMs the caller will run while it uses
+ * the buffers (their scratch and packed operands are placed now: nothing may grow the memory while
+ * views of it are in use). The buffers live until the next call on the same thread.
+ * @example
+ *   const ws = wasmWorkspace([T * B * 4 * H, (T + 1) * B * H], [{ layout: 'NN', m: B, n: 4 * H, k: H, packedB: pu }]);
+ *   if (ws) { const [gates, hs] = ws; ... }
+ */
+export function wasmWorkspace(sizes: number[], products: ReservedProduct[] = []): Float32Array[] | null {
+  if (getKernels() !== 'wasm') return null;
+  return wasmWorkspaceViews(sizes, products);
+}

@@ -1,0 +1,79 @@
+/**
+ * The lanes module: the element-wise primitives the fused recurrent cells are written in, each an
+ * expression over float32 operands in wasm memory, evaluated four lanes at a time (f32x4), then one
+ * at a time (f32) for the n mod 4 values left:
+ *
+ *   mul(out, a, b, n)          out = a ⊙ b
+ *   add(out, a, b, n)          out = a + b
+ *   madd(out, a, b, c, n)      out = a ⊙ b + c
+ *   mul2add(out, a, b, c, d, n) out = a ⊙ b + c ⊙ d
+ *   lerp(out, z, a, b, n)      out = z ⊙ a + (1 - z) ⊙ b
+ *   mulDiff(out, a, b, c, n)   out = a ⊙ (b - c)
+ *   mulCompl(out, a, b, n)     out = a ⊙ (1 - b)
+ *   sigmoidGrad(out, d, y, n)  out = d ⊙ (y ⊙ (1 - y))          σ' through its output y = σ(x)
+ *   tanhGrad(out, d, y, n)     out = d ⊙ (1 - y ⊙ y)            tanh' through y = tanh(x)
+ *
+ * Operands are byte pointers; `out` may be any of the inputs (each vector is loaded before it is
+ * stored). Every operation rounds to float32, lane by lane, in the order the expression is written
+ * (a ⊙ b + c is mul then add, never fused), so the f32x4 loop, the f32 tail and the scalar versions
+ * in lanes.ts (Math.fround after each operation) agree bit for bit.
+ */
+import { Func, I32, encodeModule } from './encode';
+import { Op } from './opcodes';
+
+/** An expression: an operand by name, the constant 1, or an operation on two expressions. */
+export type LaneExpr = string | 1 | ['add' | 'sub' | 'mul', LaneExpr, LaneExpr];
+
+/** The primitives: their operands, in call order after `out`, and the expression stored to out. */
+export const LANE_OPS = {
+  mul: { args: ['a', 'b'], expr: ['mul', 'a', 'b'] },
+  add: { args: ['a', 'b'], expr: ['add', 'a', 'b'] },
+  madd: { args: ['a', 'b', 'c'], expr: ['add', ['mul', 'a', 'b'], 'c'] },
+  mul2add: { args: ['a', 'b', 'c', 'd'], expr: ['add', ['mul', 'a', 'b'], ['mul', 'c', 'd']] },
+  lerp: { args: ['z', 'a', 'b'], expr: ['add', ['mul', 'z', 'a'], ['mul', ['sub', 1, 'z'], 'b']] },
+  mulDiff: { args: ['a', 'b', 'c'], expr: ['mul', 'a', ['sub', 'b', 'c']] },
+  mulCompl: { args: ['a', 'b'], expr: ['mul', 'a', ['sub', 1, 'b']] },
+  sigmoidGrad: { args: ['d', 'y'], expr: ['mul', 'd', ['mul', 'y', ['sub', 1, 'y']]] },
+  tanhGrad: { args: ['d', 'y'], expr: ['mul', 'd', ['sub', 1, ['mul', 'y', 'y']]] },
+} as const satisfies Record<string, { args: readonly string[]; expr: LaneExpr }>;
+
+export type LaneOp = keyof typeof LANE_OPS;
+
+/** Pushes the expression's value, as f32x4 (`vector`) or f32, with the operands at pointer + i. */
+function emit(f: Func, e: LaneExpr, vector: boolean): void {
+  if (e === 1) {
+    if (vector) f.f32x4(1); else f.f32(1);
+  } else if (typeof e === 'string') {
+    f.get(e).get('i').op('i32.add').op(vector ? 'v128.load' : 'f32.load');
+  } else {
+    emit(f, e[1], vector);
+    emit(f, e[2], vector);
+    f.op(`${vector ? 'f32x4' : 'f32'}.${e[0]}` as Op);
+  }
+}
+
+/** name(out, ...args, n): the loop over whole vectors, then the tail value by value. */
+function laneFunction(name: LaneOp): Func {
+  const { args, expr } = LANE_OPS[name];
+  const f = new Func(name, [['out', I32], ...args.map((a): [string, typeof I32] => [a, I32]), ['n', I32]]);
+  const [i, whole, end] = [f.local('i', I32), f.local('whole', I32), f.local('end', I32)];
+  // byte bounds: whole = 16·⌊n/4⌋, end = 4·n
+  f.get('n').i32(-4).op('i32.and').i32(2).op('i32.shl').set(whole);
+  f.get('n').i32(2).op('i32.shl').set(end);
+  f.for(i, 0, whole, 16, () => {
+    f.get('out').get(i).op('i32.add');
+    emit(f, expr as LaneExpr, true);
+    f.op('v128.store');
+  });
+  f.for(i, whole, end, 4, () => {
+    f.get('out').get(i).op('i32.add');
+    emit(f, expr as LaneExpr, false);
+    f.op('f32.store');
+  });
+  return f;
+}
+
+/** The lanes module's bytes: one function per primitive of LANE_OPS. */
+export function lanesModule(): Uint8Array {
+  return encodeModule((Object.keys(LANE_OPS) as LaneOp[]).map(laneFunction));
+}
