@@ -43,5 +43,13 @@ export * from './training/evaluator';
 export * from './training/trainer';
 export * from './training/batch_source';
 export * from './training/weights_io';
+export { setFileAccess } from './training/file_access';
+export type { FileAccess } from './training/file_access';
+export { sha256 } from './training/sha256';
+// Node's files for model files (Node-only; belongs with the Node entry point)
+import './training/node_file_access';
+export { modelToBytes, modelFromBytes } from './saving/model_file';
+export type { SaveOptions, LoadOptions, SavableModel } from './saving/model_file';
+export { loadModel } from './saving/load_model';
 export * from './training/yielding';
 export * from './training/generation';
