@@ -49,5 +49,8 @@ export * from './training/weights_io';
 export { setFileAccess } from './training/file_access';
 export type { FileAccess } from './training/file_access';
 export { sha256 } from './training/sha256';
+export { modelToBytes, modelFromBytes } from './saving/model_file';
+export type { SaveOptions, LoadOptions, SavableModel } from './saving/model_file';
+export { loadModel } from './saving/load_model';
 export * from './training/yielding';
 export * from './training/generation';

@@ -1,24 +1,14 @@
 /**
  * @seqlab/layers in Node: everything of the platform-neutral entry (index.ts), with files
- * (weights files, CSVLogger) on Node's file system and the recurrent time loops' worker module.
+ * (weights and model files, CSVLogger) on Node's file system and the recurrent time loops' worker module.
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { writeFileAtomic } from './training/atomic_file';
-import { FileAccess, setFileAccess } from './training/file_access';
 import { setModuleLocator } from './recurrent/fused/threads';
 
 export * from './index';
+export { nodeFileAccess } from './training/node_file_access';
 export { writeFileAtomic, removeStaleTemporaries } from './training/atomic_file';
-
-/** Node's file system for weights files and CSVLogger (installed below). */
-export const nodeFileAccess: FileAccess = {
-  readFile: (file) => fs.promises.readFile(file),
-  writeFileAtomic,
-  appendText: (file, text, truncate = false) => (truncate ? fs.writeFileSync(file, text) : fs.appendFileSync(file, text)),
-  hasContent: (file) => fs.existsSync(file) && fs.statSync(file).size > 0,
-};
-setFileAccess(nodeFileAccess);
 
 // pool workers load compiled modules of recurrent/: beside this file in dist/ (the ESM build sets
 // `__dirname` to dist/ too); tests run the TypeScript sources and use the package's dist/ (none
