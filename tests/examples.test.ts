@@ -134,9 +134,17 @@ test("imdb-rnn --validate-on-test: the seed's protocol validates on the test rev
 }, 60000);
 
 test('imdb-textvectorization (seed 003): stacked SimpleRNN / GRU / LSTM from raw text', async () => {
-  const { figures } = await smoke('imdb-textvectorization');
+  const { figures, lines } = await smoke('imdb-textvectorization');
   // seed 003's summary: 329,857 for the stacked SimpleRNN model
   expect(figures.params).toEqual({ SimpleRNN: 329857, GRU: 348769, LSTM: 357793 });
+  // the seed's data path: getFile, textDatasetFromDirectory's split and messages, fit on the datasets
+  expect(figures.split).toEqual({ train: 20000, validation: 5000, test: 25000 });
+  expect(lines.slice(0, 6)).toEqual([
+    'Found 25000 files belonging to 2 classes.', 'Using 20000 files for training.',
+    'Found 25000 files belonging to 2 classes.', 'Using 5000 files for validation.',
+    'Found 25000 files belonging to 2 classes.', expect.stringMatching(/^[01] /),
+  ]);
+  expect((figures.results as { valAccuracy: number[] }[]).every((r) => r.valAccuracy.length === 1)).toBe(true);
 }, 60000);
 
 test('mnist-autoencoder (seed 002): 10,950 parameters, 112 non-trainable, 2-d latent', async () => {

@@ -1,5 +1,5 @@
 /**
- * `npm run example -- <name> [--smoke] [--out DIR] [--data-dir DIR] [--lr RATE] [--validate-on-test]`
+ * `npm run example -- <name> [--smoke] [--out DIR] [--data-dir DIR] [--lr RATE] [--validate-on-test] [--epochs N]`
  *
  * Runs one example. An unknown name lists the available ones; a missing or bad data file prints
  * the datasets package's message (where it looked, how to provide the file) and exits with 1.
@@ -10,8 +10,9 @@ import { examples } from './examples';
 function usage(): string {
   const width = Math.max(...examples.map((e) => e.name.length));
   return [
-    'usage: npm run example -- <name> [--smoke] [--out DIR] [--data-dir DIR] [--lr RATE] [--validate-on-test]',
+    'usage: npm run example -- <name> [--smoke] [--out DIR] [--data-dir DIR] [--lr RATE] [--validate-on-test] [--epochs N]',
     '  --validate-on-test  imdb-rnn, imdb-lstm: the seed\'s protocol (validate on the test set, train on all 25,000)',
+    '  --epochs N          imdb-textvectorization: N epochs per model instead of the seed\'s 10',
     '',
     'available examples:',
     ...examples.map((e) => `  ${e.name.padEnd(width)}  ${e.description}`),
@@ -42,6 +43,12 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`--lr expects a positive number, received '${lr}'`);
     return 1;
   }
+  const ep = value('--epochs');
+  const epochs = ep === undefined ? undefined : Number(ep);
+  if (epochs !== undefined && !(Number.isInteger(epochs) && epochs >= 1)) {
+    console.error(`--epochs expects a positive integer, received '${ep}'`);
+    return 1;
+  }
   const name = args[0];
   if (!name || name === '--help' || name === '-h') {
     console.log(usage());
@@ -53,7 +60,7 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
   try {
-    await example.run({ smoke, outDir, dataDir, learningRate, validateOnTest });
+    await example.run({ smoke, outDir, dataDir, learningRate, validateOnTest, epochs });
     return 0;
   } catch (e) {
     if (e instanceof DataError) {

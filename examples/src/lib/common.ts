@@ -23,6 +23,8 @@ export interface RunOptions {
    * test set and training on all 25,000 training reviews, instead of holding 10% of them out.
    */
   validateOnTest?: boolean;
+  /** imdb-textvectorization: epochs per model instead of the seed's 10 (the time budget still applies). */
+  epochs?: number;
 }
 
 /** The figures an example printed (parameter counts, shapes, metrics), for tests and RESULTS.md. */

@@ -32,6 +32,13 @@ function checkOut(name: string, out: DataArray, oo: number, n: number): void {
 
 /** The primitives (wasm/lanes_kernel.ts lists them with their f32x4 expressions). */
 export const lanes = {
+  /** out = a */
+  copy(out: DataArray, oo: number, a: DataArray, ao: number, n: number): void {
+    checkOut('copy', out, oo, n);
+    if (inWasm(out) && inWasm(a)) return laneExports().copy(at(out, oo), at(a, ao), n);
+    for (let k = 0; k < n; k++) out[oo + k] = a[ao + k];
+  },
+
   /** out = a ⊙ b */
   mul(out: DataArray, oo: number, a: DataArray, ao: number, b: DataArray, bo: number, n: number): void {
     checkOut('mul', out, oo, n);
@@ -119,7 +126,7 @@ export const lanes = {
  * the buffers (their scratch and packed operands are placed now: nothing may grow the memory while
  * views of it are in use). The buffers live until the next call on the same thread.
  * @example
- *   const ws = wasmWorkspace([T * B * 4 * H, (T + 1) * B * H], [{ layout: 'NN', m: B, n: 4 * H, k: H, packedB: pu }]);
+ *   const ws = wasmWorkspace([T * B * 4 * H, (T + 1) * B * H], [{ layout: 'NN', m: B, n: 4 * H, k: H, packed: true }]);
  *   if (ws) { const [gates, hs] = ws; ... }
  */
 export function wasmWorkspace(sizes: number[], products: ReservedProduct[] = []): Float32Array[] | null {

@@ -152,7 +152,7 @@ describe('workspaces', () => {
           const c = fill(m * n + 5);
           const pb = packed ? packGemmB(b, k, n, layout === 'NT', 2) : undefined;
           const args = (x: Float32Array, y: Float32Array, z: Float32Array): GemmArgs => ({ m, n, k, a: x, aOffset: 3, b: y, bOffset: 2, c: z, cOffset: 5, beta, packedB: pb });
-          const ws = wasmWorkspace([a.length, b.length, c.length], [{ layout, m, n, k, packedB: pb }]) as Float32Array[];
+          const ws = wasmWorkspace([a.length, b.length, c.length], [{ layout, m, n, k, packed }]) as Float32Array[];
           ws[0].set(a);
           ws[1].set(b);
           ws[2].set(c);

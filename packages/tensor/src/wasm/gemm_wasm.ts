@@ -122,27 +122,35 @@ function scratch(mem: Arena, layout: Layout, m: number, n: number, k: number, pa
   };
 }
 
-/** A product a sequence's loop will run with operands in wasm memory (`wasmReserve`). */
+/** A product a sequence's loop will run with operands in wasm memory (`wasmReserve`); `packed`: B given packed (packGemmB). */
 export interface ReservedProduct {
   layout: Layout;
   m: number;
   n: number;
   k: number;
-  packedB?: PackedB;
+  packed?: boolean;
 }
 
 /**
- * Grows this thread's wasm memory now for every scratch region and resident packed B the products
- * will use, whatever operands they get: then running them does not grow the memory, and views
- * of it (wasmWorkspace) stay attached. Call before taking the views.
+ * Grows this thread's wasm memory now for every scratch region the products will use, whatever
+ * operands they get, and for the B operands packed for them (packGemmB's regions, and a resident
+ * slot of that size in every slot, since which slot a packed B takes is decided as it is used):
+ * then packing and running them does not grow the memory, and views of it (wasmWorkspace) stay
+ * attached. Call before taking the views.
  */
 export function wasmReserve(products: ReservedProduct[]): void {
   const { arena: mem } = kernels();
   const none = { a: false, b: false, c: false };
-  for (const { layout, m, n, k, packedB } of products) {
-    scratch(mem, layout, m, n, k, packedB?.wasm != null, none);
-    if (packedB?.wasm != null) residentPanels(mem, packedB, packedB.wasm);
+  let panels = 0;
+  for (const { layout, m, n, k, packed } of products) {
+    scratch(mem, layout, m, n, k, packed === true, none);
+    if (packed) {
+      mem.region('b', k * n * 4);
+      mem.region('pack', packedFloats(k, n) * 4);
+      panels = Math.max(panels, packedFloats(k, n));
+    }
   }
+  if (panels > 0) for (let slot = 0; slot < SLOTS; slot++) mem.region(`resident${slot}`, panels * 4);
 }
 
 /** C = op(A)·op(B) + beta·C on the wasm kernel; a, b, c float32, m, n, k > 0, arguments checked (gemmSerial). */

@@ -3,6 +3,7 @@
  * expression over float32 operands in wasm memory, evaluated four lanes at a time (f32x4), then one
  * at a time (f32) for the n mod 4 values left:
  *
+ *   copy(out, a, n)            out = a
  *   mul(out, a, b, n)          out = a ⊙ b
  *   add(out, a, b, n)          out = a + b
  *   madd(out, a, b, c, n)      out = a ⊙ b + c
@@ -26,6 +27,7 @@ export type LaneExpr = string | 1 | ['add' | 'sub' | 'mul', LaneExpr, LaneExpr];
 
 /** The primitives: their operands, in call order after `out`, and the expression stored to out. */
 export const LANE_OPS = {
+  copy: { args: ['a'], expr: 'a' },
   mul: { args: ['a', 'b'], expr: ['mul', 'a', 'b'] },
   add: { args: ['a', 'b'], expr: ['add', 'a', 'b'] },
   madd: { args: ['a', 'b', 'c'], expr: ['add', ['mul', 'a', 'b'], 'c'] },
