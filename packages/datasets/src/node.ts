@@ -2,6 +2,9 @@
  * @seqlab/datasets in Node: the in-memory parts (index.ts) and everything that reads files: the
  * IMDb, MNIST and text-corpus loaders, the data lookup and verified downloads (DESIGN section 5),
  * getFile and textDatasetFromDirectory.
+ *
+ * @packageDocumentation
+ * @module @seqlab/datasets
  */
 export * from './index';
 export * from './text';

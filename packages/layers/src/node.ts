@@ -1,6 +1,9 @@
 /**
  * @seqlab/layers in Node: everything of the platform-neutral entry (index.ts), with files
  * (weights and model files, CSVLogger) on Node's file system and the recurrent time loops' worker module.
+ *
+ * @packageDocumentation
+ * @module @seqlab/layers
  */
 import * as fs from 'fs';
 import * as path from 'path';

@@ -22,6 +22,7 @@ type WorkerConstructor = new (url: string | URL, options?: { type?: 'module' | '
 
 const g = globalThis as unknown as { Worker?: WorkerConstructor; crossOriginIsolated?: boolean; navigator?: { hardwareConcurrency?: number } };
 
+/** Options of `useWebWorkers`. */
 export interface WebWorkersOptions {
   /** Threads to use, counting the calling one (default: the machine's cores, at most 2). */
   threads?: number;

@@ -12,9 +12,11 @@ export interface PoolWorkerHandle {
   readonly ready: boolean;
   /** Hands over one job (a GEMM band or a task); the worker stores its status in ctrl[1]. */
   post(job: unknown): void;
+  /** Stops the worker (its job, if any, is abandoned). */
   terminate(): void;
 }
 
+/** A platform's source of pool workers (see `setPoolHost`). */
 export interface PoolHost {
   /** Threads used when neither `setThreads` nor the environment asked. */
   defaultThreads(): number;
@@ -36,6 +38,7 @@ export function setPoolHost(h: PoolHost): void {
   for (const f of listeners) f();
 }
 
+/** The installed source of workers. */
 export function poolHost(): PoolHost {
   return host;
 }

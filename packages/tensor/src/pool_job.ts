@@ -7,8 +7,10 @@
 import { gemmSerial } from './gemm';
 import { KernelsName, setKernels } from './kernels';
 
+/** A task a pool worker runs with the argument the caller gave (`runOnPool`). */
 export type PoolTask = (arg: never) => void;
 
+/** One job message: a GEMM band (its arguments) or a task, with the caller's kernels. */
 export interface PoolJob {
   kernels: KernelsName;
   task?: { module: string; fn: string; arg: unknown };
