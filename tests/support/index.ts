@@ -5,3 +5,4 @@
  */
 export * from './close';
 export * from './onnx';
+export * from './tfjs_io';
