@@ -2,6 +2,9 @@
  * @seqlab/layers: Keras-style layers, recurrent cells (reference and fused), models, losses,
  * optimizers, metrics, callbacks, training (`compile` / `fit` / `evaluate`), weights files and
  * generation.
+ *
+ * @packageDocumentation
+ * @module @seqlab/layers
  */
 export * from './engine/shapes';
 export * from './engine/mask';
