@@ -5,3 +5,4 @@
  */
 export * from './close';
 export * from './onnx';
+export * from './temp_env';

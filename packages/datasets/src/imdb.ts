@@ -25,20 +25,45 @@
  * `new Rng(seed)`: one generator draws the train permutation, then the test permutation, as Keras
  * does with `np.random.RandomState(seed)` (same idea, different generator, so different order).
  *
+ * Verification: the reviews read are counted per split and label and held to `expectedCounts`
+ * (default `IMDB_COUNTS`, the published 12,500 negative and 12,500 positive reviews in each of train
+ * and test); a source that falls short (an interrupted extraction, an archive cut at an entry
+ * boundary) is refused, naming the counts, before anything is cached. Pass `expectedCounts: null`
+ * for a corpus of your own in the aclImdb layout.
+ *
  * Cache: the tokenized corpus is written to `<cacheDir>/imdb/tokenized-<key>.bin` (temp file +
  * rename); the key hashes the source's real path, size and mtime (each file's, for a directory) and
- * the tokenizer version, so a changed source is tokenized again. It is also kept in memory.
+ * the tokenizer version, so a changed source is tokenized again. The file carries a sha256 of its
+ * contents, checked on every read with the ranges of labels, offsets and ids: a cache that fails any
+ * check is rebuilt from the source. It is also kept in memory.
  */
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Rng, Tensor, permutation } from '@seqlab/tensor';
-import { DataFileSpec, LocateOptions, cacheDir, locateDataFile, writeFileAtomic } from './data_dir';
+import { DataFileSpec, LocateOptions, locateDataFile, writeFileAtomic } from './data_dir';
+import { Tokenized, TokenizedSplit, cacheFile, cacheKey, readCache, serialize } from './imdb_cache';
 import { readTarGz } from './tar';
 
 /** Bump when tokenization or the cache layout changes: old cache files are then ignored. */
-const TOKENIZER_VERSION = 1;
-const CACHE_MAGIC = 'SQIMDB01';
+
+/** Reviews per label in one split: `{ neg, pos }`. */
+export interface LabelCounts {
+  neg: number;
+  pos: number;
+}
+
+/** How many reviews of each label each split holds. */
+export interface ImdbCounts {
+  train: LabelCounts;
+  test: LabelCounts;
+}
+
+/** The published figures of the aclImdb corpus (Maas et al. 2011): 25,000 labelled reviews per split, half of each label. */
+export const IMDB_COUNTS: ImdbCounts = Object.freeze({
+  train: Object.freeze({ neg: 12500, pos: 12500 }),
+  test: Object.freeze({ neg: 12500, pos: 12500 }),
+});
 
 export const IMDB_SPEC: DataFileSpec = {
   name: 'imdb',
@@ -59,7 +84,12 @@ export interface RawReview {
   text: string;
 }
 
-export interface ImdbSourceOptions extends LocateOptions {
+export interface VerifyOptions {
+  /** Counts the source must hold (default IMDB_COUNTS); null accepts any non-empty corpus in the aclImdb layout. */
+  expectedCounts?: ImdbCounts | null;
+}
+
+export interface ImdbSourceOptions extends LocateOptions, VerifyOptions {
   /** Use the tokenized cache on disk (default true). */
   cache?: boolean;
 }
@@ -163,6 +193,36 @@ async function readReviews(info: SourceInfo): Promise<RawReview[]> {
   return reviews;
 }
 
+const fmt = (n: number): string => n.toLocaleString('en-US');
+
+/**
+ * Refuses a corpus whose counts differ from `expected`: `counts(split, label)` gives what was read.
+ * Called on what the source gave and on what a cache holds, before either is used or cached.
+ */
+function verifyCounts(counts: (split: Split, label: number) => number, expected: ImdbCounts | null | undefined, source: string): void {
+  if (expected === null) return;
+  const want = expected ?? IMDB_COUNTS;
+  const got: ImdbCounts = {
+    train: { neg: counts('train', 0), pos: counts('train', 1) },
+    test: { neg: counts('test', 0), pos: counts('test', 1) },
+  };
+  const same = (['train', 'test'] as const).every((s) => got[s].neg === want[s].neg && got[s].pos === want[s].pos);
+  if (same) return;
+  const show = (c: ImdbCounts): string =>
+    (['train', 'test'] as const).map((s) => `${s} ${fmt(c[s].neg)} neg + ${fmt(c[s].pos)} pos`).join(', ');
+  throw new Error(
+    `imdb: ${source} holds ${show(got)}; expected ${show(want)}${expected === undefined ? ' (the published aclImdb figures)' : ''}. ` +
+      `The source looks incomplete or altered (an interrupted download or extraction?): remove it and fetch it again, ` +
+      `or pass expectedCounts: null for a corpus of your own`,
+  );
+}
+
+function verifyReviews(reviews: RawReview[], expected: ImdbCounts | null | undefined, source: string): void {
+  const n = { train: [0, 0], test: [0, 0] };
+  for (const r of reviews) n[r.split][r.label]++;
+  verifyCounts((split, label) => n[split][label], expected, source);
+}
+
 async function sourceInfo(options: LocateOptions): Promise<SourceInfo> {
   return describeSource(await locateDataFile(IMDB_SPEC, options));
 }
@@ -173,8 +233,10 @@ async function sourceInfo(options: LocateOptions): Promise<SourceInfo> {
  * @example
  * const [[texts, labels]] = await imdb.loadTexts();
  */
-export async function loadTexts(options: LocateOptions & { seed?: number } = {}): Promise<ImdbTexts> {
-  const reviews = await readReviews(await sourceInfo(options));
+export async function loadTexts(options: LocateOptions & VerifyOptions & { seed?: number } = {}): Promise<ImdbTexts> {
+  const info = await sourceInfo(options);
+  const reviews = await readReviews(info);
+  verifyReviews(reviews, options.expectedCounts, info.path);
   const train = reviews.filter((r) => r.split === 'train');
   const test = reviews.filter((r) => r.split === 'test');
   const rng = new Rng(options.seed ?? 113);
@@ -188,27 +250,15 @@ export async function loadTexts(options: LocateOptions & { seed?: number } = {})
 }
 
 /** Every review with split, label, id and rating, in canonical order (no shuffle). */
-export async function loadReviews(options: LocateOptions = {}): Promise<RawReview[]> {
-  return readReviews(await sourceInfo(options));
+export async function loadReviews(options: LocateOptions & VerifyOptions = {}): Promise<RawReview[]> {
+  const info = await sourceInfo(options);
+  const reviews = await readReviews(info);
+  verifyReviews(reviews, options.expectedCounts, info.path);
+  return reviews;
 }
 
 // ---------------------------------------------------------------------------------------------
 // tokenized corpus and its cache
-
-interface TokenizedSplit {
-  labels: Uint8Array;
-  /** Review r holds ids[offsets[r] .. offsets[r+1]). */
-  offsets: Uint32Array;
-  /** Word ranks from 1. */
-  ids: Uint32Array;
-}
-
-interface Tokenized {
-  /** vocab[r - 1] is the word of rank r. */
-  vocab: string[];
-  train: TokenizedSplit;
-  test: TokenizedSplit;
-}
 
 const memo = new Map<string, Tokenized>();
 
@@ -252,77 +302,26 @@ function tokenizeAll(reviews: RawReview[]): Tokenized {
   return { vocab: order.map((t) => words[t]), train: build('train'), test: build('test') };
 }
 
-function cacheFile(key: string): string {
-  return path.join(cacheDir(), 'imdb', `tokenized-${key}.bin`);
-}
-
-function cacheKey(info: SourceInfo): string {
-  return crypto.createHash('sha256').update(`v${TOKENIZER_VERSION}|${info.kind}|${info.fingerprint}`).digest('hex').slice(0, 32);
-}
-
-/** Layout: magic, u32 header length, header JSON, pad to 4, then per split labels/offsets/ids. */
-function serialize(key: string, t: Tokenized): Buffer {
-  const header = Buffer.from(JSON.stringify({ key, vocab: t.vocab, train: t.train.labels.length, test: t.test.labels.length }), 'utf8');
-  const pad4 = (n: number): number => (4 - (n % 4)) % 4;
-  const parts: Buffer[] = [Buffer.from(CACHE_MAGIC, 'ascii')];
-  const len = Buffer.alloc(4);
-  len.writeUInt32LE(header.length, 0);
-  parts.push(len, header, Buffer.alloc(pad4(8 + 4 + header.length)));
-  for (const s of [t.train, t.test]) {
-    parts.push(Buffer.from(s.labels.buffer, s.labels.byteOffset, s.labels.byteLength), Buffer.alloc(pad4(s.labels.length)));
-    parts.push(Buffer.from(s.offsets.buffer, s.offsets.byteOffset, s.offsets.byteLength));
-    parts.push(Buffer.from(s.ids.buffer, s.ids.byteOffset, s.ids.byteLength));
-  }
-  return Buffer.concat(parts);
-}
-
-function deserialize(key: string, buf: Buffer): Tokenized | null {
-  if (buf.length < 12 || buf.toString('ascii', 0, 8) !== CACHE_MAGIC) return null;
-  const hlen = buf.readUInt32LE(8);
-  const header = JSON.parse(buf.toString('utf8', 12, 12 + hlen)) as { key: string; vocab: string[]; train: number; test: number };
-  if (header.key !== key) return null;
-  // Copy into a fresh, aligned buffer so the typed-array views below are valid.
-  const bytes = new Uint8Array(buf.length);
-  bytes.set(buf);
-  let off = 12 + hlen;
-  off += (4 - (off % 4)) % 4;
-  const readSplit = (n: number): TokenizedSplit => {
-    const labels = bytes.slice(off, off + n);
-    off += n + ((4 - (n % 4)) % 4);
-    const offsets = new Uint32Array(bytes.buffer, off, n + 1);
-    off += 4 * (n + 1);
-    const total = offsets[n];
-    const ids = new Uint32Array(bytes.buffer, off, total);
-    off += 4 * total;
-    return { labels, offsets, ids };
-  };
-  const train = readSplit(header.train);
-  const test = readSplit(header.test);
-  if (off !== bytes.length) return null;
-  return { vocab: header.vocab, train, test };
+function verifyTokenized(t: Tokenized, expected: ImdbCounts | null | undefined, source: string): void {
+  const count = (s: TokenizedSplit, label: number): number => s.labels.reduce((a, l) => a + (l === label ? 1 : 0), 0);
+  verifyCounts((split, label) => count(split === 'train' ? t.train : t.test, label), expected, source);
 }
 
 async function tokenized(options: ImdbSourceOptions): Promise<Tokenized> {
   const info = await sourceInfo(options);
-  const key = cacheKey(info);
-  const hit = memo.get(key);
-  if (hit) return hit;
+  const key = cacheKey(info.kind, info.fingerprint);
   const useCache = options.cache ?? true;
-  const file = cacheFile(key);
-  if (useCache && fs.existsSync(file)) {
-    let t: Tokenized | null = null;
-    try {
-      t = deserialize(key, fs.readFileSync(file));
-    } catch {
-      t = null; // unreadable cache: rebuild it below
-    }
-    if (t) {
-      memo.set(key, t);
-      return t;
-    }
+  const kept = memo.get(key) ?? (useCache ? readCache(key) : null);
+  if (kept) {
+    // a corpus cached under `expectedCounts: null` is held to the counts asked for now
+    verifyTokenized(kept, options.expectedCounts, info.path);
+    memo.set(key, kept);
+    return kept;
   }
-  const t = tokenizeAll(await readReviews(info));
-  if (useCache) writeFileAtomic(file, serialize(key, t));
+  const reviews = await readReviews(info);
+  verifyReviews(reviews, options.expectedCounts, info.path); // refused before anything is cached
+  const t = tokenizeAll(reviews);
+  if (useCache) writeFileAtomic(cacheFile(key), serialize(key, t));
   memo.set(key, t);
   return t;
 }

@@ -1,6 +1,9 @@
 /**
  * @seqlab/datasets: padding, tokenizers, text vectorization, character batching, and the IMDb,
  * MNIST and text-corpus loaders, with the data lookup and verified downloads of DESIGN section 5.
+ *
+ * @packageDocumentation
+ * @module @seqlab/datasets
  */
 export * from './pad';
 export * from './tokenizer';

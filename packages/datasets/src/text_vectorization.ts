@@ -381,8 +381,11 @@ export class TextVectorization implements StringVectorizer {
     return config;
   }
 
-  static fromConfig(config: TextVectorizationConfig): TextVectorization {
-    return new TextVectorization(config);
+  /** From `getConfig()` output, or the same keys in snake_case (as a model file writes them, Keras's spelling). */
+  static fromConfig(config: TextVectorizationConfig | Record<string, unknown>): TextVectorization {
+    const options: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(config)) options[k.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase())] = v;
+    return new TextVectorization(options as TextVectorizationOptions);
   }
 }
 

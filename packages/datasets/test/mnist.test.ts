@@ -76,7 +76,7 @@ test('IDX files gzipped or not, from a path; corrupt files give clear errors', a
   const lbl = Buffer.from([0, 0, 8, 1, 0, 0, 0, 2, 3, 9]);
   fs.writeFileSync(path.join(dir, 't10k-images-idx3-ubyte'), img);
   fs.writeFileSync(path.join(dir, 't10k-labels-idx1-ubyte.gz'), zlib.gzipSync(lbl));
-  const small = await mnist.loadTest({ path: dir, normalize: true });
+  const small = await mnist.loadTest({ path: dir, normalize: true, verify: false });
   expect(small.images.shape).toEqual([2, 2, 2]);
   expect(Array.from(small.images.data.subarray(0, 4))).toEqual([0, 1, 0.2, 0.4].map(Math.fround));
   expect(Array.from(small.labels.data)).toEqual([3, 9]);

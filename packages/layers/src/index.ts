@@ -2,6 +2,9 @@
  * @seqlab/layers: Keras-style layers, recurrent cells (reference and fused), models, losses,
  * optimizers, metrics, callbacks, training (`compile` / `fit` / `evaluate`), weights files and
  * generation.
+ *
+ * @packageDocumentation
+ * @module @seqlab/layers
  */
 export * from './engine/shapes';
 export * from './engine/mask';
@@ -27,6 +30,9 @@ export * from './models/sequential';
 export { readableSize } from './models/summary';
 export * from './recurrent/sequence';
 export * from './recurrent/cells';
+export * from './recurrent/simple_rnn/cell';
+export * from './recurrent/lstm/cell';
+export * from './recurrent/gru/cell';
 export * from './recurrent/reference';
 export { fusedSequence, fusedSupports } from './recurrent/fused';
 export * from './recurrent/rnn';
@@ -40,5 +46,13 @@ export * from './training/evaluator';
 export * from './training/trainer';
 export * from './training/batch_source';
 export * from './training/weights_io';
+export { setFileAccess } from './training/file_access';
+export type { FileAccess } from './training/file_access';
+export { sha256 } from './training/sha256';
+// Node's files for model files (Node-only; belongs with the Node entry point)
+import './training/node_file_access';
+export { modelToBytes, modelFromBytes } from './saving/model_file';
+export type { SaveOptions, LoadOptions, SavableModel } from './saving/model_file';
+export { loadModel } from './saving/load_model';
 export * from './training/yielding';
 export * from './training/generation';

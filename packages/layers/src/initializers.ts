@@ -15,6 +15,21 @@ export function setSeed(seed: number): void {
   globalRng = new Rng(seed);
 }
 
+/**
+ * Runs `fn` with `rng` as the shared generator, then puts the previous one back: loading a model
+ * file builds its layers (drawing initial weights that the file's weights replace) without
+ * advancing the generator the user's own code draws from.
+ */
+export function withRng<T>(rng: Rng, fn: () => T): T {
+  const saved = globalRng;
+  globalRng = rng;
+  try {
+    return fn();
+  } finally {
+    globalRng = saved;
+  }
+}
+
 /** The shared generator (for layers that need randomness: dropout, initializers). */
 export function getRng(): Rng {
   return globalRng;

@@ -4,7 +4,7 @@
  */
 import * as A from '@seqlab/autograd';
 import { Tensor } from '@seqlab/tensor';
-import { activateRange, activationCode, scaleByDerivative } from '../src/recurrent/fused/common';
+import { activateRange, activationCode, scaleByDerivative } from '../src/recurrent/fused/activations';
 
 const points = [0, 1e-8, -1e-8, 0.5, -0.5, 2.9, -2.9, 3.5, -3.5, 20, -20, 800, -800];
 const ops: [string, (x: Tensor) => Tensor][] = [

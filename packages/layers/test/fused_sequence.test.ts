@@ -12,7 +12,7 @@ import * as A from '@seqlab/autograd';
 import * as T from '@seqlab/tensor';
 import { Tensor } from '@seqlab/tensor';
 import { fusedSequence, fusedSupports } from '../src/recurrent/fused';
-import { ONE_HOT_MIN_FEATURES, oneHotRows } from '../src/recurrent/fused/common';
+import { ONE_HOT_MIN_FEATURES, oneHotRows } from '../src/recurrent/fused/one_hot';
 import { referenceSequence } from '../src/recurrent/reference';
 import type { SequenceArgs, SequenceResult, SequenceRunner } from '../src/recurrent/sequence';
 import { scanReference } from './helpers/scan_reference';

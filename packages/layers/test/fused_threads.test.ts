@@ -1,5 +1,5 @@
 /**
- * The fused kernels split over two threads by bands of batch rows (rows.ts, common.ts `runRows`)
+ * The fused kernels split over two threads by bands of batch rows (each cell's rows.ts, threads.ts `runRows`)
  * give the same outputs, final states and every gradient as on one thread, for each cell kind
  * (GRU with and without resetAfter), masks, goBackwards, returnSequences, zeroOutputForMask,
  * dropout masks, initial states, odd batch sizes, float32 and float64. The time loops are per row
@@ -15,7 +15,8 @@ import * as A from '@seqlab/autograd';
 import * as T from '@seqlab/tensor';
 import { Tensor } from '@seqlab/tensor';
 import { fusedSequence } from '../src/recurrent/fused';
-import { oneHotRows, rowBands, rowsModule, setFusedSplit, splitParts } from '../src/recurrent/fused/common';
+import { oneHotRows } from '../src/recurrent/fused/one_hot';
+import { bandsModule, compiledModule, rowBands, setFusedSplit, splitParts } from '../src/recurrent/fused/threads';
 import type { SequenceArgs } from '../src/recurrent/sequence';
 
 jest.setTimeout(120_000);
@@ -48,7 +49,7 @@ interface Config {
   initialStates: boolean;
   dropout: boolean;
   useBias: boolean;
-  /** x one-hot over I features (some rows all zeros): the gather path (common.ts `oneHotRows`). */
+  /** x one-hot over I features (some rows all zeros): the gather path (one_hot.ts `oneHotRows`). */
   oneHot?: boolean;
   seed: number;
 }
@@ -149,7 +150,7 @@ function oneVsTwo(c: Config): void {
   T.setThreads(1);
   const one = runAll(args, c.seed + 1);
   expect(T.setThreads(2)).toBe(2);
-  expect(splitParts(c.B, c.T, G[c.kind], c.H)).toBe(2);
+  expect(splitParts(c.B, c.T, G[c.kind], c.H, rowsOf(c.kind))).toBe(2);
   const two = runAll(args, c.seed + 1);
   T.setThreads(1);
   const { worst, where } = compare(one, two);
@@ -187,8 +188,30 @@ test('row bands cover the batch in order, about two per thread, multiples of 4 r
   expect(Array.from(rowBands(100, 2))).toEqual([0, 24, 24, 48, 48, 72, 72, 96, 96, 100]);
 });
 
-test('the compiled rows module the workers load is found', () => {
-  expect(rowsModule()).toMatch(/dist[\\/]recurrent[\\/]fused[\\/]rows\.js$/);
+/** Where each cell's rows are, under src/recurrent, and the row functions its compiled module exports. */
+const ROWS: Record<Kind, [string, string, string[]]> = {
+  simpleRNN: ['simple_rnn', 'rows.js', ['simpleRnnForwardRows', 'simpleRnnBackwardRows']],
+  lstm: ['lstm', 'rows.js', ['lstmForwardRows', 'lstmBackwardRows']],
+  gruAfter: ['gru', 'rows_reset_after.js', ['gruAfterForwardRows', 'gruAfterBackwardRows']],
+  gruBefore: ['gru', 'rows_reset_before.js', ['gruBeforeForwardRows', 'gruBeforeBackwardRows']],
+};
+
+function rowsOf(kind: Kind): string | null {
+  const [dir, file] = ROWS[kind];
+  return compiledModule(path.join(__dirname, '..', 'src', 'recurrent', dir), file);
+}
+
+test('the compiled modules the workers load are found, with the functions the kernels name', () => {
+  expect(bandsModule()).toMatch(/dist[\\/]recurrent[\\/]fused[\\/]bands\.js$/);
+  expect(Object.keys(require(bandsModule() as string))).toEqual(expect.arrayContaining(['runBands', 'columnSumsCols']));
+  for (const kind of kinds) {
+    const [dir, file, fns] = ROWS[kind];
+    const at = rowsOf(kind) as string;
+    expect(at.endsWith(path.join('dist', 'recurrent', dir, file))).toBe(true);
+    const mod = require(at) as Record<string, unknown>;
+    for (const fn of fns) expect(typeof mod[fn]).toBe('function');
+  }
+  expect(compiledModule(__dirname, 'no_such_module.js')).toBeNull();
 });
 
 describe.each(kinds)('%s: one thread vs two (batch split)', (kind) => {
@@ -200,7 +223,10 @@ describe.each(kinds)('%s: one thread vs two (batch split)', (kind) => {
 test('a split whose worker fails is reported, and the next call works (the worker prints its error)', () => {
   // arrays that are not shared would be copied to the worker: runOnPool refuses them up front
   expect(T.setThreads(2)).toBe(2);
-  expect(() => T.runOnPool(rowsModule() as string, 'lstmForwardRows', [{ gates: new Float32Array(4) }], () => undefined)).toThrow(/SharedArrayBuffer/);
-  expect(() => T.runOnPool(rowsModule() as string, 'noSuchFunction', [{}], () => undefined)).toThrow(/worker thread failed/);
+  expect(() => T.runOnPool(rowsOf('lstm') as string, 'lstmForwardRows', [{ gates: new Float32Array(4) }], () => undefined)).toThrow(/SharedArrayBuffer/);
+  expect(() => T.runOnPool(rowsOf('lstm') as string, 'noSuchFunction', [{}], () => undefined)).toThrow(/worker thread failed/);
+  const bands = { module: rowsOf('lstm'), fn: 'noSuchFunction', bands: new Int32Array(new SharedArrayBuffer(8)), counter: new Int32Array(new SharedArrayBuffer(4)) };
+  bands.bands[1] = 1;
+  expect(() => T.runOnPool(bandsModule() as string, 'runBands', [bands], () => undefined)).toThrow(/worker thread failed/);
   oneVsTwo({ ...base, kind: 'lstm', seed: 9 });
 });

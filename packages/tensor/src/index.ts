@@ -1,6 +1,9 @@
 /**
  * @seqlab/tensor: contiguous row-major Float32Array tensors, broadcasting element-wise ops,
  * reductions, a register-blocked GEMM, shape ops and a seeded random generator.
+ *
+ * @packageDocumentation
+ * @module @seqlab/tensor
  */
 export * from './tensor';
 export * from './random';

@@ -31,7 +31,9 @@ import type { GemmArgs } from './gemm';
 import { getKernels } from './kernels';
 import type { DType, DataArray } from './tensor';
 
+/** Which operand a GEMM reads transposed: 'NN' C = A·B, 'TN' C = Aᵀ·B, 'NT' C = A·Bᵀ. */
 export type Layout = 'NN' | 'TN' | 'NT';
+/** A one-thread GEMM kernel, called by `parallelGemm` on each band of rows. */
 export type SerialGemm = (layout: Layout, args: GemmArgs) => void;
 
 /** m·n·k below which a product stays on the calling thread (measured: bench/README.md). */

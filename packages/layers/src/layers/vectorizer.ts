@@ -10,6 +10,7 @@
  */
 import { Tensor, fmtShape } from '@seqlab/tensor';
 import { Layer, LayerArgs, registerLayer, snakeCase, uniqueName } from '../engine/layer';
+import { snakeKey } from '../engine/config';
 import { classNameOf } from '../engine/registry';
 import { SymShape, fmtReceived } from '../engine/shapes';
 
@@ -20,6 +21,12 @@ export interface StringVectorizer {
   name?: string;
   /** Its fixed class name, shown by `summary()` and written to model files ('TextVectorization'). */
   readonly className?: string;
+  /**
+   * Its options and vocabulary, for model files; loading calls the class's static
+   * `fromConfig(config)` with the keys in snake_case (the class is given to `loadModel` in
+   * `customObjects`, since this package does not import the one that defines it).
+   */
+  getConfig?(): object;
 }
 
 export function isStringVectorizer(x: unknown): x is StringVectorizer {
@@ -46,6 +53,17 @@ export class VectorizerLayer extends Layer {
     super({ name: args.name ?? v.name ?? uniqueName(snakeCase(vectorizerClassName(v))), batchInputShape: [null, length], trainable: false });
     this.vectorizer = v;
     this.length = length;
+  }
+
+  /** The vectorizer's config with snake_case keys (Keras's TextVectorization config, with its vocabulary). */
+  override getConfig(): Record<string, unknown> {
+    const v = this.vectorizer;
+    if (typeof v.getConfig !== 'function') {
+      throw new Error(`${this.label}: cannot be written to a file: the vectorizer has no getConfig()`);
+    }
+    const out: Record<string, unknown> = {};
+    for (const [k, value] of Object.entries(v.getConfig())) out[snakeKey(k)] = value;
+    return out;
   }
 
   /** The wrapped vectorizer's class, as Keras's summary shows it. */

@@ -14,6 +14,7 @@ import { SymShape, expectShape } from '../engine/shapes';
 import { Node, SymbolicTensor } from '../engine/symbolic';
 import { summaryLines } from './summary';
 import { functionalConfig, graphFromConfig } from './model_config';
+import { SaveOptions, saveModel } from '../saving/model_file';
 import { RNN } from '../recurrent/rnn';
 import { VectorizerLayer } from '../layers/vectorizer';
 import { History } from '../training/callbacks';
@@ -85,6 +86,12 @@ export class Model extends Layer implements TrainableModel {
   /** The History of the latest fit (as Keras's `model.history`), also after an aborted fit. */
   history: History | null = null;
   private trainer: Trainer | null = null;
+  private compiledWith: CompileArgs | null = null;
+  /**
+   * Preprocessing state saved with the model (`save(path, { preprocessing: { tokenizer } })`) and
+   * restored by `loadModel` (a Tokenizer when its class is given in `customObjects`).
+   */
+  preprocessing: Record<string, unknown> = {};
 
   constructor(args: ModelArgs | (LayerArgs & { name?: string })) {
     super({ name: args.name ?? undefined });
@@ -324,6 +331,12 @@ export class Model extends Layer implements TrainableModel {
   /** Configures the optimizer, loss(es) and metrics for training. */
   compile(args: CompileArgs): void {
     this.trainer = new Trainer(this, args);
+    this.compiledWith = { ...args, optimizer: this.trainer.optimizer };
+  }
+
+  /** What `compile` was given (the optimizer as the instance in use), or null before compile. */
+  get compileArgs(): CompileArgs | null {
+    return this.compiledWith;
   }
 
   private compiled(who: string): Trainer {
@@ -366,6 +379,19 @@ export class Model extends Layer implements TrainableModel {
 
   testOnBatch(x: Data, y: Data, sampleWeight?: Tensor | number[]): number | number[] {
     return this.compiled('testOnBatch').testOnBatch(x, y, sampleWeight);
+  }
+
+  /**
+   * Saves the whole model (architecture, weights, compile configuration, optimizer state,
+   * preprocessing) to a seqlab model file, atomically; with no path, resolves to the file's bytes
+   * (in a page). `loadModel` reads it back (saving/model_file.ts).
+   * @example await model.save('model.seqlab'); const again = await loadModel('model.seqlab');
+   */
+  save(): Promise<Uint8Array>;
+  save(path: string, options?: SaveOptions): Promise<void>;
+  save(path: undefined, options?: SaveOptions): Promise<Uint8Array>;
+  async save(path?: string, options: SaveOptions = {}): Promise<Uint8Array | void> {
+    return saveModel(this, path, options);
   }
 
   /** Weights with structural keys "<layer index>:<class>:<index>" for the weights file. */

@@ -5,6 +5,9 @@
  *   cell.step(x_t, states, dropout?)           -> [output_t, newStates]
  *   cell.stateSize                             [H] (SimpleRNN, GRU) or [H, H] (LSTM: h, c)
  *
+ * This module holds what every cell shares; each built-in cell's step equations, weight layout and
+ * fused kernel live in its folder (simple_rnn/, lstm/, gru/).
+ *
  * A cell never loops over time: the scan in reference.ts (or the fused kernel) does. Keras weight
  * layout: kernel [I, G·H], recurrentKernel [H, G·H], bias [G·H] with the gates side by side in
  * Keras order (LSTM i, f, c, o; GRU z, r, h), so weights copy to and from Keras / TensorFlow.js
@@ -23,7 +26,7 @@ import { Variable } from '@seqlab/autograd';
 import * as T from '@seqlab/tensor';
 import { DType, Tensor } from '@seqlab/tensor';
 import { ActivationFn, ActivationSpec, activationName, getActivation } from '../activations';
-import { Initializer, InitializerSpec, getInitializer, ones } from '../initializers';
+import { Initializer, InitializerSpec, getInitializer } from '../initializers';
 import { CustomObjects, LayerConfig, activationToConfig, deserialize, initializerToConfig } from '../engine/config';
 import { classNameOf, registerCell } from '../engine/registry';
 import type { CellKind } from './sequence';
@@ -80,8 +83,8 @@ export function zeroStates(cell: RecurrentCell, batch: number, dtype: DType = 'f
 }
 
 // ---------------------------------------------------------------------------------------------
-// The step equations, as functions of plain tensors. The cells call them with their weights; the
-// reference scan calls them with the weights of a SequenceArgs. One copy of the math.
+// What the built-in cells' step equations (one folder per cell) take: plain tensors. The cells call
+// them with their weights; the reference scan with the weights of a SequenceArgs. One copy of the math.
 
 export interface StepWeights {
   kernel: Tensor;
@@ -93,82 +96,16 @@ export interface StepWeights {
   resetAfter?: boolean;
 }
 
-function applyDropout(x: Tensor, mask: Tensor | null | undefined): Tensor {
+/** x ⊙ mask (an inverted-dropout mask drawn for the sequence), or x itself without one. */
+export function applyDropout(x: Tensor, mask: Tensor | null | undefined): Tensor {
   return mask ? A.mul(x, mask) : x;
 }
 
 /** x·W + b (the input projection of every gate at once). */
-function inputProjection(x: Tensor, kernel: Tensor, bias: Tensor | null): Tensor {
+export function inputProjection(x: Tensor, kernel: Tensor, bias: Tensor | null): Tensor {
   const z = A.matmul(x, kernel);
   return bias ? A.add(z, bias) : z;
 }
-
-/** SimpleRNN: h_t = φ(x·W + h·U + b); output = h_t. */
-export function simpleRNNStep(w: StepWeights, x: Tensor, [hPrev]: Tensor[], dropout?: StepDropout): StepResult {
-  const xd = applyDropout(x, dropout?.input);
-  const hd = applyDropout(hPrev, dropout?.recurrent);
-  const h = w.activation(A.add(inputProjection(xd, w.kernel, w.bias), A.matmul(hd, w.recurrentKernel)));
-  return [h, [h]];
-}
-
-/**
- * LSTM (Hochreiter & Schmidhuber 1997, with the forget gate of Gers et al. 2000), gate order
- * i, f, c, o as Keras. All four pre-activations come from one product each with W and U.
- */
-export function lstmStep(w: StepWeights, x: Tensor, [hPrev, cPrev]: Tensor[], dropout?: StepDropout): StepResult {
-  const xd = applyDropout(x, dropout?.input);
-  const hd = applyDropout(hPrev, dropout?.recurrent);
-  const z = A.add(inputProjection(xd, w.kernel, w.bias), A.matmul(hd, w.recurrentKernel));
-  const [zi, zf, zc, zo] = A.split(z, 4, 1);
-  const i = w.recurrentActivation(zi); //   i = σ(x·W_i + h·U_i + b_i)      input gate
-  const f = w.recurrentActivation(zf); //   f = σ(x·W_f + h·U_f + b_f)      forget gate
-  const g = w.activation(zc); //            c̃ = φ(x·W_c + h·U_c + b_c)      candidate cell
-  const o = w.recurrentActivation(zo); //   o = σ(x·W_o + h·U_o + b_o)      output gate
-  const c = A.add(A.mul(f, cPrev), A.mul(i, g)); // c_t = f ⊙ c_{t-1} + i ⊙ c̃
-  const h = A.mul(o, w.activation(c)); //           h_t = o ⊙ φ(c_t)
-  return [h, [h, c]];
-}
-
-/**
- * GRU (Cho et al. 2014), gate order z, r, h as Keras.
- * resetAfter (Keras default, cuDNN-compatible): the reset gate multiplies h·U_h + b'_h, and the
- * bias is [2, 3H]: row 0 for the input side (b), row 1 for the recurrent side (b').
- * resetAfter false (the original v3 paper): the reset gate multiplies h before U_h; bias [3H].
- */
-export function gruStep(w: StepWeights, x: Tensor, [hPrev]: Tensor[], dropout?: StepDropout): StepResult {
-  const xd = applyDropout(x, dropout?.input);
-  const hd = applyDropout(hPrev, dropout?.recurrent);
-  const H = hPrev.shape[1];
-  let z: Tensor;
-  let r: Tensor;
-  let hh: Tensor;
-  if (w.resetAfter) {
-    const [bIn, bRec] = w.bias ? A.split(w.bias, 2, 0).map((b) => A.reshape(b, [3 * H])) : [null, null];
-    const [xz, xr, xh] = A.split(inputProjection(xd, w.kernel, bIn), 3, 1); //      x·W + b
-    const [uz, ur, uh] = A.split(inputProjection(hd, w.recurrentKernel, bRec), 3, 1); // h·U + b'
-    z = w.recurrentActivation(A.add(xz, uz)); //   z = σ(x·W_z + b_z + h·U_z + b'_z)       update gate
-    r = w.recurrentActivation(A.add(xr, ur)); //   r = σ(x·W_r + b_r + h·U_r + b'_r)       reset gate
-    hh = w.activation(A.add(xh, A.mul(r, uh))); // h̃ = φ(x·W_h + b_h + r ⊙ (h·U_h + b'_h))
-  } else {
-    const [xz, xr, xh] = A.split(inputProjection(xd, w.kernel, w.bias), 3, 1); //   x·W + b
-    const [Uz, Ur, Uh] = A.split(w.recurrentKernel, 3, 1);
-    z = w.recurrentActivation(A.add(xz, A.matmul(hd, Uz))); //   z = σ(x·W_z + h·U_z + b_z)
-    r = w.recurrentActivation(A.add(xr, A.matmul(hd, Ur))); //   r = σ(x·W_r + h·U_r + b_r)
-    hh = w.activation(A.add(xh, A.matmul(A.mul(r, hd), Uh))); // h̃ = φ(x·W_h + (r ⊙ h)·U_h + b_h)
-  }
-  // h_t = z ⊙ h_{t-1} + (1 - z) ⊙ h̃   (h_{t-1} without recurrent dropout, as Keras)
-  const h = A.add(A.mul(z, hPrev), A.mul(A.sub(1, z), hh));
-  return [h, [h]];
-}
-
-export const stepFunctions: Record<CellKind, (w: StepWeights, x: Tensor, states: Tensor[], dropout?: StepDropout) => StepResult> = {
-  simpleRNN: simpleRNNStep,
-  lstm: lstmStep,
-  gru: gruStep,
-};
-
-/** Gates per cell kind (G in the weight shapes). */
-export const gateCount: Record<CellKind, number> = { simpleRNN: 1, lstm: 4, gru: 3 };
 
 // ---------------------------------------------------------------------------------------------
 // The built-in cells
@@ -277,9 +214,8 @@ export abstract class KerasCell implements RecurrentCell {
     return this.bias ? [this.kernel, this.recurrentKernel, this.bias] : this.built ? [this.kernel, this.recurrentKernel] : [];
   }
 
-  protected get gates(): number {
-    return gateCount[this.kind];
-  }
+  /** Gate blocks side by side in the weights (G in [I, G·H]): the cell's layout. */
+  protected abstract get gates(): number;
 
   protected biasShape(): number[] {
     return [this.gates * this.units];
@@ -327,9 +263,8 @@ export abstract class KerasCell implements RecurrentCell {
     return undefined;
   }
 
-  step(x: Tensor, states: Tensor[], dropout?: StepDropout): StepResult {
-    return stepFunctions[this.kind](this.stepWeights(), x, states, dropout);
-  }
+  /** One step: the cell's step equations (simple_rnn/cell.ts, lstm/cell.ts, gru/cell.ts) with its weights. */
+  abstract step(x: Tensor, states: Tensor[], dropout?: StepDropout): StepResult;
 
   zeroStates(batch: number, dtype: DType = 'float32'): Tensor[] {
     return zeroStates(this, batch, dtype);
@@ -350,59 +285,6 @@ export abstract class KerasCell implements RecurrentCell {
     return new Cell({ ...this.args, name: name ?? this.name });
   }
 }
-
-/** h_t = φ(x·W + h_{t-1}·U + b). */
-export class SimpleRNNCell extends KerasCell {
-  readonly kind = 'simpleRNN' as const;
-  constructor(args: CellArgs) {
-    super(args, 'simple_rnn_cell');
-  }
-}
-registerCell('SimpleRNNCell', SimpleRNNCell);
-
-/** The LSTM cell; states [h, c]. */
-export class LSTMCell extends KerasCell {
-  readonly kind = 'lstm' as const;
-  readonly unitForgetBias: boolean;
-  constructor(args: CellArgs) {
-    super(args, 'lstm_cell');
-    this.unitForgetBias = args.unitForgetBias ?? true;
-  }
-  override getConfig(): Record<string, unknown> {
-    return { ...super.getConfig(), unit_forget_bias: this.unitForgetBias, implementation: 2 };
-  }
-  override get stateSize(): number[] {
-    return [this.units, this.units];
-  }
-  /** unitForgetBias: the bias initializer fills i, c, o; the f block starts at 1 (as Keras). */
-  protected override biasInitializer(): Initializer {
-    const base = super.biasInitializer();
-    if (!this.unitForgetBias) return base;
-    const H = this.units;
-    return () => T.concat([base([H]), ones()([H]), base([2 * H])], 0);
-  }
-}
-registerCell('LSTMCell', LSTMCell);
-
-/** The GRU cell; resetAfter (default true) as Keras 2.x/3. */
-export class GRUCell extends KerasCell {
-  readonly kind = 'gru' as const;
-  readonly resetAfter: boolean;
-  constructor(args: CellArgs) {
-    super(args, 'gru_cell');
-    this.resetAfter = args.resetAfter ?? true;
-  }
-  override getConfig(): Record<string, unknown> {
-    return { ...super.getConfig(), implementation: 2, reset_after: this.resetAfter };
-  }
-  protected override biasShape(): number[] {
-    return this.resetAfter ? [2, 3 * this.units] : [3 * this.units];
-  }
-  protected override get resetAfterFlag(): boolean {
-    return this.resetAfter;
-  }
-}
-registerCell('GRUCell', GRUCell);
 
 /**
  * Several cells stacked in one step (Keras StackedRNNCells): cell k reads cell k-1's output; the

@@ -15,8 +15,11 @@ import { recordMulti } from '@seqlab/autograd';
 import * as T from '@seqlab/tensor';
 import { Tensor, fmtShape } from '@seqlab/tensor';
 import { getActivation } from '../activations';
-import { StepDropout, StepResult, stepFunctions } from './cells';
-import { SequenceArgs, SequenceResult } from './sequence';
+import { StepDropout, StepResult, StepWeights } from './cells';
+import { CellKind, SequenceArgs, SequenceResult } from './sequence';
+import { simpleRNNStep } from './simple_rnn/cell';
+import { lstmStep } from './lstm/cell';
+import { gruStep } from './gru/cell';
 
 export type StepFn = (x: Tensor, states: Tensor[]) => StepResult;
 
@@ -82,6 +85,16 @@ export function scan(step: StepFn, x: Tensor, initialStates: Tensor[], options: 
   const output = options.returnSequences ? A.stack(outputs, 1) : outputs[outputs.length - 1];
   return { output, states };
 }
+
+/** The built-in cells' step equations by kind. */
+export const stepFunctions: Record<CellKind, (w: StepWeights, x: Tensor, states: Tensor[], dropout?: StepDropout) => StepResult> = {
+  simpleRNN: simpleRNNStep,
+  lstm: lstmStep,
+  gru: gruStep,
+};
+
+/** Gates per cell kind (G in the weight shapes). */
+export const gateCount: Record<CellKind, number> = { simpleRNN: 1, lstm: 4, gru: 3 };
 
 /** The built-in cells' sequence, as the fused kernel computes it (same arguments, same results). */
 export function referenceSequence(args: SequenceArgs): SequenceResult {

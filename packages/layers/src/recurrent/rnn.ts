@@ -17,7 +17,10 @@ import { CallArgs, Layer, LayerArgs, LayerInput, LayerOutput, registerLayer, sna
 import { classNameOf } from '../engine/registry';
 import { SymShape, expectShape, fmtReceived } from '../engine/shapes';
 import { InitializerSpec, getRng } from '../initializers';
-import { CellArgs, GRUCell, KerasCell, LSTMCell, RecurrentCell, SimpleRNNCell, StackedRNNCells, StepDropout, serializeCell } from './cells';
+import { CellArgs, KerasCell, RecurrentCell, StackedRNNCells, StepDropout, serializeCell } from './cells';
+import { SimpleRNNCell } from './simple_rnn/cell';
+import { LSTMCell } from './lstm/cell';
+import { GRUCell } from './gru/cell';
 import { fusedSequence, fusedSupports } from './fused';
 import { referenceSequence, scan } from './reference';
 import { SequenceArgs, SequenceResult, SequenceRunner } from './sequence';

@@ -46,6 +46,31 @@ export abstract class Optimizer {
     if (set > 1) throw new Error(`${this.className}: set at most one of clipnorm, clipvalue, globalClipnorm (as Keras requires)`);
   }
 
+  /**
+   * Keras's optimizer config (snake_case keys, as `keras.optimizers.Adam().get_config()`); with
+   * the class name it rebuilds the optimizer (`deserialize`). Subclasses add their own options.
+   */
+  getConfig(): Record<string, unknown> {
+    return {
+      name: this.className.toLowerCase(),
+      learning_rate: this.learningRate,
+      clipnorm: this.clipnorm ?? null,
+      clipvalue: this.clipvalue ?? null,
+      global_clipnorm: this.globalClipnorm ?? null,
+    };
+  }
+
+  /** Copies of the slot buffers (momenta) of `v`, or null before its first update: for model files. */
+  getSlots(v: Variable): Float64Array[] | null {
+    const s = this.slots.get(v);
+    return s ? s.map((a) => a.slice()) : null;
+  }
+
+  /** Sets the slot buffers of `v` (copies), as `getSlots` returned them; the caller checks the sizes. */
+  setSlots(v: Variable, arrays: Float64Array[]): void {
+    this.slots.set(v, arrays.map((a) => a.slice()));
+  }
+
   /** Slot buffers for a variable, created on first use (float64 accumulators). */
   protected slotsFor(v: Variable, count: number, init = 0): Float64Array[] {
     let s = this.slots.get(v);
@@ -106,6 +131,9 @@ export class SGD extends Optimizer {
     this.nesterov = args.nesterov ?? false;
     if (!(this.momentum >= 0)) throw new Error(`SGD: momentum must be >= 0, received ${this.momentum}`);
   }
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), momentum: this.momentum, nesterov: this.nesterov };
+  }
   protected update(v: Variable, w: DataArray, g: DataArray): void {
     const lr = this.learningRate;
     const mu = this.momentum;
@@ -146,6 +174,9 @@ export class Adam extends Optimizer {
     this.beta2 = args.beta2 ?? 0.999;
     this.epsilon = args.epsilon ?? 1e-7;
     this.amsgrad = args.amsgrad ?? false;
+  }
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), beta_1: this.beta1, beta_2: this.beta2, epsilon: this.epsilon, amsgrad: this.amsgrad };
   }
   protected update(v: Variable, w: DataArray, g: DataArray): void {
     const [m, s, vhat] = this.slotsFor(v, this.amsgrad ? 3 : 2);
@@ -193,6 +224,9 @@ export class RMSprop extends Optimizer {
     this.epsilon = args.epsilon ?? 1e-7;
     this.centered = args.centered ?? false;
   }
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), rho: this.rho, momentum: this.momentum, epsilon: this.epsilon, centered: this.centered };
+  }
   protected update(v: Variable, w: DataArray, g: DataArray): void {
     const [s, m, mg] = this.slotsFor(v, 3);
     const rho = this.rho;
@@ -228,6 +262,9 @@ export class Adagrad extends Optimizer {
     super(args, 0.001);
     this.initialAccumulatorValue = args.initialAccumulatorValue ?? 0.1;
     this.epsilon = args.epsilon ?? 1e-7;
+  }
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), initial_accumulator_value: this.initialAccumulatorValue, epsilon: this.epsilon };
   }
   protected update(v: Variable, w: DataArray, g: DataArray): void {
     const [a] = this.slotsFor(v, 1, this.initialAccumulatorValue);

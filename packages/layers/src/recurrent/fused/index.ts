@@ -6,7 +6,10 @@
  * state update, storing what backward needs. Backward: hand-written BPTT over the stored
  * activations, last step to first, with each step's input gradient, then one GEMM each for the
  * kernel and recurrent-kernel gradients over all steps. With threads > 1 (setThreads) the time
- * loops run on bands of batch rows in parallel (rows.ts); results are the same for any split.
+ * loops run on bands of batch rows in parallel (threads.ts); results are the same for any split.
+ *
+ * Each cell's kernel lives in its folder (../simple_rnn, ../lstm, ../gru: rows.ts the per-step
+ * math forward beside backward, fused.ts the sequence); this folder holds what they share.
  *
  * Same contract as the reference scan (../sequence.ts); tests hold the two to each other.
  *
@@ -16,15 +19,10 @@
  *     activation: 'tanh', recurrentActivation: 'sigmoid' });
  */
 import { SequenceArgs, SequenceResult } from '../sequence';
-import { activationCode } from './common';
-import { simpleRnnSequence } from './simple_rnn';
-import { lstmSequence } from './lstm';
-import { gruSequence } from './gru';
-
-export { activationCode } from './common';
-export { simpleRnnSequence } from './simple_rnn';
-export { lstmSequence } from './lstm';
-export { gruSequence } from './gru';
+import { activationCode } from './activations';
+import { simpleRnnSequence } from '../simple_rnn/fused';
+import { lstmSequence } from '../lstm/fused';
+import { gruSequence } from '../gru/fused';
 
 /** True when the fused kernel implements this configuration (its activations are built in). */
 export function fusedSupports(args: SequenceArgs): boolean {

@@ -1,25 +1,18 @@
 /**
- * Fused GRU over a whole sequence (see common.ts for the buffers' layout). Gate blocks in Keras
- * order z, r, h; σ is the recurrent activation, act the activation; hd = h_{t-1} ⊙ rdm.
- *
- * resetAfter = true (Keras default; bias [2, 3H] = [input bias b, recurrent bias b_r]):
- *   q_t = hd·U + b_r                                [B, 3H], one GEMM per step
- *   z = σ(x·W_z + b_z + q_z)   r = σ(x·W_r + b_r + q_r)
- *   ĥ = act(x·W_h + b_h + r ⊙ q_h)                 (q_h kept for backward)
- * resetAfter = false (bias [3H]): the reset gate acts before the recurrent product, so the step's
- * recurrent GEMM is split: the z, r part first, then the h part once r is known:
- *   z = σ(x·W_z + b_z + hd·U_z)   r = σ(x·W_r + b_r + hd·U_r)
- *   ĥ = act(x·W_h + b_h + (r ⊙ hd)·U_h)            (r ⊙ hd kept for backward and dU_h)
- * both:
- *   h_t = z ⊙ h_{t-1} + (1 - z) ⊙ ĥ                 (masked step: h_t = h_{t-1})
+ * The fused GRU over a whole sequence (the buffers' layout: ../fused/prepare.ts; the per-step math:
+ * rows_reset_after.ts and rows_reset_before.ts). One tape entry; weight gradients over all steps
+ * at the end, one GEMM each.
  */
 import { DataArray, Tensor, allocLike } from '@seqlab/tensor';
 import { SequenceArgs, SequenceResult } from '../sequence';
-import {
-  activationCode, anyNeed, columnSums, droppedStates, emitOutputs, finalState, gradAccumulator,
-  kernelGrad, prepare, Prepared, recordSequence, rowsInputs, runRows, SequenceGrads, share, stateBuffer, stepsTN,
-} from './common';
-import { gruAfterBackwardRows, gruAfterForwardRows, gruBeforeBackwardRows, gruBeforeForwardRows } from './rows';
+import { activationCode } from '../fused/activations';
+import { emitOutputs, finalState } from '../fused/masks';
+import { Prepared, droppedStates, gradAccumulator, prepare, rowsInputs, stateBuffer } from '../fused/prepare';
+import { anyNeed, kernelGrad, recordSequence, SequenceGrads, stepsTN } from '../fused/tape';
+import { columnSums, compiledModule, runRows, share } from '../fused/threads';
+import { GRU_GATE, GRU_GATES, GRU_STATES, gruBiasShape } from './layout';
+import { gruAfterBackwardRows, gruAfterForwardRows } from './rows_reset_after';
+import { gruBeforeBackwardRows, gruBeforeForwardRows } from './rows_reset_before';
 
 export function gruSequence(args: SequenceArgs): SequenceResult {
   const resetAfter = args.resetAfter ?? true;
@@ -27,24 +20,23 @@ export function gruSequence(args: SequenceArgs): SequenceResult {
 }
 
 function gruResetAfter(args: SequenceArgs): SequenceResult {
-  const p = prepare(args, 3, 1, (H) => [2, 3 * H]);
+  const p = prepare(args, GRU_GATES, GRU_STATES, (H) => gruBiasShape(H, true), compiledModule(__dirname, 'rows_reset_after.js'));
   const { B, T, H } = p;
   const act = activationCode(args.activation);
   const rec = activationCode(args.recurrentActivation);
   const U = share(p, args.recurrentKernel.data);
   const BH = B * H;
-  const G3 = 3 * H;
+  const G3 = GRU_GATES * H;
 
   // gates: each step writes x·W + b, then overwrites them with z, r, ĥ
-  // (the time loop: rows.ts, over bands of batch rows when split over threads)
   const gates = p.alloc(T * B * G3);
-  const qh = p.alloc(T * BH); //    q_h = hd·U_h + b_rh for every step
+  const qh = p.alloc(T * BH); //    q_h = hd·U_h + b'_h for every step
   const hs = stateBuffer(p, p.h0[0]);
   const hd = droppedStates(p, hs);
   const fwd = { B, T, H, act, rec, run: p.run, rdm: p.rdm, hs, hd, gates, qh, U, ...rowsInputs(args, p) };
   runRows(p, 'gruAfterForwardRows', gruAfterForwardRows, fwd);
 
-  const result: SequenceResult = { output: emitOutputs(args, p, hs), states: [finalState(p, hs)] };
+  const result: SequenceResult = { output: emitOutputs(p, args.returnSequences, hs), states: [finalState(p, hs)] };
   return recordSequence('gruSequence', args, result, (dOut, dStates, needs) => {
     const grads: SequenceGrads = { x: null, kernel: null, recurrentKernel: null, bias: null, states: [null] };
     if (!anyNeed(needs)) return grads;
@@ -53,7 +45,7 @@ function gruResetAfter(args: SequenceArgs): SequenceResult {
     const dGq = p.alloc(T * B * G3); // ∂L/∂q: recurrent side (differs in the h block: × r)
     const bwd = { ...fwd, dOut: share(p, dOut), returnSequences: args.returnSequences, emit: p.emit, dh, dGx, dGq, dx: needs.x ? p.alloc(B * T * p.I) : null };
     runRows(p, 'gruAfterBackwardRows', gruAfterBackwardRows, bwd);
-    // dW = xsᵀ·dGx, dU = hdᵀ·dGq, db = [Σ dGx, Σ dGq] summed by the same two passes (dx = dGx·Wᵀ: rows.ts)
+    // dW = xsᵀ·dGx, dU = hdᵀ·dGq, db = [Σ dGx, Σ dGq] summed by the same two passes (dx = dGx·Wᵀ: the rows)
     const db = needs.bias ? p.alloc(2 * G3) : null;
     const dbx = db ? db.subarray(0, G3) : null;
     const dbq = db ? db.subarray(G3) : null;
@@ -76,17 +68,16 @@ function columns(p: Prepared, a: DataArray, rows: number, cols: number, c0: numb
 }
 
 function gruResetBefore(args: SequenceArgs): SequenceResult {
-  const p = prepare(args, 3, 1, (H) => [3 * H]);
+  const p = prepare(args, GRU_GATES, GRU_STATES, (H) => gruBiasShape(H, false), compiledModule(__dirname, 'rows_reset_before.js'));
   const { B, T, H } = p;
   const act = activationCode(args.activation);
   const rec = activationCode(args.recurrentActivation);
   const BH = B * H;
-  const G3 = 3 * H;
+  const G3 = GRU_GATES * H;
   // U = [U_z U_r | U_h]: the two halves of the split recurrent GEMM, made contiguous once per call
-  const Uzr = columns(p, args.recurrentKernel.data, H, G3, 0, 2 * H);
-  const Uh = columns(p, args.recurrentKernel.data, H, G3, 2 * H, H);
+  const Uzr = columns(p, args.recurrentKernel.data, H, G3, GRU_GATE.z * H, 2 * H);
+  const Uh = columns(p, args.recurrentKernel.data, H, G3, GRU_GATE.h * H, H);
 
-  // (the time loop: rows.ts, over bands of batch rows when split over threads)
   const gates = p.alloc(T * B * G3);
   const rhd = p.alloc(T * BH); //     r ⊙ hd for every step
   const hs = stateBuffer(p, p.h0[0]);
@@ -94,7 +85,7 @@ function gruResetBefore(args: SequenceArgs): SequenceResult {
   const fwd = { B, T, H, act, rec, run: p.run, rdm: p.rdm, hs, hd, gates, rhd, Uzr, Uh, ...rowsInputs(args, p) };
   runRows(p, 'gruBeforeForwardRows', gruBeforeForwardRows, fwd);
 
-  const result: SequenceResult = { output: emitOutputs(args, p, hs), states: [finalState(p, hs)] };
+  const result: SequenceResult = { output: emitOutputs(p, args.returnSequences, hs), states: [finalState(p, hs)] };
   return recordSequence('gruSequence', args, result, (dOut, dStates, needs) => {
     const grads: SequenceGrads = { x: null, kernel: null, recurrentKernel: null, bias: null, states: [null] };
     if (!anyNeed(needs)) return grads;
@@ -104,7 +95,7 @@ function gruResetBefore(args: SequenceArgs): SequenceResult {
     const dGh = p.alloc(T * BH); //         the h block again, contiguous for dU_h
     const bwd = { ...fwd, dOut: share(p, dOut), returnSequences: args.returnSequences, emit: p.emit, dh, dGx, dGzr, dGh, dx: needs.x ? p.alloc(B * T * p.I) : null };
     runRows(p, 'gruBeforeBackwardRows', gruBeforeBackwardRows, bwd);
-    // dW = xsᵀ·dGx (db = Σ dGx summed by the same pass); dU = [hdᵀ·dG_zr | (r ⊙ hd)ᵀ·dG_h] (dx = dGx·Wᵀ: rows.ts)
+    // dW = xsᵀ·dGx (db = Σ dGx summed by the same pass); dU = [hdᵀ·dG_zr | (r ⊙ hd)ᵀ·dG_h] (dx = dGx·Wᵀ: the rows)
     const db = needs.bias ? p.alloc(G3) : null;
     if (needs.kernel) grads.kernel = kernelGrad(p, dGx, G3, db);
     else if (db) columnSums(p, dGx, T * B, G3, db, 0);
@@ -113,8 +104,8 @@ function gruResetBefore(args: SequenceArgs): SequenceResult {
       const dUh = stepsTN(p, rhd, H, dGh, H);
       const dU = allocLike(p.dtype, H * G3);
       for (let r = 0; r < H; r++) {
-        for (let j = 0; j < 2 * H; j++) dU[r * G3 + j] = dUzr[r * 2 * H + j];
-        for (let j = 0; j < H; j++) dU[r * G3 + 2 * H + j] = dUh[r * H + j];
+        for (let j = 0; j < 2 * H; j++) dU[r * G3 + GRU_GATE.z * H + j] = dUzr[r * 2 * H + j];
+        for (let j = 0; j < H; j++) dU[r * G3 + GRU_GATE.h * H + j] = dUh[r * H + j];
       }
       grads.recurrentKernel = new Tensor(dU, [H, G3]);
     }

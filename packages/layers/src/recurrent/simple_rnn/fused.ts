@@ -1,33 +1,33 @@
 /**
- * Fused SimpleRNN over a whole sequence (see common.ts for the buffers' layout).
- *
- *   a_t = x_t·W + b + (h_{t-1} ⊙ rdm)·U
- *   h_t = act(a_t)                           (h_t = h_{t-1} where the step is masked)
+ * The fused SimpleRNN over a whole sequence (the buffers' layout: ../fused/prepare.ts; the per-step
+ * math: rows.ts). One tape entry; kept for backward: h_t = act(a_t) [T·B, H]. Weight gradients over
+ * all steps at the end, one GEMM each.
  */
 import { DataArray, Tensor } from '@seqlab/tensor';
 import { SequenceArgs, SequenceResult } from '../sequence';
-import {
-  activationCode, anyNeed, columnSums, droppedStates, emitOutputs, finalState, gradAccumulator,
-  kernelGrad, prepare, recordSequence, rowsInputs, runRows, SequenceGrads, share, stateBuffer, stepsTN,
-} from './common';
+import { activationCode } from '../fused/activations';
+import { emitOutputs, finalState } from '../fused/masks';
+import { droppedStates, gradAccumulator, prepare, rowsInputs, stateBuffer } from '../fused/prepare';
+import { anyNeed, kernelGrad, recordSequence, SequenceGrads, stepsTN } from '../fused/tape';
+import { columnSums, compiledModule, runRows, share } from '../fused/threads';
+import { SIMPLE_RNN_GATES, SIMPLE_RNN_STATES, simpleRnnBiasShape } from './layout';
 import { simpleRnnBackwardRows, simpleRnnForwardRows } from './rows';
 
 export function simpleRnnSequence(args: SequenceArgs): SequenceResult {
-  const p = prepare(args, 1, 1, (H) => [H]);
+  const p = prepare(args, SIMPLE_RNN_GATES, SIMPLE_RNN_STATES, simpleRnnBiasShape, compiledModule(__dirname, 'rows.js'));
   const { B, T, H } = p;
   const act = activationCode(args.activation);
   const U = share(p, args.recurrentKernel.data);
   const BH = B * H;
 
   // a: each step writes x·W + b, adds its recurrent term in place, then a holds y = act(a)
-  // (the time loop: rows.ts, over bands of batch rows when split over threads)
   const a = p.alloc(T * BH);
   const hs = stateBuffer(p, p.h0[0]);
   const hd = droppedStates(p, hs);
   const fwd = { B, T, H, act, rec: act, run: p.run, rdm: p.rdm, hs, hd, a, U, ...rowsInputs(args, p) };
   runRows(p, 'simpleRnnForwardRows', simpleRnnForwardRows, fwd);
 
-  const result: SequenceResult = { output: emitOutputs(args, p, hs), states: [finalState(p, hs)] };
+  const result: SequenceResult = { output: emitOutputs(p, args.returnSequences, hs), states: [finalState(p, hs)] };
   return recordSequence('simpleRNNSequence', args, result, (dOut, dStates, needs) => {
     const grads: SequenceGrads = { x: null, kernel: null, recurrentKernel: null, bias: null, states: [null] };
     if (!anyNeed(needs)) return grads;

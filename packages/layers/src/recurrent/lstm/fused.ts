@@ -1,33 +1,28 @@
 /**
- * Fused LSTM over a whole sequence (see common.ts for the buffers' layout). Gate blocks in Keras
- * order i, f, c, o; σ is the recurrent activation, act the activation:
- *
- *   z_t = x_t·W + b + (h_{t-1} ⊙ rdm)·U          [B, 4H], one GEMM per step into the stored XW
- *   i = σ(z_i)   f = σ(z_f)   g = act(z_c)   o = σ(z_o)
- *   c_t = f ⊙ c_{t-1} + i ⊙ g
- *   h_t = o ⊙ act(c_t)                             (masked step: h_t = h_{t-1}, c_t = c_{t-1})
- *
- * Kept for backward: the gate activations [T·B, 4H], the cell states [(T+1)·B, H], act(c_t) [T·B, H].
+ * The fused LSTM over a whole sequence (the buffers' layout: ../fused/prepare.ts; the per-step math:
+ * rows.ts). One tape entry; kept for backward: the gate activations [T·B, 4H], the cell states
+ * [(T+1)·B, H], act(c_t) [T·B, H]. Weight gradients over all steps at the end, one GEMM each.
  */
 import { DataArray, Tensor } from '@seqlab/tensor';
 import { SequenceArgs, SequenceResult } from '../sequence';
-import {
-  activationCode, anyNeed, columnSums, droppedStates, emitOutputs, finalState, gradAccumulator,
-  kernelGrad, prepare, recordSequence, rowsInputs, runRows, SequenceGrads, share, stateBuffer, stepsTN,
-} from './common';
+import { activationCode } from '../fused/activations';
+import { emitOutputs, finalState } from '../fused/masks';
+import { droppedStates, gradAccumulator, prepare, rowsInputs, stateBuffer } from '../fused/prepare';
+import { anyNeed, kernelGrad, recordSequence, SequenceGrads, stepsTN } from '../fused/tape';
+import { columnSums, compiledModule, runRows, share } from '../fused/threads';
+import { LSTM_GATES, LSTM_STATES, lstmBiasShape } from './layout';
 import { lstmBackwardRows, lstmForwardRows } from './rows';
 
 export function lstmSequence(args: SequenceArgs): SequenceResult {
-  const p = prepare(args, 4, 2, (H) => [4 * H]);
+  const p = prepare(args, LSTM_GATES, LSTM_STATES, lstmBiasShape, compiledModule(__dirname, 'rows.js'));
   const { B, T, H } = p;
   const act = activationCode(args.activation);
   const rec = activationCode(args.recurrentActivation);
   const U = share(p, args.recurrentKernel.data);
   const BH = B * H;
-  const G4 = 4 * H;
+  const G4 = LSTM_GATES * H;
 
-  // gates: each step writes z = x·W + b, adds h·U in place, then holds i, f, g, o
-  // (the time loop: rows.ts, over bands of batch rows when split over threads)
+  // gates: each step writes z = x·W + b, adds h·U in place, then holds i, f, c̃, o
   const gates = p.alloc(T * B * G4);
   const hs = stateBuffer(p, p.h0[0]);
   const cs = stateBuffer(p, p.h0[1]);
@@ -36,7 +31,7 @@ export function lstmSequence(args: SequenceArgs): SequenceResult {
   const fwd = { B, T, H, act, rec, run: p.run, rdm: p.rdm, hs, hd, gates, cs, tc, U, ...rowsInputs(args, p) };
   runRows(p, 'lstmForwardRows', lstmForwardRows, fwd);
 
-  const result: SequenceResult = { output: emitOutputs(args, p, hs), states: [finalState(p, hs), finalState(p, cs)] };
+  const result: SequenceResult = { output: emitOutputs(p, args.returnSequences, hs), states: [finalState(p, hs), finalState(p, cs)] };
   return recordSequence('lstmSequence', args, result, (dOut, dStates, needs) => {
     const grads: SequenceGrads = { x: null, kernel: null, recurrentKernel: null, bias: null, states: [null, null] };
     if (!anyNeed(needs)) return grads;

@@ -1,0 +1,196 @@
+/**
+ * What every cell's fused time loop does around its gate math, for a band of batch rows [b0, b1):
+ * the step-major input copy and its projection, the recurrent dropout of h_{t-1}, the output
+ * gradient entering each step, the recurrent gradient leaving it, and the input gradient. No cell
+ * math here: the cells' rows (simple_rnn/rows.ts, lstm/rows.ts, gru/rows_*.ts) call these.
+ *
+ * Batch rows are independent through the whole recurrence (forward and BPTT), and every buffer is
+ * step-major (row s·B + b, see prepare.ts), so one step's rows b0..b1 are a contiguous block: a
+ * thread can run the whole time loop of its band on the shared buffers, with per-step GEMMs of
+ * b1 - b0 rows entered at an offset, without touching another band's rows (threads.ts).
+ *
+ * Results do not depend on the split: each row of a GEMM is the same sum in the same order
+ * whichever rows are computed with it (gemm.ts), and the elementwise work is per row. The weight
+ * gradients sum over rows: the cells' sequence functions compute them afterwards, on the whole
+ * buffers. Weights are packed once per call (`packGemmB`), not once per step.
+ *
+ * Pool workers load this module (compiled, from dist/): it imports only @seqlab/tensor and
+ * ./one_hot. Per-step scratch is local to the call; what outlives it is in the job.
+ */
+import { DataArray, GemmArgs, PackedB, gemmNN, gemmNT, gemmSerial, packGemmB } from '@seqlab/tensor';
+import { oneHotProjectRows } from './one_hot';
+
+/** What every row job carries. */
+export interface RowsJob {
+  b0: number;
+  b1: number;
+  B: number;
+  T: number;
+  H: number;
+  /** Activation codes (activations.ts). */
+  act: number;
+  rec: number;
+  /** True inside a split: per-step GEMMs on this thread only (the pool is busy with the other bands). */
+  serial: boolean;
+  /** [T·B]: 1 where the step runs, or null (every step runs). */
+  run: Uint8Array | null;
+  /** [B, H] recurrent dropout mask, or null. */
+  rdm: DataArray | null;
+  /** [(T+1)·B, H] states, hs[0] = h_0. */
+  hs: DataArray;
+  /** [T·B, H] h_{t-1} ⊙ rdm, or hs itself without recurrent dropout. */
+  hd: DataArray;
+  /** Input features. */
+  I: number;
+  /** [B, T, I] the input and [B, I] its dropout mask (or null). */
+  x: DataArray;
+  idm: DataArray | null;
+  goBackwards: boolean;
+  /** [T·B, I]: x ⊙ idm in processing order, written by the forward pass (dW = xsᵀ·dG reads it). */
+  xs: DataArray;
+  /** [T·B]: a one-hot input's index per row (-1: all zeros), or null (one_hot.ts `oneHotRows`). */
+  hot: Int32Array | null;
+  /**
+   * [I, G·H] kernel, and the bias whose first G·H entries are the input bias (or null); a GRU
+   * with resetAfter passes its whole [2, 3H] bias, row 1 the recurrent bias.
+   */
+  W: DataArray;
+  bias: DataArray | null;
+}
+
+/** What backward adds: the upstream gradient of the outputs and the running dh accumulator. */
+export interface BackJob {
+  /** [B, T, H] (returnSequences) or [B, H], or null. */
+  dOut: DataArray | null;
+  returnSequences: boolean;
+  /** [T·B]: 1 where output_s = h_s, or null. */
+  emit: Uint8Array | null;
+  /** [B, H]: ∂L/∂h, holds ∂L/∂h_0 at the end. */
+  dh: DataArray;
+  /** [B, T, I]: ∂L/∂x, written by the band's rows; null when not needed. */
+  dx: DataArray | null;
+}
+
+/** The band's rows of xs: xs[s·B + b] = x[b, t(s)] ⊙ idm[b] (not needed for a one-hot input). */
+export function buildXs(j: RowsJob): void {
+  const { B, T, I, x, idm, xs } = j;
+  if (j.hot !== null) return;
+  for (let s = 0; s < T; s++) {
+    const t = j.goBackwards ? T - 1 - s : s;
+    for (let b = j.b0; b < j.b1; b++) {
+      const src = (b * T + t) * I;
+      const dst = (s * B + b) * I;
+      if (idm === null) {
+        for (let i = 0; i < I; i++) xs[dst + i] = x[src + i];
+      } else {
+        const mo = b * I;
+        for (let i = 0; i < I; i++) xs[dst + i] = x[src + i] * idm[mo + i];
+      }
+    }
+  }
+}
+
+/**
+ * The input projection of step s for the band's rows: out[s·B + b] = xs[s·B + b]·W + bias
+ * ([b1 - b0, I]·[I, cols], W packed once per call). Each row is the same sum as in one GEMM over
+ * every step, so where the projection is computed does not change it.
+ */
+export function project(j: RowsJob, s: number, pw: PackedB | null, out: DataArray, cols: number): void {
+  const { B, b0, b1, bias, hot } = j;
+  const r0 = s * B + b0;
+  if (hot !== null) {
+    oneHotProjectRows(hot, j.W, bias, out, r0, s * B + b1, cols);
+    return;
+  }
+  if (bias !== null) {
+    for (let r = r0; r < s * B + b1; r++) {
+      const o = r * cols;
+      for (let k = 0; k < cols; k++) out[o + k] = bias[k];
+    }
+  }
+  mm(j.serial, 'NN', { m: b1 - b0, n: cols, k: j.I, a: j.xs, aOffset: r0 * j.I, b: j.W, packedB: pw ?? undefined, c: out, cOffset: r0 * cols, beta: bias === null ? 0 : 1 });
+}
+
+/** W [I, cols] packed once per call for `project`; null for a one-hot input, which copies rows of W instead. */
+export function packInput(j: RowsJob, cols: number): PackedB | null {
+  return j.hot === null ? packGemmB(j.W, j.I, cols, false) : null;
+}
+
+/**
+ * dx for the band's rows: dx[b, t(s)] = (dG[s·B + b]·Wᵀ) ⊙ idm[b], one [b1 - b0, cols]·[cols, I]
+ * product per step, scattered back to the input's [B, T, I]. `dx` null: not needed.
+ */
+export function inputGradRows(j: RowsJob & BackJob, dG: DataArray, cols: number): void {
+  const { B, T, I, b0, b1, idm, dx } = j;
+  if (dx === null) return;
+  const nb = b1 - b0;
+  const pwt = packGemmB(j.W, cols, I, true);
+  const step = new (dG.constructor as new (n: number) => DataArray)(nb * I);
+  for (let s = 0; s < T; s++) {
+    const t = j.goBackwards ? T - 1 - s : s;
+    mm(j.serial, 'NT', { m: nb, n: I, k: cols, a: dG, aOffset: (s * B + b0) * cols, b: j.W, packedB: pwt, c: step });
+    for (let b = b0; b < b1; b++) {
+      const src = (b - b0) * I;
+      const dst = (b * T + t) * I;
+      if (idm === null) {
+        for (let i = 0; i < I; i++) dx[dst + i] = step[src + i];
+      } else {
+        const mo = b * I;
+        for (let i = 0; i < I; i++) dx[dst + i] = step[src + i] * idm[mo + i];
+      }
+    }
+  }
+}
+
+/** One GEMM: on this thread only inside a split (`serial`), else free to use the pool. */
+export function mm(serial: boolean, layout: 'NN' | 'NT', args: GemmArgs): void {
+  if (serial) gemmSerial(layout, args);
+  else if (layout === 'NN') gemmNN(args);
+  else gemmNT(args);
+}
+
+/** hd[s] = hs[s] ⊙ rdm over the band's rows (a no-op without the mask). */
+export function dropRows(j: RowsJob, s: number): void {
+  const rdm = j.rdm;
+  if (rdm === null) return;
+  const { hs, hd } = j;
+  const o = s * j.B * j.H;
+  const end = j.b1 * j.H;
+  for (let k = j.b0 * j.H; k < end; k++) hd[o + k] = hs[o + k] * rdm[k];
+}
+
+/** dh += emit_s ⊙ dOutput_s over the band's rows (the gradient of the outputs stepMasks emits). */
+export function addOutputGradRows(j: RowsJob & BackJob, s: number): void {
+  const { dOut, dh, emit, B, T, H } = j;
+  if (dOut === null || s < 0) return;
+  if (!j.returnSequences) {
+    if (s !== T - 1) return;
+    for (let b = j.b0; b < j.b1; b++) {
+      if (emit !== null && emit[s * B + b] === 0) continue;
+      const o = b * H;
+      for (let k = 0; k < H; k++) dh[o + k] += dOut[o + k];
+    }
+    return;
+  }
+  for (let b = j.b0; b < j.b1; b++) {
+    if (emit !== null && emit[s * B + b] === 0) continue;
+    const src = (b * T + s) * H;
+    const o = b * H;
+    for (let k = 0; k < H; k++) dh[o + k] += dOut[src + k];
+  }
+}
+
+/** dh_{t-1} += (dR_t·Uᵀ) ⊙ rdm over the band's rows (put = U packed transposed); `scratch` holds (b1 - b0)·H. */
+export function recurrentGradRows(j: RowsJob & BackJob, dR: DataArray, s: number, cols: number, U: DataArray, put: PackedB, scratch: DataArray): void {
+  const { B, H, b0, dh } = j;
+  const nb = j.b1 - b0;
+  const rdm = j.rdm;
+  if (rdm === null) {
+    mm(j.serial, 'NT', { m: nb, n: H, k: cols, a: dR, aOffset: (s * B + b0) * cols, b: U, packedB: put, c: dh, cOffset: b0 * H, beta: 1 });
+    return;
+  }
+  mm(j.serial, 'NT', { m: nb, n: H, k: cols, a: dR, aOffset: (s * B + b0) * cols, b: U, packedB: put, c: scratch, beta: 0 });
+  const n = nb * H;
+  const o = b0 * H;
+  for (let k = 0; k < n; k++) dh[o + k] += scratch[k] * rdm[o + k];
+}

@@ -1,0 +1,160 @@
+/**
+ * What every fused kernel starts from: argument checks, the split decision, the step-major inputs,
+ * the step masks and the initial states; and the buffers every time loop shares. No cell math.
+ *
+ * Layout. Every buffer a kernel keeps is step-major: row `s·B + b` is batch row b at processing
+ * step s (s = 0 is the first step processed; with goBackwards that is the last timestep,
+ * t = T-1-s). Step-major rows make one step a contiguous [B, ·] block, so the recurrent GEMM of a
+ * step works on a slice of the buffer without copying (so does a band of its batch rows, which
+ * is how threads share the loops), and the weight gradients over all steps are one GEMM each
+ * (`Xsᵀ·dG`, `Hdᵀ·dG`) because X, H and dG share the same row order.
+ *
+ *   xs   [T·B, I]      x_t ⊙ inputDropoutMask, in processing order
+ *   hs   [(T+1)·B, H]  hs[0] = h_0 (initial state), hs[s+1] = state after step s
+ *   hd   [T·B, H]      h_{t-1} ⊙ recurrentDropoutMask, the left operand of U (= hs without dropout)
+ *   run  [T·B]        1 where the step runs (mask true), 0 where it keeps the state (masks.ts)
+ *   emit [T·B]        1 where output_s = hs[s+1], 0 where output_s = 0 (masks.ts)
+ */
+import { DType, DataArray, Tensor, allocLike, allocShared, fmtShape, resultType, toShared } from '@seqlab/tensor';
+import { SequenceArgs } from '../sequence';
+import { stepMasks } from './masks';
+import { oneHotRows } from './one_hot';
+import { Split, share, splitParts } from './threads';
+
+/** Sizes, precision and the step-major inputs every kernel starts from. */
+export interface Prepared extends Split {
+  name: string;
+  B: number;
+  T: number;
+  I: number;
+  H: number;
+  /** Gate blocks: SimpleRNN 1, LSTM 4, GRU 3. */
+  G: number;
+  dtype: DType;
+  /** [T·B, I]: x ⊙ inputDropoutMask in processing order (written by the forward loops). */
+  xs: DataArray;
+  /** [T·B]: for a one-hot input, the index of row s·B + b's 1 (-1: an all-zero row); else null (one_hot.ts). */
+  hot: Int32Array | null;
+  /** [T·B]: 1 where the step runs, or null without a mask (every step runs). */
+  run: Uint8Array | null;
+  /** [T·B]: 1 where the step's output is the state, 0 where it is zeros; null when always 1. */
+  emit: Uint8Array | null;
+  /** [B, H] recurrent dropout mask, or null. */
+  rdm: DataArray | null;
+  /** [B, H] each: initial states (zeros when none were given). */
+  h0: DataArray[];
+  /**
+   * Threads the time loops are split over, by bands of batch rows (threads.ts `runRows`): 1, or
+   * the pool's size when it is on and the batch is large enough. With more than one, every buffer
+   * the loops touch is on a SharedArrayBuffer: allocate them with `alloc`.
+   */
+  parts: number;
+  /** A zeroed buffer of the kernel's dtype, shared when the loops are split. */
+  alloc: (n: number) => DataArray;
+}
+
+function expectShape(name: string, what: string, t: Tensor, shape: number[]): void {
+  const ok = t.shape.length === shape.length && t.shape.every((d, i) => d === shape[i]);
+  if (!ok) throw new Error(`${name}: expected ${what} ${fmtShape(shape)}, received ${fmtShape(t.shape)}`);
+}
+
+/**
+ * Checks every shape against x [B, T, I] and kernel [I, G·H], decides the split over threads
+ * (`rows`: the compiled module of the cell's rows, null: never split), allocates the step-major
+ * input (the forward loops fill it), and builds the step masks and the initial states.
+ * `biasShape` is the bias shape the cell expects.
+ */
+export function prepare(args: SequenceArgs, G: number, nStates: number, biasShape: (H: number) => number[], rows: string | null): Prepared {
+  const name = `fusedSequence(${args.kind})`;
+  const { x, kernel, recurrentKernel, bias } = args;
+  if (x.rank !== 3) throw new Error(`${name}: expected input [batch, time, features], received ${fmtShape(x.shape)}`);
+  const [B, T, I] = x.shape;
+  if (kernel.rank !== 2 || kernel.shape[1] % G !== 0) {
+    throw new Error(`${name}: expected kernel [${I}, ${G}·units], received ${fmtShape(kernel.shape)}`);
+  }
+  const H = kernel.shape[1] / G;
+  expectShape(name, 'kernel', kernel, [I, G * H]);
+  expectShape(name, 'recurrentKernel', recurrentKernel, [H, G * H]);
+  if (bias) expectShape(name, 'bias', bias, biasShape(H));
+  const states = args.initialStates ?? [];
+  if (states.length !== 0 && states.length !== nStates) {
+    throw new Error(`${name}: expected ${nStates} initial state(s), received ${states.length}`);
+  }
+  states.forEach((s, k) => expectShape(name, `initial state ${k}`, s, [B, H]));
+  if (args.mask) expectShape(name, 'mask', args.mask, [B, T]);
+  const idm = args.inputDropoutMask ?? null;
+  const rdm = args.recurrentDropoutMask ?? null;
+  if (idm) expectShape(name, 'inputDropoutMask', idm, [B, I]);
+  if (rdm) expectShape(name, 'recurrentDropoutMask', rdm, [B, H]);
+
+  const dtype = resultType(...[x, kernel, recurrentKernel, ...(bias ? [bias] : []), ...states]);
+  const parts = splitParts(B, T, G, H, rows);
+  const alloc = parts > 1 ? (n: number) => allocShared(dtype, n) : (n: number) => allocLike(dtype, n);
+
+  // a one-hot input is projected by copying rows of W; any other input through
+  // xs[s·B + b] = x[b, t(s)] ⊙ inputDropoutMask[b], written by the forward loops (loop.ts)
+  let hot = idm ? null : oneHotRows(x.data, B, T, I, args.goBackwards);
+  if (hot !== null && parts > 1) {
+    const shared = new Int32Array(new SharedArrayBuffer(hot.byteLength));
+    shared.set(hot);
+    hot = shared;
+  }
+  const xs = alloc(hot === null ? T * B * I : 0);
+
+  let { run, emit } = stepMasks(args, B, T);
+  if (parts > 1) {
+    run = run === null ? null : toShared(run);
+    emit = emit === null ? null : toShared(emit);
+  }
+
+  const h0: DataArray[] = [];
+  for (let k = 0; k < nStates; k++) {
+    const s = allocLike(dtype, B * H);
+    if (states.length) s.set(states[k].data);
+    h0.push(s);
+  }
+  let rdmData: DataArray | null = null;
+  if (rdm) {
+    rdmData = alloc(B * H);
+    rdmData.set(rdm.data);
+  }
+  return { name, B, T, I, H, G, dtype, xs, hot, run, emit, rdm: rdmData, h0, parts, rows, alloc };
+}
+
+/**
+ * What the forward loops of every kernel read besides their own buffers: the input and its
+ * dropout mask (shared copies when split), the kernel and bias, and where xs goes.
+ */
+export function rowsInputs(args: SequenceArgs, p: Prepared): {
+  I: number; x: DataArray; idm: DataArray | null; goBackwards: boolean; xs: DataArray; hot: Int32Array | null; W: DataArray; bias: DataArray | null;
+} {
+  return {
+    I: p.I,
+    hot: p.hot,
+    x: share(p, args.x.data),
+    idm: share(p, args.inputDropoutMask ? args.inputDropoutMask.data : null),
+    goBackwards: args.goBackwards,
+    xs: p.xs,
+    W: share(p, args.kernel.data),
+    bias: share(p, args.bias ? args.bias.data : null),
+  };
+}
+
+/** States buffer [(T+1)·B, H] with the initial state in its first block. */
+export function stateBuffer(p: Prepared, h0: DataArray): DataArray {
+  const hs = p.alloc((p.T + 1) * p.B * p.H);
+  hs.set(h0);
+  return hs;
+}
+
+/** The left operand of U for every step: a separate [T·B, H] buffer with recurrent dropout, else hs itself. */
+export function droppedStates(p: Prepared, hs: DataArray): DataArray {
+  return p.rdm === null ? hs : p.alloc(p.T * p.B * p.H);
+}
+
+/** A copy of an upstream state gradient into a fresh [B, H] accumulator (zeros when null). */
+export function gradAccumulator(p: Prepared, d: DataArray | null): DataArray {
+  const a = p.alloc(p.B * p.H);
+  if (d !== null) for (let k = 0; k < a.length; k++) a[k] = d[k];
+  return a;
+}

@@ -1,0 +1,86 @@
+/**
+ * A fused sequence as ONE tape entry, and the weight gradients over all steps (one GEMM each).
+ * No cell math: the cells' sequence functions say which buffers hold which gradient.
+ */
+import { DataArray, Tensor, allocLike, gemmTN } from '@seqlab/tensor';
+import { recordMulti } from '@seqlab/autograd';
+import { SequenceArgs, SequenceResult } from '../sequence';
+import { oneHotKernelGrad } from './one_hot';
+import type { Prepared } from './prepare';
+
+export interface GradNeeds {
+  x: boolean;
+  kernel: boolean;
+  recurrentKernel: boolean;
+  bias: boolean;
+  states: boolean[];
+}
+
+export interface SequenceGrads {
+  x: Tensor | null;
+  kernel: Tensor | null;
+  recurrentKernel: Tensor | null;
+  bias: Tensor | null;
+  /** One per given initial state. */
+  states: (Tensor | null)[];
+}
+
+/** Backward of a whole sequence: upstream gradients of output and final states -> input gradients. */
+export type SequenceBackward = (dOutput: DataArray | null, dStates: (DataArray | null)[], needs: GradNeeds) => SequenceGrads;
+
+/**
+ * Records the sequence as ONE tape entry: inputs [x, kernel, recurrentKernel, bias?, ...initialStates],
+ * outputs [output, ...finalStates].
+ */
+export function recordSequence(name: string, args: SequenceArgs, result: SequenceResult, backward: SequenceBackward): SequenceResult {
+  const hasBias = args.bias !== null && args.bias !== undefined;
+  const states = args.initialStates ?? [];
+  const inputs: Tensor[] = [args.x, args.kernel, args.recurrentKernel];
+  if (hasBias) inputs.push(args.bias as Tensor);
+  const s0 = inputs.length;
+  inputs.push(...states);
+  recordMulti(name, inputs, [result.output, ...result.states], (dys, needs) => {
+    const g = backward(
+      dys[0] ? dys[0].data : null,
+      dys.slice(1).map((d) => (d ? d.data : null)),
+      {
+        x: needs[0],
+        kernel: needs[1],
+        recurrentKernel: needs[2],
+        bias: hasBias && needs[3],
+        states: states.map((_, k) => needs[s0 + k]),
+      },
+    );
+    const out: (Tensor | null)[] = [g.x, g.kernel, g.recurrentKernel];
+    if (hasBias) out.push(g.bias);
+    for (let k = 0; k < states.length; k++) out.push(g.states[k] ?? null);
+    return out;
+  });
+  return result;
+}
+
+/** Whether any of `needs` asks for a gradient that needs the backward-through-time loop. */
+export function anyNeed(n: GradNeeds): boolean {
+  return n.x || n.kernel || n.recurrentKernel || n.bias || n.states.some((v) => v);
+}
+
+/**
+ * dW = Xsᵀ·dG [I, cols]: the kernel gradient of every step in one GEMM; with `db`, also
+ * db += Σ_rows dG, the bias gradient, summed while the GEMM packs dG (gemm's `bColumnSums`).
+ */
+export function kernelGrad(p: Prepared, dG: DataArray, cols: number, db: DataArray | null = null): Tensor {
+  const dW = allocLike(p.dtype, p.I * cols);
+  if (p.hot !== null) oneHotKernelGrad(p.hot, dG, cols, dW, db);
+  else gemmTN({ m: p.I, n: cols, k: p.T * p.B, a: p.xs, b: dG, c: dW, ...(db ? { bColumnSums: db } : {}) });
+  return new Tensor(dW, [p.I, cols]);
+}
+
+/**
+ * [rows, n] = Aᵀ·dG over all steps (A [T·B, rows]): a recurrent-kernel gradient in one GEMM; with
+ * `db`, also db += Σ_rows dG (as `kernelGrad`).
+ */
+export function stepsTN(p: Prepared, a: DataArray, rowsA: number, dG: DataArray, cols: number, db: DataArray | null = null): DataArray {
+  const out = allocLike(p.dtype, rowsA * cols);
+  gemmTN({ m: rowsA, n: cols, k: p.T * p.B, a, b: dG, c: out, ...(db ? { bColumnSums: db } : {}) });
+  return out;
+}

@@ -1,0 +1,140 @@
+/**
+ * Splitting the fused time loops over threads by bands of batch rows (loop.ts, bands.ts), and the
+ * bias gradients by bands of columns. No cell math here.
+ *
+ * With two threads the calling thread and a pool worker take bands of batch rows from a shared
+ * counter until none is left; with one, the calling thread runs [0, B). Results do not depend on
+ * the split (loop.ts). Workers load compiled modules: bands.js and the cell's rows module.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { DataArray, getThreads, runOnPool, toShared } from '@seqlab/tensor';
+import { BandsJob, ColumnSumsJob, RowFunction, columnSumsCols, runBands } from './bands';
+import type { RowsJob } from './loop';
+
+/**
+ * Least batch rows and least per-sequence work (B·T·G·H·H multiply-adds of the recurrent
+ * products, ~0.3 ms of loops) for which the time loops are split over threads. Not tuned on an
+ * idle machine (none was available, bench/README.md); a split costs a worker round trip (~10 µs
+ * measured) and the shared copies of the inputs and weights, so it pays well below this.
+ */
+let splitMinRows = 8;
+let splitMinWork = 1 << 20;
+
+/**
+ * Sets the least batch rows and per-sequence work for a split (tests force splits of small
+ * batches with `setFusedSplit(2, 0)`); returns the previous values.
+ */
+export function setFusedSplit(minRows: number, minWork: number): { minRows: number; minWork: number } {
+  const prev = { minRows: splitMinRows, minWork: splitMinWork };
+  splitMinRows = Math.max(2, minRows);
+  splitMinWork = minWork;
+  return prev;
+}
+
+const found = new Map<string, string | null>();
+
+/**
+ * The compiled `file` (e.g. 'rows.js') of the source folder `dir` (a module's `__dirname`), as pool
+ * workers load it: beside the caller when running from dist/, else (tests running the TypeScript
+ * sources) at the same place under the package's dist/; null when not built, and then the loops
+ * stay on the calling thread.
+ */
+export function compiledModule(dir: string, file: string): string | null {
+  const key = path.join(dir, file);
+  if (!found.has(key)) {
+    let at: string | null = fs.existsSync(key) ? key : null;
+    const parts = dir.split(path.sep);
+    const src = parts.lastIndexOf('src');
+    if (at === null && src >= 0) {
+      parts[src] = 'dist';
+      const dist = path.join(parts.join(path.sep), file);
+      at = fs.existsSync(dist) ? dist : null;
+    }
+    found.set(key, at);
+  }
+  return found.get(key) as string | null;
+}
+
+/** The compiled bands.js, what every worker of a split runs. */
+export function bandsModule(): string | null {
+  return compiledModule(__dirname, 'bands.js');
+}
+
+/**
+ * How many bands of batch rows a sequence of this size is split into (1 = not split); `rows` is
+ * the compiled module of the cell's rows (null: not built, no split).
+ */
+export function splitParts(B: number, T: number, G: number, H: number, rows: string | null): number {
+  const threads = getThreads();
+  if (threads <= 1 || B < splitMinRows || B * T * G * H * H < splitMinWork) return 1;
+  if (rows === null || bandsModule() === null) return 1;
+  return Math.min(threads, B);
+}
+
+/**
+ * Bands of batch rows for `parts` threads, as [b0, b1) pairs: about two per thread (so a thread
+ * that the machine slows down takes fewer of them: the threads take bands from a shared counter),
+ * multiples of 4 rows (the GEMM's tile height) plus a remainder band.
+ */
+export function rowBands(B: number, parts: number): Int32Array {
+  const want = Math.min(2 * parts, Math.max(parts, Math.floor(B / 8)));
+  let size = Math.floor(B / want / 4) * 4;
+  if (size < 4) size = Math.ceil(B / want);
+  const out: number[] = [];
+  for (let b0 = 0; b0 < B; b0 += size) out.push(b0, Math.min(B, b0 + size));
+  return Int32Array.from(out);
+}
+
+/** What a split needs to know of a sequence: its batch, its thread count and the cell's rows module. */
+export interface Split {
+  B: number;
+  parts: number;
+  rows: string | null;
+}
+
+/**
+ * Runs `f` (exported as `fn` by the compiled module `s.rows`) over every band of batch rows: on
+ * the calling thread alone when `s.parts` is 1, else on the calling thread and the pool's workers,
+ * each taking the next band from a shared counter until none is left (bands.ts `runBands`).
+ */
+export function runRows<J extends Omit<RowsJob, 'b0' | 'b1' | 'serial'>>(s: Split, fn: string, f: RowFunction<J & RowsJob>, job: J): void {
+  if (s.parts <= 1) {
+    f({ ...job, b0: 0, b1: s.B, serial: false } as J & RowsJob);
+    return;
+  }
+  const plain = rowBands(s.B, s.parts);
+  const bands = new Int32Array(new SharedArrayBuffer(plain.byteLength));
+  bands.set(plain);
+  const counter = new Int32Array(new SharedArrayBuffer(4));
+  const shared = { ...job, module: s.rows as string, fn, bands, counter, b0: 0, b1: 0, serial: true } as unknown as BandsJob;
+  const others = Array.from({ length: s.parts - 1 }, () => shared as unknown as Record<string, unknown>);
+  runOnPool(bandsModule() as string, 'runBands', others, () => runBands(shared, f as RowFunction));
+}
+
+/** `a` itself on one thread, a shared copy (unless it is one already) when the loops are split. */
+export function share<A extends DataArray | Uint8Array>(s: Split, a: A): A;
+export function share<A extends DataArray | Uint8Array>(s: Split, a: A | null): A | null;
+export function share<A extends DataArray | Uint8Array>(s: Split, a: A | null): A | null {
+  return a === null || s.parts <= 1 ? a : toShared(a);
+}
+
+/**
+ * out[j] (+offset) += Σ_r g[r, j]: the bias gradient, summing over batch and time, when no weight
+ * GEMM sums it on the way. Split over threads by bands of columns when the loops are (each column
+ * summed in the same order), so `out` is then on a SharedArrayBuffer.
+ */
+export function columnSums(s: Split, g: DataArray, rows: number, cols: number, out: DataArray, offset: number): void {
+  if (s.parts <= 1 || cols < 2 * s.parts) {
+    columnSumsCols({ g, rows, cols, out, offset, c0: 0, c1: cols });
+    return;
+  }
+  const band = Math.ceil(cols / s.parts);
+  const others: ColumnSumsJob[] = [];
+  for (let k = 1; k < s.parts; k++) {
+    const c0 = Math.min(cols, k * band);
+    const c1 = Math.min(cols, c0 + band);
+    if (c1 > c0) others.push({ g, rows, cols, out, offset, c0, c1 });
+  }
+  runOnPool(bandsModule() as string, 'columnSumsCols', others as unknown as Record<string, unknown>[], () => columnSumsCols({ g, rows, cols, out, offset, c0: 0, c1: band }));
+}

@@ -1,0 +1,154 @@
+/**
+ * The fused GRU without resetAfter (the original GRU) over a band of batch rows, forward beside
+ * backward (what gru/fused.ts runs on each thread; pool workers load this module compiled). Gate
+ * blocks GRU_GATE z, r, h; hd = h_{t-1} ⊙ rdm. The reset gate acts before the recurrent product,
+ * so each step's recurrent GEMM is split: U_zr = [U_z U_r] first, then U_h once r is known:
+ *
+ *   forward                                   backward (dh = ∂L/∂h_t)
+ *   z = σ(x·W_z + b_z + hd·U_z)               dz = dh ⊙ (h_{t-1} - ĥ),  dĥ = dh ⊙ (1 - z)
+ *   r = σ(x·W_r + b_r + hd·U_r)               dz_z = dz ⊙ σ'(z),  dz_h = dĥ ⊙ act'(ĥ)
+ *   ĥ = act(x·W_h + b_h + (r ⊙ hd)·U_h)       d(r ⊙ hd) = dz_h·U_hᵀ,  dz_r = (d(r ⊙ hd) ⊙ hd) ⊙ σ'(r)
+ *   h_t = z ⊙ h_{t-1} + (1 - z) ⊙ ĥ           dh_{t-1} = dh ⊙ z + (d(r ⊙ hd) ⊙ r + [dz_z dz_r]·U_zrᵀ) ⊙ rdm
+ *
+ * r ⊙ hd is kept for backward and dU_h. A masked step keeps h and passes dh through unchanged.
+ */
+import { DataArray, packGemmB } from '@seqlab/tensor';
+import { activateRange, scaleByDerivative } from '../fused/activations';
+import { BackJob, RowsJob, addOutputGradRows, buildXs, dropRows, inputGradRows, mm, packInput, project } from '../fused/loop';
+import { GRU_GATE, GRU_GATES } from './layout';
+
+export interface GruBeforeJob extends RowsJob {
+  /** [T·B, 3H]: x·W + b on entry; z, r, ĥ once the step ran. */
+  gates: DataArray;
+  /** [T·B, H]: r ⊙ hd for every step. */
+  rhd: DataArray;
+  /** [H, 2H] = [U_z U_r] and [H, H] = U_h, contiguous. */
+  Uzr: DataArray;
+  Uh: DataArray;
+}
+
+export interface GruBeforeBackJob extends GruBeforeJob, BackJob {
+  /** [T·B, 3H]: ∂L/∂(gate pre-activations), all three blocks. */
+  dGx: DataArray;
+  /** [T·B, 2H]: the z, r blocks again, contiguous for dU_zr. */
+  dGzr: DataArray;
+  /** [T·B, H]: the h block again, contiguous for dU_h. */
+  dGh: DataArray;
+}
+
+export function gruBeforeForwardRows(j: GruBeforeJob): void {
+  const { B, T, H, b0, b1, act, rec, gates, rhd, hs, hd, Uzr, Uh, run } = j;
+  const BH = B * H;
+  const G3 = GRU_GATES * H;
+  const nb = b1 - b0;
+  const make = gates.constructor as new (n: number) => DataArray;
+  const qzr = new make(nb * 2 * H); // one step's hd·U_zr
+  const qh = new make(nb * H); //      one step's (r ⊙ hd)·U_h
+  buildXs(j);
+  const pw = packInput(j, G3);
+  const pzr = packGemmB(Uzr, H, 2 * H, false);
+  const ph = packGemmB(Uh, H, H, false);
+  for (let s = 0; s < T; s++) {
+    const prev = s * BH;
+    const g0 = s * B * G3;
+    project(j, s, pw, gates, G3); // x_t·W + b
+    dropRows(j, s);
+    // [q_z q_r] = hd·[U_z U_r]
+    mm(j.serial, 'NN', { m: nb, n: 2 * H, k: H, a: hd, aOffset: prev + b0 * H, b: Uzr, packedB: pzr, c: qzr });
+    for (let b = b0; b < b1; b++) {
+      const go = g0 + b * G3;
+      const z = go + GRU_GATE.z * H;
+      const r = go + GRU_GATE.r * H;
+      const qo = (b - b0) * 2 * H;
+      const ho = prev + b * H;
+      // z = σ(x·W_z + b_z + hd·U_z),  r = σ(x·W_r + b_r + hd·U_r): adjacent blocks, one pass
+      for (let k = 0; k < 2 * H; k++) gates[z + k] += qzr[qo + k];
+      activateRange(rec, gates, z, 2 * H);
+      for (let k = 0; k < H; k++) rhd[ho + k] = gates[r + k] * hd[ho + k];
+    }
+    // q_h = (r ⊙ hd)·U_h
+    mm(j.serial, 'NN', { m: nb, n: H, k: H, a: rhd, aOffset: prev + b0 * H, b: Uh, packedB: ph, c: qh });
+    for (let b = b0; b < b1; b++) {
+      const runs = run === null || run[s * B + b] === 1;
+      const go = g0 + b * G3;
+      const z = go + GRU_GATE.z * H;
+      const h = go + GRU_GATE.h * H;
+      const ho = prev + b * H;
+      const ql = (b - b0) * H;
+      // ĥ = act(x·W_h + b_h + (r ⊙ hd)·U_h)
+      for (let k = 0; k < H; k++) gates[h + k] += qh[ql + k];
+      activateRange(act, gates, h, H);
+      for (let k = 0; k < H; k++) {
+        // h_t = z ⊙ h_{t-1} + (1 - z) ⊙ ĥ
+        const zk = gates[z + k];
+        const hp = hs[ho + k];
+        hs[ho + BH + k] = runs ? zk * hp + (1 - zk) * gates[h + k] : hp;
+      }
+    }
+  }
+}
+
+export function gruBeforeBackwardRows(j: GruBeforeBackJob): void {
+  const { B, T, H, b0, b1, act, rec, gates, hs, hd, Uzr, Uh, run, rdm, dh, dGx, dGzr, dGh } = j;
+  const BH = B * H;
+  const G3 = GRU_GATES * H;
+  const nb = b1 - b0;
+  const make = dGx.constructor as new (n: number) => DataArray;
+  const drhd = new make(nb * H); // one step's ∂L/∂(r ⊙ hd)
+  const dhd = new make(nb * H); //  one step's ∂L/∂hd
+  const pht = packGemmB(Uh, H, H, true);
+  const pzrt = packGemmB(Uzr, 2 * H, H, true);
+  addOutputGradRows(j, T - 1);
+  for (let s = T - 1; s >= 0; s--) {
+    const prev = s * BH;
+    const g0 = s * B * G3;
+    for (let b = b0; b < b1; b++) {
+      if (run !== null && run[s * B + b] === 0) continue; // dh_{t-1} = dh_t
+      const go = g0 + b * G3;
+      const z = go + GRU_GATE.z * H;
+      const h = go + GRU_GATE.h * H;
+      const ro = b * H;
+      const zro = (s * B + b) * 2 * H;
+      for (let k = 0; k < H; k++) {
+        const zk = gates[z + k];
+        const dht = dh[ro + k];
+        dGx[z + k] = dht * (hs[prev + ro + k] - gates[h + k]); // dz = dh ⊙ (h_{t-1} - ĥ)
+        dGx[h + k] = dht * (1 - zk); //                         dĥ = dh ⊙ (1 - z)
+        dh[ro + k] = dht * zk; //                               dh_{t-1} = dh ⊙ z + ...
+      }
+      scaleByDerivative(rec, dGx, z, gates, z, H); //           dz_z = dz ⊙ σ'(z)
+      scaleByDerivative(act, dGx, h, gates, h, H); //           dz_h = dĥ ⊙ act'(ĥ)
+      for (let k = 0; k < H; k++) {
+        dGzr[zro + GRU_GATE.z * H + k] = dGx[z + k];
+        dGh[prev + ro + k] = dGx[h + k];
+      }
+    }
+    // d(r ⊙ hd) = dz_h·U_hᵀ
+    mm(j.serial, 'NT', { m: nb, n: H, k: H, a: dGh, aOffset: prev + b0 * H, b: Uh, packedB: pht, c: drhd });
+    for (let b = b0; b < b1; b++) {
+      const ol = (b - b0) * H;
+      if (run !== null && run[s * B + b] === 0) {
+        for (let k = 0; k < H; k++) dhd[ol + k] = 0;
+        continue;
+      }
+      const r = g0 + b * G3 + GRU_GATE.r * H;
+      const ho = prev + b * H;
+      const zro = (s * B + b) * 2 * H;
+      for (let k = 0; k < H; k++) {
+        const d = drhd[ol + k];
+        dGx[r + k] = d * hd[ho + k]; //      dr = d(r ⊙ hd) ⊙ hd
+        dhd[ol + k] = d * gates[r + k]; //   dhd = d(r ⊙ hd) ⊙ r + ...
+      }
+      scaleByDerivative(rec, dGx, r, gates, r, H); // dz_r = dr ⊙ σ'(r)
+      for (let k = 0; k < H; k++) dGzr[zro + GRU_GATE.r * H + k] = dGx[r + k];
+    }
+    // ... + [dz_z dz_r]·[U_z U_r]ᵀ
+    mm(j.serial, 'NT', { m: nb, n: H, k: 2 * H, a: dGzr, aOffset: (s * B + b0) * 2 * H, b: Uzr, packedB: pzrt, c: dhd, beta: 1 });
+    // dh_{t-1} += dhd ⊙ rdm
+    const o = b0 * H;
+    if (rdm === null) for (let k = 0; k < nb * H; k++) dh[o + k] += dhd[k];
+    else for (let k = 0; k < nb * H; k++) dh[o + k] += dhd[k] * rdm[o + k];
+    if (s > 0) addOutputGradRows(j, s - 1);
+  }
+  inputGradRows(j, dGx, G3);
+}

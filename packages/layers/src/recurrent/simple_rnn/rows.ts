@@ -1,0 +1,71 @@
+/**
+ * The fused SimpleRNN's time loop over a band of batch rows, forward beside backward (what
+ * simple_rnn/fused.ts runs on each thread; pool workers load this module compiled):
+ *
+ *   forward                                  backward (dh = ∂L/∂h_t)
+ *   a_t = x_t·W + b + (h_{t-1} ⊙ rdm)·U      da_t = dh ⊙ act'(a_t)
+ *   h_t = act(a_t)                           dh_{t-1} = (da_t·Uᵀ) ⊙ rdm
+ *
+ * A masked step keeps h (forward) and passes dh through unchanged, its da row 0 (backward).
+ */
+import { DataArray, packGemmB } from '@seqlab/tensor';
+import { activateRange, scaleByDerivative } from '../fused/activations';
+import { BackJob, RowsJob, addOutputGradRows, buildXs, dropRows, inputGradRows, mm, packInput, project, recurrentGradRows } from '../fused/loop';
+
+export interface RnnJob extends RowsJob {
+  /** [T·B, H]: x·W + b on entry; a_t and then h_t = act(a_t) once the step ran. */
+  a: DataArray;
+  U: DataArray;
+}
+
+export interface RnnBackJob extends RnnJob, BackJob {
+  /** [T·B, H]: ∂L/∂a_t. */
+  dA: DataArray;
+}
+
+export function simpleRnnForwardRows(j: RnnJob): void {
+  const { B, T, H, b0, b1, act, a, hs, hd, U, run } = j;
+  const BH = B * H;
+  const nb = b1 - b0;
+  buildXs(j);
+  const pw = packInput(j, H);
+  const pu = packGemmB(U, H, H, false);
+  for (let s = 0; s < T; s++) {
+    const prev = s * BH;
+    project(j, s, pw, a, H); // a_t = x_t·W + b
+    dropRows(j, s);
+    // a_t += (h_{t-1} ⊙ rdm)·U
+    mm(j.serial, 'NN', { m: nb, n: H, k: H, a: hd, aOffset: prev + b0 * H, b: U, packedB: pu, c: a, cOffset: prev + b0 * H, beta: 1 });
+    // h_t = act(a_t), kept in a for backward
+    activateRange(act, a, prev + b0 * H, nb * H);
+    for (let b = b0; b < b1; b++) {
+      const runs = run === null || run[s * B + b] === 1;
+      const ho = prev + b * H;
+      for (let k = 0; k < H; k++) hs[ho + BH + k] = runs ? a[ho + k] : hs[ho + k];
+    }
+  }
+}
+
+export function simpleRnnBackwardRows(j: RnnBackJob): void {
+  const { B, T, H, b0, b1, act, a, U, run, dh, dA } = j;
+  const BH = B * H;
+  const scratch = new (dA.constructor as new (n: number) => DataArray)((b1 - b0) * H);
+  const put = packGemmB(U, H, H, true);
+  addOutputGradRows(j, T - 1);
+  for (let s = T - 1; s >= 0; s--) {
+    const o0 = s * BH;
+    for (let b = b0; b < b1; b++) {
+      // a masked step passes dh_t to h_{t-1} unchanged, and its dA row stays 0
+      if (run !== null && run[s * B + b] === 0) continue;
+      const ro = b * H;
+      for (let k = 0; k < H; k++) {
+        dA[o0 + ro + k] = dh[ro + k];
+        dh[ro + k] = 0;
+      }
+      scaleByDerivative(act, dA, o0 + ro, a, o0 + ro, H); // da_t = dh_t ⊙ act'(a_t)
+    }
+    recurrentGradRows(j, dA, s, H, U, put, scratch); // dh_{t-1} += (da_t·Uᵀ) ⊙ rdm
+    if (s > 0) addOutputGradRows(j, s - 1);
+  }
+  inputGradRows(j, dA, H);
+}
