@@ -8,13 +8,17 @@ import { camel } from './initializers';
 
 export type ActivationFn = (x: Tensor) => Tensor;
 export type ActivationName =
-  | 'tanh' | 'sigmoid' | 'hardSigmoid' | 'relu' | 'linear' | 'softmax' | 'elu' | 'selu' | 'softplus';
+  | 'tanh' | 'sigmoid' | 'hardSigmoid' | 'hardSigmoidKeras2' | 'relu' | 'linear' | 'softmax' | 'elu' | 'selu' | 'softplus';
 export type ActivationSpec = ActivationName | ActivationFn | string | null;
 
 const byName: Record<string, ActivationFn> = {
   tanh: A.tanh,
   sigmoid: A.sigmoid,
+  // Keras 3: clip(x/6 + 1/2, 0, 1)
   hardSigmoid: A.hardSigmoid,
+  // Keras 2 and TensorFlow.js: clip(0.2·x + 1/2, 0, 1) = hardSigmoid(1.2·x); what 'hard_sigmoid'
+  // means in a TensorFlow.js file (TensorFlow.js's LSTM and GRU default recurrentActivation)
+  hardSigmoidKeras2: (x) => A.hardSigmoid(A.mul(x, 1.2)),
   relu: A.relu,
   linear: A.linear,
   softmax: (x) => A.softmax(x, -1),

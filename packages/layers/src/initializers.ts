@@ -115,6 +115,24 @@ export const heNormal = (config: InitializerConfig = {}): Initializer =>
     T.truncatedNormal(shape, 0, Math.sqrt(2 / fans(shape)[0]) / 0.87962566103423978, { rng: rngFor(config) }));
 
 /**
+ * variance_scaling (Keras): n = fanIn, fanOut or their mean (mode); uniform: U(-l, l) with
+ * l = √(3·scale / n); normal ('truncated_normal', Keras 2's 'normal'): truncated N(0, √(scale / n) / .87962566);
+ * 'untruncated_normal': N(0, √(scale / n)). Glorot and He are special cases.
+ */
+export const varianceScaling = (scale = 1, mode = 'fan_in', distribution = 'truncated_normal', config: InitializerConfig = {}): Initializer =>
+  described('VarianceScaling', { scale, mode, distribution, seed: seedOf(config) }, (shape) => {
+    const [fi, fo] = fans(shape);
+    const n = mode === 'fan_out' ? fo : mode === 'fan_avg' ? (fi + fo) / 2 : fi;
+    const rng = rngFor(config);
+    if (distribution === 'uniform') {
+      const limit = Math.sqrt((3 * scale) / n);
+      return T.randomUniform(shape, -limit, limit, { rng });
+    }
+    if (distribution === 'untruncated_normal') return T.randomNormal(shape, 0, Math.sqrt(scale / n), { rng });
+    return T.truncatedNormal(shape, 0, Math.sqrt(scale / n) / 0.87962566103423978, { rng });
+  });
+
+/**
  * orthogonal (Saxe et al. 2014, as Keras): draw A ~ N(0, 1) of [rows, cols] (rows = product of
  * all but the last axis), take Q of A = QR with sign(diag R) folded in, so Q is uniformly
  * distributed. Computed on the shorter side by block Gram-Schmidt with reorthogonalization (BCGS2):
@@ -215,6 +233,9 @@ const fromKeras: Record<string, (c: Record<string, unknown>) => Initializer> = {
   HeUniform: (c) => heUniform(seeded(c)),
   HeNormal: (c) => heNormal(seeded(c)),
   Orthogonal: (c) => orthogonal(num(c.gain, 1), seeded(c)),
+  VarianceScaling: (c) => varianceScaling(num(c.scale, 1), String(c.mode ?? 'fan_in'), String(c.distribution ?? 'truncated_normal'), seeded(c)),
+  LecunNormal: (c) => varianceScaling(1, 'fan_in', 'truncated_normal', seeded(c)),
+  LecunUniform: (c) => varianceScaling(1, 'fan_in', 'uniform', seeded(c)),
 };
 
 function num(v: unknown, dflt: number): number {
