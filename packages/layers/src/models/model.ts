@@ -21,7 +21,7 @@ import { History } from '../training/callbacks';
 import { CompileArgs, Data, EvaluateOptions, TrainableModel, runSync, runYielding } from '../training/evaluator';
 import { FitOptions, Trainer } from '../training/trainer';
 import { BatchSource, EpochReader, checkBounded, inputsOf, isBatchSource, refuseArrayOptions, sourceFeed, stepsOption } from '../training/batch_source';
-import { KeyedWeight, loadWeightsFile, saveWeightsFile } from '../training/weights_io';
+import { KeyedWeight, loadWeightsFile, saveWeightsFile, weightsBytes } from '../training/weights_io';
 import { Optimizer } from '../training/optimizers';
 import { PREDICT_OPTION_NAMES, batchSizeOption, checkOptionNames } from '../training/validate';
 import { Yielder, YieldEvery } from '../training/yielding';
@@ -408,14 +408,24 @@ export class Model extends Layer implements TrainableModel {
     return out;
   }
 
-  /** Writes the weights atomically in the seqlab weights format (training/weights_io.ts). */
-  saveWeights(path: string): Promise<void> {
+  /**
+   * Writes the weights atomically in the seqlab weights format (training/weights_io.ts); with no
+   * path, resolves to the same bytes (in a page, where there are no files).
+   * @example const bytes = await model.saveWeights(); await other.loadWeights(bytes);
+   */
+  saveWeights(): Promise<Uint8Array>;
+  saveWeights(path: string): Promise<void>;
+  saveWeights(path?: string): Promise<void | Uint8Array> {
+    if (path === undefined) return Promise.resolve().then(() => weightsBytes(this.keyedWeights(), this.label));
     return saveWeightsFile(path, this.keyedWeights(), this.label);
   }
 
-  /** Loads weights saved by `saveWeights`; refuses a bad or mismatching file and then changes nothing. */
-  loadWeights(path: string): Promise<void> {
-    return loadWeightsFile(path, this.keyedWeights(), this.label);
+  /**
+   * Loads weights saved by `saveWeights`, from a file path or from the bytes; refuses a bad or
+   * mismatching file and then changes nothing.
+   */
+  loadWeights(source: string | Uint8Array): Promise<void> {
+    return loadWeightsFile(source, this.keyedWeights(), this.label);
   }
 
   /**

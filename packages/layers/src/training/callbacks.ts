@@ -2,8 +2,8 @@
  * Callbacks with Keras's semantics. A callback is any object with some of the hooks below
  * (sync or async); classes here cover the seed chapters' needs.
  */
-import * as fs from 'fs';
 import type { Tensor } from '@seqlab/tensor';
+import { FileAccess, fileAccess } from './file_access';
 
 export type Logs = Record<string, number | string | undefined>;
 
@@ -284,15 +284,17 @@ export class CSVLogger implements Callback {
   }
   onTrainBegin(): void {
     this.keys = null;
-    if (!this.args.append) fs.writeFileSync(this.args.filename, '');
+    if (!this.args.append) this.files().appendText(this.args.filename, '', true);
   }
   onEpochEnd(epoch: number, logs: Logs): void {
     const sep = this.args.separator ?? ',';
     if (this.keys === null) {
       this.keys = Object.keys(logs).filter((k) => typeof logs[k] === 'number').sort();
-      const existing = fs.existsSync(this.args.filename) ? fs.readFileSync(this.args.filename, 'utf8') : '';
-      if (existing.length === 0) fs.appendFileSync(this.args.filename, ['epoch', ...this.keys].join(sep) + '\n');
+      if (!this.files().hasContent(this.args.filename)) this.files().appendText(this.args.filename, ['epoch', ...this.keys].join(sep) + '\n');
     }
-    fs.appendFileSync(this.args.filename, [epoch, ...this.keys.map((k) => logs[k] ?? '')].join(sep) + '\n');
+    this.files().appendText(this.args.filename, [epoch, ...this.keys.map((k) => logs[k] ?? '')].join(sep) + '\n');
+  }
+  private files(): FileAccess {
+    return fileAccess('CSVLogger', 'in a page, keep the logs from a callback of your own (onEpochEnd) instead');
   }
 }

@@ -13,11 +13,25 @@ export interface ProgressSink {
   write(s: string): void;
 }
 
+const hasStdout = (): boolean => typeof process !== 'undefined' && !!process.stdout;
+
+/** Lines written so far without their end (the console sink prints whole lines). */
+let pendingLine = '';
+
+/** Node's stdout; where there is none (a page), whole lines to the console. */
 const stdoutSink: ProgressSink = {
   get isTTY() {
-    return !!process.stdout.isTTY;
+    return hasStdout() && !!process.stdout.isTTY;
   },
-  write: (s) => process.stdout.write(s),
+  write: (s) => {
+    if (hasStdout()) {
+      process.stdout.write(s);
+      return;
+    }
+    const lines = (pendingLine + s).split('\n');
+    pendingLine = lines.pop() as string;
+    for (const line of lines) console.log(line);
+  },
 };
 
 function fmtValue(v: number): string {
