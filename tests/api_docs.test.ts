@@ -8,7 +8,7 @@ import * as path from 'path';
 import * as ts from 'typescript';
 
 const root = path.resolve(__dirname, '..');
-const PACKAGES = ['tensor', 'autograd'];
+const PACKAGES = ['tensor', 'autograd', 'datasets'];
 
 /** `name (file:line)` for each exported symbol or public method of `pkg` without a doc comment. */
 function undocumented(program: ts.Program, pkg: string): string[] {
