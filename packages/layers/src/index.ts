@@ -3,8 +3,8 @@
  * optimizers, metrics, callbacks, training (`compile` / `fit` / `evaluate`), weights files and
  * generation.
  *
- * @packageDocumentation
- * @module @seqlab/layers
+ * This is the entry for every platform (browsers, bundlers): nothing here imports a Node module.
+ * Node's entry (node.ts) adds files on Node's file system and the worker module of the threads.
  */
 export * from './engine/shapes';
 export * from './engine/mask';
@@ -49,8 +49,6 @@ export * from './training/weights_io';
 export { setFileAccess } from './training/file_access';
 export type { FileAccess } from './training/file_access';
 export { sha256 } from './training/sha256';
-// Node's files for model files (Node-only; belongs with the Node entry point)
-import './training/node_file_access';
 export { modelToBytes, modelFromBytes } from './saving/model_file';
 export type { SaveOptions, LoadOptions, SavableModel } from './saving/model_file';
 export { loadModel } from './saving/load_model';
