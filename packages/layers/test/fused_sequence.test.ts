@@ -11,13 +11,13 @@ import fc from 'fast-check';
 import * as A from '@seqlab/autograd';
 import * as T from '@seqlab/tensor';
 import { Tensor } from '@seqlab/tensor';
-import { fusedSequence, fusedSupports } from '../src/recurrent/fused';
 import { ONE_HOT_MIN_FEATURES, oneHotRows } from '../src/recurrent/fused/one_hot';
-import { referenceSequence } from '../src/recurrent/reference';
-import type { SequenceArgs, SequenceResult, SequenceRunner } from '../src/recurrent/sequence';
+import type { SequenceResult } from '../src/recurrent/sequence';
+import { BuiltinArgs, BuiltinRunner, fusedSequence, fusedSupports, referenceSequence } from './helpers/builtin_args';
+import { wasmBandCount } from '../src/recurrent/fused/wasm_band';
 import { scanReference } from './helpers/scan_reference';
 
-const references: [string, SequenceRunner][] = [
+const references: [string, BuiltinRunner][] = [
   ['scanReference', scanReference],
   ['referenceSequence', referenceSequence],
 ];
@@ -79,7 +79,7 @@ function dropoutMask(rng: T.Rng, shape: number[], rate: number): Tensor {
   return new Tensor(d, shape);
 }
 
-function makeArgs(c: Config): SequenceArgs {
+function makeArgs(c: Config): BuiltinArgs {
   const rng = new T.Rng(c.seed);
   const { B, H, I } = c;
   const steps = c.T;
@@ -118,7 +118,7 @@ function makeArgs(c: Config): SequenceArgs {
 }
 
 /** The library's reference needs initial states; give zeros when the config has none. */
-function withStates(args: SequenceArgs): SequenceArgs {
+function withStates(args: BuiltinArgs): BuiltinArgs {
   if (args.initialStates.length) return args;
   const [B] = args.x.shape;
   const H = args.recurrentKernel.shape[0];
@@ -138,7 +138,7 @@ function expectClose(what: string, actual: Tensor, expected: Tensor, tol: number
 }
 
 /** L = Σ output ⊙ R0 + Σ_k state_k ⊙ R_k, and its gradients with respect to every differentiable input. */
-function lossAndGrads(run: SequenceRunner, args: SequenceArgs, seed: number): { result: SequenceResult; grads: Tensor[]; names: string[] } {
+function lossAndGrads(run: BuiltinRunner, args: BuiltinArgs, seed: number): { result: SequenceResult; grads: Tensor[]; names: string[] } {
   const wrt = [args.x, args.kernel, args.recurrentKernel];
   const names = ['x', 'kernel', 'recurrentKernel'];
   if (args.bias) {
@@ -221,6 +221,54 @@ describe('fusedSequence against the step-by-step references (float64)', () => {
   });
 });
 
+describe('fusedSequence in float32 on the wasm kernels (band buffers in wasm memory, lanes primitives)', () => {
+  const cast = (t: Tensor | null | undefined, dtype: 'float32' | 'float64') => (t ? t.cast(dtype) : null);
+  /** Every tensor of the arguments cast to `dtype`. */
+  function castArgs(args: BuiltinArgs, dtype: 'float32' | 'float64'): BuiltinArgs {
+    return {
+      ...args,
+      x: args.x.cast(dtype),
+      kernel: args.kernel.cast(dtype),
+      recurrentKernel: args.recurrentKernel.cast(dtype),
+      bias: cast(args.bias, dtype),
+      initialStates: args.initialStates.map((t) => t.cast(dtype)),
+      mask: args.mask,
+      inputDropoutMask: cast(args.inputDropoutMask, dtype),
+      recurrentDropoutMask: cast(args.recurrentDropoutMask, dtype),
+    };
+  }
+  // larger batches and units than the float64 property: whole GEMM tiles (4 rows, 8 columns) and edges
+  const wideArb = fc.record({ c: configArb, B: fc.integer({ min: 1, max: 9 }), H: fc.integer({ min: 1, max: 12 }) }).map(({ c, B, H }) => ({ ...c, B, H }));
+
+  test('property: values and every gradient within float32 rounding of the float64 reference and of the js kernels', () => {
+    fc.assert(
+      fc.property(wideArb, (c) => {
+        const args32 = castArgs(withStates(makeArgs(c)), 'float32');
+        const args64 = castArgs(args32, 'float64'); // the same values, in float64
+        const bands = wasmBandCount();
+        const wasm = lossAndGrads(fusedSequence, args32, c.seed + 1);
+        expect(wasmBandCount()).toBe(bands + 2); // forward and backward ran in wasm memory
+        const was = T.setKernels('js');
+        let js: ReturnType<typeof lossAndGrads>;
+        try {
+          js = lossAndGrads(fusedSequence, args32, c.seed + 1);
+        } finally {
+          T.setKernels(was);
+        }
+        const ref = lossAndGrads(referenceSequence, args64, c.seed + 1);
+        const tag = JSON.stringify(c);
+        expect(wasm.result.output.dtype).toBe('float32');
+        for (const [name, other, tol] of [['reference', ref, 2e-5], ['js kernels', js, 2e-5]] as const) {
+          expectClose(`output vs ${name} ${tag}`, wasm.result.output, other.result.output, tol);
+          wasm.result.states.forEach((s, k) => expectClose(`state ${k} vs ${name} ${tag}`, s, other.result.states[k], tol));
+          wasm.grads.forEach((g, k) => expectClose(`d${wasm.names[k]} vs ${name} ${tag}`, g, other.grads[k], 10 * tol));
+        }
+      }),
+      { seed: 44, numRuns: 50 },
+    );
+  });
+});
+
 describe('fusedSequence: gradient checks against finite differences', () => {
   const kinds: Kind[] = ['simpleRNN', 'lstm', 'gruAfter', 'gruBefore'];
   test.each(kinds)('%s: checkGradients over x, weights and initial states, with masks and dropout', (kind) => {
@@ -285,7 +333,7 @@ describe('fusedSequence: tape, precision, support', () => {
     for (const kind of ['simpleRNN', 'lstm', 'gruAfter', 'gruBefore'] as Kind[]) {
       const args = makeArgs({ ...base, kind });
       const wrt = [args.x, args.kernel, args.recurrentKernel, args.bias as Tensor, ...args.initialStates];
-      const f = (run: SequenceRunner) => A.gradients(() => A.sum(run(args).states[0]), wrt).grads;
+      const f = (run: BuiltinRunner) => A.gradients(() => A.sum(run(args).states[0]), wrt).grads;
       const got = f(fusedSequence);
       const want = f(scanReference);
       got.forEach((g, k) => expectClose(`${kind} grad ${k}`, g, want[k], 1e-9));
@@ -296,7 +344,7 @@ describe('fusedSequence: tape, precision, support', () => {
     for (const kind of ['simpleRNN', 'lstm', 'gruAfter', 'gruBefore'] as Kind[]) {
       const args = makeArgs({ ...base, kind, inputDropout: true, recurrentDropout: true });
       const cast = (t: Tensor | null | undefined) => (t ? t.cast('float32') : null);
-      const args32: SequenceArgs = {
+      const args32: BuiltinArgs = {
         ...args,
         x: args.x.cast('float32'),
         kernel: args.kernel.cast('float32'),
@@ -343,13 +391,13 @@ describe('fusedSequence: tape, precision, support', () => {
     expect(fusedSupports({ ...args, activation: 'softplus' })).toBe(false);
     expect(fusedSupports({ ...args, recurrentActivation: 'elu' })).toBe(false);
     expect(fusedSupports({ ...args, kind: 'simpleRNN', recurrentActivation: 'elu' })).toBe(true);
-    expect(() => fusedSequence({ ...args, activation: 'softplus' })).toThrow(/unsupported/);
+    expect(() => fusedSequence({ ...args, activation: 'softplus' })).toThrow(/unsupported configuration/);
   });
 
   test('shape errors name the argument and both shapes', () => {
     const args = makeArgs(base);
     expect(() => fusedSequence({ ...args, recurrentKernel: T.zeros([3, 16]) })).toThrow(
-      'fusedSequence(lstm): expected recurrentKernel [4,16], received [3,16]',
+      "fusedSequence(LSTMCell 'lstm_cell'): expected recurrentKernel [4,16], received [3,16]",
     );
     expect(() => fusedSequence({ ...args, mask: T.zeros([5, 2]) })).toThrow(/expected mask \[5,6\], received \[5,2\]/);
   });
