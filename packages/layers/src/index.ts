@@ -58,3 +58,7 @@ export { saveTfjsModel, loadTfjsModel } from './saving/tfjs_files';
 export type { SaveTfjsOptions } from './saving/tfjs_files';
 export * from './training/yielding';
 export * from './training/generation';
+export { encodeOnnxModel, ONNX_TYPES } from './onnx/proto';
+export type { OnnxGraphSpec, OnnxNode, OnnxAttribute, OnnxInitializer, OnnxElemType } from './onnx/proto';
+export { onnxGraph, toOnnx } from './onnx/export';
+export { exportOnnx } from './onnx/files';
