@@ -29,6 +29,7 @@ import { ActivationFn, ActivationSpec, activationName, getActivation } from '../
 import { Initializer, InitializerSpec, getInitializer } from '../initializers';
 import { CustomObjects, LayerConfig, activationToConfig, deserialize, initializerToConfig } from '../engine/config';
 import { classNameOf, registerCell } from '../engine/registry';
+import { checkWeightSize } from '../engine/layer';
 import type { CellKind } from './sequence';
 
 /** Inverted-dropout masks for one step (drawn once per sequence, the same at every step). */
@@ -236,14 +237,15 @@ export abstract class KerasCell implements RecurrentCell {
     this.inputDim = inputDim;
     const gh = this.gates * this.units;
     const init = (spec: InitializerSpec | undefined, dflt: InitializerSpec) => getInitializer(spec ?? dflt, this.label);
-    this.kernel = this.variable('kernel', init(this.args.kernelInitializer, 'glorotUniform')([inputDim, gh]));
-    this.recurrentKernel = this.variable('recurrent_kernel', init(this.args.recurrentInitializer, 'orthogonal')([this.units, gh]));
-    if (this.useBias) this.bias = this.variable('bias', this.biasInitializer()(this.biasShape()));
+    this.kernel = this.variable('kernel', [inputDim, gh], init(this.args.kernelInitializer, 'glorotUniform'));
+    this.recurrentKernel = this.variable('recurrent_kernel', [this.units, gh], init(this.args.recurrentInitializer, 'orthogonal'));
+    if (this.useBias) this.bias = this.variable('bias', this.biasShape(), this.biasInitializer());
     this.built = true;
   }
 
-  private variable(name: string, value: Tensor): Variable {
-    return new Variable(value, `${this.name}/${name}`);
+  private variable(name: string, shape: number[], initializer: Initializer): Variable {
+    checkWeightSize(this.label, name, shape);
+    return new Variable(initializer(shape), `${this.name}/${name}`);
   }
 
   /** The weights as plain tensors for the step equations (read at every call, so they can be swapped). */
