@@ -7,6 +7,11 @@ module.exports = {
   roots: ['<rootDir>/packages', '<rootDir>/tests', '<rootDir>/bench'],
   testMatch: ['**/test/**/*.test.ts', '<rootDir>/tests/**/*.test.ts', '<rootDir>/bench/test/**/*.test.ts'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.test.json' }] },
-  moduleNameMapper: { '^@seqlab/(tensor|autograd|layers|datasets)$': '<rootDir>/packages/$1/src' },
+  moduleNameMapper: {
+    // the Node entries (src/node.ts), as Node resolves the packages; autograd has one entry
+    '^@seqlab/(tensor|layers|datasets)$': '<rootDir>/packages/$1/src/node',
+    '^@seqlab/autograd$': '<rootDir>/packages/autograd/src',
+    '^@seqlab/tensor/ndarray$': '<rootDir>/packages/tensor/src/ndarray_interop',
+  },
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
 };

@@ -8,6 +8,7 @@
 import * as T from '@seqlab/tensor';
 import { Tensor } from '@seqlab/tensor';
 
+/** Clamps every element of a gradient into [lo, hi] (Keras `clipvalue`). */
 export function clipByValue(g: Tensor, lo: number, hi: number): Tensor {
   return T.clip(g, lo, hi);
 }
@@ -20,12 +21,14 @@ export function l2Norm(g: Tensor): number {
   return Math.sqrt(s);
 }
 
+/** Scales a gradient down to L2 norm `maxNorm` when its norm is larger (Keras `clipnorm`, per tensor); a copy otherwise. */
 export function clipByNorm(g: Tensor, maxNorm: number): Tensor {
   if (!(maxNorm > 0)) throw new Error(`clipByNorm: maxNorm must be positive, received ${maxNorm}`);
   const n = l2Norm(g);
   return n > maxNorm ? T.mul(g, maxNorm / n) : g.clone();
 }
 
+/** The L2 norm of all gradients taken together, √(Σᵢ ||gᵢ||²) (accumulated in float64). */
 export function globalNorm(grads: Tensor[]): number {
   let s = 0;
   for (const g of grads) {

@@ -10,6 +10,7 @@ import { Tensor } from '@seqlab/tensor';
 import { gradients } from './tape';
 import { Variable } from './variable';
 
+/** The value of a function and its gradients, in argument (or variable) order. */
 export interface ValueAndGrads {
   value: Tensor;
   grads: Tensor[];

@@ -2,6 +2,9 @@
  * @seqlab/autograd: tape-based reverse-mode differentiation over @seqlab/tensor.
  * Every differentiable op is exported here under the same name as its @seqlab/tensor kernel;
  * called inside `grad` / `valueAndGrad` / `gradients`, it records itself on the tape.
+ *
+ * @packageDocumentation
+ * @module @seqlab/autograd
  */
 export * from './tape';
 export * from './variable';

@@ -117,6 +117,7 @@ export function noGrad<T>(fn: () => T): T {
   }
 }
 
+/** What `gradients` returns: the value of the function and one gradient per watched tensor. */
 export interface GradientsResult {
   value: Tensor;
   /** One gradient per watched tensor, same shape; zeros where the value does not depend on it. */

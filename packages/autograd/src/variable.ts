@@ -4,6 +4,14 @@
  */
 import { Tensor, fmtShape, shapesEqual } from '@seqlab/tensor';
 
+/**
+ * A named, mutable holder of a weight tensor: what layers own and optimizers update. Optimizers
+ * write `value.data` in place, so the tensor a tape watches stays the same object across steps.
+ *
+ * @example
+ *   const w = new Variable(zeros([3, 2]), 'dense/kernel');
+ *   const { grads } = variableGrads(() => sum(matmul(x, w.value)), [w]);   // x: [B, 3]
+ */
 export class Variable {
   readonly name: string;
   value: Tensor;
@@ -27,6 +35,7 @@ export class Variable {
     this.value.data.set(t.data);
   }
 
+  /** A copy of the current value. */
   read(): Tensor {
     return this.value.clone();
   }

@@ -12,6 +12,13 @@
  */
 import { Tensor } from '@seqlab/tensor';
 
+/**
+ * A character vocabulary: ids are positions in the sorted character list (stable on every run).
+ * @example
+ *   const vocab = charVocabulary('to be or not');
+ *   vocab.encode('be');            // Int32Array of two ids
+ *   vocab.decode(vocab.encode('to be'));   // 'to be'
+ */
 export class CharVocabulary {
   /** Characters, sorted by code point; the id of a character is its position. */
   readonly chars: string[];
@@ -45,6 +52,7 @@ export class CharVocabulary {
     return out;
   }
 
+  /** The text of a sequence of ids; an id outside the vocabulary is refused with its position. */
   decode(ids: ArrayLike<number>): string {
     let s = '';
     for (let i = 0; i < ids.length; i++) {
@@ -55,6 +63,7 @@ export class CharVocabulary {
     return s;
   }
 
+  /** The characters in id order (what a model file stores; `new CharVocabulary(chars)` restores it). */
   toJSON(): string[] {
     return this.chars.slice();
   }

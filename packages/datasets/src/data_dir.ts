@@ -22,6 +22,7 @@ export interface DataFileSpec {
   download?: { url: string; relPath: string; sha256: string | null };
 }
 
+/** Where a loader looks for its data file, and whether it may download it (DESIGN section 5 order). */
 export interface LocateOptions {
   /** Explicit file or directory; bypasses the lookup. */
   path?: string;

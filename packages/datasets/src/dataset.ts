@@ -35,6 +35,7 @@ export const UNKNOWN_CARDINALITY = -2;
 type Opener<T> = () => AsyncIterator<T>;
 type Source<T> = Iterable<T> | AsyncIterable<T> | Iterator<T> | AsyncIterator<T>;
 
+/** Options of `Dataset.shuffle`. */
 export interface ShuffleOptions {
   /** Seed of the order; without one each program run shuffles differently. */
   seed?: number;
@@ -122,6 +123,15 @@ export function unbatchElement(e: unknown, who = 'Dataset.unbatch'): Element[] {
   throw new Error(`${who}: cannot unbatch ${describe(e)}; expected a tensor, a string array or a tuple of those`);
 }
 
+/**
+ * A stream of elements in the style of tf.data: built from arrays, tensors, generators or files,
+ * transformed lazily (`map`, `filter`, `batch`, `shuffle`, `prefetch`, ...), read with `for await`,
+ * and passed to `fit` as training or validation data. An element is a tensor, a string array, or a
+ * tuple of those (`[x, y]`); `batch(n)` stacks n elements along a new first axis.
+ * @example
+ *   const ds = Dataset.fromTensorSlices([x, y]).shuffle(1000, { seed: 1 }).batch(32);   // x [N, T, I], y [N, 1]
+ *   for await (const [xb, yb] of ds) { ... }   // xb [32, T, I] (the last batch may be smaller)
+ */
 export class Dataset<T = Element> implements AsyncIterable<T> {
   /** Class names, set by `textDatasetFromDirectory` (as Keras sets `class_names`). */
   classNames?: string[];
@@ -199,6 +209,7 @@ export class Dataset<T = Element> implements AsyncIterable<T> {
   // ---------------------------------------------------------------------------------------------
   // reading
 
+  /** A fresh pass over the elements (`for await (const e of ds)`); each pass starts from the beginning. */
   [Symbol.asyncIterator](): AsyncIterator<T> {
     return this.opener();
   }

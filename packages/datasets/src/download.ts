@@ -11,6 +11,7 @@ import * as https from 'https';
 import * as path from 'path';
 import { SingleBar, Presets } from 'cli-progress';
 
+/** Options of `downloadFile`: the expected checksum, progress, time-out and redirects. */
 export interface DownloadOptions {
   /**
    * Expected sha256 (hex): the file is put in place only if it matches. `null` accepts any content
@@ -26,6 +27,9 @@ export interface DownloadOptions {
 }
 
 /**
+ * Downloads `url` to `dest` through a temporary file, checking its sha256, and returns `dest`;
+ * nothing is left at `dest` when the download fails or the checksum differs.
+ *
  * @example
  * await downloadFile('https://www.gutenberg.org/cache/epub/2265/pg2265.txt',
  *   '/home/me/.cache/seqlab/text/hamlet-pg2265.txt', { sha256: '048e9e99...' });

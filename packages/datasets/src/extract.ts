@@ -13,6 +13,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { readTarGz } from './tar';
 
+/** What an archive extraction wrote, and the entry names it refused. */
 export interface ExtractResult {
   /** Regular files written. */
   files: number;

@@ -38,6 +38,7 @@ import { IMDB_SPEC } from './imdb';
 import { MNIST_SPECS } from './mnist';
 import { TEXT_SPECS } from './text';
 
+/** Options of `getFile` (Keras's `get_file`): extraction, cache folder, checksum. */
 export interface GetFileOptions {
   /** Extract a tar archive (Keras's deprecated spelling of `extract` for tar files). */
   untar?: boolean;

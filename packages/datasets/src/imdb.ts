@@ -65,14 +65,17 @@ export const IMDB_COUNTS: ImdbCounts = Object.freeze({
   test: Object.freeze({ neg: 12500, pos: 12500 }),
 });
 
+/** Where the IMDb reviews are looked for and downloaded from (Stanford's aclImdb_v1.tar.gz). */
 export const IMDB_SPEC: DataFileSpec = {
   name: 'imdb',
   relPaths: ['imdb/aclImdb-reviews.tar.gz', 'imdb/aclImdb_v1.tar.gz', 'imdb/aclImdb'],
   download: { url: 'https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz', relPath: 'imdb/aclImdb_v1.tar.gz', sha256: null },
 };
 
+/** The aclImdb splits. */
 export type Split = 'train' | 'test';
 
+/** One review as read from the aclImdb archive. */
 export interface RawReview {
   split: Split;
   /** 0 = negative, 1 = positive. */
@@ -84,16 +87,22 @@ export interface RawReview {
   text: string;
 }
 
+/** What a review source must hold to be accepted. */
 export interface VerifyOptions {
   /** Counts the source must hold (default IMDB_COUNTS); null accepts any non-empty corpus in the aclImdb layout. */
   expectedCounts?: ImdbCounts | null;
 }
 
+/** Where the reviews come from (LocateOptions), the counts they must have, and the tokenized cache. */
 export interface ImdbSourceOptions extends LocateOptions, VerifyOptions {
   /** Use the tokenized cache on disk (default true). */
   cache?: boolean;
 }
 
+/**
+ * Options of `imdb.loadData`, as Keras's `imdb.load_data`: vocabulary size, skipped top words,
+ * maximum length, the start, out-of-vocabulary and first-word ids, the shuffle seed.
+ */
 export interface ImdbLoadOptions extends ImdbSourceOptions {
   /** Keep words of id < numWords (after the indexFrom shift); the others become oovChar. */
   numWords?: number | null;
@@ -110,6 +119,7 @@ export interface ImdbLoadOptions extends ImdbSourceOptions {
 
 /** `[[xTrain, yTrain], [xTest, yTest]]`, y as float32 `[n]` tensors of 0/1. */
 export type ImdbData = [[number[][], Tensor], [number[][], Tensor]];
+/** `[[trainTexts, yTrain], [testTexts, yTest]]`: the raw review texts, y as float32 `[n]` tensors of 0/1. */
 export type ImdbTexts = [[string[], Tensor], [string[], Tensor]];
 
 /** Tokenizes one review as documented at the top of this file. */

@@ -1,20 +1,12 @@
 /**
- * @seqlab/datasets: padding, tokenizers, text vectorization, character batching, and the IMDb,
- * MNIST and text-corpus loaders, with the data lookup and verified downloads of DESIGN section 5.
+ * @seqlab/datasets: padding, tokenizers, text vectorization, character batching and Dataset.
+ *
+ * This is the entry for every platform (browsers, bundlers): the in-memory parts, with no Node
+ * module. Node's entry (node.ts) adds the IMDb, MNIST and text-corpus loaders, the data lookup
+ * and verified downloads of DESIGN section 5, getFile and textDatasetFromDirectory.
  */
 export * from './pad';
 export * from './tokenizer';
 export * from './text_vectorization';
 export * from './chars';
-export * from './text';
-export * from './data_dir';
-export * from './download';
-export * from './tar';
 export * from './dataset';
-export * from './extract';
-export * from './get_file';
-export * from './text_dataset';
-export * as imdb from './imdb';
-export * as mnist from './mnist';
-export { imdbTokenize } from './imdb';
-export { parseIdx } from './mnist';

@@ -42,6 +42,7 @@ function spec(base: string, sha256: string | null, contentSha256: string | null 
   };
 }
 
+/** Where the four MNIST files are looked for and downloaded from, with the checksums seqlab knows. */
 export const MNIST_SPECS = {
   testImages: spec(
     't10k-images-idx3-ubyte',
@@ -58,6 +59,7 @@ export const MNIST_SPECS = {
   trainLabels: spec('train-labels-idx1-ubyte', null),
 };
 
+/** An IDX file's contents: its dimensions and its bytes (`[n, 28, 28]` images, `[n]` labels). */
 export interface IdxArray {
   dims: number[];
   data: Uint8Array;
@@ -101,6 +103,7 @@ function parseIdxBytes(buf: Buffer, expectedDims: number, name: string): IdxArra
   return { dims, data: new Uint8Array(buf.buffer, buf.byteOffset + headerBytes, size) };
 }
 
+/** Options of the MNIST loaders: where to look (LocateOptions), scaling to [0, 1], verification. */
 export interface MnistOptions extends LocateOptions {
   /** Scale pixels to [0, 1] (default false: 0..255). */
   normalize?: boolean;
@@ -108,6 +111,7 @@ export interface MnistOptions extends LocateOptions {
   verify?: boolean;
 }
 
+/** One MNIST split: images float32 `[n, 28, 28]` and labels float32 `[n]`. */
 export interface MnistSplit {
   /** float32 `[n, 28, 28]`. */
   images: Tensor;

@@ -16,11 +16,16 @@
  */
 import { Tensor } from '@seqlab/tensor';
 
+/** Which end of a sequence padding or truncation applies to. */
 export type PadSide = 'pre' | 'post';
 
 /** A step is a number (token id) or a nested array of numbers (feature vector). */
 export type SequenceStep = number | ArrayLike<number> | SequenceStep[];
 
+/**
+ * Options of `padSequences`, as Keras's `pad_sequences`: `maxlen` (default the longest),
+ * `padding` and `truncating` ('pre' by default), `value` (default 0), `dtype`.
+ */
 export interface PadOptions {
   maxlen?: number;
   padding?: PadSide;
@@ -54,6 +59,9 @@ export class Int32Padded {
 }
 
 /**
+ * Pads (or truncates) sequences to one length, as Keras's `pad_sequences`: a list of n sequences
+ * becomes `[n, maxlen]` (token ids) or `[n, maxlen, ...feature]` (steps that are vectors).
+ *
  * @example
  * padSequences([[1, 2], [3]], { maxlen: 3 }).toArray();
  * // [[0, 1, 2], [0, 0, 3]] (an Int32Padded)

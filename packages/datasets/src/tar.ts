@@ -9,9 +9,13 @@ import { extract } from 'tar-stream';
 
 /** Called for each regular file; return false to skip its contents (they are not buffered). */
 export type TarEntryFilter = (name: string) => boolean;
+/** Receives each wanted regular file of an archive: its name and its contents. */
 export type TarEntryHandler = (name: string, data: Buffer) => void;
 
 /**
+ * Reads a .tar.gz archive as a stream, handing each wanted regular file to `onEntry`; resolves to
+ * the number of files handed over.
+ *
  * @example
  * await readTarGz('aclImdb_v1.tar.gz', (n) => n.endsWith('.txt'), (n, data) => files.set(n, data));
  */

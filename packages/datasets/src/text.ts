@@ -9,9 +9,11 @@
 import * as fs from 'fs';
 import { DataFileSpec, LocateOptions, locateDataFile } from './data_dir';
 
+/** Character offset at which the play starts in Project Gutenberg's Hamlet (pg2265), after the header. */
 export const HAMLET_START = 15858;
 const HAMLET_TITLE = 'The Tragedie of Hamlet';
 
+/** Where the text corpora are looked for and downloaded from, with their checksums. */
 export const TEXT_SPECS: Record<'hamlet' | 'tinyshakespeare', DataFileSpec> = {
   hamlet: {
     name: 'textCorpus hamlet',
@@ -33,6 +35,7 @@ export const TEXT_SPECS: Record<'hamlet' | 'tinyshakespeare', DataFileSpec> = {
   },
 };
 
+/** Options of `textCorpus`: where to look (LocateOptions), and whether to drop Hamlet's Gutenberg header. */
 export interface TextCorpusOptions extends LocateOptions {
   /** Hamlet only: drop the Gutenberg header (default true). */
   skipHeader?: boolean;
@@ -56,6 +59,8 @@ export function readUtf8(file: string, caller = 'readUtf8'): string {
 }
 
 /**
+ * Reads a text corpus ('hamlet', 'tinyshakespeare', or a file path) as a string, through the data lookup.
+ *
  * @example
  * const text = await textCorpus('hamlet'); // starts with 'The Tragedie of Hamlet'
  * const vocab = charVocabulary(text);

@@ -30,8 +30,16 @@ import * as path from 'path';
 import { Rng, Tensor, permutation } from '@seqlab/tensor';
 import { Dataset, Element } from './dataset';
 
+/**
+ * How `textDatasetFromDirectory` gives labels: 'int' (class index), 'categorical' (one-hot),
+ * 'binary' (0/1 float, two classes), or null (no labels).
+ */
 export type LabelMode = 'int' | 'categorical' | 'binary' | null;
 
+/**
+ * Options of `textDatasetFromDirectory` (Keras's `text_dataset_from_directory`): labels, batching,
+ * shuffling, a validation split and its subset.
+ */
 export interface TextDatasetOptions {
   /** 'inferred' (default: from the class folders), null (no labels), or one integer label per file in path order. */
   labels?: 'inferred' | null | number[];

@@ -26,10 +26,23 @@
  */
 import { Tensor } from '@seqlab/tensor';
 
+/**
+ * How `TextVectorization` normalizes each text before splitting: lowercase and / or strip ASCII
+ * punctuation (Keras's regex), nothing (null), or a function of your own.
+ */
 export type Standardize = 'lower_and_strip_punctuation' | 'lower' | 'strip_punctuation' | null | ((text: string) => string);
+/**
+ * How `TextVectorization` cuts a standardized text into tokens: on whitespace, into characters,
+ * not at all (null), or with a function of your own.
+ */
 export type TextSplit = 'whitespace' | 'character' | null | ((text: string) => string[]);
+/**
+ * What `TextVectorization` outputs: 'int' ids `[batch, length]`, or `[batch, vocabularySize]`
+ * vectors: 'multi_hot' (1 where a token occurs), 'count', 'tf_idf'.
+ */
 export type OutputMode = 'int' | 'multi_hot' | 'count' | 'tf_idf';
 
+/** Options of `TextVectorization`, with Keras's names in camelCase. */
 export interface TextVectorizationOptions {
   maxTokens?: number | null;
   standardize?: Standardize;
@@ -49,6 +62,7 @@ export interface TextVectorizationOptions {
   name?: string;
 }
 
+/** Options of `TextVectorization.adapt`. */
 export interface AdaptOptions {
   /** Read at most this many elements (batches) of the data. */
   steps?: number;
@@ -57,11 +71,14 @@ export interface AdaptOptions {
 /** Keras's DEFAULT_STRIP_REGEX: `[!"#$%&()\*\+,-\./:;<=>?@\[\\\]^_`{|}~']`. */
 const STRIP_PUNCTUATION = /[!"#$%&()*+,\-./:;<=>?@[\\\]^_`{|}~']/g;
 
+/** The padding token of `outputMode: 'int'` vocabularies (id 0). */
 export const PAD_TOKEN = '';
+/** The out-of-vocabulary token: id 1 with `outputMode: 'int'`, id 0 in the other modes. */
 export const OOV_TOKEN = '[UNK]';
 
 /** Structural interface a model layer can wrap: raw strings in, `[batch, width]` float32 out. */
 export interface StringVectorizer {
+  /** Vectorizes a batch of raw texts: `[batch, width]` float32. */
   call(texts: string[]): Tensor;
 }
 
@@ -75,6 +92,14 @@ export function ngramsOf(tokens: readonly string[], widths: readonly number[]): 
   return out;
 }
 
+/**
+ * Keras's TextVectorization: raw strings to token ids or bag-of-tokens vectors, with a vocabulary
+ * learned by `adapt` (or given). See the file comment for the pipeline and the Keras rules kept.
+ * @example
+ *   const tv = new TextVectorization({ maxTokens: 10000, outputSequenceLength: 100 });
+ *   await tv.adapt(trainTexts);
+ *   tv.call(['a great film']).shape;   // [1, 100], ids padded with 0
+ */
 export class TextVectorization implements StringVectorizer {
   /** The fixed Keras class name (summaries and model files; survives bundling). */
   readonly className = 'TextVectorization';
@@ -296,6 +321,7 @@ export class TextVectorization implements StringVectorizer {
     return Array.from(this.idf);
   }
 
+  /** Number of entries in the vocabulary, special tokens included. */
   vocabularySize(): number {
     return this.vocab.length;
   }
@@ -361,6 +387,7 @@ export class TextVectorization implements StringVectorizer {
     return [batch, this.outputMode === 'int' ? this.outputSequenceLength : this.depth()];
   }
 
+  /** The options and vocabulary as plain JSON (model files); a custom standardize or split function is refused. */
   getConfig(): TextVectorizationConfig {
     if (typeof this.standardize === 'function' || typeof this.split === 'function') {
       throw new Error(`TextVectorization '${this.name}'.getConfig: a custom standardize or split function cannot be serialized; pass it again to the constructor and use setVocabulary(getVocabulary())`);
@@ -389,6 +416,7 @@ export class TextVectorization implements StringVectorizer {
   }
 }
 
+/** A TextVectorization as JSON: its options, vocabulary and idf weights (`getConfig`). */
 export interface TextVectorizationConfig {
   name: string;
   maxTokens: number | null;

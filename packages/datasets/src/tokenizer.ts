@@ -15,6 +15,7 @@
 
 export const DEFAULT_FILTERS = '!"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\t\n';
 
+/** Options of `Tokenizer`, Keras's names in camelCase: `numWords`, `filters`, `lower`, `split`, `charLevel`, `oovToken`. */
 export interface TokenizerOptions {
   numWords?: number | null;
   filters?: string;
@@ -46,6 +47,13 @@ export function textToWordSequence(
   return s.split(split).filter((w) => w.length > 0);
 }
 
+/**
+ * Keras's `Tokenizer`: word (or character) indices by frequency, texts to id sequences.
+ * See the file comment for the rules.
+ * @example
+ *   const tok = new Tokenizer({ numWords: 10000, oovToken: '<OOV>' }).fitOnTexts(texts);
+ *   padSequences(tok.textsToSequences(texts), { maxlen: 100 });   // [n, 100]
+ */
 export class Tokenizer {
   readonly numWords: number | null;
   readonly filters: string;
@@ -125,6 +133,8 @@ export class Tokenizer {
   }
 
   /**
+   * Each text as a list of word ids (ids of `numWords` and above become the OOV id, or are dropped without `oovToken`).
+   *
    * @example
    * const tok = new Tokenizer().fitOnTexts(['the cat', 'the dog']);
    * tok.textsToSequences(['the dog and the cat']); // [[1, 3, 1, 2]]
@@ -172,6 +182,7 @@ export class Tokenizer {
     });
   }
 
+  /** The options and learned counts as plain JSON (model files). */
   getConfig(): TokenizerConfig {
     return {
       numWords: this.numWords,
@@ -221,6 +232,7 @@ export class Tokenizer {
   }
 }
 
+/** A Tokenizer as JSON: its options and the word counts and indices it learned. */
 export interface TokenizerConfig {
   numWords: number | null;
   filters: string;

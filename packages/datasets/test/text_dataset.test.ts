@@ -117,4 +117,27 @@ describe('the IMDb reviews, as seed 003 reads them', () => {
     expect(Array.from(labels.data).every((v) => v === 0 || v === 1)).toBe(true);
     expect(texts.every((t) => t.length > 0)).toBe(true);
   });
+
+  test('a full pass yields 20000 and 5000 reviews, 12500 of each class in all; another seed gives another disjoint split', async () => {
+    const opts = { batchSize: 256, validationSplit: 0.2, classNames: ['neg', 'pos'], verbose: false };
+    const count = async (ds: Dataset<Element>): Promise<[number, number]> => {
+      let n = 0;
+      let pos = 0;
+      for await (const [x, y] of ds as AsyncIterable<[string[], Tensor]>) {
+        n += x.length;
+        for (const v of y.data) pos += v;
+      }
+      return [n, pos];
+    };
+    const [trainN, trainPos] = await count(await textDatasetFromDirectory(train, { ...opts, subset: 'training', seed: 123 }));
+    const [valN, valPos] = await count(await textDatasetFromDirectory(train, { ...opts, subset: 'validation', seed: 123 }));
+    expect([trainN, valN]).toEqual([20000, 5000]);
+    expect(trainPos + valPos).toBe(12500);
+    const [t7, v7] = await textDatasetFromDirectory(train, { ...opts, subset: 'both', seed: 7 });
+    const val7 = new Set(v7.filePaths);
+    expect([t7.filePaths!.length, val7.size]).toEqual([20000, 5000]);
+    expect(t7.filePaths!.some((f) => val7.has(f))).toBe(false);
+    const val123 = new Set((await textDatasetFromDirectory(train, { ...opts, subset: 'validation', seed: 123 })).filePaths);
+    expect([...val7].filter((f) => val123.has(f)).length).toBeLessThan(1500); // a different draw (about 1000 shared by chance)
+  }, 60000);
 });

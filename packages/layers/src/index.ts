@@ -2,6 +2,9 @@
  * @seqlab/layers: Keras-style layers, recurrent cells (reference and fused), models, losses,
  * optimizers, metrics, callbacks, training (`compile` / `fit` / `evaluate`), weights files and
  * generation.
+ *
+ * This is the entry for every platform (browsers, bundlers): nothing here imports a Node module.
+ * Node's entry (node.ts) adds files on Node's file system and the worker module of the threads.
  */
 export * from './engine/shapes';
 export * from './engine/mask';
@@ -46,10 +49,16 @@ export * from './training/weights_io';
 export { setFileAccess } from './training/file_access';
 export type { FileAccess } from './training/file_access';
 export { sha256 } from './training/sha256';
-// Node's files for model files (Node-only; belongs with the Node entry point)
-import './training/node_file_access';
 export { modelToBytes, modelFromBytes } from './saving/model_file';
 export type { SaveOptions, LoadOptions, SavableModel } from './saving/model_file';
 export { loadModel } from './saving/load_model';
+export { toTfjs, fromTfjs, tfjsWeightNames } from './saving/tfjs_format';
+export type { TfjsModelJson, TfjsWeightSpec, TfjsExport } from './saving/tfjs_format';
+export { saveTfjsModel, loadTfjsModel } from './saving/tfjs_files';
+export type { SaveTfjsOptions } from './saving/tfjs_files';
 export * from './training/yielding';
 export * from './training/generation';
+export { encodeOnnxModel, ONNX_TYPES } from './onnx/proto';
+export type { OnnxGraphSpec, OnnxNode, OnnxAttribute, OnnxInitializer, OnnxElemType } from './onnx/proto';
+export { onnxGraph, toOnnx } from './onnx/export';
+export { exportOnnx } from './onnx/files';

@@ -35,8 +35,10 @@ export function getRng(): Rng {
   return globalRng;
 }
 
+/** A function that makes a weight tensor of a given shape (float32). */
 export type Initializer = (shape: Shape) => Tensor;
 
+/** Options of the random initializers: a `seed` (without one they draw from the global `setSeed` stream). */
 export interface InitializerConfig {
   seed?: number;
 }
@@ -79,40 +81,64 @@ export function describeInitializer(init: Initializer): InitializerDescription |
 
 const seedOf = (config: InitializerConfig): number | null => config.seed ?? null;
 
+/** All zeros (Keras's default bias). */
 export const zeros = (): Initializer => described('Zeros', {}, (shape) => T.zeros(shape));
+/** All ones. */
 export const ones = (): Initializer => described('Ones', {}, (shape) => T.ones(shape));
+/** Every element `value`. */
 export const constant = (value: number): Initializer => described('Constant', { value }, (shape) => T.fill(shape, value));
 
+/** U(minval, maxval), default U(-0.05, 0.05) (Embedding's default, as Keras). */
 export const randomUniform = (minval = -0.05, maxval = 0.05, config: InitializerConfig = {}): Initializer =>
   described('RandomUniform', { minval, maxval, seed: seedOf(config) }, (shape) => T.randomUniform(shape, minval, maxval, { rng: rngFor(config) }));
+/** N(mean, stddev), default N(0, 0.05). */
 export const randomNormal = (mean = 0, stddev = 0.05, config: InitializerConfig = {}): Initializer =>
   described('RandomNormal', { mean, stddev, seed: seedOf(config) }, (shape) => T.randomNormal(shape, mean, stddev, { rng: rngFor(config) }));
+/** N(mean, stddev) with values beyond two standard deviations redrawn, default N(0, 0.05). */
 export const truncatedNormal = (mean = 0, stddev = 0.05, config: InitializerConfig = {}): Initializer =>
   described('TruncatedNormal', { mean, stddev, seed: seedOf(config) }, (shape) => T.truncatedNormal(shape, mean, stddev, { rng: rngFor(config) }));
 
-// glorot_uniform: U(-l, l), l = √(6 / (fanIn + fanOut))
+/** Glorot (Xavier) uniform, Keras's default kernel: U(-l, l), l = √(6 / (fanIn + fanOut)). */
 export const glorotUniform = (config: InitializerConfig = {}): Initializer =>
   described('GlorotUniform', { seed: seedOf(config) }, (shape) => {
     const [fi, fo] = fans(shape);
     const limit = Math.sqrt(6 / (fi + fo));
     return T.randomUniform(shape, -limit, limit, { rng: rngFor(config) });
   });
-// glorot_normal: truncated N(0, σ), σ = √(2 / (fanIn + fanOut)) / .87962566 (truncation correction)
+/** Glorot normal: truncated N(0, σ), σ = √(2 / (fanIn + fanOut)) / .87962566 (truncation correction). */
 export const glorotNormal = (config: InitializerConfig = {}): Initializer =>
   described('GlorotNormal', { seed: seedOf(config) }, (shape) => {
     const [fi, fo] = fans(shape);
     return T.truncatedNormal(shape, 0, Math.sqrt(2 / (fi + fo)) / 0.87962566103423978, { rng: rngFor(config) });
   });
-// he_uniform: U(-l, l), l = √(6 / fanIn)
+/** He uniform: U(-l, l), l = √(6 / fanIn). */
 export const heUniform = (config: InitializerConfig = {}): Initializer =>
   described('HeUniform', { seed: seedOf(config) }, (shape) => {
     const limit = Math.sqrt(6 / fans(shape)[0]);
     return T.randomUniform(shape, -limit, limit, { rng: rngFor(config) });
   });
-// he_normal: truncated N(0, σ), σ = √(2 / fanIn) / .87962566
+/** He normal: truncated N(0, σ), σ = √(2 / fanIn) / .87962566. */
 export const heNormal = (config: InitializerConfig = {}): Initializer =>
   described('HeNormal', { seed: seedOf(config) }, (shape) =>
     T.truncatedNormal(shape, 0, Math.sqrt(2 / fans(shape)[0]) / 0.87962566103423978, { rng: rngFor(config) }));
+
+/**
+ * variance_scaling (Keras): n = fanIn, fanOut or their mean (mode); uniform: U(-l, l) with
+ * l = √(3·scale / n); normal ('truncated_normal', Keras 2's 'normal'): truncated N(0, √(scale / n) / .87962566);
+ * 'untruncated_normal': N(0, √(scale / n)). Glorot and He are special cases.
+ */
+export const varianceScaling = (scale = 1, mode = 'fan_in', distribution = 'truncated_normal', config: InitializerConfig = {}): Initializer =>
+  described('VarianceScaling', { scale, mode, distribution, seed: seedOf(config) }, (shape) => {
+    const [fi, fo] = fans(shape);
+    const n = mode === 'fan_out' ? fo : mode === 'fan_avg' ? (fi + fo) / 2 : fi;
+    const rng = rngFor(config);
+    if (distribution === 'uniform') {
+      const limit = Math.sqrt((3 * scale) / n);
+      return T.randomUniform(shape, -limit, limit, { rng });
+    }
+    if (distribution === 'untruncated_normal') return T.randomNormal(shape, 0, Math.sqrt(scale / n), { rng });
+    return T.truncatedNormal(shape, 0, Math.sqrt(scale / n) / 0.87962566103423978, { rng });
+  });
 
 /**
  * orthogonal (Saxe et al. 2014, as Keras): draw A ~ N(0, 1) of [rows, cols] (rows = product of
@@ -179,10 +205,15 @@ function orthonormalizeRows(v: Float64Array, count: number, len: number): void {
   }
 }
 
+/** The built-in initializers by their camelCase names (Keras's snake_case names are accepted too). */
 export type InitializerName =
   | 'zeros' | 'ones' | 'glorotUniform' | 'glorotNormal' | 'heUniform' | 'heNormal' | 'orthogonal'
   | 'randomUniform' | 'randomNormal' | 'truncatedNormal';
 
+/**
+ * An initializer by name, or a function of your own.
+ * @example new Dense({ units: 8, kernelInitializer: 'heNormal', biasInitializer: (shape) => fill(shape, 0.1) })
+ */
 export type InitializerSpec = InitializerName | Initializer | string;
 
 const byName: Record<string, () => Initializer> = {
@@ -195,6 +226,10 @@ export function camel(name: string): string {
   return name.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 }
 
+/**
+ * An initializer from its name (camelCase or Keras's snake_case) or the function itself; an unknown
+ * name is refused with the list of known ones, naming `owner`.
+ */
 export function getInitializer(spec: InitializerSpec, owner = 'initializer'): Initializer {
   if (typeof spec === 'function') return spec;
   const make = byName[camel(spec)];
@@ -215,6 +250,9 @@ const fromKeras: Record<string, (c: Record<string, unknown>) => Initializer> = {
   HeUniform: (c) => heUniform(seeded(c)),
   HeNormal: (c) => heNormal(seeded(c)),
   Orthogonal: (c) => orthogonal(num(c.gain, 1), seeded(c)),
+  VarianceScaling: (c) => varianceScaling(num(c.scale, 1), String(c.mode ?? 'fan_in'), String(c.distribution ?? 'truncated_normal'), seeded(c)),
+  LecunNormal: (c) => varianceScaling(1, 'fan_in', 'truncated_normal', seeded(c)),
+  LecunUniform: (c) => varianceScaling(1, 'fan_in', 'uniform', seeded(c)),
 };
 
 function num(v: unknown, dflt: number): number {

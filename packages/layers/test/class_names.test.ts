@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { buildSync } from 'esbuild';
-import * as L from '../src';
+import * as L from '../src/node';
 
 const root = path.resolve(__dirname, '..', '..', '..');
 
@@ -82,7 +82,7 @@ describe('registered class names', () => {
          }, (e) => { console.error(e.message); process.exit(1); });`,
       );
       const out = path.join(dir, 'bundle.js');
-      const alias = Object.fromEntries(['tensor', 'autograd', 'layers', 'datasets'].map((p) => [`@seqlab/${p}`, path.join(root, 'packages', p, 'src', 'index.ts')]));
+      const alias = Object.fromEntries(['tensor', 'autograd', 'layers', 'datasets'].map((p) => [`@seqlab/${p}`, path.join(root, 'packages', p, 'src', p === 'autograd' ? 'index.ts' : 'node.ts')]));
       buildSync({ entryPoints: [entry], bundle: true, minify: true, platform: 'node', outfile: out, alias, logLevel: 'error' });
       expect(fs.readFileSync(out, 'utf8')).not.toMatch(/class LSTM\b/); // the class names really are minified away
       const result = JSON.parse(execFileSync(process.execPath, [out], { encoding: 'utf8', env: { ...process.env, SEQLAB_THREADS: '1' } }));

@@ -6,7 +6,7 @@
 import * as A from '@seqlab/autograd';
 import * as T from '@seqlab/tensor';
 import { Tensor } from '@seqlab/tensor';
-import * as L from '../src';
+import * as L from '../src/node';
 
 const rng = new T.Rng(7);
 const floats = (shape: number[]) => T.randomNormal(shape, 0, 1, { rng });

@@ -14,6 +14,7 @@ import { Tensor } from '@seqlab/tensor';
 import { fusedSequence, fusedSupports } from '../src/recurrent/fused';
 import { ONE_HOT_MIN_FEATURES, oneHotRows } from '../src/recurrent/fused/one_hot';
 import { referenceSequence } from '../src/recurrent/reference';
+import { wasmBandCount } from '../src/recurrent/fused/wasm_band';
 import type { SequenceArgs, SequenceResult, SequenceRunner } from '../src/recurrent/sequence';
 import { scanReference } from './helpers/scan_reference';
 
@@ -218,6 +219,54 @@ describe('fusedSequence against the step-by-step references (float64)', () => {
     scaled[0 * I + 4] = 2; // not a one
     expect(oneHotRows(scaled, 2, 3, I, false)).toBeNull();
     expect(oneHotRows(new Float32Array(2 * 3 * 4), 2, 3, 4, false)).toBeNull(); // too few features to matter
+  });
+});
+
+describe('fusedSequence in float32 on the wasm kernels (band buffers in wasm memory, lanes primitives)', () => {
+  const cast = (t: Tensor | null | undefined, dtype: 'float32' | 'float64') => (t ? t.cast(dtype) : null);
+  /** Every tensor of the arguments cast to `dtype`. */
+  function castArgs(args: SequenceArgs, dtype: 'float32' | 'float64'): SequenceArgs {
+    return {
+      ...args,
+      x: args.x.cast(dtype),
+      kernel: args.kernel.cast(dtype),
+      recurrentKernel: args.recurrentKernel.cast(dtype),
+      bias: cast(args.bias, dtype),
+      initialStates: args.initialStates.map((t) => t.cast(dtype)),
+      mask: args.mask,
+      inputDropoutMask: cast(args.inputDropoutMask, dtype),
+      recurrentDropoutMask: cast(args.recurrentDropoutMask, dtype),
+    };
+  }
+  // larger batches and units than the float64 property: whole GEMM tiles (4 rows, 8 columns) and edges
+  const wideArb = fc.record({ c: configArb, B: fc.integer({ min: 1, max: 9 }), H: fc.integer({ min: 1, max: 12 }) }).map(({ c, B, H }) => ({ ...c, B, H }));
+
+  test('property: values and every gradient within float32 rounding of the float64 reference and of the js kernels', () => {
+    fc.assert(
+      fc.property(wideArb, (c) => {
+        const args32 = castArgs(withStates(makeArgs(c)), 'float32');
+        const args64 = castArgs(args32, 'float64'); // the same values, in float64
+        const bands = wasmBandCount();
+        const wasm = lossAndGrads(fusedSequence, args32, c.seed + 1);
+        expect(wasmBandCount()).toBe(bands + 2); // forward and backward ran in wasm memory
+        const was = T.setKernels('js');
+        let js: ReturnType<typeof lossAndGrads>;
+        try {
+          js = lossAndGrads(fusedSequence, args32, c.seed + 1);
+        } finally {
+          T.setKernels(was);
+        }
+        const ref = lossAndGrads(referenceSequence, args64, c.seed + 1);
+        const tag = JSON.stringify(c);
+        expect(wasm.result.output.dtype).toBe('float32');
+        for (const [name, other, tol] of [['reference', ref, 2e-5], ['js kernels', js, 2e-5]] as const) {
+          expectClose(`output vs ${name} ${tag}`, wasm.result.output, other.result.output, tol);
+          wasm.result.states.forEach((s, k) => expectClose(`state ${k} vs ${name} ${tag}`, s, other.result.states[k], tol));
+          wasm.grads.forEach((g, k) => expectClose(`d${wasm.names[k]} vs ${name} ${tag}`, g, other.grads[k], 10 * tol));
+        }
+      }),
+      { seed: 44, numRuns: 50 },
+    );
   });
 });
 

@@ -14,6 +14,8 @@ import * as path from 'path';
 import * as A from '@seqlab/autograd';
 import * as T from '@seqlab/tensor';
 import { Tensor } from '@seqlab/tensor';
+// the Node entry: it gives the pool's workers the compiled rows.js
+import '../src/node';
 import { fusedSequence } from '../src/recurrent/fused';
 import { oneHotRows } from '../src/recurrent/fused/one_hot';
 import { bandsModule, compiledModule, rowBands, setFusedSplit, splitParts } from '../src/recurrent/fused/threads';
@@ -198,7 +200,7 @@ const ROWS: Record<Kind, [string, string, string[]]> = {
 
 function rowsOf(kind: Kind): string | null {
   const [dir, file] = ROWS[kind];
-  return compiledModule(path.join(__dirname, '..', 'src', 'recurrent', dir), file);
+  return compiledModule(dir, file);
 }
 
 test('the compiled modules the workers load are found, with the functions the kernels name', () => {
@@ -211,7 +213,7 @@ test('the compiled modules the workers load are found, with the functions the ke
     const mod = require(at) as Record<string, unknown>;
     for (const fn of fns) expect(typeof mod[fn]).toBe('function');
   }
-  expect(compiledModule(__dirname, 'no_such_module.js')).toBeNull();
+  expect(compiledModule('fused', 'no_such_module.js')).toBeNull();
 });
 
 describe.each(kinds)('%s: one thread vs two (batch split)', (kind) => {

@@ -9,7 +9,7 @@ import * as path from 'path';
 import { buildSync } from 'esbuild';
 import * as T from '@seqlab/tensor';
 import { Tensor } from '@seqlab/tensor';
-import * as L from '../src';
+import * as L from '../src/node';
 import { encodeContainer, decodeContainer } from '../src/saving/container';
 
 const rng = new T.Rng(5);

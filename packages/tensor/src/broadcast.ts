@@ -5,6 +5,11 @@
 import { sum } from './reduce';
 import { DataArray, Shape, Tensor, allocLike, fmtShape, reshape, resultType, shapesEqual, sizeOf, stridesOf } from './tensor';
 
+/**
+ * The shape two shapes broadcast to (aligned at the right, each pair equal or one of them 1);
+ * throws `<op>: shapes [..] and [..] cannot be broadcast together` otherwise.
+ * @example broadcastShapes('add', [4, 1, 3], [2, 1])  // [4, 2, 3]
+ */
 export function broadcastShapes(op: string, a: Shape, b: Shape): number[] {
   const rank = Math.max(a.length, b.length);
   const out = new Array<number>(rank);

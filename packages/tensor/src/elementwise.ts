@@ -4,6 +4,7 @@
 import { binaryMap, broadcastShapes, broadcastStrides } from './broadcast';
 import { Tensor, allocLike, resultType, sizeOf, fmtShape } from './tensor';
 
+/** A tensor, or a number standing for a scalar tensor (it broadcasts to any shape). */
 export type TensorLike = Tensor | number;
 
 function asTensor(x: TensorLike, like: Tensor): Tensor {
@@ -22,16 +23,28 @@ function binary(op: string, f: (x: number, y: number) => number) {
   };
 }
 
+/**
+ * `a + b` element-wise, broadcasting (NumPy rules): `[4, 3] + [3]` is `[4, 3]`.
+ * @example add(tensor([[1, 2], [3, 4]]), 10).toArray()  // [[11, 12], [13, 14]]
+ */
 export const add = binary('add', (x, y) => x + y);
+/** `a - b` element-wise, broadcasting. */
 export const sub = binary('sub', (x, y) => x - y);
+/** `a * b` element-wise (the Hadamard product ⊙), broadcasting. */
 export const mul = binary('mul', (x, y) => x * y);
+/** `a / b` element-wise, broadcasting. */
 export const div = binary('div', (x, y) => x / y);
+/** `a ** b` element-wise, broadcasting. */
 export const pow = binary('pow', (x, y) => Math.pow(x, y));
 /** NaN-propagating maximum (Math.max returns NaN when either is NaN). */
 export const maximum = binary('maximum', (x, y) => Math.max(x, y));
+/** NaN-propagating element-wise minimum, broadcasting. */
 export const minimum = binary('minimum', (x, y) => Math.min(x, y));
+/** 1 where `a === b`, else 0 (element-wise, broadcasting). */
 export const equal = binary('equal', (x, y) => (x === y ? 1 : 0));
+/** 1 where `a > b`, else 0 (element-wise, broadcasting). */
 export const greater = binary('greater', (x, y) => (x > y ? 1 : 0));
+/** 1 where `a < b`, else 0 (element-wise, broadcasting). */
 export const less = binary('less', (x, y) => (x < y ? 1 : 0));
 
 /** Applies `f` to every element. */
@@ -49,15 +62,25 @@ export function sigmoidScalar(x: number): number {
   return e / (1 + e);
 }
 
+/** `-x` element-wise. */
 export const neg = (t: Tensor): Tensor => unaryMap(t, (x) => -x);
+/** `e^x` element-wise. */
 export const exp = (t: Tensor): Tensor => unaryMap(t, Math.exp);
+/** Natural logarithm element-wise (`log(0)` is -Infinity, negative inputs give NaN). */
 export const log = (t: Tensor): Tensor => unaryMap(t, Math.log);
+/** Square root element-wise. */
 export const sqrt = (t: Tensor): Tensor => unaryMap(t, Math.sqrt);
+/** Hyperbolic tangent element-wise, in (-1, 1). */
 export const tanh = (t: Tensor): Tensor => unaryMap(t, Math.tanh);
+/** Logistic function σ(x) = 1 / (1 + e^-x) element-wise, evaluated without overflow. */
 export const sigmoid = (t: Tensor): Tensor => unaryMap(t, sigmoidScalar);
+/** `max(x, 0)` element-wise (NaN stays NaN). */
 export const relu = (t: Tensor): Tensor => unaryMap(t, (x) => (x > 0 ? x : x === x ? 0 : x));
+/** `|x|` element-wise. */
 export const abs = (t: Tensor): Tensor => unaryMap(t, Math.abs);
+/** -1, 0 or 1 element-wise (Math.sign). */
 export const sign = (t: Tensor): Tensor => unaryMap(t, Math.sign);
+/** `x²` element-wise. */
 export const square = (t: Tensor): Tensor => unaryMap(t, (x) => x * x);
 
 /** Clamps into [lo, hi]; NaN stays NaN. */
@@ -105,6 +128,7 @@ export function hasNaN(t: Tensor): boolean {
   return false;
 }
 
+/** Throws `<op>: shapes differ: [..] and [..]` unless `a` and `b` have the same shape. */
 export function assertSameShape(op: string, a: Tensor, b: Tensor): void {
   if (a.shape.length !== b.shape.length || a.shape.some((d, i) => d !== b.shape[i])) {
     throw new Error(`${op}: shapes differ: ${fmtShape(a.shape)} and ${fmtShape(b.shape)}`);

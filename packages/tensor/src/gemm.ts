@@ -14,6 +14,10 @@ import { getKernels } from './kernels';
 import { Layout, parallelGemm } from './parallel';
 import { wasmGemm, wasmPackB } from './wasm/gemm_wasm';
 
+/**
+ * Arguments of a GEMM kernel, C = A·B + beta·C on raw buffers: A is [m, k], B [k, n], C [m, n]
+ * (in the NN layout; TN reads A as [k, m], NT reads B as [n, k]), each at an element offset.
+ */
 export interface GemmArgs {
   m: number;
   n: number;

@@ -1,6 +1,11 @@
 /**
  * @seqlab/tensor: contiguous row-major Float32Array tensors, broadcasting element-wise ops,
  * reductions, a register-blocked GEMM, shape ops and a seeded random generator.
+ *
+ * This is the entry for every platform (browsers, bundlers): nothing here imports a Node module
+ * or generates code at run time. Node's entry (node.ts) adds the worker_threads pool and the
+ * ndarray interop (ndarray-ops builds functions with `new Function`, which a strict content
+ * security policy refuses); elsewhere the interop is `@seqlab/tensor/ndarray`.
  */
 export * from './tensor';
 export * from './random';
@@ -17,5 +22,9 @@ export type { WasmModuleBytes } from './wasm/modules';
 export { Func as WasmFunc, encodeModule, I32, F32, V128 } from './wasm/encode';
 export * from './matmul';
 export * from './shape_ops';
-export * from './ndarray_interop';
 export * from './parallel';
+export { setPoolHost } from './pool_host';
+export type { PoolHost, PoolWorkerHandle } from './pool_host';
+export type { PoolTask } from './pool_job';
+export * from './parallel_web';
+export * from './web_worker';

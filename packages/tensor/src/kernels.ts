@@ -8,6 +8,7 @@
  */
 import { simdAvailable } from './wasm/runtime';
 
+/** The float32 product kernels: 'wasm' (WebAssembly SIMD, the default) or 'js' (scalar TypeScript). */
 export type KernelsName = 'wasm' | 'js';
 
 function envKernels(): string | undefined {

@@ -5,6 +5,7 @@ import { broadcastShapes } from './broadcast';
 import { gemmNN, gemmNT, gemmTN } from './gemm';
 import { Tensor, allocLike, fmtShape, resultType, sizeOf, stridesOf } from './tensor';
 
+/** Use Aᵀ and / or Bᵀ (of the last two axes) without materializing the transpose. */
 export interface MatmulOptions {
   transposeA?: boolean;
   transposeB?: boolean;

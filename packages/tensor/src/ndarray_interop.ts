@@ -9,10 +9,15 @@ import ndarray from 'ndarray';
 import ops from 'ndarray-ops';
 import { Tensor, sizeOf, stridesOf } from './tensor';
 
+/** A scijs `ndarray` view on the tensor's buffer (no copy; writes through it change the tensor). */
 export function toNdarray(t: Tensor): ndarray.NdArray<Float32Array | Float64Array> {
   return ndarray(t.data, t.shape.slice());
 }
 
+/**
+ * A tensor from a scijs `ndarray`: shares the buffer when the view is contiguous row-major from
+ * offset 0 over a Float32Array / Float64Array, copies otherwise (transposed, sliced, strided views).
+ */
 export function fromNdarray(nd: ndarray.NdArray): Tensor {
   const shape = nd.shape.slice();
   const data = nd.data as unknown;

@@ -13,8 +13,11 @@
  * stored "done". Workers are started by `setThreads(n > 1)`, never by a test that does not ask,
  * and are `unref`ed so they never keep a process (or jest) alive.
  *
- * Default: as many threads as the machine has cores, at most DEFAULT_MAX_THREADS (the split was
- * measured and tuned on 2 cores); one under jest, where a test that wants threads asks for them.
+ * The workers come from the platform (pool_host.ts): worker_threads in Node (parallel_node.ts,
+ * installed by the Node entry), Web Workers in a cross-origin-isolated page (`useWebWorkers`),
+ * else none. In Node the default is as many threads as the machine has cores, at most
+ * DEFAULT_MAX_THREADS (the split was measured and tuned on 2 cores); one under jest, where a test
+ * that wants threads asks for them.
  *
  *   SEQLAB_THREADS=1 node …  one thread: the switch that forces the calling thread only
  *   SEQLAB_THREADS=4 node …  four threads from the start
@@ -23,92 +26,81 @@
  * Only products of at least PARALLEL_MIN_WORK multiply-adds (and 16 rows) are split: below
  * that, measured on a 2-CPU machine, the split lost more than it saved ([1024, 64]x[64, 128] and [64, 128]x[128, 512] ran slower with two threads).
  */
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
-import { MessageChannel, MessagePort, Worker, isMainThread } from 'worker_threads';
 import type { GemmArgs } from './gemm';
 import { getKernels } from './kernels';
+import { PoolWorkerHandle, onPoolHostChange, poolHost, waitForStatus } from './pool_host';
 import type { DType, DataArray } from './tensor';
 
+/** Which operand a GEMM reads transposed: 'NN' C = A·B, 'TN' C = Aᵀ·B, 'NT' C = A·Bᵀ. */
 export type Layout = 'NN' | 'TN' | 'NT';
+/** A one-thread GEMM kernel, called by `parallelGemm` on each band of rows. */
 export type SerialGemm = (layout: Layout, args: GemmArgs) => void;
 
 /** m·n·k below which a product stays on the calling thread (measured: bench/README.md). */
 export const PARALLEL_MIN_WORK = 1 << 24;
 
-/** Most threads used without SEQLAB_THREADS or setThreads (measured on 2 cores: bench/README.md). */
-export const DEFAULT_MAX_THREADS = 2;
-
 interface PoolWorker {
-  worker: Worker;
-  port: MessagePort;
-  /** [0]: 1 = a job is posted; [1]: 0 = busy, 1 = done, 2 = failed */
-  ctrl: Int32Array;
+  handle: PoolWorkerHandle;
   /** Shared scratch of this worker: a, b, c per dtype. */
   scratch: Map<string, DataArray>;
 }
 
-let threads = defaultThreads();
-let pool: PoolWorker[] = [];
+let threads: number | null = null;
+/** Started workers, ready or not; only ready ones take jobs. */
+let started: PoolWorker[] = [];
 
-function defaultThreads(): number {
-  // a pool worker runs its share on one thread: it never starts a pool of its own
-  if (!isMainThread) return 1;
-  const env = process.env.SEQLAB_THREADS;
-  if (env !== undefined && env !== '') {
-    const n = Number(env);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`SEQLAB_THREADS: expected a positive integer (1 forces one thread), received '${env}'`);
-    return n;
-  }
-  if (process.env.JEST_WORKER_ID !== undefined) return 1;
-  const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
-  return Math.max(1, Math.min(DEFAULT_MAX_THREADS, cores));
+/** The threads asked for: setThreads, else the platform's default. */
+function wanted(): number {
+  if (threads === null) threads = poolHost().defaultThreads();
+  return threads;
 }
 
-/** Where the compiled worker script lives (tests run from src/ through ts-jest: use dist/). */
-function workerScript(): string | null {
-  const here = path.join(__dirname, 'parallel_worker.js');
-  if (fs.existsSync(here)) return here;
-  const dist = path.join(__dirname, '..', 'dist', 'parallel_worker.js');
-  return fs.existsSync(dist) ? dist : null;
-}
+onPoolHostChange(() => {
+  for (const w of started) w.handle.terminate();
+  started = [];
+  threads = null;
+});
 
 /**
  * Uses `n` threads for large GEMMs from now on (1 = the calling thread only). Starts or stops
- * workers as needed; returns the number actually in use (1 if the worker script is missing).
+ * workers as needed; returns the number actually in use (1 where no workers can run; in a page,
+ * workers count once they have loaded: see `useWebWorkers`).
  * @example setThreads(2); gemmNN({ m: 4096, n: 512, k: 512, a, b, c }); setThreads(1);
  */
 export function setThreads(n: number): number {
   if (!Number.isInteger(n) || n < 1) throw new Error(`setThreads: expected a positive integer, received ${n}`);
   threads = n;
-  if (n - 1 < pool.length) {
-    for (const w of pool.slice(n - 1)) void w.worker.terminate();
-    pool = pool.slice(0, n - 1);
+  if (n - 1 < started.length) {
+    for (const w of started.slice(n - 1)) w.handle.terminate();
+    started = started.slice(0, n - 1);
   }
   return getThreads();
 }
 
 /** Threads in use for large GEMMs. */
 export function getThreads(): number {
-  if (threads <= 1) return 1;
-  if (!ensurePool()) return 1;
-  return pool.length + 1;
+  if (wanted() <= 1) return 1;
+  return readyWorkers().length + 1;
 }
 
-function ensurePool(): boolean {
-  if (pool.length >= threads - 1) return true;
-  const script = workerScript();
-  if (script === null) return false;
-  while (pool.length < threads - 1) {
-    const ctrl = new Int32Array(new SharedArrayBuffer(8));
-    const { port1, port2 } = new MessageChannel();
-    const worker = new Worker(script, { workerData: { ctrl: ctrl.buffer, port: port2 }, transferList: [port2] });
-    worker.unref();
-    port1.unref();
-    pool.push({ worker, port: port1, ctrl, scratch: new Map() });
+/** The ready workers, after starting any missing ones. */
+function readyWorkers(): PoolWorker[] {
+  while (started.length < wanted() - 1) {
+    const handle = poolHost().start();
+    if (handle === null) break;
+    started.push({ handle, scratch: new Map() });
   }
-  return true;
+  return started.filter((w) => w.handle.ready);
+}
+
+/** Whether the pool's workers can run `fn` of `module` (`runOnPool`). */
+export function poolServes(module: string, fn: string): boolean {
+  return getThreads() > 1 && poolHost().serves(module, fn);
+}
+
+function post(w: PoolWorker, job: Record<string, unknown>): void {
+  Atomics.store(w.handle.ctrl, 1, 0);
+  w.handle.post({ ...job, kernels: getKernels() });
 }
 
 function isShared(x: ArrayBufferView): boolean {
@@ -131,7 +123,7 @@ export function toShared<A extends DataArray | Uint8Array>(x: A): A {
 
 /**
  * Runs a task of a module on the pool: `args[i]` goes to worker i, which calls
- * `require(module)[fn](args[i])`, while the calling thread runs `local()`; returns when every
+ * `require(module)[fn](args[i])` (in a page: the function the worker script serves as `fn`), while the calling thread runs `local()`; returns when every
  * part is done (throws if a worker failed). Every typed array in `args` must be on a
  * SharedArrayBuffer (checked: anything else would be copied and the worker's writes lost).
  * The caller must not use the pool from `local` (its workers are busy): call `gemmSerial` there.
@@ -140,7 +132,8 @@ export function toShared<A extends DataArray | Uint8Array>(x: A): A {
  * @example runOnPool(require.resolve('./task'), 'rows', [{ b0: 50, b1: 100, buf }], () => rows({ b0: 0, b1: 50, buf }));
  */
 export function runOnPool(module: string, fn: string, args: Record<string, unknown>[], local: () => void): void {
-  if (!ensurePool() || pool.length < args.length) {
+  const pool = readyWorkers();
+  if (wanted() <= 1 || pool.length < args.length) {
     throw new Error(`runOnPool(${fn}): ${args.length + 1} threads needed, ${getThreads()} available (setThreads)`);
   }
   for (const a of args) {
@@ -149,12 +142,7 @@ export function runOnPool(module: string, fn: string, args: Record<string, unkno
     }
   }
   const busy = pool.slice(0, args.length);
-  busy.forEach((w, i) => {
-    w.port.postMessage({ task: { module, fn, arg: args[i] }, kernels: getKernels() });
-    Atomics.store(w.ctrl, 1, 0);
-    Atomics.store(w.ctrl, 0, 1);
-    Atomics.notify(w.ctrl, 0);
-  });
+  busy.forEach((w, i) => post(w, { task: { module, fn, arg: args[i] } }));
   let localError: unknown = null;
   try {
     local();
@@ -163,8 +151,8 @@ export function runOnPool(module: string, fn: string, args: Record<string, unkno
   }
   let failed = false;
   for (const w of busy) {
-    while (Atomics.load(w.ctrl, 1) === 0) Atomics.wait(w.ctrl, 1, 0, 1000);
-    if (Atomics.load(w.ctrl, 1) === 2) failed = true;
+    waitForStatus(w.handle.ctrl);
+    if (Atomics.load(w.handle.ctrl, 1) === 2) failed = true;
   }
   if (localError !== null) throw localError;
   if (failed) throw new Error(`runOnPool(${fn}): a worker thread failed (${module})`);
@@ -188,8 +176,9 @@ function scratchOf(w: PoolWorker, key: string, like: DataArray, n: number): Data
  */
 export function parallelGemm(layout: Layout, args: GemmArgs, serial: SerialGemm): boolean {
   const { m, n, k } = args;
-  if (threads <= 1 || m < 16 || m * n * k < PARALLEL_MIN_WORK) return false;
-  if (!ensurePool()) return false;
+  if (wanted() <= 1 || m < 16 || m * n * k < PARALLEL_MIN_WORK) return false;
+  const pool = readyWorkers();
+  if (pool.length === 0) return false;
   const parts = pool.length + 1;
   // bands of rows, multiples of 4 (the kernel's tile height), the caller's first
   const band = Math.ceil(m / parts / 4) * 4;
@@ -244,10 +233,7 @@ export function parallelGemm(layout: Layout, args: GemmArgs, serial: SerialGemm)
       c = scratchOf(w, 'c', args.c, rows * n);
       if (beta !== 0) c.set(args.c.subarray(co + r0 * n, co + (r0 + rows) * n));
     }
-    w.port.postMessage({ layout, m: rows, n, k, a, aOffset: aOff, lda: aLd, b, bOffset: bOff, c, cOffset: cOff, beta, kernels: getKernels() });
-    Atomics.store(w.ctrl, 1, 0);
-    Atomics.store(w.ctrl, 0, 1);
-    Atomics.notify(w.ctrl, 0);
+    post(w, { layout, m: rows, n, k, a, aOffset: aOff, lda: aLd, b, bOffset: bOff, c, cOffset: cOff, beta });
     jobs.push({ w, r0, rows, c, cOff });
   }
   // the caller's band, in place (A at its row stride; a packed B is used here, workers pack b)
@@ -255,8 +241,8 @@ export function parallelGemm(layout: Layout, args: GemmArgs, serial: SerialGemm)
   serial(layout, { ...args, m: mine, lda });
   let failed = false;
   for (const j of jobs) {
-    while (Atomics.load(j.w.ctrl, 1) === 0) Atomics.wait(j.w.ctrl, 1, 0, 1000);
-    if (Atomics.load(j.w.ctrl, 1) === 2) failed = true;
+    waitForStatus(j.w.handle.ctrl);
+    if (Atomics.load(j.w.handle.ctrl, 1) === 2) failed = true;
     else if (j.c !== args.c) args.c.set(j.c.subarray(j.cOff, j.cOff + j.rows * n), co + j.r0 * n);
   }
   if (failed) throw new Error(`gemm${layout}: a worker thread failed on [${m}, ${k}] x [${k}, ${n}]`);

@@ -5,6 +5,14 @@
  */
 import { CreateOptions, DataArray, Shape, Tensor, allocLike, checkShape, fmtShape, sizeOf } from './tensor';
 
+/**
+ * A seeded generator (xoshiro128**): the same seed gives the same numbers on every machine.
+ * @example
+ *   const rng = new Rng(42);
+ *   rng.next();        // uniform in [0, 1)
+ *   rng.normal(0, 1);  // standard normal
+ *   rng.int(10);       // integer in 0..9
+ */
 export class Rng {
   private s0 = 0;
   private s1 = 0;
@@ -52,6 +60,7 @@ export class Rng {
     return this.nextUint32() / 4294967296;
   }
 
+  /** Uniform in [low, high). */
   uniform(low = 0, high = 1): number {
     return low + (high - low) * this.next();
   }
@@ -86,6 +95,7 @@ function rotl(x: number, k: number): number {
   return (x << k) | (x >>> (32 - k));
 }
 
+/** Options of the random creation functions: `dtype`, and `seed` (default 0) or an `rng` to draw from. */
 export interface RandomOptions extends CreateOptions {
   seed?: number;
   /** A generator to draw from instead of a fresh one seeded with `seed`. */
@@ -110,6 +120,10 @@ export function randomUniform(shape: Shape, minval = 0, maxval = 1, options: Ran
   return filled('randomUniform', shape, options, (r) => r.uniform(minval, maxval));
 }
 
+/**
+ * Normal(mean, stddev) samples of `shape` (Box-Muller on a seeded generator).
+ * @example randomNormal([3, 2], 0, 1, { seed: 1 })
+ */
 export function randomNormal(shape: Shape, mean = 0, stddev = 1, options: RandomOptions = {}): Tensor {
   return filled('randomNormal', shape, options, (r) => r.normal(mean, stddev));
 }
@@ -135,6 +149,7 @@ export function shuffle<T>(items: T[], rng: Rng): T[] {
   return items;
 }
 
+/** A random permutation of `0..n-1` drawn from `rng`. */
 export function permutation(n: number, rng: Rng): number[] {
   return shuffle(Array.from({ length: n }, (_, i) => i), rng);
 }

@@ -4,6 +4,10 @@
  */
 import { Tensor, allocLike, normAxis, sizeOf, stridesOf, fmtShape } from './tensor';
 
+/**
+ * Axes to reduce over: one axis, a list, or null / undefined for all of them. Negative axes count
+ * from the end (-1 is the last).
+ */
 export type Axes = number | number[] | null | undefined;
 
 /** Sorted, non-negative, unique axes; all axes when `axes` is null/undefined. */
@@ -61,10 +65,15 @@ function reduceGeneric(
   return { out: new Tensor(out, keepDims ? keptShape : reducedShape(t.shape, ax, false)), count };
 }
 
+/**
+ * Sum over `axes` (all by default); `keepDims` keeps them as size 1.
+ * @example sum(tensor([[1, 2], [3, 4]]), 0).toArray()  // [4, 6]
+ */
 export function sum(t: Tensor, axes?: Axes, keepDims = false): Tensor {
   return reduceGeneric('sum', t, axes, keepDims, 0, (a, x) => a + x).out;
 }
 
+/** Mean over `axes` (all by default); `keepDims` keeps them as size 1. */
 export function mean(t: Tensor, axes?: Axes, keepDims = false): Tensor {
   const { out, count } = reduceGeneric('mean', t, axes, keepDims, 0, (a, x) => a + x);
   const d = out.data;
@@ -78,6 +87,7 @@ export function max(t: Tensor, axes?: Axes, keepDims = false): Tensor {
   return reduceGeneric('max', t, axes, keepDims, -Infinity, (a, x) => (x > a || x !== x ? x : a)).out;
 }
 
+/** NaN-propagating minimum over `axes` (all by default); an empty tensor is refused. */
 export function min(t: Tensor, axes?: Axes, keepDims = false): Tensor {
   if (t.size === 0) throw new Error(`min: cannot reduce an empty tensor ${fmtShape(t.shape)}`);
   return reduceGeneric('min', t, axes, keepDims, Infinity, (a, x) => (x < a || x !== x ? x : a)).out;

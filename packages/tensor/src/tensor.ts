@@ -6,12 +6,25 @@
  * its inputs (and promotes to float64 when the inputs mix).
  */
 
+/** Element precision: 'float32' (the working precision) or 'float64' (gradient checks). */
 export type DType = 'float32' | 'float64';
+/** The buffer behind a tensor: Float32Array for 'float32', Float64Array for 'float64'. */
 export type DataArray = Float32Array | Float64Array;
+/** Sizes of the axes, outermost first: `[batch, time, features]` is a shape of rank 3; `[]` a scalar. */
 export type Shape = readonly number[];
 /** Nested arrays of numbers, as `toArray()` returns them and `tensor()` accepts them. */
 export type NestedArray = number | NestedArray[];
 
+/**
+ * A tensor: `data`, a contiguous row-major typed array of `size` elements, viewed with `shape`.
+ * Element `[i, j, k]` of a `[I, J, K]` tensor is `data[(i * J + j) * K + k]`. Ops never modify
+ * their inputs; `reshape` shares the buffer, everything else allocates.
+ *
+ * @example
+ *   const t = new Tensor(new Float32Array([1, 2, 3, 4, 5, 6]), [2, 3]);
+ *   t.rank;          // 2
+ *   t.toArray();     // [[1, 2, 3], [4, 5, 6]]
+ */
 export class Tensor {
   readonly data: DataArray;
   readonly shape: number[];
@@ -62,6 +75,7 @@ export class Tensor {
     return reshape(this, shape);
   }
 
+  /** A copy with its own buffer (same shape and dtype). */
   clone(): Tensor {
     return new Tensor(this.data.slice(), this.shape);
   }
@@ -72,6 +86,7 @@ export class Tensor {
     return new Tensor(dtype === 'float64' ? Float64Array.from(this.data) : Float32Array.from(this.data), this.shape);
   }
 
+  /** `Tensor([2,3], float32) [[1,2,3],[4,5,6]]`: shape, dtype and the values as nested arrays. */
   toString(): string {
     return `Tensor(${fmtShape(this.shape)}, ${this.dtype}) ${JSON.stringify(this.toArray())}`;
   }
@@ -80,12 +95,14 @@ export class Tensor {
 // ---------------------------------------------------------------------------------------------
 // shape helpers
 
+/** Number of elements of a shape (the product of its sizes; 1 for `[]`). */
 export function sizeOf(shape: Shape): number {
   let n = 1;
   for (const d of shape) n *= d;
   return n;
 }
 
+/** Row-major strides of a shape, in elements: `stridesOf([2, 3, 4])` is `[12, 4, 1]`. */
 export function stridesOf(shape: Shape): number[] {
   const strides = new Array<number>(shape.length);
   let s = 1;
@@ -96,10 +113,12 @@ export function stridesOf(shape: Shape): number[] {
   return strides;
 }
 
+/** A shape as error messages print it: `fmtShape([2, 3])` is `'[2,3]'`. */
 export function fmtShape(shape: Shape): string {
   return `[${shape.join(',')}]`;
 }
 
+/** True when two shapes have the same rank and sizes. */
 export function shapesEqual(a: Shape, b: Shape): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
@@ -118,6 +137,7 @@ export function normAxis(op: string, axis: number, rank: number, shape?: Shape):
   return a;
 }
 
+/** A zero-filled buffer of `n` elements in the given precision. */
 export function allocLike(dtype: DType, n: number): DataArray {
   return dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
 }
@@ -138,6 +158,7 @@ export function checkShape(op: string, shape: Shape): void {
 // ---------------------------------------------------------------------------------------------
 // creation
 
+/** Options of the creation functions: `dtype` (default 'float32'). */
 export interface CreateOptions {
   dtype?: DType;
 }
@@ -215,15 +236,21 @@ function isNested(values: unknown): boolean {
   return Array.isArray(values) && values.length > 0 && Array.isArray(values[0]);
 }
 
+/** A rank-0 tensor (shape `[]`) holding `value`. */
 export function scalar(value: number, options: CreateOptions = {}): Tensor {
   return tensor(value, [], options);
 }
 
+/**
+ * A tensor of `shape` filled with 0.
+ * @example zeros([2, 3], { dtype: 'float64' }).dtype  // 'float64'
+ */
 export function zeros(shape: Shape, options: CreateOptions = {}): Tensor {
   checkShape('zeros', shape);
   return new Tensor(allocLike(options.dtype ?? 'float32', sizeOf(shape)), shape);
 }
 
+/** A tensor of `shape` filled with `value`. */
 export function fill(shape: Shape, value: number, options: CreateOptions = {}): Tensor {
   checkShape('fill', shape);
   const out = allocLike(options.dtype ?? 'float32', sizeOf(shape));
@@ -231,14 +258,17 @@ export function fill(shape: Shape, value: number, options: CreateOptions = {}): 
   return new Tensor(out, shape);
 }
 
+/** A tensor of `shape` filled with 1. */
 export function ones(shape: Shape, options: CreateOptions = {}): Tensor {
   return fill(shape, 1, options);
 }
 
+/** Zeros with the shape and dtype of `t`. */
 export function zerosLike(t: Tensor): Tensor {
   return zeros(t.shape, { dtype: t.dtype });
 }
 
+/** Ones with the shape and dtype of `t`. */
 export function onesLike(t: Tensor): Tensor {
   return ones(t.shape, { dtype: t.dtype });
 }

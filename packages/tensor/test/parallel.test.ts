@@ -67,7 +67,7 @@ test('setThreads refuses nonsense and small products stay on the calling thread'
 });
 
 test('the default: the cores (at most DEFAULT_MAX_THREADS) outside jest, SEQLAB_THREADS=1 forces one, a bad value is refused', () => {
-  const dist = path.join(__dirname, '..', 'dist', 'index.js');
+  const dist = path.join(__dirname, '..', 'dist', 'node.js');
   const threadsIn = (env: Record<string, string>): string => {
     const clean = { ...process.env, ...env };
     delete clean.JEST_WORKER_ID;

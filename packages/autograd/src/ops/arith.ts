@@ -6,6 +6,7 @@ import * as T from '@seqlab/tensor';
 import { Tensor } from '@seqlab/tensor';
 import { record } from '../tape';
 
+/** A tensor, or a number standing for a constant scalar (never differentiated). */
 export type TensorLike = Tensor | number;
 
 /** Sums a gradient over the axes broadcasting expanded, back to `shape`. */
@@ -19,14 +20,17 @@ function lift(a: TensorLike, b: TensorLike, op: string): [Tensor, Tensor] {
   throw new Error(`${op}: expected at least one Tensor`);
 }
 
-// d(a + b) = da + db
+/**
+ * `a + b` element-wise, broadcasting; recorded on the tape.
+ * d(a + b) = da + db (each reduced back to its operand's shape where it was broadcast).
+ */
 export function add(a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = lift(a, b, 'add');
   const out = T.add(x, y);
   return record('add', [x, y], out, (dy) => [unbroadcast(dy, x.shape), unbroadcast(dy, y.shape)]);
 }
 
-// d(a - b) = da - db
+/** `a - b` element-wise, broadcasting. d(a - b) = da - db. */
 export function sub(a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = lift(a, b, 'sub');
   const out = T.sub(x, y);
@@ -36,7 +40,7 @@ export function sub(a: TensorLike, b: TensorLike): Tensor {
   ]);
 }
 
-// d(a·b) = b·da + a·db
+/** `a ⊙ b` element-wise, broadcasting. d(a·b) = b·da + a·db. */
 export function mul(a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = lift(a, b, 'mul');
   const out = T.mul(x, y);
@@ -46,7 +50,7 @@ export function mul(a: TensorLike, b: TensorLike): Tensor {
   ]);
 }
 
-// d(a/b) = da/b - a·db/b²
+/** `a / b` element-wise, broadcasting. d(a/b) = da/b - a·db/b². */
 export function div(a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = lift(a, b, 'div');
   const out = T.div(x, y);
@@ -56,7 +60,7 @@ export function div(a: TensorLike, b: TensorLike): Tensor {
   ]);
 }
 
-// d(aᵇ) = b·aᵇ⁻¹·da + aᵇ·ln(a)·db
+/** `aᵇ` element-wise, broadcasting. d(aᵇ) = b·aᵇ⁻¹·da + aᵇ·ln(a)·db. */
 export function pow(a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = lift(a, b, 'pow');
   const out = T.pow(x, y);
@@ -66,7 +70,7 @@ export function pow(a: TensorLike, b: TensorLike): Tensor {
   ]);
 }
 
-// d max(a, b): the gradient goes to the larger operand (to a on ties)
+/** Element-wise maximum, broadcasting. The gradient goes to the larger operand (to a on ties). */
 export function maximum(a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = lift(a, b, 'maximum');
   const out = T.maximum(x, y);
@@ -79,7 +83,7 @@ export function maximum(a: TensorLike, b: TensorLike): Tensor {
   });
 }
 
-// d min(a, b): the gradient goes to the smaller operand (to a on ties)
+/** Element-wise minimum, broadcasting. The gradient goes to the smaller operand (to a on ties). */
 export function minimum(a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = lift(a, b, 'minimum');
   const out = T.minimum(x, y);
@@ -92,12 +96,12 @@ export function minimum(a: TensorLike, b: TensorLike): Tensor {
   });
 }
 
-// d(-a) = -da
+/** `-x`. d(-x) = -dx. */
 export function neg(x: Tensor): Tensor {
   return record('neg', [x], T.neg(x), (dy) => [T.neg(dy)]);
 }
 
-// d(a²) = 2a·da
+/** `x²` element-wise. d(x²) = 2x·dx. */
 export function square(x: Tensor): Tensor {
   return record('square', [x], T.square(x), (dy) => [T.mul(dy, T.mul(x, 2))]);
 }

@@ -8,6 +8,11 @@ import { MatmulOptions, Tensor } from '@seqlab/tensor';
 import { record } from '../tape';
 import { unbroadcast } from './arith';
 
+/**
+ * Matrix product of the last two axes (leading axes broadcast), with optional transposes.
+ * For C = A·B: dA = dC·Bᵀ, dB = Aᵀ·dC (each on the kernels' transposed layouts, no transpose copied).
+ * @example matmul(x, w)   // x [B, I], w [I, H] -> [B, H]
+ */
 export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tensor {
   const ta = !!options.transposeA;
   const tb = !!options.transposeB;

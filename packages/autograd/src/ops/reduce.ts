@@ -10,13 +10,16 @@ function keptShape(x: Tensor, axes: Axes): number[] {
   return T.reducedShape(x.shape, T.normAxes('reduce', axes, x.rank), true);
 }
 
-// d Σx = dy broadcast to x's shape
+/**
+ * Sum over `axes` (all by default), optionally keeping them as size 1. d Σx = dy broadcast to x's shape.
+ * @example grad((x) => sum(x))(tensor([[1, 2], [3, 4]]))   // [[1, 1], [1, 1]]
+ */
 export function sum(x: Tensor, axes?: Axes, keepDims = false): Tensor {
   const out = T.sum(x, axes, keepDims);
   return record('sum', [x], out, (dy) => [T.add(T.zerosLike(x), dy.reshape(keptShape(x, axes)))]);
 }
 
-// d mean(x) = dy / n broadcast to x's shape
+/** Mean over `axes` (all by default). d mean(x) = dy / n broadcast to x's shape. */
 export function mean(x: Tensor, axes?: Axes, keepDims = false): Tensor {
   const out = T.mean(x, axes, keepDims);
   const n = out.size === 0 ? 1 : x.size / out.size;
@@ -33,10 +36,15 @@ function extremum(name: string, x: Tensor, axes: Axes, keepDims: boolean, f: typ
   });
 }
 
+/** Maximum over `axes` (all by default). The gradient goes to every element equal to the maximum. */
 export const max = (x: Tensor, axes?: Axes, keepDims = false): Tensor => extremum('max', x, axes, keepDims, T.max);
+/** Minimum over `axes` (all by default). The gradient goes to every element equal to the minimum. */
 export const min = (x: Tensor, axes?: Axes, keepDims = false): Tensor => extremum('min', x, axes, keepDims, T.min);
 
-// y = softmax(x): dx = y ⊙ (dy - Σ_j dy_j y_j)
+/**
+ * Softmax along `axis` (last by default), stable (the maximum is subtracted first).
+ * y = softmax(x): dx = y ⊙ (dy - Σⱼ dyⱼ yⱼ).
+ */
 export function softmax(x: Tensor, axis = -1): Tensor {
   const y = T.softmax(x, axis);
   return record('softmax', [x], y, (dy) => {
@@ -58,7 +66,10 @@ export function softmax(x: Tensor, axis = -1): Tensor {
   });
 }
 
-// y = logSoftmax(x): dx = dy - softmax(x) · Σ_j dy_j
+/**
+ * log(softmax(x)) along `axis`, computed stably (not as the log of a softmax).
+ * y = logSoftmax(x): dx = dy - softmax(x) · Σⱼ dyⱼ.
+ */
 export function logSoftmax(x: Tensor, axis = -1): Tensor {
   const y = T.logSoftmax(x, axis);
   return record('logSoftmax', [x], y, (dy) => {

@@ -5,18 +5,23 @@ import * as T from '@seqlab/tensor';
 import { Shape, Tensor } from '@seqlab/tensor';
 import { record } from '../tape';
 
-// reshape: dx = reshape(dy, x.shape)
+/** Same elements, new shape (one axis may be -1). dx = reshape(dy, x.shape). */
 export function reshape(x: Tensor, shape: Shape): Tensor {
   return record('reshape', [x], T.reshape(x, shape), (dy) => [T.reshape(dy, x.shape)]);
 }
 
+/** Inserts an axis of size 1 at `axis`: [B, H] with axis 1 gives [B, 1, H]. dx = reshape(dy, x.shape). */
 export const expandDims = (x: Tensor, axis = 0): Tensor =>
   record('expandDims', [x], T.expandDims(x, axis), (dy) => [T.reshape(dy, x.shape)]);
 
+/** Removes axes of size 1 (the given ones, or all). dx = reshape(dy, x.shape). */
 export const squeeze = (x: Tensor, axes?: number[]): Tensor =>
   record('squeeze', [x], T.squeeze(x, axes), (dy) => [T.reshape(dy, x.shape)]);
 
-// transpose by p: dx = transpose(dy, p⁻¹)
+/**
+ * Permutes the axes by `perm` (reverses them by default): [B, T, H] with perm [1, 0, 2] gives [T, B, H].
+ * dx = transpose(dy, perm⁻¹).
+ */
 export function transpose(x: Tensor, perm?: number[]): Tensor {
   const p = perm ?? x.shape.map((_, i) => x.rank - 1 - i);
   const inv = new Array<number>(p.length);
@@ -49,13 +54,17 @@ function unslice(dy: Tensor, shape: readonly number[], begin: number[]): Tensor 
   return dx;
 }
 
-// slice: dx = zeros with dy written back where the slice came from
+/**
+ * The block of `size` starting at `begin` (a size of -1 runs to the end of the axis).
+ * dx = zeros of x's shape with dy written back where the slice came from.
+ * @example slice(x, [0, 2, 0], [-1, 1, -1])   // timestep 2 of x [B, T, I]: [B, 1, I]
+ */
 export function slice(x: Tensor, begin: number[], size?: number[]): Tensor {
   const b = x.shape.map((_, i) => begin[i] ?? 0);
   return record('slice', [x], T.slice(x, begin, size), (dy) => [unslice(dy, x.shape, b)]);
 }
 
-// concat: dxᵢ = the slice of dy that came from xᵢ
+/** Joins tensors along `axis` (the other axes must match). dxᵢ = the slice of dy that came from xᵢ. */
 export function concat(xs: Tensor[], axis = 0): Tensor {
   const out = T.concat(xs, axis);
   const a = T.normAxis('concat', axis, xs[0].rank);
@@ -65,12 +74,20 @@ export function concat(xs: Tensor[], axis = 0): Tensor {
   });
 }
 
+/**
+ * Stacks same-shape tensors along a new axis: T tensors [B, H] with axis 1 give [B, T, H].
+ * dxᵢ = the i-th slice of dy along that axis.
+ */
 export function stack(xs: Tensor[], axis = 0): Tensor {
   const a = T.normAxis('stack', axis, xs[0].rank + 1);
   return concat(xs.map((x) => expandDims(x, a)), a);
 }
 
-// split: each part's VJP is the slice VJP
+/**
+ * Splits along `axis` into `sizes` parts (a count of equal parts, or a list of sizes); each part's VJP
+ * is the slice VJP. An LSTM splits its [B, 4H] pre-activations into the four gates this way.
+ * @example const [zi, zf, zc, zo] = split(z, 4, 1);   // z [B, 4H] -> four [B, H]
+ */
 export function split(x: Tensor, sizes: number | number[], axis = 0): Tensor[] {
   const a = T.normAxis('split', axis, x.rank);
   let offset = 0;
@@ -102,12 +119,12 @@ export function gather(x: Tensor, indices: Tensor | number[], axis = 0): Tensor 
   });
 }
 
-// reverse: dx = reverse(dy)
+/** Reverses the order along `axis` (or several axes). dx = reverse(dy). */
 export function reverse(x: Tensor, axis: number | number[] = 0): Tensor {
   return record('reverse', [x], T.reverse(x, axis), (dy) => [T.reverse(dy, axis)]);
 }
 
-// tile: dx = Σ over the tiles of dy
+/** Repeats x `reps[i]` times along each axis i. dx = the sum over the tiles of dy. */
 export function tile(x: Tensor, reps: Shape): Tensor {
   const out = T.tile(x, reps);
   return record('tile', [x], out, (dy) => {

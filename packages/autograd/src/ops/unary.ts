@@ -29,33 +29,36 @@ const map = (f: (v: number) => number) => (t: Tensor): Tensor => T.unaryMap(t, f
 const SELU_ALPHA = 1.6732632423543772;
 const SELU_SCALE = 1.0507009873554805;
 
-// d eˣ = eˣ = y
+/** `eˣ` element-wise. d eˣ = eˣ = y (the output is what backward keeps). */
 export const exp = (x: Tensor): Tensor => unary('exp', x, T.exp, (_x, y) => y);
-// d ln x = 1/x
+/** Natural logarithm element-wise. d ln x = 1/x. */
 export const log = (x: Tensor): Tensor => unary('log', x, T.log, (v) => 1 / v);
-// d √x = 1/(2√x) = 1/(2y)
+/** `√x` element-wise. d √x = 1/(2√x) = 1/(2y). */
 export const sqrt = (x: Tensor): Tensor => unary('sqrt', x, T.sqrt, (_x, y) => 0.5 / y);
-// d tanh(x) = 1 - y²
+/**
+ * Hyperbolic tangent element-wise. d tanh(x) = 1 - y².
+ * @example grad((x) => sum(tanh(x)))(tensor([0, 1]))   // [1, 0.41997...]
+ */
 export const tanh = (x: Tensor): Tensor => unary('tanh', x, T.tanh, (_x, y) => 1 - y * y);
-// d σ(x) = y(1 - y)
+/** Logistic σ(x) = 1 / (1 + e⁻ˣ) element-wise. d σ(x) = y(1 - y). */
 export const sigmoid = (x: Tensor): Tensor => unary('sigmoid', x, T.sigmoid, (_x, y) => y * (1 - y));
-// d relu(x) = 1 if x > 0 else 0
+/** `max(x, 0)` element-wise. d relu(x) = 1 if x > 0 else 0. */
 export const relu = (x: Tensor): Tensor => unary('relu', x, T.relu, (v) => (v > 0 ? 1 : 0));
-// d |x| = sign(x)
+/** `|x|` element-wise. d |x| = sign(x). */
 export const abs = (x: Tensor): Tensor => unary('abs', x, T.abs, (v) => Math.sign(v));
-// d sign(x) = 0 (almost everywhere)
+/** -1, 0 or 1 element-wise. Its derivative is 0 almost everywhere. */
 export const sign = (x: Tensor): Tensor => unary('sign', x, T.sign, () => 0);
-// linear: d x = 1
+/** The identity (Keras's 'linear' activation): returns `x` itself, records nothing. d x = dx. */
 export const linear = (x: Tensor): Tensor => x;
-// Keras hard_sigmoid (Keras 3): y = clip(x/6 + 1/2, 0, 1); dy = 1/6 inside, 0 outside
+/** Keras 3's hard sigmoid, y = clip(x/6 + 1/2, 0, 1); dy = 1/6 inside (-3, 3), 0 outside. */
 export const hardSigmoid = (x: Tensor): Tensor =>
   unary('hardSigmoid', x, map((v) => Math.min(1, Math.max(0, v / 6 + 0.5))), (v) => (v > -3 && v < 3 ? 1 / 6 : 0));
-// elu(x) = x if x > 0 else eˣ - 1; d = 1 or eˣ = y + 1
+/** ELU: x if x > 0 else eˣ - 1; d = 1 or eˣ = y + 1. */
 export const elu = (x: Tensor): Tensor => unary('elu', x, map((v) => (v > 0 ? v : Math.expm1(v))), (v, y) => (v > 0 ? 1 : y + 1));
-// selu(x) = scale·(x if x > 0 else α(eˣ - 1)); d = scale or y + scale·α
+/** SELU: scale·(x if x > 0 else α(eˣ - 1)) with Keras's constants; d = scale or y + scale·α. */
 export const selu = (x: Tensor): Tensor =>
   unary('selu', x, map((v) => SELU_SCALE * (v > 0 ? v : SELU_ALPHA * Math.expm1(v))), (v, y) => (v > 0 ? SELU_SCALE : y + SELU_SCALE * SELU_ALPHA));
-// softplus(x) = ln(1 + eˣ), computed stably; d = σ(x)
+/** softplus(x) = ln(1 + eˣ), computed without overflow; d = σ(x). */
 export const softplus = (x: Tensor): Tensor =>
   unary('softplus', x, map((v) => (v > 0 ? v + Math.log1p(Math.exp(-v)) : Math.log1p(Math.exp(v)))), (v) => T.sigmoidScalar(v));
 

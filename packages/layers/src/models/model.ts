@@ -21,17 +21,19 @@ import { History } from '../training/callbacks';
 import { CompileArgs, Data, EvaluateOptions, TrainableModel, runSync, runYielding } from '../training/evaluator';
 import { FitOptions, Trainer } from '../training/trainer';
 import { BatchSource, EpochReader, checkBounded, inputsOf, isBatchSource, refuseArrayOptions, sourceFeed, stepsOption } from '../training/batch_source';
-import { KeyedWeight, loadWeightsFile, saveWeightsFile } from '../training/weights_io';
+import { KeyedWeight, loadWeightsFile, saveWeightsFile, weightsBytes } from '../training/weights_io';
 import { Optimizer } from '../training/optimizers';
 import { IdArray, PREDICT_OPTION_NAMES, batchSizeOption, checkOptionNames, dataTensor, isIdArray } from '../training/validate';
 import { Yielder, YieldEvery } from '../training/yielding';
 
+/** Options of `Model`: its symbolic inputs and outputs, and a name. */
 export interface ModelArgs {
   inputs: SymbolicTensor | SymbolicTensor[];
   outputs: SymbolicTensor | SymbolicTensor[];
   name?: string;
 }
 
+/** Options of `predict`: batch size (32), steps for a dataset, verbosity. */
 export interface PredictOptions {
   batchSize?: number;
   /** With a dataset: the number of batches to read (default: a whole pass). */
@@ -74,6 +76,14 @@ interface NodeRun {
   outputs: Tensor[];
 }
 
+/**
+ * A functional model: a graph of layers from symbolic inputs to outputs, as Keras's `Model`, with
+ * `compile`, `fit`, `evaluate`, `predict`, `summary`, weights files and model files.
+ * @example
+ *   const x = input({ shape: [28, 28] });
+ *   const h = new LSTM({ units: 28 }).apply(x);
+ *   const model = new Model({ inputs: x, outputs: new Dense({ units: 10, activation: 'softmax' }).apply(h) });
+ */
 export class Model extends Layer implements TrainableModel {
   inputs: SymbolicTensor[] = [];
   outputs: SymbolicTensor[] = [];
@@ -158,6 +168,7 @@ export class Model extends Layer implements TrainableModel {
     return this.layers;
   }
 
+  /** The layer called `name`; an unknown name is refused with the list of layer names. */
   getLayer(name: string): Layer {
     const l = this.layers.find((x) => x.name === name);
     if (!l) throw new Error(`Model '${this.name}': no layer named '${name}'; layers: ${this.layers.map((x) => x.name).join(', ')}`);
@@ -372,10 +383,12 @@ export class Model extends Layer implements TrainableModel {
     return this.compiled('evaluateAsync').evaluateAsync(x, y, options);
   }
 
+  /** One optimizer step on one batch; returns its loss (and metrics), as Keras's `train_on_batch`. */
   trainOnBatch(x: Data, y: Data, sampleWeight?: Tensor | number[]): number | number[] {
     return this.compiled('trainOnBatch').trainOnBatch(x, y, sampleWeight);
   }
 
+  /** The loss (and metrics) of one batch without updating anything (Keras's `test_on_batch`). */
   testOnBatch(x: Data, y: Data, sampleWeight?: Tensor | number[]): number | number[] {
     return this.compiled('testOnBatch').testOnBatch(x, y, sampleWeight);
   }
@@ -407,14 +420,24 @@ export class Model extends Layer implements TrainableModel {
     return out;
   }
 
-  /** Writes the weights atomically in the seqlab weights format (training/weights_io.ts). */
-  saveWeights(path: string): Promise<void> {
+  /**
+   * Writes the weights atomically in the seqlab weights format (training/weights_io.ts); with no
+   * path, resolves to the same bytes (in a page, where there are no files).
+   * @example const bytes = await model.saveWeights(); await other.loadWeights(bytes);
+   */
+  saveWeights(): Promise<Uint8Array>;
+  saveWeights(path: string): Promise<void>;
+  saveWeights(path?: string): Promise<void | Uint8Array> {
+    if (path === undefined) return Promise.resolve().then(() => weightsBytes(this.keyedWeights(), this.label));
     return saveWeightsFile(path, this.keyedWeights(), this.label);
   }
 
-  /** Loads weights saved by `saveWeights`; refuses a bad or mismatching file and then changes nothing. */
-  loadWeights(path: string): Promise<void> {
-    return loadWeightsFile(path, this.keyedWeights(), this.label);
+  /**
+   * Loads weights saved by `saveWeights`, from a file path or from the bytes; refuses a bad or
+   * mismatching file and then changes nothing.
+   */
+  loadWeights(source: string | Uint8Array): Promise<void> {
+    return loadWeightsFile(source, this.keyedWeights(), this.label);
   }
 
   /**

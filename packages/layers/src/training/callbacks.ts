@@ -2,32 +2,54 @@
  * Callbacks with Keras's semantics. A callback is any object with some of the hooks below
  * (sync or async); classes here cover the seed chapters' needs.
  */
-import * as fs from 'fs';
 import type { Tensor } from '@seqlab/tensor';
+import { FileAccess, fileAccess } from './file_access';
 
+/** What `fit` hands to callbacks: 'loss', each metric, 'val_' versions, 'learning_rate', by name. */
 export type Logs = Record<string, number | string | undefined>;
 
 /** The model as callbacks see it. */
 export interface CallbackModel {
   stopTraining: boolean;
   optimizer: { learningRate: number } | null;
+  /** Copies of the weights in Keras order. */
   getWeights(): Tensor[];
+  /** Sets every weight (same order and shapes as `getWeights`). */
   setWeights(ws: Tensor[]): void;
+  /** Writes a weights file atomically. */
   saveWeights(path: string): Promise<void>;
 }
 
+/**
+ * Hooks `fit` calls while training, any subset of them, sync or async (`fit` awaits them), with
+ * Keras's meaning. Epoch and batch numbers count from 0.
+ * @example
+ *   const printLoss: Callback = { onEpochEnd: (epoch, logs) => console.log(epoch, logs.loss) };
+ *   await model.fit(x, y, { epochs: 5, callbacks: [printLoss] });
+ */
 export interface Callback {
+  /** Called by `fit` before training with the model being trained. */
   setModel?(model: CallbackModel): void;
   /** Where verbose lines go: `fit` passes its `progressSink` (default console.log). */
   setLog?(log: (line: string) => void): void;
+  /** Before the first epoch. */
   onTrainBegin?(logs: Logs): void | Promise<void>;
+  /** After the last epoch (or an early stop). */
   onTrainEnd?(logs: Logs): void | Promise<void>;
+  /** Before each epoch. */
   onEpochBegin?(epoch: number, logs: Logs): void | Promise<void>;
+  /** After each epoch, with the epoch's mean loss and metrics and the validation figures. */
   onEpochEnd?(epoch: number, logs: Logs): void | Promise<void>;
+  /** Before each batch (its index within the epoch). */
   onBatchBegin?(batch: number, logs: Logs): void | Promise<void>;
+  /** After each batch, with its loss and metrics. */
   onBatchEnd?(batch: number, logs: Logs): void | Promise<void>;
 }
 
+/**
+ * Whether a monitored figure should go down ('min'), up ('max'), or as its name suggests ('auto':
+ * up for accuracy, auc, precision, recall; down otherwise).
+ */
 export type Mode = 'auto' | 'min' | 'max';
 
 /** What the callbacks below share: the model they act on, and where their verbose lines go. */
@@ -58,6 +80,12 @@ function metricOf(logs: Logs, monitor: string, who: string): number | null {
   return v;
 }
 
+/**
+ * The per-epoch logs of a `fit`, as Keras's History: `fit` returns it.
+ * @example
+ *   const history = await model.fit(x, y, { epochs: 10, validationSplit: 0.1 });
+ *   history.history.val_loss;   // one number per epoch
+ */
 export class History implements Callback {
   readonly history: Record<string, number[]> = {};
   readonly epoch: number[] = [];
@@ -70,6 +98,7 @@ export class History implements Callback {
   }
 }
 
+/** Options of `EarlyStopping`, Keras's names in camelCase (monitor 'val_loss', patience 0, ...). */
 export interface EarlyStoppingArgs {
   monitor?: string;
   minDelta?: number;
@@ -143,6 +172,7 @@ export class EarlyStopping extends ModelCallback {
   }
 }
 
+/** Options of `ReduceLROnPlateau`, Keras's names in camelCase (factor 0.1, patience 10, ...). */
 export interface ReduceLROnPlateauArgs {
   monitor?: string;
   factor?: number;
@@ -211,6 +241,7 @@ export class ReduceLROnPlateau extends ModelCallback {
   }
 }
 
+/** Options of `ModelCheckpoint`. */
 export interface ModelCheckpointArgs {
   /** Where to write; `{epoch}` is replaced by the 1-based epoch number. */
   filepath: string;
@@ -269,6 +300,7 @@ export class TerminateOnNaN extends ModelCallback {
   }
 }
 
+/** Options of `CSVLogger`: the file, the separator (','), whether to append to an existing file. */
 export interface CSVLoggerArgs {
   filename: string;
   separator?: string;
@@ -284,15 +316,17 @@ export class CSVLogger implements Callback {
   }
   onTrainBegin(): void {
     this.keys = null;
-    if (!this.args.append) fs.writeFileSync(this.args.filename, '');
+    if (!this.args.append) this.files().appendText(this.args.filename, '', true);
   }
   onEpochEnd(epoch: number, logs: Logs): void {
     const sep = this.args.separator ?? ',';
     if (this.keys === null) {
       this.keys = Object.keys(logs).filter((k) => typeof logs[k] === 'number').sort();
-      const existing = fs.existsSync(this.args.filename) ? fs.readFileSync(this.args.filename, 'utf8') : '';
-      if (existing.length === 0) fs.appendFileSync(this.args.filename, ['epoch', ...this.keys].join(sep) + '\n');
+      if (!this.files().hasContent(this.args.filename)) this.files().appendText(this.args.filename, ['epoch', ...this.keys].join(sep) + '\n');
     }
-    fs.appendFileSync(this.args.filename, [epoch, ...this.keys.map((k) => logs[k] ?? '')].join(sep) + '\n');
+    this.files().appendText(this.args.filename, [epoch, ...this.keys.map((k) => logs[k] ?? '')].join(sep) + '\n');
+  }
+  private files(): FileAccess {
+    return fileAccess('CSVLogger', 'in a page, keep the logs from a callback of your own (onEpochEnd) instead');
   }
 }

@@ -8,16 +8,32 @@
  */
 import type { Logs } from './callbacks';
 
+/** Where progress text goes: a terminal (redrawn in place when `isTTY`) or a line consumer. */
 export interface ProgressSink {
   isTTY: boolean;
+  /** Writes text as is (lines end with '\n'). */
   write(s: string): void;
 }
 
+const hasStdout = (): boolean => typeof process !== 'undefined' && !!process.stdout;
+
+/** Lines written so far without their end (the console sink prints whole lines). */
+let pendingLine = '';
+
+/** Node's stdout; where there is none (a page), whole lines to the console. */
 const stdoutSink: ProgressSink = {
   get isTTY() {
-    return !!process.stdout.isTTY;
+    return hasStdout() && !!process.stdout.isTTY;
   },
-  write: (s) => process.stdout.write(s),
+  write: (s) => {
+    if (hasStdout()) {
+      process.stdout.write(s);
+      return;
+    }
+    const lines = (pendingLine + s).split('\n');
+    pendingLine = lines.pop() as string;
+    for (const line of lines) console.log(line);
+  },
 };
 
 function fmtValue(v: number): string {
@@ -37,6 +53,7 @@ function fmtTime(seconds: number): string {
   return `${Math.round(seconds)}s`;
 }
 
+/** Keras's progress line for `fit` and `evaluate` ('Epoch 1/10', a bar or one line per epoch, loss and metrics). */
 export class ProgressBar {
   private start = 0;
   private readonly bar: boolean;
@@ -51,6 +68,7 @@ export class ProgressBar {
     this.bar = verbose === 1 && sink.isTTY;
   }
 
+  /** Starts an epoch (prints 'Epoch 3/10' when verbose). */
   epochBegin(epoch: number, epochs: number): void {
     this.start = Date.now();
     if (this.verbose > 0) this.sink.write(`Epoch ${epoch + 1}/${epochs}\n`);

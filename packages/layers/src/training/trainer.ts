@@ -19,6 +19,10 @@ import { BatchFeed, BatchSource, EpochReader, Prepared, isBatchSource, RAN_OUT_W
 import { CompileArgs, Data, Evaluator, TrainableModel } from './evaluator';
 
 
+/**
+ * Options of `fit`, Keras's names in camelCase: batchSize (32), epochs (1), validation data or
+ * split, callbacks, shuffle, class and sample weights, verbosity, plus `yieldEvery` and `signal`.
+ */
 export interface FitOptions {
   batchSize?: number;
   epochs?: number;
@@ -54,6 +58,7 @@ const STEP_FIT_OPTIONS = ['stepsPerEpoch', 'validationSteps'];
 /** Models inside a fit: a second concurrent fit of the same model is refused. */
 const fitting = new WeakSet<TrainableModel>();
 
+/** What `compile` makes: the loss, metrics and optimizer of a model, and the loops of `fit`. */
 export class Trainer extends Evaluator {
   readonly optimizer: Optimizer;
 
@@ -249,6 +254,7 @@ export class Trainer extends Evaluator {
     return history;
   }
 
+  /** One optimizer step on one batch; returns its loss (and metrics). */
   trainOnBatch(x: Data, y: Data, sampleWeight?: Tensor | number[]): number | number[] {
     const data = this.prepare(x, y, sampleWeight, undefined, 'trainOnBatch');
     const batch = takeBatch(data, 0, data.n, null);

@@ -11,19 +11,20 @@
  *
  * `key` is structural ("<layer index>:<layer class>:<weight index in layer>"), so a file loads into
  * an identical architecture built in another process, whatever its auto-generated names.
- * Writing is atomic (a temporary file beside the target, fsync, rename): a crash mid-write leaves
- * the previous file intact. Loading verifies everything before assigning anything: a truncated,
+ * The same bytes in Node and in a page (`saveWeights()` with no path resolves to them, and
+ * `loadWeights(bytes)` takes them). Writing a file is atomic (a temporary file beside the target,
+ * fsync, rename): a crash mid-write leaves the previous file intact. Loading verifies everything before assigning anything: a truncated,
  * corrupted or mismatching file is refused and the model keeps its weights.
  */
-import { createHash } from 'crypto';
-import * as fs from 'fs';
-import { writeFileAtomic } from './atomic_file';
 import { Variable } from '@seqlab/autograd';
 import { Tensor, fmtShape } from '@seqlab/tensor';
+import { fileAccess } from './file_access';
+import { sha256, toHex } from './sha256';
 
 const MAGIC = 'SEQLABW1';
 const HEADER = 8 + 4 + 32;
 
+/** One weight in a weights file's manifest: key, name, shape, dtype and where its bytes are. */
 export interface WeightEntry {
   key: string;
   name: string;
@@ -33,6 +34,7 @@ export interface WeightEntry {
   byteLength: number;
 }
 
+/** The JSON manifest of a weights file (the layout at the top of this file). */
 export interface Manifest {
   format: 'seqlab-weights';
   version: 1;
@@ -47,9 +49,8 @@ export interface KeyedWeight {
   variable: Variable;
 }
 
-const sha256 = (b: Uint8Array): Buffer => createHash('sha256').update(b).digest();
-
-export function encodeWeights(weights: KeyedWeight[]): Buffer {
+/** The bytes of a weights file holding `weights` (the layout at the top of this file). */
+export function encodeWeights(weights: KeyedWeight[]): Uint8Array {
   let offset = 0;
   const entries: WeightEntry[] = weights.map(({ key, variable }) => {
     const byteLength = variable.value.size * 4;
@@ -57,25 +58,28 @@ export function encodeWeights(weights: KeyedWeight[]): Buffer {
     offset += byteLength;
     return e;
   });
-  const data = Buffer.alloc(offset);
+  const data = new Uint8Array(offset);
+  const dv = new DataView(data.buffer);
   weights.forEach(({ variable }, i) => {
     const src = variable.value.data;
     const base = entries[i].offset;
-    for (let j = 0; j < src.length; j++) data.writeFloatLE(src[j], base + 4 * j);
+    for (let j = 0; j < src.length; j++) dv.setFloat32(base + 4 * j, src[j], true);
   });
   const manifest: Manifest = {
     format: 'seqlab-weights',
     version: 1,
     dataByteLength: data.length,
-    dataSha256: sha256(data).toString('hex'),
+    dataSha256: toHex(sha256(data)),
     weights: entries,
   };
-  const m = Buffer.from(JSON.stringify(manifest), 'utf8');
-  const header = Buffer.alloc(HEADER);
-  header.write(MAGIC, 0, 'latin1');
-  header.writeUInt32LE(m.length, 8);
-  sha256(m).copy(header, 12);
-  return Buffer.concat([header, m, data]);
+  const m = new TextEncoder().encode(JSON.stringify(manifest));
+  const out = new Uint8Array(HEADER + m.length + data.length);
+  for (let i = 0; i < MAGIC.length; i++) out[i] = MAGIC.charCodeAt(i);
+  new DataView(out.buffer).setUint32(8, m.length, true);
+  out.set(sha256(m), 12);
+  out.set(m, HEADER);
+  out.set(data, HEADER + m.length);
+  return out;
 }
 
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
@@ -95,19 +99,21 @@ function checkManifest(m: Manifest, fail: (why: string) => never): void {
 }
 
 /** Parses and verifies a weights file; returns the manifest and one Float32Array per weight. */
-export function decodeWeights(buf: Buffer, source: string): { manifest: Manifest; arrays: Float32Array[] } {
+export function decodeWeights(buf: Uint8Array, source: string): { manifest: Manifest; arrays: Float32Array[] } {
   const fail = (why: string): never => {
     throw new Error(`loadWeights: ${source} is not a valid seqlab weights file: ${why}`);
   };
   if (buf.length < HEADER) fail(`it has ${buf.length} bytes, fewer than the ${HEADER}-byte header`);
-  if (buf.toString('latin1', 0, 8) !== MAGIC) fail(`wrong magic '${buf.toString('latin1', 0, 8)}', expected '${MAGIC}'`);
-  const mLen = buf.readUInt32LE(8);
+  const magic = String.fromCharCode(...buf.subarray(0, 8));
+  if (magic !== MAGIC) fail(`wrong magic '${magic}', expected '${MAGIC}'`);
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const mLen = view.getUint32(8, true);
   if (HEADER + mLen > buf.length) fail(`the manifest needs ${mLen} bytes but the file is cut short at ${buf.length} bytes`);
   const mBytes = buf.subarray(HEADER, HEADER + mLen);
-  if (!sha256(mBytes).equals(buf.subarray(12, 44))) fail('the manifest checksum does not match (the manifest is corrupted)');
+  if (toHex(sha256(mBytes)) !== toHex(buf.subarray(12, 44))) fail('the manifest checksum does not match (the manifest is corrupted)');
   let manifest: Manifest;
   try {
-    manifest = JSON.parse(mBytes.toString('utf8')) as Manifest;
+    manifest = JSON.parse(new TextDecoder().decode(mBytes)) as Manifest;
   } catch (e) {
     return fail(`the manifest is not JSON (${(e as Error).message})`);
   }
@@ -118,38 +124,54 @@ export function decodeWeights(buf: Buffer, source: string): { manifest: Manifest
   if (data.length !== manifest.dataByteLength) {
     fail(`the data section has ${data.length} bytes, the manifest says ${manifest.dataByteLength} (file truncated or padded)`);
   }
-  if (sha256(data).toString('hex') !== manifest.dataSha256) fail('the data checksum does not match (the weights are corrupted)');
+  if (toHex(sha256(data)) !== manifest.dataSha256) fail('the data checksum does not match (the weights are corrupted)');
   const arrays = manifest.weights.map((w) => {
     const n = w.shape.reduce((a, b) => a * b, 1);
     if (w.dtype !== 'float32' || w.byteLength !== n * 4 || w.offset + w.byteLength > data.length) {
       fail(`entry '${w.name}' has an inconsistent dtype, shape ${fmtShape(w.shape)} or byte range`);
     }
     const out = new Float32Array(n);
-    for (let j = 0; j < n; j++) out[j] = data.readFloatLE(w.offset + 4 * j);
+    for (let j = 0; j < n; j++) out[j] = view.getFloat32(HEADER + mLen + w.offset + 4 * j, true);
     return out;
   });
   return { manifest, arrays };
 }
 
-export { writeFileAtomic, removeStaleTemporaries } from './atomic_file';
+const BYTES_INSTEAD = 'call saveWeights() with no path for the bytes, and loadWeights(bytes) to load them';
 
-/** Saves atomically; a model without weights (not built yet) is refused rather than written empty. */
-export async function saveWeightsFile(file: string, weights: KeyedWeight[], owner = 'the model'): Promise<void> {
-  if (typeof file !== 'string' || file === '') throw new Error(`saveWeights: the path must be a non-empty string, received ${String(file)}`);
+/** The weights file's bytes; a model without weights (not built yet) is refused rather than saved empty. */
+export function weightsBytes(weights: KeyedWeight[], owner = 'the model'): Uint8Array {
   if (weights.length === 0) {
     throw new Error(`saveWeights: ${owner} has no weights yet (it is not built); call it on data or give the first layer an inputShape before saving`);
   }
-  await writeFileAtomic(file, encodeWeights(weights), 'saveWeights');
+  return encodeWeights(weights);
 }
 
-/** Loads into `weights` only after the file and every name, shape and length has been checked. */
-export async function loadWeightsFile(file: string, weights: KeyedWeight[], owner: string): Promise<void> {
-  let buf: Buffer;
-  try {
-    buf = await fs.promises.readFile(file);
-  } catch (e) {
-    throw new Error(`loadWeights: cannot read ${file}: ${(e as Error).message}`);
+/** Saves atomically to a file. */
+export async function saveWeightsFile(file: string, weights: KeyedWeight[], owner = 'the model'): Promise<void> {
+  if (typeof file !== 'string' || file === '') throw new Error(`saveWeights: the path must be a non-empty string, received ${String(file)}`);
+  const files = fileAccess('saveWeights', BYTES_INSTEAD);
+  await files.writeFileAtomic(file, weightsBytes(weights, owner), 'saveWeights');
+}
+
+/** Loads from a file path or the bytes of a weights file (see `loadWeightsBytes`). */
+export async function loadWeightsFile(source: string | Uint8Array, weights: KeyedWeight[], owner: string): Promise<void> {
+  if (source instanceof Uint8Array) return loadWeightsBytes(source, 'the given bytes', weights, owner);
+  if (typeof source !== 'string' || source === '') {
+    throw new Error(`loadWeights: expected a file path or the bytes of a weights file (Uint8Array), received ${String(source)}`);
   }
+  const files = fileAccess('loadWeights', BYTES_INSTEAD);
+  let buf: Uint8Array;
+  try {
+    buf = await files.readFile(source);
+  } catch (e) {
+    throw new Error(`loadWeights: cannot read ${source}: ${(e as Error).message}`);
+  }
+  loadWeightsBytes(buf, source, weights, owner);
+}
+
+/** Loads into `weights` only after the bytes and every name, shape and length have been checked. */
+export function loadWeightsBytes(buf: Uint8Array, file: string, weights: KeyedWeight[], owner: string): void {
   const { manifest, arrays } = decodeWeights(buf, file);
   if (manifest.weights.length !== weights.length) {
     throw new Error(`loadWeights: ${file} holds ${manifest.weights.length} weights but ${owner} has ${weights.length}`);

@@ -91,11 +91,16 @@ export class Func {
     return this;
   }
 
+  /** `local.get x`: push local `x`. */
   get(x: string): this { this.code.push(PLAIN['local.get'], ...uleb(this.index(x))); return this; }
+  /** `local.set x`: pop into local `x`. */
   set(x: string): this { this.code.push(PLAIN['local.set'], ...uleb(this.index(x))); return this; }
+  /** `local.tee x`: store into local `x`, keeping the value on the stack. */
   tee(x: string): this { this.code.push(PLAIN['local.tee'], ...uleb(this.index(x))); return this; }
+  /** `i32.const v`. */
   i32(v: number): this { this.code.push(PLAIN['i32.const'], ...sleb(v)); return this; }
 
+  /** `f32.const v` (rounded to float32). */
   f32(v: number): this {
     const bytes = new Uint8Array(Float32Array.of(v).buffer);
     this.code.push(PLAIN['f32.const'], ...bytes);
@@ -130,6 +135,7 @@ export class Func {
     return this;
   }
 
+  /** `f32x4.extract_lane i` or `f32x4.replace_lane i`. */
   lane(name: 'f32x4.extract_lane' | 'f32x4.replace_lane', i: number): this {
     this.code.push(0xfd, ...uleb(SIMD[name]), i);
     return this;
@@ -166,7 +172,9 @@ export class Func {
     return this;
   }
 
+  /** `br depth`: jump to the label `depth` blocks out (a loop's start, a block's end). */
   br(depth: number): this { this.code.push(PLAIN.br, ...uleb(depth)); return this; }
+  /** `br_if depth`: the same jump when the i32 on the stack is non-zero. */
   brIf(depth: number): this { this.code.push(PLAIN.br_if, ...uleb(depth)); return this; }
 
   /**

@@ -10,6 +10,7 @@ import { lanesModule } from './lanes_kernel';
 import { relaxedAvailable } from './runtime';
 import { vectorModule } from './vector_kernel';
 
+/** One generated wasm module: its name ('gemm', 'vector', ...), whether it uses relaxed SIMD, its bytes. */
 export interface WasmModuleBytes {
   name: string;
   /** Whether it uses relaxed SIMD (`f32x4.relaxed_madd`). */

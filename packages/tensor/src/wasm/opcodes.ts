@@ -121,6 +121,8 @@ export type Op = PlainOp | SimdOp;
 
 /** Value types (binary encoding). */
 export const I32 = 0x7f;
+/** The wasm value type f32 (its binary code), for `WasmFunc` locals and parameters. */
 export const F32 = 0x7d;
+/** The wasm value type v128 (a 128-bit SIMD vector), for `WasmFunc` locals and parameters. */
 export const V128 = 0x7b;
 export type ValType = typeof I32 | typeof F32 | typeof V128;

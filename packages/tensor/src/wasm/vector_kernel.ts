@@ -23,6 +23,7 @@ export const CLAMP = 80;
 export const EXP_MIN = -104;
 export const EXP_MAX = 89;
 
+/** The vector activations emitted as wasm: σ, tanh and exp over a float32 buffer. */
 export type VectorFn = 'sigmoid' | 'tanh' | 'exp';
 
 /** fn(p, n): buf[p .. p + 4n) (bytes) = fn(buf) in place, n rounded up to even (callers leave room). */

@@ -4,7 +4,7 @@
  * the stored outputs. Imports nothing but @seqlab/tensor, so the row kernels that pool workers
  * load stay light.
  */
-import { DataArray, vectorActivate } from '@seqlab/tensor';
+import { DataArray, lanes, vectorActivate } from '@seqlab/tensor';
 
 /** The float32 fast exp (e^x = 2^n · e^r, Taylor degree 7), from @seqlab/tensor's vector.ts. */
 export { exp32 } from '@seqlab/tensor';
@@ -90,16 +90,10 @@ export function scaleByDerivative(code: number, d: DataArray, o: number, y: Data
   const end = o + n;
   switch (code) {
     case TANH:
-      for (let k = o; k < end; k++) {
-        const v = y[k + shift];
-        d[k] *= 1 - v * v;
-      }
+      lanes.tanhGrad(d, o, d, o, y, yo, n); // d ⊙= 1 - y²
       return;
     case SIGMOID:
-      for (let k = o; k < end; k++) {
-        const v = y[k + shift];
-        d[k] *= v * (1 - v);
-      }
+      lanes.sigmoidGrad(d, o, d, o, y, yo, n); // d ⊙= y ⊙ (1 - y)
       return;
     case HARD_SIGMOID:
       for (let k = o; k < end; k++) {

@@ -6,6 +6,23 @@
 import type { DataArray } from '@seqlab/tensor';
 import type { RowsJob } from './loop';
 
+/** Modules of rows by name, for workers that cannot `require` (a page's: `@seqlab/layers/worker`). */
+const served = new Map<string, Record<string, RowFunction>>();
+
+/** Serves the rows functions of `module` (a name such as 'lstm/rows.js') to this thread's `runBands`. */
+export function serveRowsModule(module: string, functions: Record<string, unknown>): void {
+  served.set(module, functions as Record<string, RowFunction>);
+}
+
+/** The exports of a rows module: served by name, else (Node's workers) the compiled file by path. */
+function rowsModule(module: string): Record<string, RowFunction> {
+  const mod = served.get(module);
+  if (mod !== undefined) return mod;
+  if (typeof require !== 'function') throw new Error(`runBands: no rows module '${module}' is served on this worker`);
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  return require(module) as Record<string, RowFunction>;
+}
+
 /** A cell's forward or backward rows over the band [j.b0, j.b1). */
 export type RowFunction<J extends RowsJob = RowsJob> = (job: J) => void;
 
@@ -25,8 +42,7 @@ export interface BandsJob extends RowsJob {
  * this, so a thread slowed by other load takes fewer bands.
  */
 export function runBands(j: BandsJob, f?: RowFunction): void {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const rows = f ?? ((require(j.module) as Record<string, RowFunction>)[j.fn]);
+  const rows = f ?? rowsModule(j.module)[j.fn];
   if (typeof rows !== 'function') throw new Error(`runBands: '${j.fn}' is not a function of ${j.module}`);
   const n = j.bands.length >> 1;
   for (;;) {

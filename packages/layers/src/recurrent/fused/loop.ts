@@ -14,11 +14,13 @@
  * gradients sum over rows: the cells' sequence functions compute them afterwards, on the whole
  * buffers. Weights are packed once per call (`packGemmB`), not once per step.
  *
- * Pool workers load this module (compiled, from dist/): it imports only @seqlab/tensor and
- * ./one_hot. Per-step scratch is local to the call; what outlives it is in the job.
+ * Pool workers load this module (compiled, from dist/): it imports only @seqlab/tensor, ./one_hot
+ * and ./wasm_band. Per-step scratch comes from `scratch` (wasm_band.ts: in the band's wasm memory
+ * when the band runs there); what outlives the call is in the job.
  */
-import { DataArray, GemmArgs, PackedB, gemmNN, gemmNT, gemmSerial, packGemmB } from '@seqlab/tensor';
+import { DataArray, GemmArgs, PackedB, gemmNN, gemmNT, gemmSerial, lanes, packGemmB } from '@seqlab/tensor';
 import { oneHotProjectRows } from './one_hot';
+import { scratch } from './wasm_band';
 
 /** What every row job carries. */
 export interface RowsJob {
@@ -125,7 +127,7 @@ export function inputGradRows(j: RowsJob & BackJob, dG: DataArray, cols: number)
   if (dx === null) return;
   const nb = b1 - b0;
   const pwt = packGemmB(j.W, cols, I, true);
-  const step = new (dG.constructor as new (n: number) => DataArray)(nb * I);
+  const step = scratch(j, nb * I, dG);
   for (let s = 0; s < T; s++) {
     const t = j.goBackwards ? T - 1 - s : s;
     mm(j.serial, 'NT', { m: nb, n: I, k: cols, a: dG, aOffset: (s * B + b0) * cols, b: j.W, packedB: pwt, c: step });
@@ -153,10 +155,9 @@ export function mm(serial: boolean, layout: 'NN' | 'NT', args: GemmArgs): void {
 export function dropRows(j: RowsJob, s: number): void {
   const rdm = j.rdm;
   if (rdm === null) return;
-  const { hs, hd } = j;
-  const o = s * j.B * j.H;
-  const end = j.b1 * j.H;
-  for (let k = j.b0 * j.H; k < end; k++) hd[o + k] = hs[o + k] * rdm[k];
+  const o = j.b0 * j.H;
+  const at = s * j.B * j.H + o;
+  lanes.mul(j.hd, at, j.hs, at, rdm, o, (j.b1 - j.b0) * j.H);
 }
 
 /** dh += emit_s ⊙ dOutput_s over the band's rows (the gradient of the outputs stepMasks emits). */
@@ -180,8 +181,8 @@ export function addOutputGradRows(j: RowsJob & BackJob, s: number): void {
   }
 }
 
-/** dh_{t-1} += (dR_t·Uᵀ) ⊙ rdm over the band's rows (put = U packed transposed); `scratch` holds (b1 - b0)·H. */
-export function recurrentGradRows(j: RowsJob & BackJob, dR: DataArray, s: number, cols: number, U: DataArray, put: PackedB, scratch: DataArray): void {
+/** dh_{t-1} += (dR_t·Uᵀ) ⊙ rdm over the band's rows (put = U packed transposed); `tmp` holds (b1 - b0)·H. */
+export function recurrentGradRows(j: RowsJob & BackJob, dR: DataArray, s: number, cols: number, U: DataArray, put: PackedB, tmp: DataArray): void {
   const { B, H, b0, dh } = j;
   const nb = j.b1 - b0;
   const rdm = j.rdm;
@@ -189,8 +190,6 @@ export function recurrentGradRows(j: RowsJob & BackJob, dR: DataArray, s: number
     mm(j.serial, 'NT', { m: nb, n: H, k: cols, a: dR, aOffset: (s * B + b0) * cols, b: U, packedB: put, c: dh, cOffset: b0 * H, beta: 1 });
     return;
   }
-  mm(j.serial, 'NT', { m: nb, n: H, k: cols, a: dR, aOffset: (s * B + b0) * cols, b: U, packedB: put, c: scratch, beta: 0 });
-  const n = nb * H;
-  const o = b0 * H;
-  for (let k = 0; k < n; k++) dh[o + k] += scratch[k] * rdm[o + k];
+  mm(j.serial, 'NT', { m: nb, n: H, k: cols, a: dR, aOffset: (s * B + b0) * cols, b: U, packedB: put, c: tmp, beta: 0 });
+  lanes.madd(dh, b0 * H, tmp, 0, rdm, b0 * H, dh, b0 * H, nb * H);
 }

@@ -6,9 +6,7 @@
  * counter until none is left; with one, the calling thread runs [0, B). Results do not depend on
  * the split (loop.ts). Workers load compiled modules: bands.js and the cell's rows module.
  */
-import * as fs from 'fs';
-import * as path from 'path';
-import { DataArray, getThreads, runOnPool, toShared } from '@seqlab/tensor';
+import { DataArray, getThreads, poolServes, runOnPool, toShared } from '@seqlab/tensor';
 import { BandsJob, ColumnSumsJob, RowFunction, columnSumsCols, runBands } from './bands';
 import type { RowsJob } from './loop';
 
@@ -32,33 +30,36 @@ export function setFusedSplit(minRows: number, minWork: number): { minRows: numb
   return prev;
 }
 
-const found = new Map<string, string | null>();
+/** Finds the module `file` of the folder `dir` of recurrent/ as pool workers load it (`setModuleLocator`). */
+export type ModuleLocator = (dir: string, file: string) => string | null;
 
 /**
- * The compiled `file` (e.g. 'rows.js') of the source folder `dir` (a module's `__dirname`), as pool
- * workers load it: beside the caller when running from dist/, else (tests running the TypeScript
- * sources) at the same place under the package's dist/; null when not built, and then the loops
- * stay on the calling thread.
+ * Where pool workers load a module of recurrent/ from: in Node the path of the compiled file
+ * (the Node entry, node.ts, installs that locator); in a page, a name ('lstm/rows.js'), which the
+ * worker script (`@seqlab/layers/worker`) serves from the modules it bundles.
+ */
+let locate: ModuleLocator = (dir, file) => `${dir}/${file}`;
+const found = new Map<string, string | null>();
+
+export function setModuleLocator(f: ModuleLocator): void {
+  locate = f;
+  found.clear();
+}
+
+/**
+ * The module `file` (e.g. 'rows.js') of the folder `dir` of recurrent/ (e.g. 'lstm'), as pool
+ * workers load it; null when it is not there (in Node: not built), and then the loops stay on
+ * the calling thread.
  */
 export function compiledModule(dir: string, file: string): string | null {
-  const key = path.join(dir, file);
-  if (!found.has(key)) {
-    let at: string | null = fs.existsSync(key) ? key : null;
-    const parts = dir.split(path.sep);
-    const src = parts.lastIndexOf('src');
-    if (at === null && src >= 0) {
-      parts[src] = 'dist';
-      const dist = path.join(parts.join(path.sep), file);
-      at = fs.existsSync(dist) ? dist : null;
-    }
-    found.set(key, at);
-  }
+  const key = `${dir}/${file}`;
+  if (!found.has(key)) found.set(key, locate(dir, file));
   return found.get(key) as string | null;
 }
 
 /** The compiled bands.js, what every worker of a split runs. */
 export function bandsModule(): string | null {
-  return compiledModule(__dirname, 'bands.js');
+  return compiledModule('fused', 'bands.js');
 }
 
 /**
@@ -68,7 +69,8 @@ export function bandsModule(): string | null {
 export function splitParts(B: number, T: number, G: number, H: number, rows: string | null): number {
   const threads = getThreads();
   if (threads <= 1 || B < splitMinRows || B * T * G * H * H < splitMinWork) return 1;
-  if (rows === null || bandsModule() === null) return 1;
+  const bands = bandsModule();
+  if (rows === null || bands === null || !poolServes(bands, 'runBands')) return 1;
   return Math.min(threads, B);
 }
 

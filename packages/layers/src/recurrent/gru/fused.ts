@@ -20,7 +20,7 @@ export function gruSequence(args: SequenceArgs): SequenceResult {
 }
 
 function gruResetAfter(args: SequenceArgs): SequenceResult {
-  const p = prepare(args, GRU_GATES, GRU_STATES, (H) => gruBiasShape(H, true), compiledModule(__dirname, 'rows_reset_after.js'));
+  const p = prepare(args, GRU_GATES, GRU_STATES, (H) => gruBiasShape(H, true), compiledModule('gru', 'rows_reset_after.js'));
   const { B, T, H } = p;
   const act = activationCode(args.activation);
   const rec = activationCode(args.recurrentActivation);
@@ -68,7 +68,7 @@ function columns(p: Prepared, a: DataArray, rows: number, cols: number, c0: numb
 }
 
 function gruResetBefore(args: SequenceArgs): SequenceResult {
-  const p = prepare(args, GRU_GATES, GRU_STATES, (H) => gruBiasShape(H, false), compiledModule(__dirname, 'rows_reset_before.js'));
+  const p = prepare(args, GRU_GATES, GRU_STATES, (H) => gruBiasShape(H, false), compiledModule('gru', 'rows_reset_before.js'));
   const { B, T, H } = p;
   const act = activationCode(args.activation);
   const rec = activationCode(args.recurrentActivation);

@@ -10,11 +10,14 @@
  *   ĥ = act(x·W_h + b_h + r ⊙ q_h)            dq = [dz_z, dz_r, dz_h ⊙ r]
  *   h_t = z ⊙ h_{t-1} + (1 - z) ⊙ ĥ           dh_{t-1} = dh ⊙ z + (dq·Uᵀ) ⊙ rdm
  *
- * q_h is kept for backward. A masked step keeps h and passes dh through unchanged.
+ * q_h is kept for backward. A masked step keeps h and passes dh through unchanged. Each line of
+ * the math is one `lanes` primitive over a row's values (f32x4 on wasm memory, where the band runs:
+ * fused/wasm_band.ts).
  */
-import { DataArray, packGemmB } from '@seqlab/tensor';
+import { DataArray, lanes, packGemmB } from '@seqlab/tensor';
 import { activateRange, scaleByDerivative } from '../fused/activations';
 import { BackJob, RowsJob, addOutputGradRows, buildXs, dropRows, inputGradRows, mm, packInput, project, recurrentGradRows } from '../fused/loop';
+import { BandBuffers, runBandInWasm, scratch } from '../fused/wasm_band';
 import { GRU_GATE, GRU_GATES } from './layout';
 
 export interface GruAfterJob extends RowsJob {
@@ -32,12 +35,49 @@ export interface GruAfterBackJob extends GruAfterJob, BackJob {
   dGq: DataArray;
 }
 
+/** The buffers each loop reads and writes, and its GEMMs, for running a band in wasm memory. */
+function forwardBuffers(j: GruAfterJob): BandBuffers {
+  const { H, I } = j;
+  const G3 = GRU_GATES * H;
+  return {
+    buffers: [
+      { field: 'gates', layout: 'steps', width: G3, io: 'out' },
+      { field: 'qh', layout: 'steps', width: H, io: 'out' },
+    ],
+    products: [{ layout: 'NN', n: G3, k: I, packed: true }, { layout: 'NN', n: G3, k: H, packed: true }],
+    scratch: (j.b1 - j.b0) * G3,
+  };
+}
+
+function backwardBuffers(j: GruAfterBackJob): BandBuffers {
+  const { H, I } = j;
+  const G3 = GRU_GATES * H;
+  return {
+    buffers: [
+      { field: 'gates', layout: 'steps', width: G3, io: 'in' },
+      { field: 'qh', layout: 'steps', width: H, io: 'in' },
+      { field: 'dGx', layout: 'steps', width: G3, io: 'out' },
+      { field: 'dGq', layout: 'steps', width: G3, io: 'out' },
+    ],
+    products: [{ layout: 'NT', n: H, k: G3, packed: true }, { layout: 'NT', n: I, k: G3, packed: true }],
+    scratch: (j.b1 - j.b0) * (H + I),
+  };
+}
+
 export function gruAfterForwardRows(j: GruAfterJob): void {
+  runBandInWasm(j, forwardBuffers(j), gruAfterForward);
+}
+
+export function gruAfterBackwardRows(j: GruAfterBackJob): void {
+  runBandInWasm(j, backwardBuffers(j), gruAfterBackward);
+}
+
+function gruAfterForward(j: GruAfterJob): void {
   const { B, T, H, b0, b1, act, rec, gates, qh, hs, hd, U, run, bias } = j;
   const BH = B * H;
   const G3 = GRU_GATES * H;
   const nb = b1 - b0;
-  const q = new (gates.constructor as new (n: number) => DataArray)(nb * G3); // one step's hd·U
+  const q = scratch(j, nb * G3, gates); // one step's hd·U + b'
   buildXs(j);
   const pw = packInput(j, G3);
   const pu = packGemmB(U, H, G3, false);
@@ -46,41 +86,35 @@ export function gruAfterForwardRows(j: GruAfterJob): void {
     const g0 = s * B * G3;
     project(j, s, pw, gates, G3); // x_t·W + b (the input bias: the bias's first row)
     dropRows(j, s);
-    // q_t = hd·U (the recurrent bias b', the bias's second row, is added below)
+    // q_t = hd·U + b' (the recurrent bias b': the bias's second row)
     mm(j.serial, 'NN', { m: nb, n: G3, k: H, a: hd, aOffset: prev + b0 * H, b: U, packedB: pu, c: q });
     for (let b = b0; b < b1; b++) {
       const runs = run === null || run[s * B + b] === 1;
       const go = g0 + b * G3;
       const qo = (b - b0) * G3;
-      const z = GRU_GATE.z * H; // block offsets within a row of gates, q and b'
-      const r = GRU_GATE.r * H;
-      const h = GRU_GATE.h * H;
+      const z = go + GRU_GATE.z * H;
+      const r = go + GRU_GATE.r * H;
+      const h = go + GRU_GATE.h * H;
       const ho = prev + b * H;
-      // z = σ(x·W_z + b_z + q_z + b'_z),  r = σ(x·W_r + b_r + q_r + b'_r): adjacent blocks, one pass
-      for (let k = 0; k < 2 * H; k++) gates[go + z + k] += q[qo + z + k] + (bias === null ? 0 : bias[G3 + z + k]);
-      activateRange(rec, gates, go + z, 2 * H);
-      // ĥ = act(x·W_h + b_h + r ⊙ q_h),  q_h = hd·U_h + b'_h
-      for (let k = 0; k < H; k++) {
-        const qhk = q[qo + h + k] + (bias === null ? 0 : bias[G3 + h + k]);
-        qh[ho + k] = qhk;
-        gates[go + h + k] += gates[go + r + k] * qhk;
-      }
-      activateRange(act, gates, go + h, H);
-      for (let k = 0; k < H; k++) {
-        // h_t = z ⊙ h_{t-1} + (1 - z) ⊙ ĥ
-        const zk = gates[go + z + k];
-        const hp = hs[ho + k];
-        hs[ho + BH + k] = runs ? zk * hp + (1 - zk) * gates[go + h + k] : hp;
-      }
+      if (bias !== null) lanes.add(q, qo, q, qo, bias, G3, G3);
+      // z = σ(x·W_z + b_z + q_z),  r = σ(x·W_r + b_r + q_r): adjacent blocks, one pass
+      lanes.add(gates, z, gates, z, q, qo + GRU_GATE.z * H, 2 * H);
+      activateRange(rec, gates, z, 2 * H);
+      // ĥ = act(x·W_h + b_h + r ⊙ q_h)
+      lanes.copy(qh, ho, q, qo + GRU_GATE.h * H, H);
+      lanes.madd(gates, h, gates, r, qh, ho, gates, h, H);
+      activateRange(act, gates, h, H);
+      if (runs) lanes.lerp(hs, ho + BH, gates, z, hs, ho, gates, h, H); // h_t = z ⊙ h_{t-1} + (1 - z) ⊙ ĥ
+      else lanes.copy(hs, ho + BH, hs, ho, H); //                         masked: h_t = h_{t-1}
     }
   }
 }
 
-export function gruAfterBackwardRows(j: GruAfterBackJob): void {
+function gruAfterBackward(j: GruAfterBackJob): void {
   const { B, T, H, b0, b1, act, rec, gates, qh, hs, U, run, dh, dGx, dGq } = j;
   const BH = B * H;
   const G3 = GRU_GATES * H;
-  const scratch = new (dGx.constructor as new (n: number) => DataArray)((b1 - b0) * H);
+  const grads = scratch(j, (b1 - b0) * H, dGx); // (dq·Uᵀ) before ⊙ rdm
   const put = packGemmB(U, G3, H, true);
   addOutputGradRows(j, T - 1);
   for (let s = T - 1; s >= 0; s--) {
@@ -93,20 +127,16 @@ export function gruAfterBackwardRows(j: GruAfterBackJob): void {
       const r = go + GRU_GATE.r * H;
       const h = go + GRU_GATE.h * H;
       const ro = b * H;
-      for (let k = 0; k < H; k++) {
-        const zk = gates[z + k];
-        const dht = dh[ro + k];
-        dGx[z + k] = dht * (hs[prev + ro + k] - gates[h + k]); // dz = dh ⊙ (h_{t-1} - ĥ)
-        dGx[h + k] = dht * (1 - zk); //                         dĥ = dh ⊙ (1 - z)
-        dh[ro + k] = dht * zk; //                               dh_{t-1} = dh ⊙ z + ...
-      }
-      scaleByDerivative(act, dGx, h, gates, h, H); //            dz_h = dĥ ⊙ act'(ĥ)
-      for (let k = 0; k < H; k++) dGx[r + k] = dGx[h + k] * qh[prev + ro + k]; // dr = dz_h ⊙ q_h
-      scaleByDerivative(rec, dGx, z, gates, z, 2 * H); //        dz_z = dz ⊙ σ'(z), dz_r = dr ⊙ σ'(r)
-      for (let k = 0; k < 2 * H; k++) dGq[z + k] = dGx[z + k];
-      for (let k = 0; k < H; k++) dGq[h + k] = dGx[h + k] * gates[r + k]; // dq_h = dz_h ⊙ r
+      lanes.mulDiff(dGx, z, dh, ro, hs, prev + ro, gates, h, H); // dz = dh ⊙ (h_{t-1} - ĥ)
+      lanes.mulCompl(dGx, h, dh, ro, gates, z, H); //               dĥ = dh ⊙ (1 - z)
+      lanes.mul(dh, ro, dh, ro, gates, z, H); //                    dh_{t-1} = dh ⊙ z + ...
+      scaleByDerivative(act, dGx, h, gates, h, H); //               dz_h = dĥ ⊙ act'(ĥ)
+      lanes.mul(dGx, r, dGx, h, qh, prev + ro, H); //               dr = dz_h ⊙ q_h
+      scaleByDerivative(rec, dGx, z, gates, z, 2 * H); //           dz_z = dz ⊙ σ'(z), dz_r = dr ⊙ σ'(r)
+      lanes.copy(dGq, z, dGx, z, 2 * H); //                         dq_z = dz_z, dq_r = dz_r
+      lanes.mul(dGq, h, dGx, h, gates, r, H); //                    dq_h = dz_h ⊙ r
     }
-    recurrentGradRows(j, dGq, s, G3, U, put, scratch); // ... + (dq_t·Uᵀ) ⊙ rdm
+    recurrentGradRows(j, dGq, s, G3, U, put, grads); // ... + (dq_t·Uᵀ) ⊙ rdm
     if (s > 0) addOutputGradRows(j, s - 1);
   }
   inputGradRows(j, dGx, G3);

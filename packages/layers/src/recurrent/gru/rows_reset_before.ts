@@ -11,10 +11,13 @@
  *   h_t = z ⊙ h_{t-1} + (1 - z) ⊙ ĥ           dh_{t-1} = dh ⊙ z + (d(r ⊙ hd) ⊙ r + [dz_z dz_r]·U_zrᵀ) ⊙ rdm
  *
  * r ⊙ hd is kept for backward and dU_h. A masked step keeps h and passes dh through unchanged.
+ * Each line of the math is one `lanes` primitive over a row's values (f32x4 on wasm memory, where
+ * the band runs: fused/wasm_band.ts).
  */
-import { DataArray, packGemmB } from '@seqlab/tensor';
+import { DataArray, lanes, packGemmB } from '@seqlab/tensor';
 import { activateRange, scaleByDerivative } from '../fused/activations';
 import { BackJob, RowsJob, addOutputGradRows, buildXs, dropRows, inputGradRows, mm, packInput, project } from '../fused/loop';
+import { BandBuffers, runBandInWasm, scratch } from '../fused/wasm_band';
 import { GRU_GATE, GRU_GATES } from './layout';
 
 export interface GruBeforeJob extends RowsJob {
@@ -36,14 +39,50 @@ export interface GruBeforeBackJob extends GruBeforeJob, BackJob {
   dGh: DataArray;
 }
 
+/** The buffers each loop reads and writes, and its GEMMs, for running a band in wasm memory. */
+function forwardBuffers(j: GruBeforeJob): BandBuffers {
+  const { H, I } = j;
+  const G3 = GRU_GATES * H;
+  return {
+    buffers: [
+      { field: 'gates', layout: 'steps', width: G3, io: 'out' },
+      { field: 'rhd', layout: 'steps', width: H, io: 'out' },
+    ],
+    products: [{ layout: 'NN', n: G3, k: I, packed: true }, { layout: 'NN', n: 2 * H, k: H, packed: true }, { layout: 'NN', n: H, k: H, packed: true }],
+    scratch: (j.b1 - j.b0) * G3,
+  };
+}
+
+function backwardBuffers(j: GruBeforeBackJob): BandBuffers {
+  const { H, I } = j;
+  const G3 = GRU_GATES * H;
+  return {
+    buffers: [
+      { field: 'gates', layout: 'steps', width: G3, io: 'in' },
+      { field: 'dGx', layout: 'steps', width: G3, io: 'out' },
+      { field: 'dGzr', layout: 'steps', width: 2 * H, io: 'out' },
+      { field: 'dGh', layout: 'steps', width: H, io: 'out' },
+    ],
+    products: [{ layout: 'NT', n: H, k: H, packed: true }, { layout: 'NT', n: H, k: 2 * H, packed: true }, { layout: 'NT', n: I, k: G3, packed: true }],
+    scratch: (j.b1 - j.b0) * (2 * H + I),
+  };
+}
+
 export function gruBeforeForwardRows(j: GruBeforeJob): void {
+  runBandInWasm(j, forwardBuffers(j), gruBeforeForward);
+}
+
+export function gruBeforeBackwardRows(j: GruBeforeBackJob): void {
+  runBandInWasm(j, backwardBuffers(j), gruBeforeBackward);
+}
+
+function gruBeforeForward(j: GruBeforeJob): void {
   const { B, T, H, b0, b1, act, rec, gates, rhd, hs, hd, Uzr, Uh, run } = j;
   const BH = B * H;
   const G3 = GRU_GATES * H;
   const nb = b1 - b0;
-  const make = gates.constructor as new (n: number) => DataArray;
-  const qzr = new make(nb * 2 * H); // one step's hd·U_zr
-  const qh = new make(nb * H); //      one step's (r ⊙ hd)·U_h
+  const qzr = scratch(j, nb * 2 * H, gates); // one step's hd·U_zr
+  const qh = scratch(j, nb * H, gates); //      one step's (r ⊙ hd)·U_h
   buildXs(j);
   const pw = packInput(j, G3);
   const pzr = packGemmB(Uzr, H, 2 * H, false);
@@ -59,12 +98,11 @@ export function gruBeforeForwardRows(j: GruBeforeJob): void {
       const go = g0 + b * G3;
       const z = go + GRU_GATE.z * H;
       const r = go + GRU_GATE.r * H;
-      const qo = (b - b0) * 2 * H;
       const ho = prev + b * H;
       // z = σ(x·W_z + b_z + hd·U_z),  r = σ(x·W_r + b_r + hd·U_r): adjacent blocks, one pass
-      for (let k = 0; k < 2 * H; k++) gates[z + k] += qzr[qo + k];
+      lanes.add(gates, z, gates, z, qzr, (b - b0) * 2 * H, 2 * H);
       activateRange(rec, gates, z, 2 * H);
-      for (let k = 0; k < H; k++) rhd[ho + k] = gates[r + k] * hd[ho + k];
+      lanes.mul(rhd, ho, gates, r, hd, ho, H); // r ⊙ hd
     }
     // q_h = (r ⊙ hd)·U_h
     mm(j.serial, 'NN', { m: nb, n: H, k: H, a: rhd, aOffset: prev + b0 * H, b: Uh, packedB: ph, c: qh });
@@ -74,28 +112,22 @@ export function gruBeforeForwardRows(j: GruBeforeJob): void {
       const z = go + GRU_GATE.z * H;
       const h = go + GRU_GATE.h * H;
       const ho = prev + b * H;
-      const ql = (b - b0) * H;
       // ĥ = act(x·W_h + b_h + (r ⊙ hd)·U_h)
-      for (let k = 0; k < H; k++) gates[h + k] += qh[ql + k];
+      lanes.add(gates, h, gates, h, qh, (b - b0) * H, H);
       activateRange(act, gates, h, H);
-      for (let k = 0; k < H; k++) {
-        // h_t = z ⊙ h_{t-1} + (1 - z) ⊙ ĥ
-        const zk = gates[z + k];
-        const hp = hs[ho + k];
-        hs[ho + BH + k] = runs ? zk * hp + (1 - zk) * gates[h + k] : hp;
-      }
+      if (runs) lanes.lerp(hs, ho + BH, gates, z, hs, ho, gates, h, H); // h_t = z ⊙ h_{t-1} + (1 - z) ⊙ ĥ
+      else lanes.copy(hs, ho + BH, hs, ho, H); //                         masked: h_t = h_{t-1}
     }
   }
 }
 
-export function gruBeforeBackwardRows(j: GruBeforeBackJob): void {
+function gruBeforeBackward(j: GruBeforeBackJob): void {
   const { B, T, H, b0, b1, act, rec, gates, hs, hd, Uzr, Uh, run, rdm, dh, dGx, dGzr, dGh } = j;
   const BH = B * H;
   const G3 = GRU_GATES * H;
   const nb = b1 - b0;
-  const make = dGx.constructor as new (n: number) => DataArray;
-  const drhd = new make(nb * H); // one step's ∂L/∂(r ⊙ hd)
-  const dhd = new make(nb * H); //  one step's ∂L/∂hd
+  const drhd = scratch(j, nb * H, dGx); // one step's ∂L/∂(r ⊙ hd)
+  const dhd = scratch(j, nb * H, dGx); //  one step's ∂L/∂hd
   const pht = packGemmB(Uh, H, H, true);
   const pzrt = packGemmB(Uzr, 2 * H, H, true);
   addOutputGradRows(j, T - 1);
@@ -109,45 +141,35 @@ export function gruBeforeBackwardRows(j: GruBeforeBackJob): void {
       const h = go + GRU_GATE.h * H;
       const ro = b * H;
       const zro = (s * B + b) * 2 * H;
-      for (let k = 0; k < H; k++) {
-        const zk = gates[z + k];
-        const dht = dh[ro + k];
-        dGx[z + k] = dht * (hs[prev + ro + k] - gates[h + k]); // dz = dh ⊙ (h_{t-1} - ĥ)
-        dGx[h + k] = dht * (1 - zk); //                         dĥ = dh ⊙ (1 - z)
-        dh[ro + k] = dht * zk; //                               dh_{t-1} = dh ⊙ z + ...
-      }
-      scaleByDerivative(rec, dGx, z, gates, z, H); //           dz_z = dz ⊙ σ'(z)
-      scaleByDerivative(act, dGx, h, gates, h, H); //           dz_h = dĥ ⊙ act'(ĥ)
-      for (let k = 0; k < H; k++) {
-        dGzr[zro + GRU_GATE.z * H + k] = dGx[z + k];
-        dGh[prev + ro + k] = dGx[h + k];
-      }
+      lanes.mulDiff(dGx, z, dh, ro, hs, prev + ro, gates, h, H); // dz = dh ⊙ (h_{t-1} - ĥ)
+      lanes.mulCompl(dGx, h, dh, ro, gates, z, H); //               dĥ = dh ⊙ (1 - z)
+      lanes.mul(dh, ro, dh, ro, gates, z, H); //                    dh_{t-1} = dh ⊙ z + ...
+      scaleByDerivative(rec, dGx, z, gates, z, H); //               dz_z = dz ⊙ σ'(z)
+      scaleByDerivative(act, dGx, h, gates, h, H); //               dz_h = dĥ ⊙ act'(ĥ)
+      lanes.copy(dGzr, zro + GRU_GATE.z * H, dGx, z, H);
+      lanes.copy(dGh, prev + ro, dGx, h, H);
     }
     // d(r ⊙ hd) = dz_h·U_hᵀ
     mm(j.serial, 'NT', { m: nb, n: H, k: H, a: dGh, aOffset: prev + b0 * H, b: Uh, packedB: pht, c: drhd });
     for (let b = b0; b < b1; b++) {
       const ol = (b - b0) * H;
       if (run !== null && run[s * B + b] === 0) {
-        for (let k = 0; k < H; k++) dhd[ol + k] = 0;
+        dhd.fill(0, ol, ol + H);
         continue;
       }
       const r = g0 + b * G3 + GRU_GATE.r * H;
       const ho = prev + b * H;
-      const zro = (s * B + b) * 2 * H;
-      for (let k = 0; k < H; k++) {
-        const d = drhd[ol + k];
-        dGx[r + k] = d * hd[ho + k]; //      dr = d(r ⊙ hd) ⊙ hd
-        dhd[ol + k] = d * gates[r + k]; //   dhd = d(r ⊙ hd) ⊙ r + ...
-      }
+      lanes.mul(dGx, r, drhd, ol, hd, ho, H); //    dr = d(r ⊙ hd) ⊙ hd
+      lanes.mul(dhd, ol, drhd, ol, gates, r, H); // dhd = d(r ⊙ hd) ⊙ r + ...
       scaleByDerivative(rec, dGx, r, gates, r, H); // dz_r = dr ⊙ σ'(r)
-      for (let k = 0; k < H; k++) dGzr[zro + GRU_GATE.r * H + k] = dGx[r + k];
+      lanes.copy(dGzr, (s * B + b) * 2 * H + GRU_GATE.r * H, dGx, r, H);
     }
     // ... + [dz_z dz_r]·[U_z U_r]ᵀ
     mm(j.serial, 'NT', { m: nb, n: H, k: 2 * H, a: dGzr, aOffset: (s * B + b0) * 2 * H, b: Uzr, packedB: pzrt, c: dhd, beta: 1 });
     // dh_{t-1} += dhd ⊙ rdm
     const o = b0 * H;
-    if (rdm === null) for (let k = 0; k < nb * H; k++) dh[o + k] += dhd[k];
-    else for (let k = 0; k < nb * H; k++) dh[o + k] += dhd[k] * rdm[o + k];
+    if (rdm === null) lanes.add(dh, o, dh, o, dhd, 0, nb * H);
+    else lanes.madd(dh, o, dhd, 0, rdm, o, dh, o, nb * H);
     if (s > 0) addOutputGradRows(j, s - 1);
   }
   inputGradRows(j, dGx, G3);

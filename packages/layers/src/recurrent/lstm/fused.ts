@@ -14,7 +14,7 @@ import { LSTM_GATES, LSTM_STATES, lstmBiasShape } from './layout';
 import { lstmBackwardRows, lstmForwardRows } from './rows';
 
 export function lstmSequence(args: SequenceArgs): SequenceResult {
-  const p = prepare(args, LSTM_GATES, LSTM_STATES, lstmBiasShape, compiledModule(__dirname, 'rows.js'));
+  const p = prepare(args, LSTM_GATES, LSTM_STATES, lstmBiasShape, compiledModule('lstm', 'rows.js'));
   const { B, T, H } = p;
   const act = activationCode(args.activation);
   const rec = activationCode(args.recurrentActivation);

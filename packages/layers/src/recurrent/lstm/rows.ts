@@ -9,11 +9,14 @@
  *   c_t = f ⊙ c_{t-1} + i ⊙ c̃                    dz = [di ⊙ σ'(i), df ⊙ σ'(f), dc̃ ⊙ act'(c̃), do ⊙ σ'(o)]
  *   h_t = o ⊙ act(c_t)                           dc_{t-1} = dc_t ⊙ f,  dh_{t-1} = (dz·Uᵀ) ⊙ rdm
  *
- * A masked step keeps h and c (forward) and passes dh, dc through unchanged (backward).
+ * A masked step keeps h and c (forward) and passes dh, dc through unchanged (backward). Each line
+ * of the math is one `lanes` primitive over a row's H values (f32x4 on wasm memory, where the band
+ * runs: fused/wasm_band.ts).
  */
-import { DataArray, packGemmB } from '@seqlab/tensor';
+import { DataArray, lanes, packGemmB } from '@seqlab/tensor';
 import { activateRange, scaleByDerivative } from '../fused/activations';
 import { BackJob, RowsJob, addOutputGradRows, buildXs, dropRows, inputGradRows, mm, packInput, project, recurrentGradRows } from '../fused/loop';
+import { BandBuffers, runBandInWasm, scratch } from '../fused/wasm_band';
 import { LSTM_GATE, LSTM_GATES } from './layout';
 
 export interface LstmJob extends RowsJob {
@@ -33,7 +36,51 @@ export interface LstmBackJob extends LstmJob, BackJob {
   dG: DataArray;
 }
 
+/** The buffers each loop reads and writes, and its GEMMs, for running a band in wasm memory. */
+function forwardBuffers(j: LstmJob): BandBuffers {
+  const { H, I } = j;
+  return {
+    buffers: [
+      { field: 'gates', layout: 'steps', width: LSTM_GATES * H, io: 'out' },
+      { field: 'cs', layout: 'states', width: H, io: 'inout' },
+      { field: 'tc', layout: 'steps', width: H, io: 'out' },
+    ],
+    products: [
+      { layout: 'NN', n: LSTM_GATES * H, k: I, packed: true },
+      { layout: 'NN', n: LSTM_GATES * H, k: H, packed: true },
+    ],
+    scratch: 0,
+  };
+}
+
+function backwardBuffers(j: LstmBackJob): BandBuffers {
+  const { H, I } = j;
+  const nb = j.b1 - j.b0;
+  return {
+    buffers: [
+      { field: 'gates', layout: 'steps', width: LSTM_GATES * H, io: 'in' },
+      { field: 'cs', layout: 'states', width: H, io: 'in' },
+      { field: 'tc', layout: 'steps', width: H, io: 'in' },
+      { field: 'dc', layout: 'rows', width: H, io: 'inout' },
+      { field: 'dG', layout: 'steps', width: LSTM_GATES * H, io: 'out' },
+    ],
+    products: [
+      { layout: 'NT', n: H, k: LSTM_GATES * H, packed: true },
+      { layout: 'NT', n: I, k: LSTM_GATES * H, packed: true },
+    ],
+    scratch: 2 * nb * H + nb * I + H,
+  };
+}
+
 export function lstmForwardRows(j: LstmJob): void {
+  runBandInWasm(j, forwardBuffers(j), lstmForward);
+}
+
+export function lstmBackwardRows(j: LstmBackJob): void {
+  runBandInWasm(j, backwardBuffers(j), lstmBackward);
+}
+
+function lstmForward(j: LstmJob): void {
   const { B, T, H, b0, b1, act, rec, gates, hs, cs, tc, hd, U, run } = j;
   const BH = B * H;
   const G4 = LSTM_GATES * H;
@@ -55,30 +102,25 @@ export function lstmForwardRows(j: LstmJob): void {
       const f = go + LSTM_GATE.f * H;
       const c = go + LSTM_GATE.c * H;
       const o = go + LSTM_GATE.o * H;
-      const ho = prev + b * H; // this row's h_{t-1}, c_{t-1} (and + BH: h_t, c_t)
-      activateRange(rec, gates, i, 2 * H); // i = σ(z_i), f = σ(z_f): adjacent blocks, one pass
-      activateRange(act, gates, c, H); //     c̃ = act(z_c)
-      activateRange(rec, gates, o, H); //     o = σ(z_o)
-      for (let k = 0; k < H; k++) {
-        const ct = gates[f + k] * cs[ho + k] + gates[i + k] * gates[c + k]; // c_t = f ⊙ c_{t-1} + i ⊙ c̃
-        tc[ho + k] = ct;
-        cs[ho + BH + k] = runs ? ct : cs[ho + k];
-      }
-      activateRange(act, tc, ho, H);
-      for (let k = 0; k < H; k++) {
-        hs[ho + BH + k] = runs ? gates[o + k] * tc[ho + k] : hs[ho + k]; // h_t = o ⊙ act(c_t)
-      }
+      const ho = prev + b * H; // this row's h_{t-1}, c_{t-1}; ho + BH: h_t, c_t
+      activateRange(rec, gates, i, 2 * H); //                 i = σ(z_i), f = σ(z_f): adjacent blocks, one pass
+      activateRange(act, gates, c, H); //                     c̃ = act(z_c)
+      activateRange(rec, gates, o, H); //                     o = σ(z_o)
+      lanes.mul2add(tc, ho, gates, f, cs, ho, gates, i, gates, c, H); // c_t = f ⊙ c_{t-1} + i ⊙ c̃  (in tc for now)
+      lanes.copy(cs, ho + BH, runs ? tc : cs, ho, H); //      masked: c_t = c_{t-1}
+      activateRange(act, tc, ho, H); //                       act(c_t)
+      if (runs) lanes.mul(hs, ho + BH, gates, o, tc, ho, H); // h_t = o ⊙ act(c_t)
+      else lanes.copy(hs, ho + BH, hs, ho, H); //             masked: h_t = h_{t-1}
     }
   }
 }
 
-export function lstmBackwardRows(j: LstmBackJob): void {
+function lstmBackward(j: LstmBackJob): void {
   const { B, T, H, b0, b1, act, rec, gates, cs, tc, U, run, dh, dc, dG } = j;
   const BH = B * H;
   const G4 = LSTM_GATES * H;
-  const make = dG.constructor as new (n: number) => DataArray;
-  const scratch = new make((b1 - b0) * H);
-  const dtc = new make(H); // one row's ∂L/∂act(c_t)
+  const grads = scratch(j, (b1 - b0) * H, dG); // (dz·Uᵀ) before ⊙ rdm
+  const dtc = scratch(j, H, dG); //                one row's ∂L/∂act(c_t)
   const put = packGemmB(U, G4, H, true);
   addOutputGradRows(j, T - 1);
   for (let s = T - 1; s >= 0; s--) {
@@ -94,23 +136,21 @@ export function lstmBackwardRows(j: LstmBackJob): void {
       const o = go + LSTM_GATE.o * H;
       const ro = b * H; //     this row of dh, dc
       const ho = prev + ro; // this row's c_{t-1}, act(c_t)
-      for (let k = 0; k < H; k++) dtc[k] = dh[ro + k] * gates[o + k]; // ∂L/∂act(c_t) = dh_t ⊙ o
-      scaleByDerivative(act, dtc, 0, tc, ho, H);
-      for (let k = 0; k < H; k++) {
-        const dct = dc[ro + k] + dtc[k]; //         dc_t += dh_t ⊙ o ⊙ act'(c_t)
-        dG[i + k] = dct * gates[c + k]; //          di = dc_t ⊙ c̃
-        dG[f + k] = dct * cs[ho + k]; //            df = dc_t ⊙ c_{t-1}
-        dG[c + k] = dct * gates[i + k]; //          dc̃ = dc_t ⊙ i
-        dG[o + k] = dh[ro + k] * tc[ho + k]; //     do = dh_t ⊙ act(c_t)
-        dc[ro + k] = dct * gates[f + k]; //         dc_{t-1} = dc_t ⊙ f
-        dh[ro + k] = 0;
-      }
+      lanes.mul(dtc, 0, dh, ro, gates, o, H); //             ∂L/∂act(c_t) = dh_t ⊙ o
+      scaleByDerivative(act, dtc, 0, tc, ho, H); //          ⊙ act'(c_t)
+      lanes.add(dc, ro, dc, ro, dtc, 0, H); //               dc_t += dh_t ⊙ o ⊙ act'(c_t)
+      lanes.mul(dG, i, dc, ro, gates, c, H); //              di = dc_t ⊙ c̃
+      lanes.mul(dG, f, dc, ro, cs, ho, H); //                df = dc_t ⊙ c_{t-1}
+      lanes.mul(dG, c, dc, ro, gates, i, H); //              dc̃ = dc_t ⊙ i
+      lanes.mul(dG, o, dh, ro, tc, ho, H); //                do = dh_t ⊙ act(c_t)
+      lanes.mul(dc, ro, dc, ro, gates, f, H); //             dc_{t-1} = dc_t ⊙ f
+      dh.fill(0, ro, ro + H);
       // through the gate nonlinearities (i and f adjacent: one pass)
       scaleByDerivative(rec, dG, i, gates, i, 2 * H);
       scaleByDerivative(act, dG, c, gates, c, H);
       scaleByDerivative(rec, dG, o, gates, o, H);
     }
-    recurrentGradRows(j, dG, s, G4, U, put, scratch); // dh_{t-1} += (dz_t·Uᵀ) ⊙ rdm
+    recurrentGradRows(j, dG, s, G4, U, put, grads); // dh_{t-1} += (dz_t·Uᵀ) ⊙ rdm
     if (s > 0) addOutputGradRows(j, s - 1);
   }
   inputGradRows(j, dG, G4);

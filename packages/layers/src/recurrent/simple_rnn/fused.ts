@@ -14,7 +14,7 @@ import { SIMPLE_RNN_GATES, SIMPLE_RNN_STATES, simpleRnnBiasShape } from './layou
 import { simpleRnnBackwardRows, simpleRnnForwardRows } from './rows';
 
 export function simpleRnnSequence(args: SequenceArgs): SequenceResult {
-  const p = prepare(args, SIMPLE_RNN_GATES, SIMPLE_RNN_STATES, simpleRnnBiasShape, compiledModule(__dirname, 'rows.js'));
+  const p = prepare(args, SIMPLE_RNN_GATES, SIMPLE_RNN_STATES, simpleRnnBiasShape, compiledModule('simple_rnn', 'rows.js'));
   const { B, T, H } = p;
   const act = activationCode(args.activation);
   const U = share(p, args.recurrentKernel.data);

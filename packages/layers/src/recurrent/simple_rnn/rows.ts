@@ -6,11 +6,14 @@
  *   a_t = x_t·W + b + (h_{t-1} ⊙ rdm)·U      da_t = dh ⊙ act'(a_t)
  *   h_t = act(a_t)                           dh_{t-1} = (da_t·Uᵀ) ⊙ rdm
  *
- * A masked step keeps h (forward) and passes dh through unchanged, its da row 0 (backward).
+ * A masked step keeps h (forward) and passes dh through unchanged, its da row 0 (backward). The
+ * element-wise steps are `lanes` primitives (f32x4 on wasm memory, where the band runs:
+ * fused/wasm_band.ts).
  */
-import { DataArray, packGemmB } from '@seqlab/tensor';
+import { DataArray, lanes, packGemmB } from '@seqlab/tensor';
 import { activateRange, scaleByDerivative } from '../fused/activations';
 import { BackJob, RowsJob, addOutputGradRows, buildXs, dropRows, inputGradRows, mm, packInput, project, recurrentGradRows } from '../fused/loop';
+import { BandBuffers, runBandInWasm, scratch } from '../fused/wasm_band';
 
 export interface RnnJob extends RowsJob {
   /** [T·B, H]: x·W + b on entry; a_t and then h_t = act(a_t) once the step ran. */
@@ -23,7 +26,38 @@ export interface RnnBackJob extends RnnJob, BackJob {
   dA: DataArray;
 }
 
+/** The buffers each loop reads and writes, and its GEMMs, for running a band in wasm memory. */
+function forwardBuffers(j: RnnJob): BandBuffers {
+  const { H, I } = j;
+  return {
+    buffers: [{ field: 'a', layout: 'steps', width: H, io: 'out' }],
+    products: [{ layout: 'NN', n: H, k: I, packed: true }, { layout: 'NN', n: H, k: H, packed: true }],
+    scratch: 0,
+  };
+}
+
+function backwardBuffers(j: RnnBackJob): BandBuffers {
+  const { H, I } = j;
+  const nb = j.b1 - j.b0;
+  return {
+    buffers: [
+      { field: 'a', layout: 'steps', width: H, io: 'in' },
+      { field: 'dA', layout: 'steps', width: H, io: 'out' },
+    ],
+    products: [{ layout: 'NT', n: H, k: H, packed: true }, { layout: 'NT', n: I, k: H, packed: true }],
+    scratch: nb * (H + I),
+  };
+}
+
 export function simpleRnnForwardRows(j: RnnJob): void {
+  runBandInWasm(j, forwardBuffers(j), simpleRnnForward);
+}
+
+export function simpleRnnBackwardRows(j: RnnBackJob): void {
+  runBandInWasm(j, backwardBuffers(j), simpleRnnBackward);
+}
+
+function simpleRnnForward(j: RnnJob): void {
   const { B, T, H, b0, b1, act, a, hs, hd, U, run } = j;
   const BH = B * H;
   const nb = b1 - b0;
@@ -41,15 +75,15 @@ export function simpleRnnForwardRows(j: RnnJob): void {
     for (let b = b0; b < b1; b++) {
       const runs = run === null || run[s * B + b] === 1;
       const ho = prev + b * H;
-      for (let k = 0; k < H; k++) hs[ho + BH + k] = runs ? a[ho + k] : hs[ho + k];
+      lanes.copy(hs, ho + BH, runs ? a : hs, ho, H); // masked: h_t = h_{t-1}
     }
   }
 }
 
-export function simpleRnnBackwardRows(j: RnnBackJob): void {
+function simpleRnnBackward(j: RnnBackJob): void {
   const { B, T, H, b0, b1, act, a, U, run, dh, dA } = j;
   const BH = B * H;
-  const scratch = new (dA.constructor as new (n: number) => DataArray)((b1 - b0) * H);
+  const grads = scratch(j, (b1 - b0) * H, dA); // (da·Uᵀ) before ⊙ rdm
   const put = packGemmB(U, H, H, true);
   addOutputGradRows(j, T - 1);
   for (let s = T - 1; s >= 0; s--) {
@@ -58,13 +92,11 @@ export function simpleRnnBackwardRows(j: RnnBackJob): void {
       // a masked step passes dh_t to h_{t-1} unchanged, and its dA row stays 0
       if (run !== null && run[s * B + b] === 0) continue;
       const ro = b * H;
-      for (let k = 0; k < H; k++) {
-        dA[o0 + ro + k] = dh[ro + k];
-        dh[ro + k] = 0;
-      }
+      lanes.copy(dA, o0 + ro, dh, ro, H);
+      dh.fill(0, ro, ro + H);
       scaleByDerivative(act, dA, o0 + ro, a, o0 + ro, H); // da_t = dh_t ⊙ act'(a_t)
     }
-    recurrentGradRows(j, dA, s, H, U, put, scratch); // dh_{t-1} += (da_t·Uᵀ) ⊙ rdm
+    recurrentGradRows(j, dA, s, H, U, put, grads); // dh_{t-1} += (da_t·Uᵀ) ⊙ rdm
     if (s > 0) addOutputGradRows(j, s - 1);
   }
   inputGradRows(j, dA, H);

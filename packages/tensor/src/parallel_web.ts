@@ -1,0 +1,95 @@
+/**
+ * The pool's workers in a page: Web Workers over shared memory. They need a cross-origin-isolated
+ * page (served with `Cross-Origin-Opener-Policy: same-origin` and `Cross-Origin-Embedder-Policy:
+ * require-corp`), where `SharedArrayBuffer` exists; elsewhere the pool stays at one thread.
+ *
+ * The worker script is a bundle whose entry calls `serveWebWorker` (web_worker.ts) with the tasks
+ * it can run; `@seqlab/layers/worker` is one that serves the recurrent layers' time loops. A job is
+ * one `postMessage` of shared arrays; the page's main thread may not block, so it spins on the
+ * worker's status word while the workers compute (the bands take milliseconds).
+ */
+import { PoolHost, PoolWorkerHandle, setPoolHost } from './pool_host';
+
+/** The part of the DOM's Worker that the pool uses (no DOM typings needed to compile this). */
+interface WebWorker {
+  postMessage(message: unknown): void;
+  terminate(): void;
+  onmessage: ((e: { data: unknown }) => void) | null;
+  onerror: ((e: unknown) => void) | null;
+}
+
+type WorkerConstructor = new (url: string | URL, options?: { type?: 'module' | 'classic'; name?: string }) => WebWorker;
+
+const g = globalThis as unknown as { Worker?: WorkerConstructor; crossOriginIsolated?: boolean; navigator?: { hardwareConcurrency?: number } };
+
+/** Options of `useWebWorkers`. */
+export interface WebWorkersOptions {
+  /** Threads to use, counting the calling one (default: the machine's cores, at most 2). */
+  threads?: number;
+  /** 'module' for a worker bundle in ESM format (default 'classic'). */
+  type?: 'module' | 'classic';
+}
+
+/** Whether this page can share memory with workers (cross-origin isolated, SharedArrayBuffer present). */
+export function sharedMemoryAvailable(): boolean {
+  return typeof SharedArrayBuffer !== 'undefined' && g.crossOriginIsolated !== false;
+}
+
+const waiting: (() => void)[] = [];
+
+/**
+ * Runs the pool on Web Workers loading `url`. Resolves, once the workers have started, to the
+ * number of threads in use: 1 (nothing started) when the page is not cross-origin isolated or
+ * has no `Worker`. Results are bit-identical to one thread.
+ * @example const n = await useWebWorkers(new URL('./worker.js', location.href), { threads: 2 });
+ */
+export function useWebWorkers(url: string | URL, options: WebWorkersOptions = {}): Promise<number> {
+  const { threads, type = 'classic' } = options;
+  if (threads !== undefined && (!Number.isInteger(threads) || threads < 1)) {
+    throw new Error(`useWebWorkers: 'threads' must be a positive integer, received ${threads}`);
+  }
+  const Ctor = g.Worker;
+  if (!sharedMemoryAvailable() || Ctor === undefined) return Promise.resolve(1);
+  const cores = g.navigator?.hardwareConcurrency ?? 1;
+  const want = threads ?? Math.max(1, Math.min(2, cores));
+  const handles: PoolWorkerHandle[] = [];
+  let failure: string | null = null;
+  const start = (): PoolWorkerHandle | null => {
+    if (failure !== null) return null;
+    const ctrl = new Int32Array(new SharedArrayBuffer(8));
+    const worker = new Ctor(url, { type, name: 'seqlab-pool' });
+    const h = { ctrl, ready: false, tasks: [] as string[], post: (job: unknown) => worker.postMessage(job), terminate: () => worker.terminate() };
+    worker.onmessage = (e) => {
+      const m = e.data as { ready?: boolean; tasks?: string[] };
+      if (m && m.ready) {
+        h.ready = true;
+        h.tasks = m.tasks ?? [];
+        for (const f of waiting.splice(0)) f();
+      }
+    };
+    worker.onerror = (e) => {
+      failure = `the worker script ${String(url)} failed to load (${String((e as { message?: string }).message ?? e)})`;
+      for (const f of waiting.splice(0)) f();
+    };
+    worker.postMessage({ ctrl: ctrl.buffer });
+    handles.push(h);
+    return h;
+  };
+  const host: PoolHost = {
+    defaultThreads: () => want,
+    start,
+    serves: (_module, fn) => handles.every((h) => !h.ready || (h as unknown as { tasks: string[] }).tasks.includes(fn)),
+  };
+  setPoolHost(host);
+  // start the workers now and wait for them to report ready
+  return new Promise((resolve, reject) => {
+    const check = (): void => {
+      if (failure !== null) return reject(new Error(`useWebWorkers: ${failure}`));
+      const ready = handles.filter((h) => h.ready).length;
+      if (ready >= want - 1) resolve(ready + 1);
+      else waiting.push(check);
+    };
+    for (let i = 0; i < want - 1; i++) start();
+    check();
+  });
+}
