@@ -55,10 +55,13 @@ function ModelProto(): protobuf.Type {
 
 /** TensorProto.DataType values used here. */
 export const ONNX_TYPES = { float32: 1, int32: 6, int64: 7, bool: 9 } as const;
+/** An element type of a graph input or output: 'float32', 'int32', 'int64' or 'bool'. */
 export type OnnxElemType = keyof typeof ONNX_TYPES;
 
+/** A node attribute (AttributeProto): a name and one int, float, string, or list of floats, ints or strings. */
 export type OnnxAttribute = { name: string } & ({ i: number } | { f: number } | { s: string } | { floats: number[] } | { ints: number[] } | { strings: string[] });
 
+/** One operator of the graph (NodeProto): its type, input and output tensor names, attributes. */
 export interface OnnxNode {
   opType: string;
   /** Input names; '' for an optional input left out. */
@@ -75,6 +78,7 @@ export interface OnnxInitializer {
   values: ArrayLike<number>;
 }
 
+/** A whole graph to encode: nodes, constants, typed inputs and outputs, opset. */
 export interface OnnxGraphSpec {
   nodes: OnnxNode[];
   /** Graph inputs; a string dimension is symbolic ('batch'), null gets a generated symbol. */
