@@ -29,6 +29,8 @@ export * from './models/model';
 export * from './models/sequential';
 export { readableSize } from './models/summary';
 export * from './recurrent/sequence';
+export * from './recurrent/cell';
+export * from './recurrent/kernels';
 export * from './recurrent/cells';
 export * from './recurrent/simple_rnn/cell';
 export * from './recurrent/lstm/cell';
