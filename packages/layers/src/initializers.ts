@@ -4,6 +4,8 @@
  *
  * All draw from one seeded generator (`setSeed`, default seed 0), or from their own `seed`:
  * building the same model in a fresh process always gives the same weights.
+ *
+ * @packageDocumentation
  */
 import * as T from '@seqlab/tensor';
 import { Rng, Shape, Tensor, gemmNN, gemmNT } from '@seqlab/tensor';

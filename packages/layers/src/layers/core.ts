@@ -41,6 +41,7 @@ export function lastDim(owner: string, shape: SymShape, minRank = 2): number {
  */
 export class Dense extends Layer {
   readonly units: number;
+  /** The activation applied after x·W + b. */
   readonly activation: (x: Tensor) => Tensor;
   readonly useBias: boolean;
   private readonly activationSpec: ActivationSpec | undefined;

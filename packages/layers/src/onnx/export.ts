@@ -29,6 +29,9 @@ import { TimeDistributed } from '../layers/time_distributed';
 import { Model } from '../models/model';
 import { Bidirectional } from '../recurrent/bidirectional';
 import { KerasCell } from '../recurrent/cells';
+import { GRUCell } from '../recurrent/gru/cell';
+import { LSTMCell } from '../recurrent/lstm/cell';
+import { SimpleRNNCell } from '../recurrent/simple_rnn/cell';
 import { RNN } from '../recurrent/rnn';
 import { batchNormAffine, gateBias, gateMatrix, rnnActivation } from './layouts';
 import { OnnxAttribute, OnnxGraphSpec, OnnxInitializer, OnnxNode, encodeOnnxModel } from './proto';
@@ -111,15 +114,18 @@ function maskFrom(b: GraphBuilder, real: string): { lens: string; mask: string }
 /** The weights of a built-in recurrent layer as ONNX W, R, B for one direction. */
 function directionWeights(layer: RNN): { kind: 'simpleRNN' | 'lstm' | 'gru'; w: Float32Array; r: Float32Array; bias: Float32Array; acts: string[]; cell: KerasCell } {
   const cell = layer.cell;
-  if (!(cell instanceof KerasCell)) refuse(layer, `its cell (${cell.constructor.name}) is not a built-in SimpleRNN, LSTM or GRU cell; ONNX has no op for it`);
+  // ONNX has an op for exactly these three cells (not for subclasses, whose step may differ)
+  const kind = cell.constructor === SimpleRNNCell ? 'simpleRNN' : cell.constructor === LSTMCell ? 'lstm' : cell.constructor === GRUCell ? 'gru' : null;
+  if (kind === null) refuse(layer, `its cell (${cell.constructor.name}) is not a built-in SimpleRNN, LSTM or GRU cell; ONNX has no op for it`);
   const c = cell as KerasCell;
   const names = c.activationNames;
   if (!names) refuse(layer, 'a custom activation function has no ONNX recurrent activation');
   const w = c.stepWeights();
   const units = c.units;
   const [act, rec] = names as [string, string];
-  const acts = c.kind === 'simpleRNN' ? [act] : c.kind === 'lstm' ? [rec, act, act] : [rec, act];
-  return { kind: c.kind, cell: c, acts, w: gateMatrix(c.kind, w.kernel, units), r: gateMatrix(c.kind, w.recurrentKernel, units), bias: gateBias(c.kind, w.bias, units) };
+  const k = kind as 'simpleRNN' | 'lstm' | 'gru';
+  const acts = k === 'simpleRNN' ? [act] : k === 'lstm' ? [rec, act, act] : [rec, act];
+  return { kind: k, cell: c, acts, w: gateMatrix(k, w.kernel, units), r: gateMatrix(k, w.recurrentKernel, units), bias: gateBias(k, w.bias, units) };
 }
 
 const concat = (arrays: Float32Array[]): Float32Array => {

@@ -17,26 +17,40 @@ import { CallArgs, Layer, LayerArgs, LayerInput, LayerOutput, registerLayer, sna
 import { classNameOf } from '../engine/registry';
 import { SymShape, expectShape, fmtReceived } from '../engine/shapes';
 import { InitializerSpec, getRng } from '../initializers';
-import { CellArgs, KerasCell, RecurrentCell, StackedRNNCells, StepDropout, serializeCell } from './cells';
+import { CellArgs, StackedRNNCells, serializeCell } from './cells';
+import { RecurrentCell, StepDropout } from './cell';
 import { SimpleRNNCell } from './simple_rnn/cell';
 import { LSTMCell } from './lstm/cell';
 import { GRUCell } from './gru/cell';
 import { fusedSequence, fusedSupports } from './fused';
-import { referenceSequence, scan } from './reference';
+import { referenceSequence } from './reference';
 import { SequenceArgs, SequenceResult, SequenceRunner } from './sequence';
 
 // ---------------------------------------------------------------------------------------------
 // THE dispatch point between the fused kernel (./fused) and the reference scan. A configuration
 // the fused kernel does not implement (an activation it has no code for) runs the reference.
+/**
+ * How a recurrent layer runs a sequence: 'fused' (default; the cell's registered kernel, one tape
+ * node, hand-written BPTT) or 'reference' (the step-by-step autograd scan). Both give the same values
+ * and gradients; the reference is there to read and to check against.
+ */
 export type Implementation = 'fused' | 'reference';
 
 const fusedOrReference: SequenceRunner = (args) => (fusedSupports(args) ? fusedSequence(args) : referenceSequence(args));
 
+/**
+ * The function that runs a sequence for an implementation: the cell's registered fused kernel when
+ * it supports the configuration (else the reference scan), or always the reference scan.
+ */
 export function sequenceRunner(implementation: Implementation): SequenceRunner {
   return implementation === 'reference' ? referenceSequence : fusedOrReference;
 }
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * Options every recurrent layer takes, with Keras's names in camelCase (what the layer does with the
+ * time axis; the cell's own options are in CellArgs).
+ */
 export interface BaseRNNArgs extends LayerArgs {
   /** Return the output of every step [B, T, H] rather than the last one [B, H]. */
   returnSequences?: boolean;
@@ -54,11 +68,22 @@ export interface BaseRNNArgs extends LayerArgs {
   unroll?: boolean;
 }
 
+/** Options of `RNN`: the cell (or a list of cells, stacked) and BaseRNNArgs. */
 export interface RNNArgs extends BaseRNNArgs {
   /** A cell, or a list of cells run as a stack (StackedRNNCells). */
   cell: RecurrentCell | RecurrentCell[];
 }
 
+/**
+ * Keras's RNN layer: runs a cell over the time axis of x [batch, time, features] and returns the
+ * last output [batch, units] or every output [batch, time, units] (`returnSequences`), and the
+ * final states with `returnState`. It owns everything about time: masks, `goBackwards`, initial
+ * states, `stateful` batches, dropout masks; the cell owns one step. SimpleRNN, LSTM and GRU are RNNs
+ * with a built-in cell; any RecurrentCell (a user's `Cell` subclass) runs the same way.
+ * @example
+ *   const layer = new RNN({ cell: new LSTMCell({ units: 32 }), returnSequences: true });
+ *   layer.apply(x);   // x [B, T, I] -> [B, T, 32]
+ */
 export class RNN extends Layer {
   readonly cell: RecurrentCell;
   readonly returnSequences: boolean;
@@ -225,7 +250,11 @@ export class RNN extends Layer {
     return this.cell.stateSize.map((n) => T.zeros([B, n], { dtype: x.dtype }));
   }
 
-  /** Runs the whole sequence: the fused kernel or the reference scan for built-in cells, the scan for custom cells. */
+  /**
+   * Runs the whole sequence: the fused kernel registered for the cell's class when there is one
+   * that supports the cell's configuration (and `implementation` is 'fused'), else the reference
+   * scan of the cell's step. Either way with the cell's weights, masks, dropout and states.
+   */
   protected runSequence(
     x: Tensor,
     initialStates: Tensor[],
@@ -234,34 +263,18 @@ export class RNN extends Layer {
     returnSequences = this.returnSequences,
   ): SequenceResult {
     const cell = this.cell;
-    const names = cell instanceof KerasCell ? cell.activationNames : null;
-    if (cell instanceof KerasCell && names !== null) {
-      const w = cell.stepWeights();
-      const args: SequenceArgs = {
-        kind: cell.kind,
-        x,
-        kernel: w.kernel,
-        recurrentKernel: w.recurrentKernel,
-        bias: w.bias,
-        initialStates,
-        mask,
-        goBackwards: this.goBackwards,
-        returnSequences,
-        activation: names[0],
-        recurrentActivation: names[1],
-        resetAfter: w.resetAfter,
-        zeroOutputForMask: this.zeroOutputForMask,
-        inputDropoutMask: dropout?.input ?? null,
-        recurrentDropoutMask: dropout?.recurrent ?? null,
-      };
-      return sequenceRunner(this.implementation)(args);
-    }
-    return scan((xt, states) => cell.step(xt, states, dropout), x, initialStates, {
+    const args: SequenceArgs = {
+      cell,
+      x,
+      weights: cell.weights.map((v) => v.value),
+      initialStates,
       mask,
       goBackwards: this.goBackwards,
       returnSequences,
       zeroOutputForMask: this.zeroOutputForMask,
-    });
+      dropout,
+    };
+    return sequenceRunner(this.implementation)(args);
   }
 
   /**
@@ -292,6 +305,7 @@ export class RNN extends Layer {
     return this.cell.stateSize.map((n) => T.zeros([B, n]));
   }
 
+  /** Sets the carried states of a stateful layer ([batch, size] each, in the cell's state order). */
   setStates(states: Tensor[]): void {
     if (!this.stateful) throw new Error(`${this.label}: setStates() needs a stateful layer (stateful: true)`);
     const B = this.batchInputShape?.[0] ?? states[0]?.shape[0] ?? null;
@@ -307,10 +321,18 @@ registerLayer('RNN', RNN);
 /** The cell's options (units, activations, initializers, dropout) plus the layer's. */
 export interface RecurrentLayerArgs extends BaseRNNArgs, Omit<CellArgs, 'name' | 'unitForgetBias' | 'resetAfter'> {}
 
+/**
+ * Options of the LSTM layer: CellArgs and BaseRNNArgs, plus `unitForgetBias` (default true: the
+ * forget gate's bias starts at 1).
+ */
 export interface LSTMArgs extends RecurrentLayerArgs {
   unitForgetBias?: boolean;
 }
 
+/**
+ * Options of the GRU layer: CellArgs and BaseRNNArgs, plus `resetAfter` (default true, as Keras:
+ * bias [2, 3H], the cuDNN-compatible variant).
+ */
 export interface GRUArgs extends RecurrentLayerArgs {
   resetAfter?: boolean;
 }

@@ -50,7 +50,13 @@ export interface SaveOptions {
   /** Keep the optimizer's state (iterations and moments) so that training resumes exactly. Default true. */
   includeOptimizer?: boolean;
   /** Preprocessing objects to keep with the model (anything with `toJSON(): string`, such as a Tokenizer). */
-  preprocessing?: Record<string, { toJSON(): string }>;
+  preprocessing?: Record<
+    string,
+    {
+      /** The object as JSON text (what `loadModel` hands back under the same key). */
+      toJSON(): string;
+    }
+  >;
 }
 
 /** Options of `loadModel`. */

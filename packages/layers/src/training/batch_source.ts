@@ -38,7 +38,10 @@ export interface Prepared {
 }
 
 /** Any iterable or async iterable of batches, optionally telling its length as tf.data does. */
-export type BatchSource = (AsyncIterable<unknown> | Iterable<unknown>) & { cardinality?(): number };
+export type BatchSource = (AsyncIterable<unknown> | Iterable<unknown>) & {
+  /** Batches in one pass: a count, -1 when it never ends, -2 when not known (tf.data's convention). */
+  cardinality?(): number;
+};
 
 /** tf.data's cardinality of a source that never ends. */
 const INFINITE = -1;

@@ -55,6 +55,7 @@ export type Mode = 'auto' | 'min' | 'max';
 /** What the callbacks below share: the model they act on, and where their verbose lines go. */
 abstract class ModelCallback implements Callback {
   protected model: CallbackModel | null = null;
+  /** Where verbose lines go (set by `fit` through `setLog`). */
   protected log: (line: string) => void = (line) => console.log(line);
   setModel(model: CallbackModel): void {
     this.model = model;
@@ -136,6 +137,7 @@ export class EarlyStopping extends ModelCallback {
   private better(current: number, reference: number): boolean {
     return this.mode === 'min' ? current + this.minDelta < reference : current - this.minDelta > reference;
   }
+  /** Resets the wait count and the best value (a new `fit` starts afresh). */
   onTrainBegin(): void {
     this.wait = 0;
     this.stoppedEpoch = -1;
@@ -144,6 +146,7 @@ export class EarlyStopping extends ModelCallback {
     const start = this.mode === 'min' ? Infinity : -Infinity;
     this.best = this.args.baseline ?? start;
   }
+  /** Compares `monitor` with the best so far; after `patience` epochs without improvement, stops training (and restores the best weights when asked). */
   onEpochEnd(epoch: number, logs: Logs): void {
     const current = metricOf(logs, this.monitor, 'EarlyStopping');
     if (current === null || epoch < (this.args.startFromEpoch ?? 0)) return;
@@ -210,11 +213,13 @@ export class ReduceLROnPlateau extends ModelCallback {
     this.mode = resolveMode(args.mode ?? 'auto', this.monitor);
     this.verbose = args.verbose ?? 0;
   }
+  /** Resets the wait and cooldown counts and the best value. */
   onTrainBegin(): void {
     this.wait = 0;
     this.cooldownCounter = 0;
     this.best = this.mode === 'min' ? Infinity : -Infinity;
   }
+  /** Compares `monitor` with the best so far; after `patience` epochs without improvement, multiplies the learning rate by `factor` (not below `minLr`). */
   onEpochEnd(epoch: number, logs: Logs): void {
     const opt = this.model?.optimizer;
     if (opt) logs.learning_rate = opt.learningRate;
@@ -267,9 +272,11 @@ export class ModelCheckpoint extends ModelCallback {
     this.mode = resolveMode(args.mode ?? 'auto', this.monitor);
     this.verbose = args.verbose ?? 0;
   }
+  /** Resets the best value. */
   onTrainBegin(): void {
     this.best = this.mode === 'min' ? Infinity : -Infinity;
   }
+  /** Writes the weights to `filepath` (every epoch, or only when `monitor` improves with `saveBestOnly`). */
   async onEpochEnd(epoch: number, logs: Logs): Promise<void> {
     const path = this.filepath.replace('{epoch}', String(epoch + 1));
     if (this.saveBestOnly) {
@@ -290,6 +297,7 @@ export class ModelCheckpoint extends ModelCallback {
  */
 export class TerminateOnNaN extends ModelCallback {
   report: string | null = null;
+  /** Stops training when the batch loss is NaN or infinite, keeping the diagnosis of where the NaN appeared. */
   onBatchEnd(batch: number, logs: Logs): void {
     const loss = logs.loss;
     if (typeof loss === 'number' && !Number.isFinite(loss)) {

@@ -34,6 +34,7 @@ abstract class MeanMetric implements Metric {
   result(): number {
     return this.count > 0 ? this.total / this.count : 0;
   }
+  /** Adds a batch; `weights` (per prediction row) may be null. */
   abstract update(yTrue: Tensor, yPred: Tensor, weights: Tensor | null): void;
 }
 
