@@ -18,7 +18,6 @@ import { AbortError, Yielder, YieldEvery } from './yielding';
 import { BatchFeed, BatchSource, EpochReader, Prepared, isBatchSource, RAN_OUT_WARNING, arrayFeed, checkBounded, refuseArrayOptions, sourceCall, stepsOption, takeBatch } from './batch_source';
 import { CompileArgs, Data, Evaluator, TrainableModel } from './evaluator';
 
-
 export interface FitOptions {
   batchSize?: number;
   epochs?: number;
