@@ -14,4 +14,6 @@ module.exports = {
     '^@seqlab/tensor/ndarray$': '<rootDir>/packages/tensor/src/ndarray_interop',
   },
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  // says at the end of a run when the browser tests could not run (no Chromium)
+  reporters: ['default', '<rootDir>/tests/support/browser_reporter.js'],
 };

@@ -8,7 +8,9 @@ import * as path from 'path';
 import * as ts from 'typescript';
 
 const root = path.resolve(__dirname, '..');
-const PACKAGES = ['tensor', 'autograd', 'datasets'];
+const PACKAGES = ['tensor', 'autograd', 'datasets', 'layers'];
+/** Folders whose exports are not held to the rule yet (the recurrent package is being reorganized by cell). */
+const PENDING = ['packages/layers/src/recurrent/'];
 
 /** `name (file:line)` for each exported symbol or public method of `pkg` without a doc comment. */
 function undocumented(program: ts.Program, pkg: string): string[] {
@@ -26,6 +28,17 @@ function undocumented(program: ts.Program, pkg: string): string[] {
     return `${path.relative(root, file.fileName)}:${line}`;
   };
   const documented = (s: ts.Symbol) => s.getDocumentationComment(checker).length > 0;
+  // a method that implements or overrides a documented one shows that documentation (as TypeDoc does)
+  const inherited = (decl: ts.ClassDeclaration | ts.InterfaceDeclaration, name: string): boolean =>
+    (decl.heritageClauses ?? []).some((h) =>
+      h.types.some((t) => {
+        const type = checker.getTypeAtLocation(t);
+        const base = type.getProperty(name);
+        if (base !== undefined && documented(base)) return true;
+        const bases = type.getSymbol()?.declarations ?? [];
+        return bases.some((d) => (ts.isClassDeclaration(d) || ts.isInterfaceDeclaration(d)) && inherited(d, name));
+      }),
+    );
   const visit = (symbol: ts.Symbol, name: string) => {
     const resolved = symbol.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(symbol) : symbol;
     const decl = resolved.declarations?.[0];
@@ -43,7 +56,7 @@ function undocumented(program: ts.Program, pkg: string): string[] {
         if (mods.some((m) => m.kind === ts.SyntaxKind.PrivateKeyword || m.kind === ts.SyntaxKind.ProtectedKeyword || m.kind === ts.SyntaxKind.OverrideKeyword)) continue;
         if (ts.isPrivateIdentifier(member.name)) continue;
         const sym = checker.getSymbolAtLocation(member.name);
-        if (sym && !documented(sym)) missing.push(`${name}.${member.name.getText()} (${where(member)})`);
+        if (sym && !documented(sym) && !inherited(decl, sym.name)) missing.push(`${name}.${member.name.getText()} (${where(member)})`);
       }
     }
   };
@@ -67,6 +80,6 @@ describe('API docs', () => {
   );
 
   test.each(PACKAGES)('@seqlab/%s: every export and public method has a doc comment', (pkg) => {
-    expect(undocumented(program, pkg)).toEqual([]);
+    expect(undocumented(program, pkg).filter((m) => !PENDING.some((p) => m.includes(`(${p}`)))).toEqual([]);
   });
 });

@@ -15,18 +15,18 @@
 import * as os from 'os';
 import * as A from '@seqlab/autograd';
 import { Rng, Tensor } from '@seqlab/tensor';
-import { CellKind, SequenceArgs, SequenceRunner, referenceSequence } from '@seqlab/layers';
-import { fusedSequence } from '@seqlab/layers';
+import { GRUCell, LSTMCell, RecurrentCell, SequenceArgs, SequenceRunner, SimpleRNNCell, fusedSequence, referenceSequence } from '@seqlab/layers';
 
 /** (batch, time, features, units) */
 const SHAPES: [number, number, number, number][] = [
   [32, 32, 64, 32],
   [100, 128, 64, 32],
 ];
-const KINDS: [string, CellKind, number][] = [
-  ['SimpleRNN', 'simpleRNN', 1],
-  ['LSTM', 'lstm', 4],
-  ['GRU', 'gru', 3],
+/** The cell of each layer (tanh / sigmoid, GRU with resetAfter) and its gate blocks G. */
+const KINDS: [string, (units: number) => RecurrentCell, number][] = [
+  ['SimpleRNN', (units) => new SimpleRNNCell({ units }), 1],
+  ['LSTM', (units) => new LSTMCell({ units }), 4],
+  ['GRU', (units) => new GRUCell({ units }), 3],
 ];
 
 function argValue(name: string, fallback: number): number {
@@ -45,20 +45,19 @@ function randomTensor(shape: number[], scale: number, rng: Rng): Tensor {
   return new Tensor(d, shape);
 }
 
-function makeArgs(kind: CellKind, G: number, [B, T, I, H]: [number, number, number, number], rng: Rng): SequenceArgs {
+function makeArgs(cell: RecurrentCell, G: number, [B, T, I, H]: [number, number, number, number], rng: Rng): SequenceArgs {
   return {
-    kind,
+    cell,
     x: randomTensor([B, T, I], 1, rng),
-    kernel: randomTensor([I, G * H], Math.sqrt(6 / (I + G * H)), rng),
-    recurrentKernel: randomTensor([H, G * H], Math.sqrt(6 / (H + G * H)), rng),
-    bias: kind === 'gru' ? randomTensor([2, G * H], 0.1, rng) : randomTensor([G * H], 0.1, rng),
-    initialStates: Array.from({ length: kind === 'lstm' ? 2 : 1 }, () => new Tensor(new Float32Array(B * H), [B, H])),
+    weights: [
+      randomTensor([I, G * H], Math.sqrt(6 / (I + G * H)), rng), //                           kernel
+      randomTensor([H, G * H], Math.sqrt(6 / (H + G * H)), rng), //                           recurrentKernel
+      cell instanceof GRUCell ? randomTensor([2, G * H], 0.1, rng) : randomTensor([G * H], 0.1, rng), // bias
+    ],
+    initialStates: cell.stateSize.map(() => new Tensor(new Float32Array(B * H), [B, H])),
     mask: null,
     goBackwards: false,
     returnSequences: false,
-    activation: 'tanh',
-    recurrentActivation: 'sigmoid',
-    resetAfter: kind === 'gru' ? true : undefined,
   };
 }
 
@@ -83,7 +82,7 @@ function forward(run: SequenceRunner, args: SequenceArgs): () => void {
 }
 
 function forwardBackward(run: SequenceRunner, args: SequenceArgs): () => void {
-  const wrt = [args.x, args.kernel, args.recurrentKernel, args.bias as Tensor];
+  const wrt = [args.x, ...args.weights];
   return () => {
     A.gradients(() => A.sum(run(args).output), wrt);
   };
@@ -99,8 +98,8 @@ function main(): void {
   console.log('|---|---|---:|---:|---:|---:|---:|---:|');
   const rng = new Rng(2024);
   for (const shape of SHAPES) {
-    for (const [label, kind, G] of KINDS) {
-      const args = makeArgs(kind, G, shape, rng);
+    for (const [label, cellOf, G] of KINDS) {
+      const args = makeArgs(cellOf(shape[3]), G, shape, rng);
       const ff = timeMs(forward(fusedSequence, args));
       const rf = timeMs(forward(referenceSequence, args));
       const fb = timeMs(forwardBackward(fusedSequence, args));

@@ -11,7 +11,7 @@ import * as path from 'path';
 import * as T from '@seqlab/tensor';
 import { Tensor } from '@seqlab/tensor';
 import * as L from '@seqlab/layers';
-import { maxAbsDiff, tfjsDirectoryReader, tfjsDirectoryWriter } from '../support';
+import { maxAbsDiff, postPaddedFloats, postPaddedIds, randomizeWeights, tfjsDirectoryReader, tfjsDirectoryWriter } from '../support';
 
 const tf = require('@tensorflow/tfjs');
 tf.env().set('IS_TEST', true);
@@ -24,22 +24,6 @@ beforeAll(async () => {
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 const rng = new T.Rng(13);
-/** Post-padded ids: row b keeps its first `len - b` tokens (ids in [1, vocab)), then zeros. */
-function paddedIds(batch: number, len: number, vocab: number): Tensor {
-  const x = T.zeros([batch, len]);
-  for (let b = 0; b < batch; b++) for (let t = 0; t < len - (b % len); t++) x.data[b * len + t] = 1 + Math.floor(rng.uniform() * (vocab - 1));
-  return x;
-}
-/** Random features with the last `b` timesteps of row b set to the mask value. */
-function paddedFloats(batch: number, len: number, features: number, maskValue = 0): Tensor {
-  const x = T.randomNormal([batch, len, features], 0, 1, { rng });
-  for (let b = 0; b < batch; b++) for (let t = len - (b % len); t < len; t++) x.data.fill(maskValue, (b * len + t) * features, (b * len + t + 1) * features);
-  return x;
-}
-/** Every weight random (moving variances positive), so that no weight can be mixed up unseen. */
-function randomizeWeights(model: L.Model): void {
-  model.setWeights(model.weights.map((v) => (v.name.endsWith('moving_variance') ? T.randomUniform(v.shape, 0.5, 1.5, { rng }) : T.randomNormal(v.shape, 0, 0.5, { rng }))));
-}
 
 async function tfPredict(dir: string, xs: Tensor[]): Promise<Float32Array[]> {
   const m = await tf.loadLayersModel(tfjsDirectoryReader(dir));
@@ -77,8 +61,8 @@ describe('TensorFlow.js layers format', () => {
       new L.GRU({ units: 3, resetAfter: false }),
       new L.Dense({ units: 2, activation: 'softmax' }),
     ]);
-    randomizeWeights(model);
-    await checkBothWays(model, [paddedIds(6, 7, 30)], 'lstm_gru');
+    randomizeWeights(model, rng);
+    await checkBothWays(model, [postPaddedIds(rng, 6, 7, 30)], 'lstm_gru');
   });
 
   test('Masking, SimpleRNN, TimeDistributed(Dense), BatchNormalization, Dropout, Bidirectional LSTM, hard_sigmoid_keras2', async () => {
@@ -91,8 +75,8 @@ describe('TensorFlow.js layers format', () => {
       new L.Bidirectional({ layer: new L.LSTM({ units: 3, recurrentActivation: 'hard_sigmoid_keras2' }), mergeMode: 'ave' }),
       new L.Dense({ units: 1, activation: 'sigmoid' }),
     ]);
-    randomizeWeights(model);
-    await checkBothWays(model, [paddedFloats(5, 6, 3)], 'masking_bidi');
+    randomizeWeights(model, rng);
+    await checkBothWays(model, [postPaddedFloats(rng, 5, 6, 3)], 'masking_bidi');
   });
 
   test('a functional model: two inputs, shared Dense, Concatenate, Add, GRU into RepeatVector, a nested Sequential', async () => {
@@ -108,13 +92,13 @@ describe('TensorFlow.js layers format', () => {
     const inner = new L.Sequential({ name: 'head', layers: [new L.Flatten({ inputShape: [2, 3] }), new L.Dense({ units: 6 }), new L.Activation({ activation: 'softmax' })] });
     const pooled = new L.GlobalAveragePooling1D().apply(new L.Reshape({ targetShape: [3, 2] }).apply(inner.apply(rep) as L.SymbolicTensor) as L.SymbolicTensor);
     const model = new L.Model({ inputs: [a, b], outputs: [pooled as L.SymbolicTensor, g], name: 'two_heads' });
-    randomizeWeights(model);
-    await checkBothWays(model, [paddedFloats(4, 5, 3), paddedFloats(4, 5, 3)], 'functional');
+    randomizeWeights(model, rng);
+    await checkBothWays(model, [postPaddedFloats(rng, 4, 5, 3), postPaddedFloats(rng, 4, 5, 3)], 'functional');
   });
 
   test('GRU resetAfter true: Keras-valid JSON, a clear warning, TensorFlow.js refuses it, seqlab reads it', async () => {
     const model = new L.Sequential([new L.GRU({ units: 3, inputShape: [4, 2] }), new L.Dense({ units: 1 })]);
-    randomizeWeights(model);
+    randomizeWeights(model, rng);
     const dir = path.join(tmp, 'gru_reset_after');
     const seen: string[] = [];
     const { warnings } = await L.saveTfjsModel(model, dir, { onWarning: (w) => seen.push(w) });
@@ -155,7 +139,7 @@ describe('TensorFlow.js layers format', () => {
     await seq.save(tfjsDirectoryWriter(dir));
     const ours = await L.loadTfjsModel(dir);
     expect((ours.layers[1] as L.LSTM).getConfig().recurrent_activation).toBe('hard_sigmoid_keras2');
-    const x = paddedIds(5, 6, 25);
+    const x = postPaddedIds(rng, 5, 6, 25);
     const theirs = seq.predict(tf.tensor(Array.from(x.data), x.shape)).dataSync();
     expect(maxAbsDiff((ours.predict(x) as Tensor).data, theirs)).toBeLessThanOrEqual(1e-5);
 

@@ -7,3 +7,4 @@ export * from './close';
 export * from './onnx';
 export * from './temp_env';
 export * from './tfjs_io';
+export * from './models';

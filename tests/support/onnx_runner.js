@@ -2,6 +2,7 @@
  * Runs an ONNX model with onnxruntime-web (wasm backend, one thread) in a plain Node process.
  * stdin: { model: base64 ModelProto, runs: [{ <input>: { data, dims, type } }] }
  * stdout: [{ <output>: { data, dims } }], one entry per run.
+ * Or stdin { jobs: [{ model, runs }, ...] } and stdout one such list per job.
  */
 const ort = require('onnxruntime-web');
 
@@ -11,6 +12,17 @@ async function main() {
   const request = JSON.parse(Buffer.concat(chunks).toString('utf8'));
   ort.env.wasm.numThreads = 1;
   ort.env.logLevel = 'error';
+  // several models in one process (the wasm start-up is the slow part): { jobs: [{ model, runs }] }
+  if (request.jobs) {
+    const all = [];
+    for (const job of request.jobs) all.push(await runModel(job));
+    process.stdout.write(JSON.stringify(all));
+    return;
+  }
+  process.stdout.write(JSON.stringify(await runModel(request)));
+}
+
+async function runModel(request) {
   const session = await ort.InferenceSession.create(Buffer.from(request.model, 'base64'), { executionProviders: ['wasm'] });
   const results = [];
   for (const feeds of request.runs) {
@@ -24,7 +36,7 @@ async function main() {
     for (const [name, t] of Object.entries(out)) entry[name] = { data: Array.from(t.data), dims: t.dims };
     results.push(entry);
   }
-  process.stdout.write(JSON.stringify(results));
+  return results;
 }
 
 main().catch((e) => {

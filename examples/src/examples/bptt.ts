@@ -17,7 +17,7 @@
  */
 import * as A from '@seqlab/autograd';
 import { Variable } from '@seqlab/autograd';
-import { Adam, Dense, LSTM, LSTMCell, RecurrentCell, Sequential, SimpleRNN, StepFn, scan, setSeed } from '@seqlab/layers';
+import { Adam, Dense, LSTM, LSTMCell, RecurrentCell, Sequential, SimpleRNN, StepFn, asStepResult, scan, setSeed } from '@seqlab/layers';
 import * as T from '@seqlab/tensor';
 import { Tensor } from '@seqlab/tensor';
 import { Example, Figures, RunOptions, logger, machine, outputDir, saveFigures, seconds, table } from '../lib/common';
@@ -150,7 +150,7 @@ function hiddenGradNorms(cell: RecurrentCell, readout: Dense, x: Tensor, y: Tens
   const { grads } = A.gradients(() => {
     let t = 0;
     const probed: StepFn = (xt, states) => {
-      const [, next] = cell.step(xt, states);
+      const [, next] = asStepResult(cell.step(xt, states), 'bptt');
       const h = A.add(next[0], probes[t++]); // h_t + e_t, e_t = 0
       return [h, [h, ...next.slice(1)]];
     };

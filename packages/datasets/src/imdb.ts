@@ -36,6 +36,8 @@
  * the tokenizer version, so a changed source is tokenized again. The file carries a sha256 of its
  * contents, checked on every read with the ranges of labels, offsets and ids: a cache that fails any
  * check is rebuilt from the source. It is also kept in memory.
+ *
+ * @packageDocumentation
  */
 import * as crypto from 'crypto';
 import * as fs from 'fs';

@@ -19,6 +19,8 @@
  *
  * Images are float32 `[n, 28, 28]`: pixel values 0..255 by default (Keras returns uint8), in [0, 1]
  * with `normalize: true` (the `x / 255.` of the seeds). Labels are float32 `[n]` of digits 0..9.
+ *
+ * @packageDocumentation
  */
 import * as crypto from 'crypto';
 import * as fs from 'fs';

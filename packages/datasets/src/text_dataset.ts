@@ -59,6 +59,7 @@ export interface TextDatasetOptions {
   followLinks?: boolean;
   /** Print the "Found ..." and "Using ..." lines (default true). */
   verbose?: boolean;
+  /** Where the "Found ..." lines go (default console.log). */
   log?: (line: string) => void;
 }
 

@@ -6,9 +6,12 @@ import * as A from '@seqlab/autograd';
 import { Tensor } from '@seqlab/tensor';
 import { camel } from './initializers';
 
+/** An activation: a differentiable element-wise function of a tensor, built from autograd ops. */
 export type ActivationFn = (x: Tensor) => Tensor;
+/** The built-in activations by their camelCase names (Keras's snake_case names are accepted too). */
 export type ActivationName =
   | 'tanh' | 'sigmoid' | 'hardSigmoid' | 'hardSigmoidKeras2' | 'relu' | 'linear' | 'softmax' | 'elu' | 'selu' | 'softplus';
+/** An activation by name, a function of your own, or null for none (linear). */
 export type ActivationSpec = ActivationName | ActivationFn | string | null;
 
 const byName: Record<string, ActivationFn> = {
@@ -27,6 +30,10 @@ const byName: Record<string, ActivationFn> = {
   softplus: A.softplus,
 };
 
+/**
+ * An activation from its name (camelCase or snake_case) or the function itself; null or undefined
+ * is linear; an unknown name is refused with the list of known ones, naming `owner`.
+ */
 export function getActivation(spec: ActivationSpec | undefined, owner = 'activation'): ActivationFn {
   if (spec === null || spec === undefined) return A.linear;
   if (typeof spec === 'function') return spec;

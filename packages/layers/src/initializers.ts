@@ -4,6 +4,8 @@
  *
  * All draw from one seeded generator (`setSeed`, default seed 0), or from their own `seed`:
  * building the same model in a fresh process always gives the same weights.
+ *
+ * @packageDocumentation
  */
 import * as T from '@seqlab/tensor';
 import { Rng, Shape, Tensor, gemmNN, gemmNT } from '@seqlab/tensor';
@@ -35,8 +37,10 @@ export function getRng(): Rng {
   return globalRng;
 }
 
+/** A function that makes a weight tensor of a given shape (float32). */
 export type Initializer = (shape: Shape) => Tensor;
 
+/** Options of the random initializers: a `seed` (without one they draw from the global `setSeed` stream). */
 export interface InitializerConfig {
   seed?: number;
 }
@@ -79,37 +83,43 @@ export function describeInitializer(init: Initializer): InitializerDescription |
 
 const seedOf = (config: InitializerConfig): number | null => config.seed ?? null;
 
+/** All zeros (Keras's default bias). */
 export const zeros = (): Initializer => described('Zeros', {}, (shape) => T.zeros(shape));
+/** All ones. */
 export const ones = (): Initializer => described('Ones', {}, (shape) => T.ones(shape));
+/** Every element `value`. */
 export const constant = (value: number): Initializer => described('Constant', { value }, (shape) => T.fill(shape, value));
 
+/** U(minval, maxval), default U(-0.05, 0.05) (Embedding's default, as Keras). */
 export const randomUniform = (minval = -0.05, maxval = 0.05, config: InitializerConfig = {}): Initializer =>
   described('RandomUniform', { minval, maxval, seed: seedOf(config) }, (shape) => T.randomUniform(shape, minval, maxval, { rng: rngFor(config) }));
+/** N(mean, stddev), default N(0, 0.05). */
 export const randomNormal = (mean = 0, stddev = 0.05, config: InitializerConfig = {}): Initializer =>
   described('RandomNormal', { mean, stddev, seed: seedOf(config) }, (shape) => T.randomNormal(shape, mean, stddev, { rng: rngFor(config) }));
+/** N(mean, stddev) with values beyond two standard deviations redrawn, default N(0, 0.05). */
 export const truncatedNormal = (mean = 0, stddev = 0.05, config: InitializerConfig = {}): Initializer =>
   described('TruncatedNormal', { mean, stddev, seed: seedOf(config) }, (shape) => T.truncatedNormal(shape, mean, stddev, { rng: rngFor(config) }));
 
-// glorot_uniform: U(-l, l), l = √(6 / (fanIn + fanOut))
+/** Glorot (Xavier) uniform, Keras's default kernel: U(-l, l), l = √(6 / (fanIn + fanOut)). */
 export const glorotUniform = (config: InitializerConfig = {}): Initializer =>
   described('GlorotUniform', { seed: seedOf(config) }, (shape) => {
     const [fi, fo] = fans(shape);
     const limit = Math.sqrt(6 / (fi + fo));
     return T.randomUniform(shape, -limit, limit, { rng: rngFor(config) });
   });
-// glorot_normal: truncated N(0, σ), σ = √(2 / (fanIn + fanOut)) / .87962566 (truncation correction)
+/** Glorot normal: truncated N(0, σ), σ = √(2 / (fanIn + fanOut)) / .87962566 (truncation correction). */
 export const glorotNormal = (config: InitializerConfig = {}): Initializer =>
   described('GlorotNormal', { seed: seedOf(config) }, (shape) => {
     const [fi, fo] = fans(shape);
     return T.truncatedNormal(shape, 0, Math.sqrt(2 / (fi + fo)) / 0.87962566103423978, { rng: rngFor(config) });
   });
-// he_uniform: U(-l, l), l = √(6 / fanIn)
+/** He uniform: U(-l, l), l = √(6 / fanIn). */
 export const heUniform = (config: InitializerConfig = {}): Initializer =>
   described('HeUniform', { seed: seedOf(config) }, (shape) => {
     const limit = Math.sqrt(6 / fans(shape)[0]);
     return T.randomUniform(shape, -limit, limit, { rng: rngFor(config) });
   });
-// he_normal: truncated N(0, σ), σ = √(2 / fanIn) / .87962566
+/** He normal: truncated N(0, σ), σ = √(2 / fanIn) / .87962566. */
 export const heNormal = (config: InitializerConfig = {}): Initializer =>
   described('HeNormal', { seed: seedOf(config) }, (shape) =>
     T.truncatedNormal(shape, 0, Math.sqrt(2 / fans(shape)[0]) / 0.87962566103423978, { rng: rngFor(config) }));
@@ -197,10 +207,15 @@ function orthonormalizeRows(v: Float64Array, count: number, len: number): void {
   }
 }
 
+/** The built-in initializers by their camelCase names (Keras's snake_case names are accepted too). */
 export type InitializerName =
   | 'zeros' | 'ones' | 'glorotUniform' | 'glorotNormal' | 'heUniform' | 'heNormal' | 'orthogonal'
   | 'randomUniform' | 'randomNormal' | 'truncatedNormal';
 
+/**
+ * An initializer by name, or a function of your own.
+ * @example new Dense({ units: 8, kernelInitializer: 'heNormal', biasInitializer: (shape) => fill(shape, 0.1) })
+ */
 export type InitializerSpec = InitializerName | Initializer | string;
 
 const byName: Record<string, () => Initializer> = {
@@ -213,6 +228,10 @@ export function camel(name: string): string {
   return name.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 }
 
+/**
+ * An initializer from its name (camelCase or Keras's snake_case) or the function itself; an unknown
+ * name is refused with the list of known ones, naming `owner`.
+ */
 export function getInitializer(spec: InitializerSpec, owner = 'initializer'): Initializer {
   if (typeof spec === 'function') return spec;
   const make = byName[camel(spec)];

@@ -11,14 +11,13 @@ import fc from 'fast-check';
 import * as A from '@seqlab/autograd';
 import * as T from '@seqlab/tensor';
 import { Tensor } from '@seqlab/tensor';
-import { fusedSequence, fusedSupports } from '../src/recurrent/fused';
 import { ONE_HOT_MIN_FEATURES, oneHotRows } from '../src/recurrent/fused/one_hot';
-import { referenceSequence } from '../src/recurrent/reference';
+import type { SequenceResult } from '../src/recurrent/sequence';
+import { BuiltinArgs, BuiltinRunner, fusedSequence, fusedSupports, referenceSequence } from './helpers/builtin_args';
 import { wasmBandCount } from '../src/recurrent/fused/wasm_band';
-import type { SequenceArgs, SequenceResult, SequenceRunner } from '../src/recurrent/sequence';
 import { scanReference } from './helpers/scan_reference';
 
-const references: [string, SequenceRunner][] = [
+const references: [string, BuiltinRunner][] = [
   ['scanReference', scanReference],
   ['referenceSequence', referenceSequence],
 ];
@@ -80,7 +79,7 @@ function dropoutMask(rng: T.Rng, shape: number[], rate: number): Tensor {
   return new Tensor(d, shape);
 }
 
-function makeArgs(c: Config): SequenceArgs {
+function makeArgs(c: Config): BuiltinArgs {
   const rng = new T.Rng(c.seed);
   const { B, H, I } = c;
   const steps = c.T;
@@ -119,7 +118,7 @@ function makeArgs(c: Config): SequenceArgs {
 }
 
 /** The library's reference needs initial states; give zeros when the config has none. */
-function withStates(args: SequenceArgs): SequenceArgs {
+function withStates(args: BuiltinArgs): BuiltinArgs {
   if (args.initialStates.length) return args;
   const [B] = args.x.shape;
   const H = args.recurrentKernel.shape[0];
@@ -139,7 +138,7 @@ function expectClose(what: string, actual: Tensor, expected: Tensor, tol: number
 }
 
 /** L = Σ output ⊙ R0 + Σ_k state_k ⊙ R_k, and its gradients with respect to every differentiable input. */
-function lossAndGrads(run: SequenceRunner, args: SequenceArgs, seed: number): { result: SequenceResult; grads: Tensor[]; names: string[] } {
+function lossAndGrads(run: BuiltinRunner, args: BuiltinArgs, seed: number): { result: SequenceResult; grads: Tensor[]; names: string[] } {
   const wrt = [args.x, args.kernel, args.recurrentKernel];
   const names = ['x', 'kernel', 'recurrentKernel'];
   if (args.bias) {
@@ -225,7 +224,7 @@ describe('fusedSequence against the step-by-step references (float64)', () => {
 describe('fusedSequence in float32 on the wasm kernels (band buffers in wasm memory, lanes primitives)', () => {
   const cast = (t: Tensor | null | undefined, dtype: 'float32' | 'float64') => (t ? t.cast(dtype) : null);
   /** Every tensor of the arguments cast to `dtype`. */
-  function castArgs(args: SequenceArgs, dtype: 'float32' | 'float64'): SequenceArgs {
+  function castArgs(args: BuiltinArgs, dtype: 'float32' | 'float64'): BuiltinArgs {
     return {
       ...args,
       x: args.x.cast(dtype),
@@ -334,7 +333,7 @@ describe('fusedSequence: tape, precision, support', () => {
     for (const kind of ['simpleRNN', 'lstm', 'gruAfter', 'gruBefore'] as Kind[]) {
       const args = makeArgs({ ...base, kind });
       const wrt = [args.x, args.kernel, args.recurrentKernel, args.bias as Tensor, ...args.initialStates];
-      const f = (run: SequenceRunner) => A.gradients(() => A.sum(run(args).states[0]), wrt).grads;
+      const f = (run: BuiltinRunner) => A.gradients(() => A.sum(run(args).states[0]), wrt).grads;
       const got = f(fusedSequence);
       const want = f(scanReference);
       got.forEach((g, k) => expectClose(`${kind} grad ${k}`, g, want[k], 1e-9));
@@ -345,7 +344,7 @@ describe('fusedSequence: tape, precision, support', () => {
     for (const kind of ['simpleRNN', 'lstm', 'gruAfter', 'gruBefore'] as Kind[]) {
       const args = makeArgs({ ...base, kind, inputDropout: true, recurrentDropout: true });
       const cast = (t: Tensor | null | undefined) => (t ? t.cast('float32') : null);
-      const args32: SequenceArgs = {
+      const args32: BuiltinArgs = {
         ...args,
         x: args.x.cast('float32'),
         kernel: args.kernel.cast('float32'),
@@ -392,13 +391,13 @@ describe('fusedSequence: tape, precision, support', () => {
     expect(fusedSupports({ ...args, activation: 'softplus' })).toBe(false);
     expect(fusedSupports({ ...args, recurrentActivation: 'elu' })).toBe(false);
     expect(fusedSupports({ ...args, kind: 'simpleRNN', recurrentActivation: 'elu' })).toBe(true);
-    expect(() => fusedSequence({ ...args, activation: 'softplus' })).toThrow(/unsupported/);
+    expect(() => fusedSequence({ ...args, activation: 'softplus' })).toThrow(/unsupported configuration/);
   });
 
   test('shape errors name the argument and both shapes', () => {
     const args = makeArgs(base);
     expect(() => fusedSequence({ ...args, recurrentKernel: T.zeros([3, 16]) })).toThrow(
-      'fusedSequence(lstm): expected recurrentKernel [4,16], received [3,16]',
+      "fusedSequence(LSTMCell 'lstm_cell'): expected recurrentKernel [4,16], received [3,16]",
     );
     expect(() => fusedSequence({ ...args, mask: T.zeros([5, 2]) })).toThrow(/expected mask \[5,6\], received \[5,2\]/);
   });

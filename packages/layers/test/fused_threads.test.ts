@@ -16,10 +16,9 @@ import * as T from '@seqlab/tensor';
 import { Tensor } from '@seqlab/tensor';
 // the Node entry: it gives the pool's workers the compiled rows.js
 import '../src/node';
-import { fusedSequence } from '../src/recurrent/fused';
 import { oneHotRows } from '../src/recurrent/fused/one_hot';
 import { bandsModule, compiledModule, rowBands, setFusedSplit, splitParts } from '../src/recurrent/fused/threads';
-import type { SequenceArgs } from '../src/recurrent/sequence';
+import { BuiltinArgs, fusedSequence } from './helpers/builtin_args';
 
 jest.setTimeout(120_000);
 
@@ -63,7 +62,7 @@ function uniform(rng: T.Rng, shape: number[], f64: boolean, lo = -1, hi = 1): Te
   return new Tensor(d, shape);
 }
 
-function makeArgs(c: Config): SequenceArgs {
+function makeArgs(c: Config): BuiltinArgs {
   const rng = new T.Rng(c.seed);
   const { B, H, I, f64 } = c;
   const g = G[c.kind];
@@ -109,7 +108,7 @@ function oneHotInput(rng: T.Rng, shape: number[], f64: boolean): Tensor {
 }
 
 /** Output, final states, and the gradients of Σ output ⊙ R0 + Σ_k state_k ⊙ R_k. */
-function runAll(args: SequenceArgs, seed: number): { names: string[]; values: Tensor[] } {
+function runAll(args: BuiltinArgs, seed: number): { names: string[]; values: Tensor[] } {
   const wrt = [args.x, args.kernel, args.recurrentKernel, ...(args.bias ? [args.bias] : []), ...args.initialStates];
   const names = ['x', 'kernel', 'recurrentKernel', ...(args.bias ? ['bias'] : []), ...args.initialStates.map((_, k) => `initialStates[${k}]`)];
   let out: Tensor[] = [];

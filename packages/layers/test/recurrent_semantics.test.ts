@@ -209,9 +209,8 @@ describe('dropout', () => {
     const recMask = T.dropoutMask([2, 3], 0.3, getRng());
     const [kernel, recurrentKernel, bias] = layer.weights.map((w) => w.value);
     const ref = referenceSequence({
-      kind: 'lstm', x, kernel, recurrentKernel, bias, initialStates: [T.zeros([2, 3]), T.zeros([2, 3])], mask: null,
-      goBackwards: false, returnSequences: true, activation: 'tanh', recurrentActivation: 'sigmoid',
-      inputDropoutMask: inMask, recurrentDropoutMask: recMask,
+      cell: new LSTMCell({ units: 3 }), x, weights: [kernel, recurrentKernel, bias], initialStates: [T.zeros([2, 3]), T.zeros([2, 3])], mask: null,
+      goBackwards: false, returnSequences: true, dropout: { input: inMask, recurrent: recMask },
     });
     expectClose(trained, ref.output, TOL);
   });

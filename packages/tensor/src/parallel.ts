@@ -98,7 +98,15 @@ export function poolServes(module: string, fn: string): boolean {
   return getThreads() > 1 && poolHost().serves(module, fn);
 }
 
+let posted = 0;
+
+/** How many jobs have been handed to workers so far (tests check that a split really happened). */
+export function poolJobsPosted(): number {
+  return posted;
+}
+
 function post(w: PoolWorker, job: Record<string, unknown>): void {
+  posted++;
   Atomics.store(w.handle.ctrl, 1, 0);
   w.handle.post({ ...job, kernels: getKernels() });
 }

@@ -6,7 +6,7 @@
 
 /** One started worker. Its status word is `ctrl[1]`: 0 busy, 1 done, 2 failed. */
 export interface PoolWorkerHandle {
-  /** [0]: 1 = a job is posted (Node's workers wait on it); [1]: 0 = busy, 1 = done, 2 = failed */
+  /** `ctrl[0]` is 1 when a job is posted (Node's workers wait on it); `ctrl[1]` is 0 busy, 1 done, 2 failed. */
   readonly ctrl: Int32Array;
   /** False until the worker has started and can take a job (a Web Worker loads asynchronously). */
   readonly ready: boolean;

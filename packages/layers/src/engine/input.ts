@@ -6,6 +6,7 @@ import { Layer, LayerOutput, registerLayer } from './layer';
 import { SymShape } from './shapes';
 import { Node, SymbolicTensor } from './symbolic';
 
+/** Options of `input()` / InputLayer: the shape without (`shape`) or with (`batchShape`) the batch axis. */
 export interface InputArgs {
   /** Shape without the batch axis. */
   shape?: (number | null)[];
@@ -19,6 +20,7 @@ export interface InputArgs {
 
 let inputCount = 0;
 
+/** The layer behind `input()`: it holds the symbolic tensor a functional model starts from. */
 export class InputLayer extends Layer {
   readonly shape: SymShape;
   readonly dtype: 'float32' | 'string';

@@ -16,6 +16,7 @@ import { classNameOf, registerClass } from './registry';
 import { SymShape } from './shapes';
 import { Node, SymbolicTensor } from './symbolic';
 
+/** Options every layer takes: a name, whether it trains, and the input shape of a first layer. */
 export interface LayerArgs {
   name?: string;
   trainable?: boolean;
@@ -26,6 +27,7 @@ export interface LayerArgs {
   batchSize?: number;
 }
 
+/** Options of applying a layer to concrete tensors (`layer.apply(x, { training: true })`). */
 export interface CallArgs {
   /** Training mode: dropout and batch-norm statistics are active only when true. */
   training?: boolean;
@@ -35,13 +37,16 @@ export interface CallArgs {
   initialState?: Tensor[];
 }
 
+/** Options of applying a layer to symbolic tensors (building a functional graph). */
 export interface SymbolicCallArgs {
   training?: boolean;
   mask?: null;
   initialState?: SymbolicTensor[];
 }
 
+/** What a layer takes in eager mode: one tensor, or a list (merge layers, initial states). */
 export type LayerInput = Tensor | Tensor[];
+/** What a layer returns in eager mode: one tensor, or a list (`returnState`). */
 export type LayerOutput = Tensor | Tensor[];
 
 const nameCounts = new Map<string, number>();
@@ -66,6 +71,15 @@ export function clearSession(): void {
   nameCounts.clear();
 }
 
+/**
+ * The base of every layer: a name, weight variables in Keras order, `build` on first use (from the
+ * input shape), and `apply`, which runs on concrete tensors (eager) or builds a graph on symbolic ones.
+ * A subclass writes `computeOutputShape` and `call`.
+ * @example
+ *   const dense = new Dense({ units: 4 });
+ *   dense.apply(x);                  // x [2, 3] -> [2, 4]; builds kernel [3, 4] and bias [4]
+ *   dense.getWeights();              // [kernel, bias]
+ */
 export abstract class Layer {
   readonly name: string;
   built = false;
@@ -196,6 +210,7 @@ export abstract class Layer {
     return this.weights.filter((w) => !trainable.has(w));
   }
 
+  /** Number of weight elements, trainable and not (what `summary()` prints). */
   countParams(): number {
     return this.weights.reduce((n, w) => n + w.value.size, 0);
   }

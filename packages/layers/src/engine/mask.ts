@@ -7,11 +7,13 @@ import { Tensor } from '@seqlab/tensor';
 
 const masks = new WeakMap<Tensor, Tensor>();
 
+/** Attaches a [batch, time] 0/1 mask to `t` (nothing when the mask is null); returns `t`. */
 export function attachMask(t: Tensor, mask: Tensor | null | undefined): Tensor {
   if (mask) masks.set(t, mask);
   return t;
 }
 
+/** The mask attached to `t`, or null. */
 export function maskOf(t: Tensor): Tensor | null {
   return masks.get(t) ?? null;
 }

@@ -10,6 +10,10 @@ import { SymShape, fmtSymShape } from './shapes';
 
 let nextId = 0;
 
+/**
+ * A placeholder in a functional graph: a shape with `null` for unknown sizes (batch, often time),
+ * and the layer application that produces it. `input()` makes the first ones; `layer.apply` makes the rest.
+ */
 export class SymbolicTensor {
   readonly id = nextId++;
   constructor(
@@ -23,6 +27,7 @@ export class SymbolicTensor {
     return this.shape.length;
   }
 
+  /** `SymbolicTensor(None, 28, 28)`. */
   toString(): string {
     return `SymbolicTensor${fmtSymShape(this.shape)}`;
   }

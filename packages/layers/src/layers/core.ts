@@ -11,6 +11,7 @@ import { CallArgs, Layer, LayerArgs, registerLayer } from '../engine/layer';
 import { SymShape, expectShape, fmtReceived, symSize } from '../engine/shapes';
 import { InitializerSpec, getInitializer, getRng } from '../initializers';
 
+/** Options of `Dense`: units, activation, useBias, initializers (Keras's names in camelCase). */
 export interface DenseArgs extends LayerArgs {
   units: number;
   activation?: ActivationSpec;
@@ -40,6 +41,7 @@ export function lastDim(owner: string, shape: SymShape, minRank = 2): number {
  */
 export class Dense extends Layer {
   readonly units: number;
+  /** The activation applied after x·W + b. */
   readonly activation: (x: Tensor) => Tensor;
   readonly useBias: boolean;
   private readonly activationSpec: ActivationSpec | undefined;
@@ -99,10 +101,15 @@ export class Dense extends Layer {
 }
 registerLayer('Dense', Dense);
 
+/** Options of `Activation`: the activation, by name or as a function. */
 export interface ActivationArgs extends LayerArgs {
   activation: ActivationSpec;
 }
 
+/**
+ * Applies an activation function element-wise; same shape out as in.
+ * @example new Activation({ activation: 'relu' })
+ */
 export class Activation extends Layer {
   private readonly fn: (x: Tensor) => Tensor;
   private readonly spec: ActivationSpec;
@@ -124,6 +131,7 @@ export class Activation extends Layer {
 }
 registerLayer('Activation', Activation);
 
+/** Options of `Dropout`: the fraction dropped in training, and an optional noise shape. */
 export interface DropoutArgs extends LayerArgs {
   rate: number;
   /** Shape of the mask, broadcast over axes set to 1 (as Keras's noise_shape). */
@@ -174,6 +182,7 @@ export class Flatten extends Layer {
 }
 registerLayer('Flatten', Flatten);
 
+/** Options of `Reshape`: the target shape without the batch axis (one entry may be -1). */
 export interface ReshapeArgs extends LayerArgs {
   targetShape: number[];
 }
@@ -203,6 +212,7 @@ export class Reshape extends Layer {
 }
 registerLayer('Reshape', Reshape);
 
+/** Options of `RepeatVector`: how many times to repeat the input vector. */
 export interface RepeatVectorArgs extends LayerArgs {
   n: number;
 }

@@ -11,6 +11,7 @@ import { Layer, LayerArgs, registerLayer } from '../engine/layer';
 import { SymShape, fmtReceived } from '../engine/shapes';
 import { InitializerSpec, getInitializer, randomUniform } from '../initializers';
 
+/** Options of `Embedding`: vocabulary size `inputDim`, vector size `outputDim`, `maskZero`, the initializer. */
 export interface EmbeddingArgs extends LayerArgs {
   inputDim: number;
   outputDim: number;
@@ -20,6 +21,13 @@ export interface EmbeddingArgs extends LayerArgs {
   embeddingsInitializer?: InitializerSpec;
 }
 
+/**
+ * Keras's Embedding: integer ids [batch, time] to vectors [batch, time, outputDim], one row of the
+ * [inputDim, outputDim] weight per id. With `maskZero`, id 0 is padding: the layer attaches a mask
+ * that the recurrent layers after it respect.
+ * @example
+ *   new Embedding({ inputDim: 10000, outputDim: 64, maskZero: true })   // [B, T] ids -> [B, T, 64]
+ */
 export class Embedding extends Layer {
   readonly inputDim: number;
   readonly outputDim: number;

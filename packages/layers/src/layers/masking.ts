@@ -7,10 +7,15 @@ import { Tensor } from '@seqlab/tensor';
 import { Layer, LayerArgs, registerLayer } from '../engine/layer';
 import { SymShape, fmtReceived } from '../engine/shapes';
 
+/** Options of `Masking`: the value marking padded timesteps (default 0). */
 export interface MaskingArgs extends LayerArgs {
   maskValue?: number;
 }
 
+/**
+ * Keras's Masking: passes x [batch, time, features] through and attaches a mask that is false at
+ * the timesteps whose features all equal `maskValue` (default 0).
+ */
 export class Masking extends Layer {
   readonly maskValue: number;
 

@@ -14,10 +14,15 @@ function asList(owner: string, shape: SymShape | SymShape[]): SymShape[] {
   return shape as SymShape[];
 }
 
+/** Options of `Concatenate`: the axis to join along (default -1). */
 export interface ConcatenateArgs extends LayerArgs {
   axis?: number;
 }
 
+/**
+ * Joins a list of inputs along `axis` (default the last), as Keras's Concatenate.
+ * @example const y = new Concatenate().apply([a, b]);   // a [B, 3], b [B, 5] -> [B, 8]
+ */
 export class Concatenate extends Layer {
   readonly axis: number;
   constructor(args: ConcatenateArgs = {}) {
@@ -46,6 +51,10 @@ export class Concatenate extends Layer {
 }
 registerLayer('Concatenate', Concatenate);
 
+/**
+ * Adds a list of same-shape inputs element-wise (Keras's Add), in the functional API.
+ * @example const y = new Add().apply([a, b]);   // a, b [B, H] -> [B, H]
+ */
 export class Add extends Layer {
   computeOutputShape(inputShape: SymShape | SymShape[]): SymShape {
     const shapes = asList(this.label, inputShape);

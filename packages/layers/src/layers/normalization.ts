@@ -14,6 +14,7 @@ import { SymShape, expectShape } from '../engine/shapes';
 import { InitializerSpec, getInitializer } from '../initializers';
 import { lastDim } from './core';
 
+/** Options of `BatchNormalization`, Keras's names in camelCase (momentum 0.99, epsilon 1e-3, center, scale). */
 export interface BatchNormalizationArgs extends LayerArgs {
   momentum?: number;
   epsilon?: number;
@@ -25,6 +26,12 @@ export interface BatchNormalizationArgs extends LayerArgs {
   movingVarianceInitializer?: InitializerSpec;
 }
 
+/**
+ * Keras's BatchNormalization over the last axis: in training, y = γ(x - μ_B)/√(σ²_B + ε) + β with
+ * the batch's statistics, which also update the moving mean and variance (momentum 0.99); in
+ * inference, the moving statistics. Weights [gamma, beta, movingMean, movingVariance], each [features],
+ * the last two non-trainable.
+ */
 export class BatchNormalization extends Layer {
   readonly momentum: number;
   readonly epsilon: number;

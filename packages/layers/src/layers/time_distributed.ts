@@ -7,10 +7,16 @@ import { Tensor } from '@seqlab/tensor';
 import { CallArgs, Layer, LayerArgs, registerLayer } from '../engine/layer';
 import { SymShape, fmtReceived } from '../engine/shapes';
 
+/** Options of a wrapper layer (TimeDistributed, Bidirectional): the wrapped layer. */
 export interface WrapperArgs extends LayerArgs {
   layer: Layer;
 }
 
+/**
+ * Applies a layer to every timestep: x [batch, time, ...] runs through `layer` as [batch·time, ...]
+ * and comes back as [batch, time, ...out]. One set of weights for all steps.
+ * @example new TimeDistributed({ layer: new Dense({ units: 28 }) })   // [B, T, H] -> [B, T, 28]
+ */
 export class TimeDistributed extends Layer {
   readonly layer: Layer;
 

@@ -14,7 +14,9 @@ import { snakeKey } from '../engine/config';
 import { classNameOf } from '../engine/registry';
 import { SymShape, fmtReceived } from '../engine/shapes';
 
+/** What a text vectorizer must offer to be a model's first layer (TextVectorization of @seqlab/datasets does). */
 export interface StringVectorizer {
+  /** Token ids of a batch of raw texts, `[batch, length]`. */
   call(texts: string[]): Tensor;
   /** [batch, sequence length] of the ids for a batch size (null: unknown). */
   computeOutputShape?(batch: number | null): (number | null)[];
@@ -29,6 +31,7 @@ export interface StringVectorizer {
   getConfig?(): object;
 }
 
+/** True for an object that can be a model's text vectorizer (has `call`, and is not a Layer). */
 export function isStringVectorizer(x: unknown): x is StringVectorizer {
   return typeof x === 'object' && x !== null && !(x instanceof Layer) && typeof (x as StringVectorizer).call === 'function';
 }
@@ -38,10 +41,15 @@ function vectorizerClassName(v: StringVectorizer): string {
   return typeof v.className === 'string' ? v.className : classNameOf(v);
 }
 
+/** Options of `VectorizerLayer`: the vectorizer it wraps. */
 export interface VectorizerLayerArgs extends LayerArgs {
   vectorizer: StringVectorizer;
 }
 
+/**
+ * A text vectorizer as a model's first layer: strings are vectorized at the model's input, and
+ * inside the graph this layer passes the ids on (see the file comment).
+ */
 export class VectorizerLayer extends Layer {
   readonly vectorizer: StringVectorizer;
   private readonly length: number | null;

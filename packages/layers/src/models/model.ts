@@ -26,12 +26,14 @@ import { Optimizer } from '../training/optimizers';
 import { PREDICT_OPTION_NAMES, batchSizeOption, checkOptionNames } from '../training/validate';
 import { Yielder, YieldEvery } from '../training/yielding';
 
+/** Options of `Model`: its symbolic inputs and outputs, and a name. */
 export interface ModelArgs {
   inputs: SymbolicTensor | SymbolicTensor[];
   outputs: SymbolicTensor | SymbolicTensor[];
   name?: string;
 }
 
+/** Options of `predict`: batch size (32), steps for a dataset, verbosity. */
 export interface PredictOptions {
   batchSize?: number;
   /** With a dataset: the number of batches to read (default: a whole pass). */
@@ -74,6 +76,14 @@ interface NodeRun {
   outputs: Tensor[];
 }
 
+/**
+ * A functional model: a graph of layers from symbolic inputs to outputs, as Keras's `Model`, with
+ * `compile`, `fit`, `evaluate`, `predict`, `summary`, weights files and model files.
+ * @example
+ *   const x = input({ shape: [28, 28] });
+ *   const h = new LSTM({ units: 28 }).apply(x);
+ *   const model = new Model({ inputs: x, outputs: new Dense({ units: 10, activation: 'softmax' }).apply(h) });
+ */
 export class Model extends Layer implements TrainableModel {
   inputs: SymbolicTensor[] = [];
   outputs: SymbolicTensor[] = [];
@@ -158,6 +168,7 @@ export class Model extends Layer implements TrainableModel {
     return this.layers;
   }
 
+  /** The layer called `name`; an unknown name is refused with the list of layer names. */
   getLayer(name: string): Layer {
     const l = this.layers.find((x) => x.name === name);
     if (!l) throw new Error(`Model '${this.name}': no layer named '${name}'; layers: ${this.layers.map((x) => x.name).join(', ')}`);
@@ -373,10 +384,12 @@ export class Model extends Layer implements TrainableModel {
     return this.compiled('evaluateAsync').evaluateAsync(x, y, options);
   }
 
+  /** One optimizer step on one batch; returns its loss (and metrics), as Keras's `train_on_batch`. */
   trainOnBatch(x: Data, y: Data, sampleWeight?: Tensor | number[]): number | number[] {
     return this.compiled('trainOnBatch').trainOnBatch(x, y, sampleWeight);
   }
 
+  /** The loss (and metrics) of one batch without updating anything (Keras's `test_on_batch`). */
   testOnBatch(x: Data, y: Data, sampleWeight?: Tensor | number[]): number | number[] {
     return this.compiled('testOnBatch').testOnBatch(x, y, sampleWeight);
   }

@@ -15,11 +15,22 @@ import { Model, ModelData, PredictOptions } from './model';
 import { BatchSource, isBatchSource } from '../training/batch_source';
 import { StringVectorizer, VectorizerLayer, isStringVectorizer } from '../layers/vectorizer';
 
+/** Options of `Sequential` in object form: the layers (a text vectorizer may come first), a name. */
 export interface SequentialArgs {
   layers?: (Layer | SymbolicTensor | StringVectorizer)[];
   name?: string;
 }
 
+/**
+ * A linear stack of layers, as Keras's Sequential: each layer's output is the next one's input.
+ * @example
+ *   const model = new Sequential([
+ *     new Embedding({ inputDim: 10000, outputDim: 64, maskZero: true }),
+ *     new LSTM({ units: 32 }),
+ *     new Dense({ units: 1, activation: 'sigmoid' }),
+ *   ]);
+ *   model.compile({ optimizer: 'adam', loss: 'binaryCrossentropy', metrics: ['accuracy'] });
+ */
 export class Sequential extends Model {
   private stack: Layer[] = [];
   private head: SymbolicTensor | null = null;

@@ -1,17 +1,13 @@
 /**
- * Recurrent cells: the math of ONE timestep (the Keras 3 cell contract).
+ * What the built-in cells share: the Keras weight handling of SimpleRNNCell, LSTMCell and GRUCell
+ * (`KerasCell`: kernel, recurrentKernel, bias, their initializers, the activations, the config),
+ * the inputs of their step equations, and StackedRNNCells. Each built-in cell's step equations,
+ * weight layout and fused kernel live in its folder (simple_rnn/, lstm/, gru/); the seam every
+ * cell plugs into (`Cell`, `RecurrentCell`) is cell.ts.
  *
- *   cell.build(inputDim)                       creates kernel, recurrentKernel, bias
- *   cell.step(x_t, states, dropout?)           -> [output_t, newStates]
- *   cell.stateSize                             [H] (SimpleRNN, GRU) or [H, H] (LSTM: h, c)
- *
- * This module holds what every cell shares; each built-in cell's step equations, weight layout and
- * fused kernel live in its folder (simple_rnn/, lstm/, gru/).
- *
- * A cell never loops over time: the scan in reference.ts (or the fused kernel) does. Keras weight
- * layout: kernel [I, G·H], recurrentKernel [H, G·H], bias [G·H] with the gates side by side in
- * Keras order (LSTM i, f, c, o; GRU z, r, h), so weights copy to and from Keras / TensorFlow.js
- * unchanged.
+ * Keras weight layout: kernel [I, G·H], recurrentKernel [H, G·H], bias [G·H] with the gates side
+ * by side in Keras order (LSTM i, f, c, o; GRU z, r, h), so weights copy to and from Keras /
+ * TensorFlow.js unchanged.
  *
  * Notation in the comments: x = x_t [B, I], h = h_{t-1} [B, H], W = kernel, U = recurrentKernel,
  * b = bias, σ = recurrentActivation (sigmoid), φ = activation (tanh), ⊙ element-wise product.
@@ -29,44 +25,10 @@ import { ActivationFn, ActivationSpec, activationName, getActivation } from '../
 import { Initializer, InitializerSpec, getInitializer } from '../initializers';
 import { CustomObjects, LayerConfig, activationToConfig, deserialize, initializerToConfig } from '../engine/config';
 import { classNameOf, registerCell } from '../engine/registry';
-import type { CellKind } from './sequence';
-
-/** Inverted-dropout masks for one step (drawn once per sequence, the same at every step). */
-export interface StepDropout {
-  /** [B, I], multiplied into x_t. */
-  input?: Tensor | null;
-  /** [B, H], multiplied into h_{t-1} where it meets the recurrent kernel. */
-  recurrent?: Tensor | null;
-  /** StackedRNNCells: the masks of each cell. */
-  cells?: (StepDropout | undefined)[];
-}
-
-export type StepResult = [Tensor, Tensor[]];
-
-/** What a cell is to the scan: one step of math and the size of its states. */
-export interface RecurrentCell {
-  /** Sizes of the state tensors, [H] or [H, H]. */
-  readonly stateSize: number[];
-  /** Size of the output at each step. */
-  readonly outputSize: number;
-  readonly built: boolean;
-  /** Creates the weights for inputs with `inputDim` features. */
-  build(inputDim: number): void;
-  step(x: Tensor, states: Tensor[], dropout?: StepDropout): StepResult;
-  /** Weight variables in Keras order. */
-  readonly weights: Variable[];
-  /** A fresh, unbuilt cell with the same configuration (Bidirectional's backward copy). */
-  clone(name?: string): RecurrentCell;
-  name: string;
-  /** Draws this cell's dropout masks for a batch (training only), or undefined without dropout. */
-  dropoutMasks?(batch: number, dtype: DType, rng: T.Rng): StepDropout | undefined;
-  /**
-   * The cell's options as Keras writes them (snake_case keys), for model files. A user's cell
-   * that has it (and is registered with `registerCell`) can be saved; loading calls its static
-   * `fromConfig(config)` if it has one, else `new Cell(options in camelCase)`.
-   */
-  getConfig?(): Record<string, unknown>;
-}
+import { Cell, CellOptions, RecurrentCell, StepDropout, StepResult, asStepResult } from './cell';
+import type { SequenceArgs } from './sequence';
+import type { KernelArgs } from './fused/prepare';
+import { activationCode } from './fused/activations';
 
 /** `{ class_name, config }` of a cell; a clear error for a cell without getConfig. */
 export function serializeCell(cell: RecurrentCell): LayerConfig {
@@ -75,11 +37,6 @@ export function serializeCell(cell: RecurrentCell): LayerConfig {
     throw new Error(`${name} '${cell.name}': cannot be written to a file: the cell has no getConfig() (return its options with snake_case keys, and register the class with registerCell('${name}', ${name}))`);
   }
   return { class_name: name, config: cell.getConfig() };
-}
-
-/** Zeros for every state of `cell`, [batch, size] each. */
-export function zeroStates(cell: RecurrentCell, batch: number, dtype: DType = 'float32'): Tensor[] {
-  return cell.stateSize.map((n) => T.zeros([batch, n], { dtype }));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -96,11 +53,6 @@ export interface StepWeights {
   resetAfter?: boolean;
 }
 
-/** x ⊙ mask (an inverted-dropout mask drawn for the sequence), or x itself without one. */
-export function applyDropout(x: Tensor, mask: Tensor | null | undefined): Tensor {
-  return mask ? A.mul(x, mask) : x;
-}
-
 /** x·W + b (the input projection of every gate at once). */
 export function inputProjection(x: Tensor, kernel: Tensor, bias: Tensor | null): Tensor {
   const z = A.matmul(x, kernel);
@@ -110,8 +62,7 @@ export function inputProjection(x: Tensor, kernel: Tensor, bias: Tensor | null):
 // ---------------------------------------------------------------------------------------------
 // The built-in cells
 
-export interface CellArgs {
-  units: number;
+export interface CellArgs extends CellOptions {
   activation?: ActivationSpec;
   recurrentActivation?: ActivationSpec;
   useBias?: boolean;
@@ -122,61 +73,32 @@ export interface CellArgs {
   unitForgetBias?: boolean;
   /** GRU only (Keras default true). */
   resetAfter?: boolean;
-  /** Fractions (in [0, 1)) of x_t and h_{t-1} dropped during training; the RNN layer draws the masks. */
-  dropout?: number;
-  recurrentDropout?: number;
-  name?: string;
-}
-
-function checkRate(owner: string, what: string, rate: number): void {
-  if (!(rate >= 0 && rate < 1)) throw new Error(`${owner}: ${what} must be in [0, 1), received ${rate}`);
 }
 
 /** The common part of SimpleRNNCell, LSTMCell and GRUCell: weights in Keras order and layout. */
-export abstract class KerasCell implements RecurrentCell {
-  abstract readonly kind: CellKind;
-  name: string;
-  readonly units: number;
+export abstract class KerasCell extends Cell {
+  declare readonly args: CellArgs;
   readonly activation: ActivationFn;
   readonly recurrentActivation: ActivationFn;
   readonly useBias: boolean;
-  readonly dropout: number;
-  readonly recurrentDropout: number;
   kernel!: Variable;
   recurrentKernel!: Variable;
   bias: Variable | null = null;
-  built = false;
-  inputDim = -1;
 
-  constructor(readonly args: CellArgs, defaultName: string) {
-    this.name = args.name ?? defaultName;
-    if (!Number.isInteger(args.units) || args.units <= 0) {
-      throw new Error(`${this.label}: units must be a positive integer, received ${args.units}`);
-    }
-    this.units = args.units;
+  constructor(args: CellArgs, defaultName: string) {
+    super(args, defaultName);
     this.activation = getActivation(args.activation === undefined ? 'tanh' : args.activation, this.label);
     this.recurrentActivation = getActivation(args.recurrentActivation === undefined ? 'sigmoid' : args.recurrentActivation, this.label);
     this.useBias = args.useBias ?? true;
-    this.dropout = args.dropout ?? 0;
-    this.recurrentDropout = args.recurrentDropout ?? 0;
-    checkRate(this.label, 'dropout', this.dropout);
-    checkRate(this.label, 'recurrentDropout', this.recurrentDropout);
   }
 
-  get label(): string {
-    return `${classNameOf(this)} '${this.name}'`;
-  }
-
-  get stateSize(): number[] {
-    return [this.units];
-  }
-
-  get outputSize(): number {
-    return this.units;
+  /** Whether the cell has gates (and so a recurrent activation in its config). */
+  protected get gated(): boolean {
+    return true;
   }
 
   /** Keras's cell config (the keys of keras.layers.LSTMCell.get_config()). */
-  getConfig(): Record<string, unknown> {
+  override getConfig(): Record<string, unknown> {
     const a = this.args;
     const c: Record<string, unknown> = {
       name: this.name,
@@ -185,7 +107,7 @@ export abstract class KerasCell implements RecurrentCell {
       units: this.units,
       activation: activationToConfig(a.activation, 'tanh', this.label),
     };
-    if (this.kind !== 'simpleRNN') c.recurrent_activation = activationToConfig(a.recurrentActivation, 'sigmoid', this.label);
+    if (this.gated) c.recurrent_activation = activationToConfig(a.recurrentActivation, 'sigmoid', this.label);
     Object.assign(c, {
       use_bias: this.useBias,
       kernel_initializer: initializerToConfig(a.kernelInitializer, 'glorotUniform'),
@@ -210,8 +132,10 @@ export abstract class KerasCell implements RecurrentCell {
     return a !== null && r !== null ? [a, r] : null;
   }
 
-  get weights(): Variable[] {
-    return this.bias ? [this.kernel, this.recurrentKernel, this.bias] : this.built ? [this.kernel, this.recurrentKernel] : [];
+  /** Whether the built-in fused kernels have code for the cell's activations (named, and known to activations.ts). */
+  get fusedActivations(): boolean {
+    const names = this.activationNames;
+    return names !== null && activationCode(names[0]) >= 0 && (!this.gated || activationCode(names[1]) >= 0);
   }
 
   /** Gate blocks side by side in the weights (G in [I, G·H]): the cell's layout. */
@@ -226,33 +150,33 @@ export abstract class KerasCell implements RecurrentCell {
   }
 
   build(inputDim: number): void {
-    if (this.built) {
-      if (inputDim !== this.inputDim) {
-        throw new Error(`${this.label}: built for ${this.inputDim} input features, received ${inputDim}`);
-      }
-      return;
-    }
-    if (!Number.isInteger(inputDim) || inputDim <= 0) throw new Error(`${this.label}: expected a positive input feature size, received ${inputDim}`);
-    this.inputDim = inputDim;
     const gh = this.gates * this.units;
     const init = (spec: InitializerSpec | undefined, dflt: InitializerSpec) => getInitializer(spec ?? dflt, this.label);
-    this.kernel = this.variable('kernel', init(this.args.kernelInitializer, 'glorotUniform')([inputDim, gh]));
-    this.recurrentKernel = this.variable('recurrent_kernel', init(this.args.recurrentInitializer, 'orthogonal')([this.units, gh]));
-    if (this.useBias) this.bias = this.variable('bias', this.biasInitializer()(this.biasShape()));
-    this.built = true;
+    this.kernel = this.addWeight('kernel', [inputDim, gh], init(this.args.kernelInitializer, 'glorotUniform'));
+    this.recurrentKernel = this.addWeight('recurrent_kernel', [this.units, gh], init(this.args.recurrentInitializer, 'orthogonal'));
+    if (this.useBias) this.bias = this.addWeight('bias', this.biasShape(), this.biasInitializer());
   }
 
-  private variable(name: string, value: Tensor): Variable {
-    return new Variable(value, `${this.name}/${name}`);
-  }
-
-  /** The weights as plain tensors for the step equations (read at every call, so they can be swapped). */
-  stepWeights(): StepWeights {
-    if (!this.built) throw new Error(`${this.label}: the cell is not built; call build(inputDim) first`);
+  /**
+   * The weights as plain tensors for the step equations: the cell's own (read at every call, so
+   * they can be swapped), or `given` ([kernel, recurrentKernel, bias if useBias]).
+   */
+  stepWeights(given?: Tensor[]): StepWeights {
+    let w: Tensor[];
+    if (given) {
+      const n = this.useBias ? 3 : 2;
+      if (given.length !== n) {
+        throw new Error(`${this.label}: expected ${n} weight tensors (kernel, recurrentKernel${this.useBias ? ', bias' : ''}), received ${given.length}`);
+      }
+      w = given;
+    } else {
+      if (!this.built) throw new Error(`${this.label}: the cell is not built; call build(inputDim) first`);
+      w = this.weights.map((v) => v.value);
+    }
     return {
-      kernel: this.kernel.value,
-      recurrentKernel: this.recurrentKernel.value,
-      bias: this.bias ? this.bias.value : null,
+      kernel: w[0],
+      recurrentKernel: w[1],
+      bias: this.useBias ? w[2] : null,
       activation: this.activation,
       recurrentActivation: this.recurrentActivation,
       resetAfter: this.resetAfterFlag,
@@ -263,26 +187,38 @@ export abstract class KerasCell implements RecurrentCell {
     return undefined;
   }
 
-  /** One step: the cell's step equations (simple_rnn/cell.ts, lstm/cell.ts, gru/cell.ts) with its weights. */
-  abstract step(x: Tensor, states: Tensor[], dropout?: StepDropout): StepResult;
+  /** The cell's step equations (simple_rnn/cell.ts, lstm/cell.ts, gru/cell.ts) on these weights. */
+  protected abstract equations(w: StepWeights, x: Tensor, states: Tensor[], dropout?: StepDropout): StepResult;
 
-  zeroStates(batch: number, dtype: DType = 'float32'): Tensor[] {
-    return zeroStates(this, batch, dtype);
+  step(x: Tensor, states: Tensor[], dropout?: StepDropout): StepResult {
+    return this.equations(this.stepWeights(), x, states, dropout);
   }
 
-  /** Inverted-dropout masks, drawn once per sequence: m ~ Bernoulli(1 - rate) / (1 - rate). */
-  dropoutMasks(batch: number, dtype: DType, rng: T.Rng): StepDropout | undefined {
-    if (this.dropout === 0 && this.recurrentDropout === 0) return undefined;
+  override stepWith(weights: Tensor[], x: Tensor, states: Tensor[], dropout?: StepDropout): StepResult {
+    return this.equations(this.stepWeights(weights), x, states, dropout);
+  }
+
+  /**
+   * What the built-in fused kernels read: the sequence with its weights by role and the
+   * activations by name (null when a custom activation function has no name).
+   */
+  kernelArgs(args: SequenceArgs): KernelArgs {
+    const w = this.stepWeights(args.weights);
+    const names = this.activationNames;
+    if (names === null) throw new Error(`${this.label}: the fused kernel needs named activations; use the reference scan`);
+    const { cell: _cell, weights: _weights, dropout, ...rest } = args;
     return {
-      input: this.dropout > 0 ? T.dropoutMask([batch, this.inputDim], this.dropout, rng, { dtype }) : null,
-      recurrent: this.recurrentDropout > 0 ? T.dropoutMask([batch, this.units], this.recurrentDropout, rng, { dtype }) : null,
+      ...rest,
+      name: this.label,
+      kernel: w.kernel,
+      recurrentKernel: w.recurrentKernel,
+      bias: w.bias,
+      activation: names[0],
+      recurrentActivation: names[1],
+      resetAfter: w.resetAfter,
+      inputDropoutMask: dropout?.input ?? null,
+      recurrentDropoutMask: dropout?.recurrent ?? null,
     };
-  }
-
-  /** A fresh, unbuilt cell of the same class and configuration. */
-  clone(name?: string): RecurrentCell {
-    const Cell = this.constructor as new (args: CellArgs) => KerasCell;
-    return new Cell({ ...this.args, name: name ?? this.name });
   }
 }
 
@@ -343,7 +279,7 @@ export class StackedRNNCells implements RecurrentCell {
     const next: Tensor[] = [];
     this.cells.forEach((cell, k) => {
       const n = cell.stateSize.length;
-      const [out, s] = cell.step(y, states.slice(offset, offset + n), dropout?.cells?.[k]);
+      const [out, s] = asStepResult(cell.step(y, states.slice(offset, offset + n), dropout?.cells?.[k]), `StackedRNNCells '${this.name}'`);
       next.push(...s);
       offset += n;
       y = out;

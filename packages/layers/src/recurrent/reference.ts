@@ -7,21 +7,19 @@
  *     masked step (m_t = 0):  s_t = s_{t-1},  y_t = y_{t-1} (or 0 with zeroOutputForMask); y_{-1} = 0
  *   output = [y_0 .. y_{T-1}] in processing order (returnSequences), else the last y
  *
- * `referenceSequence` runs the built-in cells (SequenceArgs, the contract shared with the fused
- * kernel); `scan` runs any step function (custom cells in `RNN({ cell })`).
+ * `referenceSequence` runs any cell over a SequenceArgs (the contract shared with the fused
+ * kernels); `scan` runs any step function.
  */
 import * as A from '@seqlab/autograd';
 import { recordMulti } from '@seqlab/autograd';
 import * as T from '@seqlab/tensor';
 import { Tensor, fmtShape } from '@seqlab/tensor';
-import { getActivation } from '../activations';
-import { StepDropout, StepResult, StepWeights } from './cells';
-import { CellKind, SequenceArgs, SequenceResult } from './sequence';
-import { simpleRNNStep } from './simple_rnn/cell';
-import { lstmStep } from './lstm/cell';
-import { gruStep } from './gru/cell';
+import { classNameOf } from '../engine/registry';
+import { StepOutput, StepResult, asStepResult } from './cell';
+import { SequenceArgs, SequenceResult } from './sequence';
 
-export type StepFn = (x: Tensor, states: Tensor[]) => StepResult;
+/** One step as the scan calls it: the output and new states, as a pair or as { output, states }. */
+export type StepFn = (x: Tensor, states: Tensor[]) => StepResult | StepOutput;
 
 export interface ScanOptions {
   /** [B, T] of 0/1, or null. */
@@ -63,7 +61,7 @@ export function scan(step: StepFn, x: Tensor, initialStates: Tensor[], options: 
   const outputs: Tensor[] = [];
   for (let k = 0; k < steps; k++) {
     const t = options.goBackwards ? steps - 1 - k : k;
-    let [y, next] = step(xs[t], states);
+    let [y, next] = asStepResult(step(xs[t], states), 'scan');
     if (mask) {
       const m = T.slice(mask, [0, t], [B, 1]); // [B, 1], broadcast over units
       // s_t = m ? s_t : s_{t-1}
@@ -86,30 +84,25 @@ export function scan(step: StepFn, x: Tensor, initialStates: Tensor[], options: 
   return { output, states };
 }
 
-/** The built-in cells' step equations by kind. */
-export const stepFunctions: Record<CellKind, (w: StepWeights, x: Tensor, states: Tensor[], dropout?: StepDropout) => StepResult> = {
-  simpleRNN: simpleRNNStep,
-  lstm: lstmStep,
-  gru: gruStep,
-};
-
-/** Gates per cell kind (G in the weight shapes). */
-export const gateCount: Record<CellKind, number> = { simpleRNN: 1, lstm: 4, gru: 3 };
-
-/** The built-in cells' sequence, as the fused kernel computes it (same arguments, same results). */
+/**
+ * Any cell's sequence, the reference for every fused kernel (same arguments, same results): the
+ * cell's step with `args.weights` (its own variables' values when the layer runs it; other tensors
+ * through `cell.stepWith`, for tests and benchmarks).
+ */
 export function referenceSequence(args: SequenceArgs): SequenceResult {
-  const weights = {
-    kernel: args.kernel,
-    recurrentKernel: args.recurrentKernel,
-    bias: args.bias,
-    activation: getActivation(args.activation),
-    recurrentActivation: getActivation(args.recurrentActivation),
-    resetAfter: args.resetAfter ?? (args.kind === 'gru' ? true : undefined),
-  };
-  const stepOf = stepFunctions[args.kind];
-  if (!stepOf) throw new Error(`referenceSequence: unknown cell kind '${String(args.kind)}'`);
-  const dropout: StepDropout = { input: args.inputDropoutMask ?? null, recurrent: args.recurrentDropoutMask ?? null };
-  return scan((xt, states) => stepOf(weights, xt, states, dropout), args.x, args.initialStates, {
+  const { cell, weights, dropout } = args;
+  const own = cell.weights;
+  const label = `${classNameOf(cell)} '${cell.name}'`;
+  const ownWeights = weights.length === own.length && weights.every((w, k) => w === own[k].value);
+  let step: StepFn;
+  if (ownWeights) step = (xt, states) => asStepResult(cell.step(xt, states, dropout), label);
+  else if (cell.stepWith) {
+    const stepWith = cell.stepWith.bind(cell);
+    step = (xt, states) => asStepResult(stepWith(weights, xt, states, dropout), label);
+  } else {
+    throw new Error(`referenceSequence(${label}): the weights given are not the cell's own and the cell has no stepWith(weights, ...)`);
+  }
+  return scan(step, args.x, args.initialStates, {
     mask: args.mask,
     goBackwards: args.goBackwards,
     returnSequences: args.returnSequences,

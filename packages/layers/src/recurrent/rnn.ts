@@ -17,12 +17,13 @@ import { CallArgs, Layer, LayerArgs, LayerInput, LayerOutput, registerLayer, sna
 import { classNameOf } from '../engine/registry';
 import { SymShape, expectShape, fmtReceived } from '../engine/shapes';
 import { InitializerSpec, getRng } from '../initializers';
-import { CellArgs, KerasCell, RecurrentCell, StackedRNNCells, StepDropout, serializeCell } from './cells';
+import { CellArgs, StackedRNNCells, serializeCell } from './cells';
+import { RecurrentCell, StepDropout } from './cell';
 import { SimpleRNNCell } from './simple_rnn/cell';
 import { LSTMCell } from './lstm/cell';
 import { GRUCell } from './gru/cell';
 import { fusedSequence, fusedSupports } from './fused';
-import { referenceSequence, scan } from './reference';
+import { referenceSequence } from './reference';
 import { SequenceArgs, SequenceResult, SequenceRunner } from './sequence';
 
 // ---------------------------------------------------------------------------------------------
@@ -225,7 +226,11 @@ export class RNN extends Layer {
     return this.cell.stateSize.map((n) => T.zeros([B, n], { dtype: x.dtype }));
   }
 
-  /** Runs the whole sequence: the fused kernel or the reference scan for built-in cells, the scan for custom cells. */
+  /**
+   * Runs the whole sequence: the fused kernel registered for the cell's class when there is one
+   * that supports the cell's configuration (and `implementation` is 'fused'), else the reference
+   * scan of the cell's step. Either way with the cell's weights, masks, dropout and states.
+   */
   protected runSequence(
     x: Tensor,
     initialStates: Tensor[],
@@ -234,34 +239,18 @@ export class RNN extends Layer {
     returnSequences = this.returnSequences,
   ): SequenceResult {
     const cell = this.cell;
-    const names = cell instanceof KerasCell ? cell.activationNames : null;
-    if (cell instanceof KerasCell && names !== null) {
-      const w = cell.stepWeights();
-      const args: SequenceArgs = {
-        kind: cell.kind,
-        x,
-        kernel: w.kernel,
-        recurrentKernel: w.recurrentKernel,
-        bias: w.bias,
-        initialStates,
-        mask,
-        goBackwards: this.goBackwards,
-        returnSequences,
-        activation: names[0],
-        recurrentActivation: names[1],
-        resetAfter: w.resetAfter,
-        zeroOutputForMask: this.zeroOutputForMask,
-        inputDropoutMask: dropout?.input ?? null,
-        recurrentDropoutMask: dropout?.recurrent ?? null,
-      };
-      return sequenceRunner(this.implementation)(args);
-    }
-    return scan((xt, states) => cell.step(xt, states, dropout), x, initialStates, {
+    const args: SequenceArgs = {
+      cell,
+      x,
+      weights: cell.weights.map((v) => v.value),
+      initialStates,
       mask,
       goBackwards: this.goBackwards,
       returnSequences,
       zeroOutputForMask: this.zeroOutputForMask,
-    });
+      dropout,
+    };
+    return sequenceRunner(this.implementation)(args);
   }
 
   /**

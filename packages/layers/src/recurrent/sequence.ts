@@ -4,49 +4,45 @@
  * Two implementations take the same arguments and must give the same values and gradients:
  * - the reference scan (reference.ts): the cell's step equations written with autograd ops,
  *   one timestep at a time, to read and learn from;
- * - the fused kernel (fused/): the whole sequence as one tape node with hand-written BPTT, fast.
+ * - a fused kernel registered for the cell's class (kernels.ts; the built-in cells' in their
+ *   folders): the whole sequence as one tape node with hand-written BPTT, fast.
  *
- * Shapes: B batch, T time, I input features, H units, G gates (SimpleRNN 1; LSTM 4, order
- * i, f, c, o; GRU 3, order z, r, h).
+ * Shapes: B batch, T time, I input features, H units.
  */
 import { Tensor } from '@seqlab/tensor';
-
-export type CellKind = 'simpleRNN' | 'lstm' | 'gru';
+import type { RecurrentCell, StepDropout } from './cell';
 
 export interface SequenceArgs {
-  kind: CellKind;
+  /** The cell whose step runs at every timestep (its configuration: activations, sizes). */
+  cell: RecurrentCell;
   /** [B, T, I] */
   x: Tensor;
-  /** [I, G·H] */
-  kernel: Tensor;
-  /** [H, G·H] */
-  recurrentKernel: Tensor;
-  /** [G·H]; GRU with resetAfter: [2, 3H] (row 0 input bias, row 1 recurrent bias); null without bias. */
-  bias: Tensor | null;
-  /** [B, H] each: h (SimpleRNN, GRU) or h, c (LSTM). */
+  /**
+   * The weights, in the order of `cell.weights` (the built-in cells: kernel [I, G·H],
+   * recurrentKernel [H, G·H], bias if the cell has one); gradients flow to these tensors.
+   */
+  weights: Tensor[];
+  /** [B, size] each, one per entry of `cell.stateSize`. */
   initialStates: Tensor[];
   /** [B, T] of 0/1, or null. A masked step keeps the state and repeats the previous output. */
   mask: Tensor | null;
   /** Process time in reverse; with returnSequences the outputs stay in processing order (as Keras). */
   goBackwards: boolean;
   returnSequences: boolean;
-  /** Activation names: 'tanh' | 'sigmoid' | 'hardSigmoid' | 'relu' | 'linear' | ... */
-  activation: string;
-  recurrentActivation: string;
-  /** GRU only (Keras default true). */
-  resetAfter?: boolean;
   /** Masked steps output zeros instead of repeating (Keras forces this inside Bidirectional with returnSequences). */
   zeroOutputForMask?: boolean;
-  /** [B, I] inverted-dropout mask multiplied into x at every step (training only), or null. */
-  inputDropoutMask?: Tensor | null;
-  /** [B, H] mask multiplied into h_{t-1} before the recurrent kernel (training only), or null. */
-  recurrentDropoutMask?: Tensor | null;
+  /**
+   * The dropout masks every step receives (training only; drawn once per sequence by
+   * `cell.dropoutMasks`): for the built-in cells `input` [B, I] multiplied into x_t and `recurrent`
+   * [B, H] into h_{t-1} before the recurrent kernel.
+   */
+  dropout?: StepDropout;
 }
 
 export interface SequenceResult {
   /** [B, T, H] with returnSequences, else [B, H] (the output of the last processed step). */
   output: Tensor;
-  /** Final states, [B, H] each: [h] or [h, c]. */
+  /** Final states, [B, size] each. */
   states: Tensor[];
 }
 

@@ -35,7 +35,9 @@ export interface SavableModel {
   readonly compileArgs: CompileArgs | null;
   readonly optimizer: Optimizer | null;
   preprocessing: Record<string, unknown>;
+  /** The architecture as Keras-shaped JSON. */
   toConfig(): LayerConfig;
+  /** Compiles the model (used when a saved compile configuration is restored). */
   compile(args: CompileArgs): void;
 }
 
@@ -43,13 +45,21 @@ const MAGIC = 'SEQLABM1';
 const FORMAT = 'seqlab-model';
 const VERSION = 1;
 
+/** Options of `save`: whether to keep the optimizer's state, and preprocessing objects to keep. */
 export interface SaveOptions {
   /** Keep the optimizer's state (iterations and moments) so that training resumes exactly. Default true. */
   includeOptimizer?: boolean;
   /** Preprocessing objects to keep with the model (anything with `toJSON(): string`, such as a Tokenizer). */
-  preprocessing?: Record<string, { toJSON(): string }>;
+  preprocessing?: Record<
+    string,
+    {
+      /** The object as JSON text (what `loadModel` hands back under the same key). */
+      toJSON(): string;
+    }
+  >;
 }
 
+/** Options of `loadModel`. */
 export interface LoadOptions {
   /** Classes by name that this package does not register itself (TextVectorization, Tokenizer, a user's layer). */
   customObjects?: CustomObjects;

@@ -12,6 +12,7 @@ const INSTEAD = 'use toTfjs(model) / fromTfjs(modelJson, weightBytes) with the b
 
 const join = (dir: string, name: string): string => `${dir.replace(/[\\/]+$/, '')}/${name}`;
 
+/** Options of `saveTfjsModel`: the shard size, where warnings go. */
 export interface SaveTfjsOptions {
   /** Largest shard in bytes (default 4 MB, as TensorFlow.js). */
   shardBytes?: number;

@@ -32,6 +32,7 @@ import { Model } from '../models/model';
 import { Bidirectional } from '../recurrent/bidirectional';
 import { DataWriter, readArray } from './container';
 
+/** One weight in a TensorFlow.js weights manifest: its name, shape and dtype. */
 export interface TfjsWeightSpec {
   name: string;
   shape: number[];
@@ -39,6 +40,7 @@ export interface TfjsWeightSpec {
   quantization?: unknown;
 }
 
+/** TensorFlow.js's model.json: the topology (Keras JSON) and the weights manifest. */
 export interface TfjsModelJson {
   format: 'layers-model';
   generatedBy: string;
@@ -113,6 +115,7 @@ export function tfjsWeightNames(model: Model): Map<Variable, string> {
   return names;
 }
 
+/** A model in TensorFlow.js's layers format, in memory: model.json, its weight shards, and warnings. */
 export interface TfjsExport {
   modelJson: TfjsModelJson;
   shards: { path: string; bytes: Uint8Array }[];

@@ -38,7 +38,10 @@ export interface Prepared {
 }
 
 /** Any iterable or async iterable of batches, optionally telling its length as tf.data does. */
-export type BatchSource = (AsyncIterable<unknown> | Iterable<unknown>) & { cardinality?(): number };
+export type BatchSource = (AsyncIterable<unknown> | Iterable<unknown>) & {
+  /** Batches in one pass: a count, -1 when it never ends, -2 when not known (tf.data's convention). */
+  cardinality?(): number;
+};
 
 /** tf.data's cardinality of a source that never ends. */
 const INFINITE = -1;
@@ -114,6 +117,7 @@ export function inputsOf(who: string, e: unknown, index: number): unknown {
 /** Batches one pass at a time; `batchesPerPass` is known, null (not known) or Infinity (never ends). */
 export interface BatchFeed {
   readonly batchesPerPass: number | null;
+  /** Starts a pass: a fresh iterator over its batches. */
   open(): AsyncIterator<Batch>;
 }
 
@@ -189,6 +193,7 @@ export class EpochReader {
     return this.steps ?? this.feed.batchesPerPass;
   }
 
+  /** The next batch of the epoch, or null at its end. */
   async next(): Promise<Batch | null> {
     if (this.steps !== null && this.inEpoch >= this.steps) return null;
     if (!this.pass) {
@@ -219,6 +224,7 @@ export class EpochReader {
     if (this.steps === null || through) await this.close();
   }
 
+  /** Ends the current pass (its iterator's `return`), if one is open. */
   async close(): Promise<void> {
     const p = this.pass;
     this.pass = null;

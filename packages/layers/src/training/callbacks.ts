@@ -5,34 +5,57 @@
 import type { Tensor } from '@seqlab/tensor';
 import { FileAccess, fileAccess } from './file_access';
 
+/** What `fit` hands to callbacks: 'loss', each metric, 'val_' versions, 'learning_rate', by name. */
 export type Logs = Record<string, number | string | undefined>;
 
 /** The model as callbacks see it. */
 export interface CallbackModel {
   stopTraining: boolean;
   optimizer: { learningRate: number } | null;
+  /** Copies of the weights in Keras order. */
   getWeights(): Tensor[];
+  /** Sets every weight (same order and shapes as `getWeights`). */
   setWeights(ws: Tensor[]): void;
+  /** Writes a weights file atomically. */
   saveWeights(path: string): Promise<void>;
 }
 
+/**
+ * Hooks `fit` calls while training, any subset of them, sync or async (`fit` awaits them), with
+ * Keras's meaning. Epoch and batch numbers count from 0.
+ * @example
+ *   const printLoss: Callback = { onEpochEnd: (epoch, logs) => console.log(epoch, logs.loss) };
+ *   await model.fit(x, y, { epochs: 5, callbacks: [printLoss] });
+ */
 export interface Callback {
+  /** Called by `fit` before training with the model being trained. */
   setModel?(model: CallbackModel): void;
   /** Where verbose lines go: `fit` passes its `progressSink` (default console.log). */
   setLog?(log: (line: string) => void): void;
+  /** Before the first epoch. */
   onTrainBegin?(logs: Logs): void | Promise<void>;
+  /** After the last epoch (or an early stop). */
   onTrainEnd?(logs: Logs): void | Promise<void>;
+  /** Before each epoch. */
   onEpochBegin?(epoch: number, logs: Logs): void | Promise<void>;
+  /** After each epoch, with the epoch's mean loss and metrics and the validation figures. */
   onEpochEnd?(epoch: number, logs: Logs): void | Promise<void>;
+  /** Before each batch (its index within the epoch). */
   onBatchBegin?(batch: number, logs: Logs): void | Promise<void>;
+  /** After each batch, with its loss and metrics. */
   onBatchEnd?(batch: number, logs: Logs): void | Promise<void>;
 }
 
+/**
+ * Whether a monitored figure should go down ('min'), up ('max'), or as its name suggests ('auto':
+ * up for accuracy, auc, precision, recall; down otherwise).
+ */
 export type Mode = 'auto' | 'min' | 'max';
 
 /** What the callbacks below share: the model they act on, and where their verbose lines go. */
 abstract class ModelCallback implements Callback {
   protected model: CallbackModel | null = null;
+  /** Where verbose lines go (set by `fit` through `setLog`). */
   protected log: (line: string) => void = (line) => console.log(line);
   setModel(model: CallbackModel): void {
     this.model = model;
@@ -58,6 +81,12 @@ function metricOf(logs: Logs, monitor: string, who: string): number | null {
   return v;
 }
 
+/**
+ * The per-epoch logs of a `fit`, as Keras's History: `fit` returns it.
+ * @example
+ *   const history = await model.fit(x, y, { epochs: 10, validationSplit: 0.1 });
+ *   history.history.val_loss;   // one number per epoch
+ */
 export class History implements Callback {
   readonly history: Record<string, number[]> = {};
   readonly epoch: number[] = [];
@@ -70,6 +99,7 @@ export class History implements Callback {
   }
 }
 
+/** Options of `EarlyStopping`, Keras's names in camelCase (monitor 'val_loss', patience 0, ...). */
 export interface EarlyStoppingArgs {
   monitor?: string;
   minDelta?: number;
@@ -107,6 +137,7 @@ export class EarlyStopping extends ModelCallback {
   private better(current: number, reference: number): boolean {
     return this.mode === 'min' ? current + this.minDelta < reference : current - this.minDelta > reference;
   }
+  /** Resets the wait count and the best value (a new `fit` starts afresh). */
   onTrainBegin(): void {
     this.wait = 0;
     this.stoppedEpoch = -1;
@@ -115,6 +146,7 @@ export class EarlyStopping extends ModelCallback {
     const start = this.mode === 'min' ? Infinity : -Infinity;
     this.best = this.args.baseline ?? start;
   }
+  /** Compares `monitor` with the best so far; after `patience` epochs without improvement, stops training (and restores the best weights when asked). */
   onEpochEnd(epoch: number, logs: Logs): void {
     const current = metricOf(logs, this.monitor, 'EarlyStopping');
     if (current === null || epoch < (this.args.startFromEpoch ?? 0)) return;
@@ -143,6 +175,7 @@ export class EarlyStopping extends ModelCallback {
   }
 }
 
+/** Options of `ReduceLROnPlateau`, Keras's names in camelCase (factor 0.1, patience 10, ...). */
 export interface ReduceLROnPlateauArgs {
   monitor?: string;
   factor?: number;
@@ -180,11 +213,13 @@ export class ReduceLROnPlateau extends ModelCallback {
     this.mode = resolveMode(args.mode ?? 'auto', this.monitor);
     this.verbose = args.verbose ?? 0;
   }
+  /** Resets the wait and cooldown counts and the best value. */
   onTrainBegin(): void {
     this.wait = 0;
     this.cooldownCounter = 0;
     this.best = this.mode === 'min' ? Infinity : -Infinity;
   }
+  /** Compares `monitor` with the best so far; after `patience` epochs without improvement, multiplies the learning rate by `factor` (not below `minLr`). */
   onEpochEnd(epoch: number, logs: Logs): void {
     const opt = this.model?.optimizer;
     if (opt) logs.learning_rate = opt.learningRate;
@@ -211,6 +246,7 @@ export class ReduceLROnPlateau extends ModelCallback {
   }
 }
 
+/** Options of `ModelCheckpoint`. */
 export interface ModelCheckpointArgs {
   /** Where to write; `{epoch}` is replaced by the 1-based epoch number. */
   filepath: string;
@@ -236,9 +272,11 @@ export class ModelCheckpoint extends ModelCallback {
     this.mode = resolveMode(args.mode ?? 'auto', this.monitor);
     this.verbose = args.verbose ?? 0;
   }
+  /** Resets the best value. */
   onTrainBegin(): void {
     this.best = this.mode === 'min' ? Infinity : -Infinity;
   }
+  /** Writes the weights to `filepath` (every epoch, or only when `monitor` improves with `saveBestOnly`). */
   async onEpochEnd(epoch: number, logs: Logs): Promise<void> {
     const path = this.filepath.replace('{epoch}', String(epoch + 1));
     if (this.saveBestOnly) {
@@ -259,6 +297,7 @@ export class ModelCheckpoint extends ModelCallback {
  */
 export class TerminateOnNaN extends ModelCallback {
   report: string | null = null;
+  /** Stops training when the batch loss is NaN or infinite, keeping the diagnosis of where the NaN appeared. */
   onBatchEnd(batch: number, logs: Logs): void {
     const loss = logs.loss;
     if (typeof loss === 'number' && !Number.isFinite(loss)) {
@@ -269,6 +308,7 @@ export class TerminateOnNaN extends ModelCallback {
   }
 }
 
+/** Options of `CSVLogger`: the file, the separator (','), whether to append to an existing file. */
 export interface CSVLoggerArgs {
   filename: string;
   separator?: string;

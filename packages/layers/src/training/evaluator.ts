@@ -16,6 +16,10 @@ import * as V from './validate';
 import { Yielder, YieldEvery } from './yielding';
 import { Batch, BatchFeed, BatchSource, EpochReader, Prepared, asBatch, checkBounded, refuseArrayOptions, sourceCall, sourceFeed, splitBatch, stepsOption, takeBatch, toList } from './batch_source';
 
+/**
+ * What `compile` takes: an optimizer, a loss (or one per output), metrics.
+ * @example model.compile({ optimizer: 'adam', loss: 'binaryCrossentropy', metrics: ['accuracy'] })
+ */
 export interface CompileArgs {
   optimizer: string | Optimizer;
   /** One loss, or one per output. */
@@ -23,8 +27,10 @@ export interface CompileArgs {
   metrics?: MetricSpec[];
 }
 
+/** Inputs or targets as `fit`, `evaluate` and `predict` take them: a tensor, nested arrays, or one tensor per model input / output. */
 export type Data = Tensor | NestedArray | Tensor[];
 
+/** Options of `evaluate`: batch size, steps for a dataset, sample weights, verbosity. */
 export interface EvaluateOptions {
   batchSize?: number;
   /** With a dataset: the number of batches to read (default: a whole pass). */
@@ -327,6 +333,7 @@ export class Evaluator {
     return this.evaluateResult(await runYielding(this.evaluateSteps(data, batchSize), yielder), options);
   }
 
+  /** The loss (and metrics) of one batch, without updating anything (Keras's `test_on_batch`). */
   testOnBatch(x: Data, y: Data, sampleWeight?: Tensor | number[]): number | number[] {
     const data = this.prepare(x, y, sampleWeight, undefined, 'testOnBatch');
     return this.evaluateResult(runSync(this.evaluateSteps(data, data.n)), {}) as number | number[];

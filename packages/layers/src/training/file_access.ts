@@ -5,6 +5,7 @@
  */
 
 export interface FileAccess {
+  /** The bytes of a file. */
   readFile(file: string): Promise<Uint8Array>;
   /** Writes atomically (training/atomic_file.ts); `who` names the caller in errors. */
   writeFileAtomic(file: string, bytes: Uint8Array, who: string): Promise<void>;
@@ -16,6 +17,7 @@ export interface FileAccess {
 
 let files: FileAccess | null = null;
 
+/** Installs the file system used by weights files and CSVLogger (node.ts installs Node's; null removes it). */
 export function setFileAccess(f: FileAccess | null): void {
   files = f;
 }

@@ -10,6 +10,7 @@ import type { SymbolicTensor } from '../engine/symbolic';
 import { Sequential } from '../models/sequential';
 import { RNN } from '../recurrent/rnn';
 
+/** Options of `sample`: temperature, top-k, a seeded generator. */
 export interface SampleOptions {
   /** Divides the logits before the softmax: < 1 sharper, > 1 flatter. Default 1. */
   temperature?: number;
@@ -62,6 +63,7 @@ export function sample(scores: Tensor, options: SampleOptions = {}): number | nu
   return scores.rank === 1 ? out[0] : out;
 }
 
+/** Options of `statefulTwin`. */
 export interface StatefulTwinOptions {
   /** Batch size of the twin. Default 1. */
   batchSize?: number;

@@ -9,10 +9,13 @@ import * as T from '@seqlab/tensor';
 import { Tensor, fmtShape } from '@seqlab/tensor';
 import { camel } from '../initializers';
 
+/** Keras's backend epsilon: probabilities are clipped into [EPSILON, 1 - EPSILON] before a log. */
 export const EPSILON = 1e-7;
 
+/** A loss: the per-sample loss of targets and predictions, `[batch]` (fit weights and averages it). */
 export type LossFn = (yTrue: Tensor, yPred: Tensor) => Tensor;
 
+/** Options of the cross-entropy losses: `fromLogits` (predictions are logits, not probabilities). */
 export interface LossOptions {
   fromLogits?: boolean;
 }
@@ -117,6 +120,7 @@ const byName: Record<string, () => LossFn> = {
   mae: meanAbsoluteError,
 };
 
+/** A loss by name ('mse', 'binaryCrossentropy', 'sparse_categorical_crossentropy', ...) or a function. */
 export type LossSpec = string | LossFn;
 
 /** The canonical name of a loss ('binaryCrossentropy'), or null for a custom function. */
@@ -126,6 +130,10 @@ export function lossName(spec: LossSpec): string | null {
   return n === 'mse' ? 'meanSquaredError' : n === 'mae' ? 'meanAbsoluteError' : n;
 }
 
+/**
+ * A loss function from its name (camelCase or snake_case) or the function itself; an unknown name
+ * is refused with the list of known ones.
+ */
 export function getLoss(spec: LossSpec): LossFn {
   if (typeof spec === 'function') return spec;
   const make = byName[camel(spec)];

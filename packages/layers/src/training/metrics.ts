@@ -6,12 +6,15 @@
 import { Tensor } from '@seqlab/tensor';
 import { camel } from '../initializers';
 
+/** A metric accumulated over the batches of an epoch: `reset`, `update` per batch, `result` at the end. */
 export interface Metric {
   /** The name in logs and history ('accuracy', 'auc', ...). */
   readonly name: string;
+  /** Forgets everything seen (`fit` calls it at the start of each epoch). */
   reset(): void;
   /** Adds a batch; `weights` (sample weights times mask, per prediction row) may be null. */
   update(yTrue: Tensor, yPred: Tensor, weights: Tensor | null): void;
+  /** The metric over everything seen since the last `reset`. */
   result(): number;
 }
 
@@ -31,6 +34,7 @@ abstract class MeanMetric implements Metric {
   result(): number {
     return this.count > 0 ? this.total / this.count : 0;
   }
+  /** Adds a batch; `weights` (per prediction row) may be null. */
   abstract update(yTrue: Tensor, yPred: Tensor, weights: Tensor | null): void;
 }
 
@@ -128,6 +132,7 @@ export class AUC implements Metric {
   }
 }
 
+/** A metric name ('accuracy', 'auc', 'precision', 'recall', ...) or a Metric object. */
 export type MetricSpec = string | Metric;
 
 /** Resolves a metric name; 'accuracy' becomes binary, categorical or sparse accuracy from the loss (as Keras). */
@@ -153,6 +158,7 @@ export function getMetric(spec: MetricSpec, lossName: string | null): Metric {
 type Numbers = ArrayLike<number> | Tensor;
 const arr = (x: Numbers): ArrayLike<number> => (x instanceof Tensor ? x.data : x);
 
+/** A ROC curve as scikit-learn's `roc_curve` returns it: false and true positive rates at each threshold. */
 export interface RocCurve {
   fpr: number[];
   tpr: number[];

@@ -11,6 +11,7 @@ import { DataArray, Tensor, fmtShape } from '@seqlab/tensor';
 import { classNameOf, registerClass } from '../engine/registry';
 import { camel } from '../initializers';
 
+/** Options every optimizer takes: the learning rate and one way of clipping gradients (at most one). */
 export interface OptimizerArgs {
   learningRate?: number;
   clipnorm?: number;
@@ -18,6 +19,12 @@ export interface OptimizerArgs {
   globalClipnorm?: number;
 }
 
+/**
+ * What every optimizer shares: learning rate, clipping, per-variable slots, and `applyGradients`.
+ * A subclass writes one update rule. `compile` takes an instance or a name ('adam', 'sgd', 'rmsprop', 'adagrad').
+ * @example
+ *   model.compile({ optimizer: new Adam({ learningRate: 1e-3, clipnorm: 5 }), loss: 'mse' });
+ */
 export abstract class Optimizer {
   /** May be changed between steps (callbacks such as ReduceLROnPlateau do). */
   learningRate: number;
@@ -113,6 +120,7 @@ export abstract class Optimizer {
   protected abstract update(v: Variable, w: DataArray, g: DataArray): void;
 }
 
+/** Options of `SGD`: momentum (0) and Nesterov momentum (false). */
 export interface SGDArgs extends OptimizerArgs {
   momentum?: number;
   nesterov?: boolean;
@@ -150,6 +158,7 @@ export class SGD extends Optimizer {
 }
 registerClass('SGD', SGD);
 
+/** Options of `Adam`: beta1 0.9, beta2 0.999, epsilon 1e-7 (Keras's defaults), amsgrad. */
 export interface AdamArgs extends OptimizerArgs {
   beta1?: number;
   beta2?: number;
@@ -200,6 +209,7 @@ export class Adam extends Optimizer {
 }
 registerClass('Adam', Adam);
 
+/** Options of `RMSprop`: rho 0.9, momentum 0, epsilon 1e-7, centered (Keras's defaults). */
 export interface RMSpropArgs extends OptimizerArgs {
   rho?: number;
   momentum?: number;
@@ -249,6 +259,7 @@ export class RMSprop extends Optimizer {
 }
 registerClass('RMSprop', RMSprop);
 
+/** Options of `Adagrad`: initialAccumulatorValue 0.1, epsilon 1e-7 (Keras's defaults). */
 export interface AdagradArgs extends OptimizerArgs {
   initialAccumulatorValue?: number;
   epsilon?: number;
@@ -283,6 +294,7 @@ const byName: Record<string, () => Optimizer> = {
   adagrad: () => new Adagrad(),
 };
 
+/** An optimizer from its name ('adam', 'sgd', 'rmsprop', 'adagrad', with Keras's defaults), or the instance itself. */
 export function getOptimizer(spec: string | Optimizer): Optimizer {
   if (spec instanceof Optimizer) return spec;
   const make = byName[camel(spec).toLowerCase()];

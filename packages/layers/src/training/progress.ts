@@ -8,8 +8,10 @@
  */
 import type { Logs } from './callbacks';
 
+/** Where progress text goes: a terminal (redrawn in place when `isTTY`) or a line consumer. */
 export interface ProgressSink {
   isTTY: boolean;
+  /** Writes text as is (lines end with '\n'). */
   write(s: string): void;
 }
 
@@ -51,6 +53,7 @@ function fmtTime(seconds: number): string {
   return `${Math.round(seconds)}s`;
 }
 
+/** Keras's progress line for `fit` and `evaluate` ('Epoch 1/10', a bar or one line per epoch, loss and metrics). */
 export class ProgressBar {
   private start = 0;
   private readonly bar: boolean;
@@ -65,6 +68,7 @@ export class ProgressBar {
     this.bar = verbose === 1 && sink.isTTY;
   }
 
+  /** Starts an epoch (prints 'Epoch 3/10' when verbose). */
   epochBegin(epoch: number, epochs: number): void {
     this.start = Date.now();
     if (this.verbose > 0) this.sink.write(`Epoch ${epoch + 1}/${epochs}\n`);

@@ -18,6 +18,10 @@ import { AbortError, Yielder, YieldEvery } from './yielding';
 import { BatchFeed, BatchSource, EpochReader, Prepared, isBatchSource, RAN_OUT_WARNING, arrayFeed, checkBounded, refuseArrayOptions, sourceCall, stepsOption, takeBatch } from './batch_source';
 import { CompileArgs, Data, Evaluator, TrainableModel } from './evaluator';
 
+/**
+ * Options of `fit`, Keras's names in camelCase: batchSize (32), epochs (1), validation data or
+ * split, callbacks, shuffle, class and sample weights, verbosity, plus `yieldEvery` and `signal`.
+ */
 export interface FitOptions {
   batchSize?: number;
   epochs?: number;
@@ -53,6 +57,7 @@ const STEP_FIT_OPTIONS = ['stepsPerEpoch', 'validationSteps'];
 /** Models inside a fit: a second concurrent fit of the same model is refused. */
 const fitting = new WeakSet<TrainableModel>();
 
+/** What `compile` makes: the loss, metrics and optimizer of a model, and the loops of `fit`. */
 export class Trainer extends Evaluator {
   readonly optimizer: Optimizer;
 
@@ -248,6 +253,7 @@ export class Trainer extends Evaluator {
     return history;
   }
 
+  /** One optimizer step on one batch; returns its loss (and metrics). */
   trainOnBatch(x: Data, y: Data, sampleWeight?: Tensor | number[]): number | number[] {
     const data = this.prepare(x, y, sampleWeight, undefined, 'trainOnBatch');
     const batch = takeBatch(data, 0, data.n, null);

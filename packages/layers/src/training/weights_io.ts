@@ -24,6 +24,7 @@ import { sha256, toHex } from './sha256';
 const MAGIC = 'SEQLABW1';
 const HEADER = 8 + 4 + 32;
 
+/** One weight in a weights file's manifest: key, name, shape, dtype and where its bytes are. */
 export interface WeightEntry {
   key: string;
   name: string;
@@ -33,6 +34,7 @@ export interface WeightEntry {
   byteLength: number;
 }
 
+/** The JSON manifest of a weights file (the layout at the top of this file). */
 export interface Manifest {
   format: 'seqlab-weights';
   version: 1;
@@ -47,6 +49,7 @@ export interface KeyedWeight {
   variable: Variable;
 }
 
+/** The bytes of a weights file holding `weights` (the layout at the top of this file). */
 export function encodeWeights(weights: KeyedWeight[]): Uint8Array {
   let offset = 0;
   const entries: WeightEntry[] = weights.map(({ key, variable }) => {

@@ -1,12 +1,13 @@
 /**
  * A small, deliberately plain reference for the fused kernels' tests: the cell equations with
  * autograd ops, one timestep at a time, written independently of src/recurrent/reference.ts
- * and cells.ts (a second opinion on the same SequenceArgs contract).
+ * and cells.ts (a second opinion on the same BuiltinArgs contract).
  */
 import * as A from '@seqlab/autograd';
 import * as T from '@seqlab/tensor';
 import { Tensor } from '@seqlab/tensor';
-import type { SequenceArgs, SequenceResult } from '../../src/recurrent/sequence';
+import type { SequenceResult } from '../../src/recurrent/sequence';
+import type { BuiltinArgs } from './builtin_args';
 
 function act(name: string): (x: Tensor) => Tensor {
   switch (name) {
@@ -31,7 +32,7 @@ function block(t: Tensor, k: number, H: number): Tensor {
   return A.slice(t, [0, k * H], [t.shape[0], H]);
 }
 
-export function scanReference(args: SequenceArgs): SequenceResult {
+export function scanReference(args: BuiltinArgs): SequenceResult {
   const [B, steps, I] = args.x.shape;
   const f = act(args.activation);
   const g = act(args.recurrentActivation);

@@ -8,48 +8,31 @@
  * kernel and recurrent-kernel gradients over all steps. With threads > 1 (setThreads) the time
  * loops run on bands of batch rows in parallel (threads.ts); results are the same for any split.
  *
- * Each cell's kernel lives in its folder (../simple_rnn, ../lstm, ../gru: rows.ts the per-step
- * math forward beside backward, fused.ts the sequence); this folder holds what they share.
- *
- * Same contract as the reference scan (../sequence.ts); tests hold the two to each other.
+ * Each cell registers its kernel for its class (../kernels.ts); the built-in cells' kernels live
+ * in their folders (../simple_rnn, ../lstm, ../gru: rows.ts the per-step math forward beside
+ * backward, fused.ts the sequence); this folder holds what they share. Same contract as the
+ * reference scan (../sequence.ts); tests hold the two to each other.
  *
  * @example
- *   const { output, states } = fusedSequence({ kind: 'lstm', x, kernel, recurrentKernel, bias,
- *     initialStates: [h0, c0], mask: null, goBackwards: false, returnSequences: true,
- *     activation: 'tanh', recurrentActivation: 'sigmoid' });
+ *   const cell = new LSTMCell({ units: 4 });
+ *   const { output, states } = fusedSequence({ cell, x, weights: [kernel, recurrentKernel, bias],
+ *     initialStates: [h0, c0], mask: null, goBackwards: false, returnSequences: true });
  */
+import { fusedKernelOf } from '../kernels';
 import { SequenceArgs, SequenceResult } from '../sequence';
-import { activationCode } from './activations';
-import { simpleRnnSequence } from '../simple_rnn/fused';
-import { lstmSequence } from '../lstm/fused';
-import { gruSequence } from '../gru/fused';
+import { classNameOf } from '../../engine/registry';
 
-/** True when the fused kernel implements this configuration (its activations are built in). */
+/** True when a fused kernel is registered for the cell's class and implements its configuration. */
 export function fusedSupports(args: SequenceArgs): boolean {
-  if (activationCode(args.activation) < 0) return false;
-  switch (args.kind) {
-    case 'simpleRNN':
-      return true;
-    case 'lstm':
-    case 'gru':
-      return activationCode(args.recurrentActivation) >= 0;
-    default:
-      return false;
-  }
+  const kernel = fusedKernelOf(args.cell);
+  return kernel !== null && kernel.supports(args.cell);
 }
 
-/** Runs a whole sequence with the fused kernel of `args.kind` (check `fusedSupports` first). */
+/** Runs a whole sequence with the fused kernel of the cell's class (check `fusedSupports` first). */
 export function fusedSequence(args: SequenceArgs): SequenceResult {
-  if (!fusedSupports(args)) {
-    throw new Error(`fusedSequence(${args.kind}): unsupported configuration (activation '${args.activation}', recurrentActivation '${args.recurrentActivation}'); use the reference scan`);
-  }
-  switch (args.kind) {
-    case 'simpleRNN':
-      return simpleRnnSequence(args);
-    case 'lstm':
-      return lstmSequence(args);
-    case 'gru':
-      return gruSequence(args);
-  }
-  throw new Error(`fusedSequence: unknown cell kind '${(args as SequenceArgs).kind}'`);
+  const kernel = fusedKernelOf(args.cell);
+  const label = `${classNameOf(args.cell)} '${args.cell.name}'`;
+  if (kernel === null) throw new Error(`fusedSequence(${label}): no fused kernel is registered for the cell's class (registerFusedKernel); use the reference scan`);
+  if (!kernel.supports(args.cell)) throw new Error(`fusedSequence(${label}): unsupported configuration for the fused kernel '${kernel.name}' (e.g. an activation it has no code for); use the reference scan`);
+  return kernel.run(args.cell, args);
 }

@@ -105,10 +105,7 @@ export function project(j: RowsJob, s: number, pw: PackedB | null, out: DataArra
     return;
   }
   if (bias !== null) {
-    for (let r = r0; r < s * B + b1; r++) {
-      const o = r * cols;
-      for (let k = 0; k < cols; k++) out[o + k] = bias[k];
-    }
+    for (let r = r0; r < s * B + b1; r++) lanes.copy(out, r * cols, bias, 0, cols);
   }
   mm(j.serial, 'NN', { m: b1 - b0, n: cols, k: j.I, a: j.xs, aOffset: r0 * j.I, b: j.W, packedB: pw ?? undefined, c: out, cOffset: r0 * cols, beta: bias === null ? 0 : 1 });
 }

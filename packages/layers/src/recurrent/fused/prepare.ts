@@ -16,10 +16,34 @@
  *   emit [T·B]        1 where output_s = hs[s+1], 0 where output_s = 0 (masks.ts)
  */
 import { DType, DataArray, Tensor, allocLike, allocShared, fmtShape, resultType, toShared } from '@seqlab/tensor';
-import { SequenceArgs } from '../sequence';
+import type { SequenceArgs } from '../sequence';
 import { stepMasks } from './masks';
 import { oneHotRows } from './one_hot';
 import { Split, share, splitParts } from './threads';
+
+/**
+ * What the built-in fused kernels read (`KerasCell.kernelArgs`): the sequence's arguments with the
+ * weights by role, the activations by name and the dropout masks by what they multiply.
+ */
+export interface KernelArgs extends Omit<SequenceArgs, 'cell' | 'weights' | 'dropout'> {
+  /** The cell, for messages. */
+  name: string;
+  /** [I, G·H] */
+  kernel: Tensor;
+  /** [H, G·H] */
+  recurrentKernel: Tensor;
+  /** [G·H]; GRU with resetAfter: [2, 3H] (row 0 input bias, row 1 recurrent bias); null without bias. */
+  bias: Tensor | null;
+  /** Activation names: 'tanh' | 'sigmoid' | 'hardSigmoid' | 'relu' | 'linear'. */
+  activation: string;
+  recurrentActivation: string;
+  /** GRU only (Keras default true). */
+  resetAfter?: boolean;
+  /** [B, I] inverted-dropout mask multiplied into x at every step, or null. */
+  inputDropoutMask: Tensor | null;
+  /** [B, H] mask multiplied into h_{t-1} before the recurrent kernel, or null. */
+  recurrentDropoutMask: Tensor | null;
+}
 
 /** Sizes, precision and the step-major inputs every kernel starts from. */
 export interface Prepared extends Split {
@@ -64,8 +88,8 @@ function expectShape(name: string, what: string, t: Tensor, shape: number[]): vo
  * input (the forward loops fill it), and builds the step masks and the initial states.
  * `biasShape` is the bias shape the cell expects.
  */
-export function prepare(args: SequenceArgs, G: number, nStates: number, biasShape: (H: number) => number[], rows: string | null): Prepared {
-  const name = `fusedSequence(${args.kind})`;
+export function prepare(args: KernelArgs, G: number, nStates: number, biasShape: (H: number) => number[], rows: string | null): Prepared {
+  const name = `fusedSequence(${args.name})`;
   const { x, kernel, recurrentKernel, bias } = args;
   if (x.rank !== 3) throw new Error(`${name}: expected input [batch, time, features], received ${fmtShape(x.shape)}`);
   const [B, T, I] = x.shape;
@@ -125,7 +149,7 @@ export function prepare(args: SequenceArgs, G: number, nStates: number, biasShap
  * What the forward loops of every kernel read besides their own buffers: the input and its
  * dropout mask (shared copies when split), the kernel and bias, and where xs goes.
  */
-export function rowsInputs(args: SequenceArgs, p: Prepared): {
+export function rowsInputs(args: KernelArgs, p: Prepared): {
   I: number; x: DataArray; idm: DataArray | null; goBackwards: boolean; xs: DataArray; hot: Int32Array | null; W: DataArray; bias: DataArray | null;
 } {
   return {

@@ -4,9 +4,9 @@
  */
 import { DataArray, Tensor, allocLike, gemmTN } from '@seqlab/tensor';
 import { recordMulti } from '@seqlab/autograd';
-import { SequenceArgs, SequenceResult } from '../sequence';
+import type { SequenceResult } from '../sequence';
 import { oneHotKernelGrad } from './one_hot';
-import type { Prepared } from './prepare';
+import type { KernelArgs, Prepared } from './prepare';
 
 export interface GradNeeds {
   x: boolean;
@@ -32,7 +32,7 @@ export type SequenceBackward = (dOutput: DataArray | null, dStates: (DataArray |
  * Records the sequence as ONE tape entry: inputs [x, kernel, recurrentKernel, bias?, ...initialStates],
  * outputs [output, ...finalStates].
  */
-export function recordSequence(name: string, args: SequenceArgs, result: SequenceResult, backward: SequenceBackward): SequenceResult {
+export function recordSequence(name: string, args: KernelArgs, result: SequenceResult, backward: SequenceBackward): SequenceResult {
   const hasBias = args.bias !== null && args.bias !== undefined;
   const states = args.initialStates ?? [];
   const inputs: Tensor[] = [args.x, args.kernel, args.recurrentKernel];

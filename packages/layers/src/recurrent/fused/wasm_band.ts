@@ -113,7 +113,7 @@ export function runBandInWasm<J extends RowsJob>(j: J, own: BandBuffers, rows: (
   // the buffers every loop has: states, dropped states, the step-major input, the state gradient, the dropout mask
   place('hs', 'states', H, backward ? 'in' : 'inout');
   if (j.hd !== j.hs) place('hd', 'steps', H, backward ? 'in' : 'out');
-  if (j.hot === null) place('xs', 'steps', I, backward ? 'in' : 'out');
+  if (j.hot === null && !backward) place('xs', 'steps', I, 'out'); // backward never reads xs
   if (j.rdm !== null) place('rdm', 'rows', H, 'in');
   place('bias', 'whole', 0, 'in');
   if (backward) place('dh', 'rows', H, 'inout');
@@ -130,6 +130,7 @@ export function runBandInWasm<J extends RowsJob>(j: J, own: BandBuffers, rows: (
     if (p.io === 'in' || p.io === 'inout') copyBand(p, ws[i], B, T, b0, b1, true);
   });
   if (j.hd === j.hs) local.hd = local.hs;
+  if (backward) local.xs = new Float32Array(0);
   // batch-major inputs and outputs ([B, ...] rows b0..b1 are contiguous): views, no copy
   const rowsView = (a: DataArray | null, perRow: number) => (a === null ? null : a.subarray(b0 * perRow, b1 * perRow));
   local.x = rowsView(j.x, T * I);

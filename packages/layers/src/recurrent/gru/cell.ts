@@ -15,7 +15,10 @@
 import * as A from '@seqlab/autograd';
 import { Tensor } from '@seqlab/tensor';
 import { registerCell } from '../../engine/registry';
-import { CellArgs, KerasCell, StepDropout, StepResult, StepWeights, applyDropout, inputProjection } from '../cells';
+import { StepDropout, StepResult, applyDropout } from '../cell';
+import { CellArgs, KerasCell, StepWeights, inputProjection } from '../cells';
+import { registerFusedKernel } from '../kernels';
+import { gruSequence } from './fused';
 import { GRU_GATE, GRU_GATES, gruBiasShape } from './layout';
 
 /** The GRU step, either variant (`w.resetAfter`). */
@@ -47,7 +50,6 @@ export function gruStep(w: StepWeights, x: Tensor, [hPrev]: Tensor[], dropout?: 
 
 /** The GRU cell; resetAfter (default true) as Keras 2.x/3. */
 export class GRUCell extends KerasCell {
-  readonly kind = 'gru' as const;
   readonly resetAfter: boolean;
   constructor(args: CellArgs) {
     super(args, 'gru_cell');
@@ -65,8 +67,13 @@ export class GRUCell extends KerasCell {
   protected override get resetAfterFlag(): boolean {
     return this.resetAfter;
   }
-  step(x: Tensor, states: Tensor[], dropout?: StepDropout): StepResult {
-    return gruStep(this.stepWeights(), x, states, dropout);
+  protected equations(w: StepWeights, x: Tensor, states: Tensor[], dropout?: StepDropout): StepResult {
+    return gruStep(w, x, states, dropout);
   }
 }
 registerCell('GRUCell', GRUCell);
+registerFusedKernel(GRUCell, {
+  name: 'gruSequence',
+  supports: (cell) => cell.fusedActivations,
+  run: (cell, args) => gruSequence(cell.kernelArgs(args)),
+});

@@ -4,22 +4,22 @@
  * at the end, one GEMM each.
  */
 import { DataArray, Tensor, allocLike } from '@seqlab/tensor';
-import { SequenceArgs, SequenceResult } from '../sequence';
+import type { SequenceResult } from '../sequence';
 import { activationCode } from '../fused/activations';
 import { emitOutputs, finalState } from '../fused/masks';
-import { Prepared, droppedStates, gradAccumulator, prepare, rowsInputs, stateBuffer } from '../fused/prepare';
+import { KernelArgs, Prepared, droppedStates, gradAccumulator, prepare, rowsInputs, stateBuffer } from '../fused/prepare';
 import { anyNeed, kernelGrad, recordSequence, SequenceGrads, stepsTN } from '../fused/tape';
 import { columnSums, compiledModule, runRows, share } from '../fused/threads';
 import { GRU_GATE, GRU_GATES, GRU_STATES, gruBiasShape } from './layout';
 import { gruAfterBackwardRows, gruAfterForwardRows } from './rows_reset_after';
 import { gruBeforeBackwardRows, gruBeforeForwardRows } from './rows_reset_before';
 
-export function gruSequence(args: SequenceArgs): SequenceResult {
+export function gruSequence(args: KernelArgs): SequenceResult {
   const resetAfter = args.resetAfter ?? true;
   return resetAfter ? gruResetAfter(args) : gruResetBefore(args);
 }
 
-function gruResetAfter(args: SequenceArgs): SequenceResult {
+function gruResetAfter(args: KernelArgs): SequenceResult {
   const p = prepare(args, GRU_GATES, GRU_STATES, (H) => gruBiasShape(H, true), compiledModule('gru', 'rows_reset_after.js'));
   const { B, T, H } = p;
   const act = activationCode(args.activation);
@@ -67,7 +67,7 @@ function columns(p: Prepared, a: DataArray, rows: number, cols: number, c0: numb
   return out;
 }
 
-function gruResetBefore(args: SequenceArgs): SequenceResult {
+function gruResetBefore(args: KernelArgs): SequenceResult {
   const p = prepare(args, GRU_GATES, GRU_STATES, (H) => gruBiasShape(H, false), compiledModule('gru', 'rows_reset_before.js'));
   const { B, T, H } = p;
   const act = activationCode(args.activation);

@@ -14,7 +14,10 @@ import * as T from '@seqlab/tensor';
 import { Tensor } from '@seqlab/tensor';
 import { Initializer, ones } from '../../initializers';
 import { registerCell } from '../../engine/registry';
-import { CellArgs, KerasCell, StepDropout, StepResult, StepWeights, applyDropout, inputProjection } from '../cells';
+import { StepDropout, StepResult, applyDropout } from '../cell';
+import { CellArgs, KerasCell, StepWeights, inputProjection } from '../cells';
+import { registerFusedKernel } from '../kernels';
+import { lstmSequence } from './fused';
 import { LSTM_GATE, LSTM_GATES } from './layout';
 
 /** The LSTM step: all four pre-activations from one product each with W and U, split by gate. */
@@ -34,7 +37,6 @@ export function lstmStep(w: StepWeights, x: Tensor, [hPrev, cPrev]: Tensor[], dr
 
 /** The LSTM cell; states [h, c]. */
 export class LSTMCell extends KerasCell {
-  readonly kind = 'lstm' as const;
   readonly unitForgetBias: boolean;
   constructor(args: CellArgs) {
     super(args, 'lstm_cell');
@@ -56,8 +58,13 @@ export class LSTMCell extends KerasCell {
     const H = this.units;
     return () => T.concat([base([H]), ones()([H]), base([2 * H])], 0);
   }
-  step(x: Tensor, states: Tensor[], dropout?: StepDropout): StepResult {
-    return lstmStep(this.stepWeights(), x, states, dropout);
+  protected equations(w: StepWeights, x: Tensor, states: Tensor[], dropout?: StepDropout): StepResult {
+    return lstmStep(w, x, states, dropout);
   }
 }
 registerCell('LSTMCell', LSTMCell);
+registerFusedKernel(LSTMCell, {
+  name: 'lstmSequence',
+  supports: (cell) => cell.fusedActivations,
+  run: (cell, args) => lstmSequence(cell.kernelArgs(args)),
+});

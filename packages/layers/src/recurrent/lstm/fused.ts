@@ -4,16 +4,16 @@
  * [(T+1)·B, H], act(c_t) [T·B, H]. Weight gradients over all steps at the end, one GEMM each.
  */
 import { DataArray, Tensor } from '@seqlab/tensor';
-import { SequenceArgs, SequenceResult } from '../sequence';
+import type { SequenceResult } from '../sequence';
 import { activationCode } from '../fused/activations';
 import { emitOutputs, finalState } from '../fused/masks';
-import { droppedStates, gradAccumulator, prepare, rowsInputs, stateBuffer } from '../fused/prepare';
+import { KernelArgs, droppedStates, gradAccumulator, prepare, rowsInputs, stateBuffer } from '../fused/prepare';
 import { anyNeed, kernelGrad, recordSequence, SequenceGrads, stepsTN } from '../fused/tape';
 import { columnSums, compiledModule, runRows, share } from '../fused/threads';
 import { LSTM_GATES, LSTM_STATES, lstmBiasShape } from './layout';
 import { lstmBackwardRows, lstmForwardRows } from './rows';
 
-export function lstmSequence(args: SequenceArgs): SequenceResult {
+export function lstmSequence(args: KernelArgs): SequenceResult {
   const p = prepare(args, LSTM_GATES, LSTM_STATES, lstmBiasShape, compiledModule('lstm', 'rows.js'));
   const { B, T, H } = p;
   const act = activationCode(args.activation);

@@ -7,7 +7,10 @@
 import * as A from '@seqlab/autograd';
 import { Tensor } from '@seqlab/tensor';
 import { registerCell } from '../../engine/registry';
-import { CellArgs, KerasCell, StepDropout, StepResult, StepWeights, applyDropout, inputProjection } from '../cells';
+import { StepDropout, StepResult, applyDropout } from '../cell';
+import { CellArgs, KerasCell, StepWeights, inputProjection } from '../cells';
+import { registerFusedKernel } from '../kernels';
+import { simpleRnnSequence } from './fused';
 import { SIMPLE_RNN_GATES } from './layout';
 
 /** SimpleRNN: h_t = φ(x·W + h·U + b); output = h_t. */
@@ -20,15 +23,22 @@ export function simpleRNNStep(w: StepWeights, x: Tensor, [hPrev]: Tensor[], drop
 
 /** h_t = φ(x·W + h_{t-1}·U + b). */
 export class SimpleRNNCell extends KerasCell {
-  readonly kind = 'simpleRNN' as const;
   constructor(args: CellArgs) {
     super(args, 'simple_rnn_cell');
   }
   protected get gates(): number {
     return SIMPLE_RNN_GATES;
   }
-  step(x: Tensor, states: Tensor[], dropout?: StepDropout): StepResult {
-    return simpleRNNStep(this.stepWeights(), x, states, dropout);
+  protected override get gated(): boolean {
+    return false;
+  }
+  protected equations(w: StepWeights, x: Tensor, states: Tensor[], dropout?: StepDropout): StepResult {
+    return simpleRNNStep(w, x, states, dropout);
   }
 }
 registerCell('SimpleRNNCell', SimpleRNNCell);
+registerFusedKernel(SimpleRNNCell, {
+  name: 'simpleRNNSequence',
+  supports: (cell) => cell.fusedActivations,
+  run: (cell, args) => simpleRnnSequence(cell.kernelArgs(args)),
+});

@@ -4,16 +4,16 @@
  * all steps at the end, one GEMM each.
  */
 import { DataArray, Tensor } from '@seqlab/tensor';
-import { SequenceArgs, SequenceResult } from '../sequence';
+import type { SequenceResult } from '../sequence';
 import { activationCode } from '../fused/activations';
 import { emitOutputs, finalState } from '../fused/masks';
-import { droppedStates, gradAccumulator, prepare, rowsInputs, stateBuffer } from '../fused/prepare';
+import { KernelArgs, droppedStates, gradAccumulator, prepare, rowsInputs, stateBuffer } from '../fused/prepare';
 import { anyNeed, kernelGrad, recordSequence, SequenceGrads, stepsTN } from '../fused/tape';
 import { columnSums, compiledModule, runRows, share } from '../fused/threads';
 import { SIMPLE_RNN_GATES, SIMPLE_RNN_STATES, simpleRnnBiasShape } from './layout';
 import { simpleRnnBackwardRows, simpleRnnForwardRows } from './rows';
 
-export function simpleRnnSequence(args: SequenceArgs): SequenceResult {
+export function simpleRnnSequence(args: KernelArgs): SequenceResult {
   const p = prepare(args, SIMPLE_RNN_GATES, SIMPLE_RNN_STATES, simpleRnnBiasShape, compiledModule('simple_rnn', 'rows.js'));
   const { B, T, H } = p;
   const act = activationCode(args.activation);

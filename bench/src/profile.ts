@@ -1,0 +1,169 @@
+/**
+ * Where the time of one case goes: V8's sampling profiler over repetitions of a suite case's step
+ * (seqlab, one thread), self time summed by what the code is.
+ *
+ *   npm run bench:profile                                          the LSTM training step at 256 units
+ *   node bench/dist/profile.js --case gru-train-64x64x128x256 --reps 6 --warmup 2
+ *
+ * Categories, by function (wasm functions by their names in the modules' name section, the rest by
+ * source file):
+ *   GEMM          the wasm micro-kernel and packers, and gemm*.js (operand copies, blocking)
+ *   activations   the wasm σ / tanh / exp module and vector*.js
+ *   lanes         the wasm element-wise primitives and lanes*.js (the cells' gate products and updates)
+ *   cell loops    the cells' rows, fused/*.js (band copies in and out of wasm memory, masks, one-hot)
+ *   rest          everything else: autograd, loss, optimizer, tensor ops, garbage collection
+ * With the case's GEMM flops, the GEMM share gives the rate GEMM runs at inside the step.
+ */
+import { Session } from 'inspector';
+import { GemmArgs, Rng, gemmNN, gemmNT, gemmTN, packGemmB, setThreads } from '@seqlab/tensor';
+import { findCase } from './suite/cases';
+import { setup } from './suite/impls';
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(name);
+  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
+}
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string };
+}
+interface Profile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+const GEMM_WASM = new Set(['kernel', 'packA', 'packB', 'packBT']);
+const ACT_WASM = new Set(['sigmoid', 'tanh', 'exp']);
+const LANE_WASM = new Set(['copy', 'mul', 'add', 'madd', 'mul2add', 'lerp', 'mulDiff', 'mulCompl', 'sigmoidGrad', 'tanhGrad']);
+
+function category(f: ProfileNode['callFrame']): string {
+  const name = f.functionName.replace(/^\$/, '');
+  if (f.url.startsWith('wasm')) {
+    if (GEMM_WASM.has(name)) return 'GEMM';
+    if (ACT_WASM.has(name)) return 'activations';
+    if (LANE_WASM.has(name)) return 'lanes';
+    return 'rest';
+  }
+  const file = f.url.split('/').pop() ?? '';
+  if (/^gemm/.test(file)) return 'GEMM';
+  if (/^vector/.test(file)) return 'activations';
+  if (/^lanes/.test(file)) return 'lanes';
+  if (/recurrent\/(fused|lstm|gru|simple_rnn)\//.test(f.url)) return 'cell loops';
+  return 'rest';
+}
+
+/** 2·m·n·k summed over the products of a layer case's training step (x needs no gradient) or inference. */
+function caseGemmFlops(B: number, T: number, I: number, H: number, G: number, train: boolean): number {
+  const forward = 2 * B * T * G * H * (I + H); // input projection and recurrent product
+  if (!train) return forward;
+  return forward + 2 * B * T * G * H * H + 2 * B * T * G * H * (I + H); // dz·Uᵀ per step; dW, dU over all steps
+}
+
+/**
+ * The wasm GEMM's own rate on the products of an LSTM training step (B, T, I, H), run alone: per
+ * step the input projection and the recurrent product (B packed), dz·Uᵀ (Uᵀ packed); once, dW and
+ * dU over all steps. GFLOP/s by CPU time, best of `rounds`.
+ */
+function lstmGemmRate(B: number, T: number, I: number, H: number, rounds: number): number {
+  const rng = new Rng(1);
+  const fill = (n: number) => Float32Array.from({ length: n }, () => rng.normal());
+  const G = 4 * H;
+  const x = fill(T * B * I), h = fill(T * B * H), W = fill(I * G), U = fill(H * G), z = fill(T * B * G);
+  const c = new Float32Array(T * B * G), dh = new Float32Array(B * H), dW = new Float32Array(I * G), dU = new Float32Array(H * G);
+  const pw = packGemmB(W, I, G, false);
+  const pu = packGemmB(U, H, G, false);
+  const put = packGemmB(U, G, H, true);
+  const products: [(a: GemmArgs) => void, GemmArgs][] = [];
+  for (let s = 0; s < T; s++) {
+    products.push([gemmNN, { m: B, n: G, k: I, a: x, aOffset: s * B * I, b: W, packedB: pw, c, cOffset: s * B * G, beta: 1 }]);
+    products.push([gemmNN, { m: B, n: G, k: H, a: h, aOffset: s * B * H, b: U, packedB: pu, c, cOffset: s * B * G, beta: 1 }]);
+    products.push([gemmNT, { m: B, n: H, k: G, a: z, aOffset: s * B * G, b: U, packedB: put, c: dh, beta: 1 }]);
+  }
+  products.push([gemmTN, { m: I, n: G, k: T * B, a: x, b: z, c: dW }]);
+  products.push([gemmTN, { m: H, n: G, k: T * B, a: h, b: z, c: dU }]);
+  const flops = products.reduce((sum, [, a]) => sum + 2 * a.m * a.n * a.k, 0);
+  let best = 0;
+  for (let r = 0; r < rounds; r++) {
+    const cpu0 = process.cpuUsage();
+    for (const [f, a] of products) f(a);
+    const cpu = process.cpuUsage(cpu0);
+    best = Math.max(best, flops / ((cpu.user + cpu.system) * 1e3));
+  }
+  return best;
+}
+
+async function main(): Promise<void> {
+  const id = arg('--case', 'lstm-train-64x64x128x256');
+  const reps = Number(arg('--reps', '5'));
+  const warmup = Number(arg('--warmup', '2'));
+  setThreads(1);
+  const c = findCase(id, 'full');
+  const ready = await setup(c, 'seqlab');
+  if ('unsupported' in ready) throw new Error(`profile: ${ready.unsupported}`);
+  for (let i = 0; i < warmup; i++) await ready.step();
+
+  const session = new Session();
+  session.connect();
+  const post = <T>(method: string, params?: object) =>
+    new Promise<T>((resolve, reject) => session.post(method, params ?? {}, (err, res) => (err ? reject(err) : resolve(res as T))));
+  await post('Profiler.enable');
+  await post('Profiler.setSamplingInterval', { interval: 200 });
+  await post('Profiler.start');
+  const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  for (let i = 0; i < reps; i++) await ready.step();
+  const wall = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  const cpuMs = (cpu.user + cpu.system) / 1000;
+  const { profile } = await post<{ profile: Profile }>('Profiler.stop');
+  session.disconnect();
+
+  const byNode = new Map<number, ProfileNode>(profile.nodes.map((n) => [n.id, n]));
+  const selfUs = new Map<ProfileNode, number>();
+  profile.samples.forEach((id, i) => {
+    const n = byNode.get(id) as ProfileNode;
+    selfUs.set(n, (selfUs.get(n) ?? 0) + profile.timeDeltas[i]);
+  });
+  const total = [...selfUs.values()].reduce((a, b) => a + b, 0);
+  const cats = new Map<string, number>();
+  const fns = new Map<string, number>();
+  for (const [n, us] of selfUs) {
+    if (n.callFrame.functionName === '(idle)' || n.callFrame.functionName === '(program)') continue;
+    const cat = category(n.callFrame);
+    cats.set(cat, (cats.get(cat) ?? 0) + us);
+    const key = `${n.callFrame.functionName || '(anonymous)'} ${n.callFrame.url.split('/').slice(-2).join('/')}`;
+    fns.set(key, (fns.get(key) ?? 0) + us);
+  }
+  const counted = [...cats.values()].reduce((a, b) => a + b, 0);
+  const perStep = wall / reps;
+  // on a shared machine the process waits for a core: the CPU time it got is the better measure
+  console.log(`${id}: ${reps} steps; per step ${perStep.toFixed(1)} ms wall, ${(cpuMs / reps).toFixed(1)} ms CPU, ${(counted / 1000 / reps).toFixed(1)} ms sampled running (of ${(total / 1000 / reps).toFixed(1)} sampled)`);
+  console.log('| part | ms per step | share |');
+  console.log('|---|---:|---:|');
+  for (const cat of ['GEMM', 'activations', 'lanes', 'cell loops', 'rest']) {
+    const us = cats.get(cat) ?? 0;
+    console.log(`| ${cat} | ${(us / 1000 / reps).toFixed(1)} | ${((100 * us) / counted).toFixed(0)}% |`);
+  }
+  if (c.kind === 'layer') {
+    const [B, T, I, H] = c.shape;
+    const G = c.cell === 'LSTM' ? 4 : c.cell === 'GRU' ? 3 : 1;
+    const flops = caseGemmFlops(B, T, I, H, G, c.mode === 'train');
+    const share = (cats.get('GEMM') ?? 0) / counted;
+    const gemmMs = (share * cpuMs) / reps;
+    const inStep = flops / gemmMs / 1e6;
+    console.log(`GEMM: ${(flops / 1e9).toFixed(2)} GFLOP per step in ${gemmMs.toFixed(1)} ms (its share of the CPU time) = ${inStep.toFixed(1)} GFLOP/s`);
+    if (c.cell === 'LSTM' && c.mode === 'train') {
+      const alone = lstmGemmRate(B, T, I, H, 3);
+      console.log(`the same products alone: ${alone.toFixed(1)} GFLOP/s (CPU time, best of 3): inside the step GEMM runs at ${((100 * inStep) / alone).toFixed(0)}% of its own rate`);
+    }
+  }
+  console.log('top functions by self time:');
+  for (const [k, us] of [...fns].sort((a, b) => b[1] - a[1]).slice(0, 12)) console.log(`  ${((100 * us) / counted).toFixed(1).padStart(5)}%  ${k}`);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

