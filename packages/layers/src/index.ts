@@ -54,7 +54,7 @@ export { sha256 } from './training/sha256';
 export { modelToBytes, modelFromBytes } from './saving/model_file';
 export type { SaveOptions, LoadOptions, SavableModel } from './saving/model_file';
 export { loadModel } from './saving/load_model';
-export { toTfjs, fromTfjs, tfjsWeightNames } from './saving/tfjs_format';
+export { toTfjs, fromTfjs, tfjsWeightNames, tfjsShortName } from './saving/tfjs_format';
 export type { TfjsModelJson, TfjsWeightSpec, TfjsExport } from './saving/tfjs_format';
 export { saveTfjsModel, loadTfjsModel } from './saving/tfjs_files';
 export type { SaveTfjsOptions } from './saving/tfjs_files';

@@ -23,7 +23,7 @@ import { FitOptions, Trainer } from '../training/trainer';
 import { BatchSource, EpochReader, checkBounded, inputsOf, isBatchSource, refuseArrayOptions, sourceFeed, stepsOption } from '../training/batch_source';
 import { KeyedWeight, loadWeightsFile, saveWeightsFile, weightsBytes } from '../training/weights_io';
 import { Optimizer } from '../training/optimizers';
-import { PREDICT_OPTION_NAMES, batchSizeOption, checkOptionNames } from '../training/validate';
+import { IdArray, PREDICT_OPTION_NAMES, batchSizeOption, checkOptionNames, dataTensor, isIdArray } from '../training/validate';
 import { Yielder, YieldEvery } from '../training/yielding';
 
 /** Options of `Model`: its symbolic inputs and outputs, and a name. */
@@ -45,7 +45,7 @@ export interface PredictOptions {
 }
 
 /** Model inputs: a tensor or nested arrays (a list for several inputs); raw strings where a vectorizer reads the input. */
-export type ModelData = Tensor | NestedArray | Tensor[] | string[] | (Tensor | string[])[];
+export type ModelData = Tensor | NestedArray | IdArray | Tensor[] | string[] | (Tensor | IdArray | string[])[];
 
 function allFinite(t: Tensor): boolean {
   const d = t.data;
@@ -242,18 +242,17 @@ export class Model extends Layer implements TrainableModel {
    * Converts user data to input tensors: tensors or nested arrays (a list for several inputs);
    * an array of strings for an input read by a text vectorizer, which vectorizes it here.
    */
-  prepareInputs(x: ModelData): Tensor[] {
+  prepareInputs(x: ModelData, who = 'predict'): Tensor[] {
     const isTexts = (e: unknown): e is string[] => Array.isArray(e) && e.length > 0 && e.every((s) => typeof s === 'string');
-    const isList = Array.isArray(x) && x.length > 0 && x.every((e) => e instanceof Tensor || isTexts(e));
-    const list = isTexts(x) ? [x] : isList ? (x as (Tensor | string[])[]) : [x as Tensor | NestedArray];
+    const isList = Array.isArray(x) && x.length > 0 && x.every((e) => e instanceof Tensor || isIdArray(e) || isTexts(e));
+    const list = isTexts(x) ? [x] : isList ? (x as (Tensor | IdArray | string[])[]) : [x as Tensor | NestedArray];
     return list.map((e, i) => {
-      if (e instanceof Tensor) return e;
       if (isTexts(e)) {
         const reader = this.inputReaders(i).find((l): l is VectorizerLayer => l instanceof VectorizerLayer);
         if (!reader) throw new Error(`${this.label}: input ${i} received strings, but no text vectorizer reads that input`);
         return reader.vectorize(e);
       }
-      return T.tensor(e as NestedArray);
+      return dataTensor(who, list.length > 1 ? `input ${i}` : 'x', e);
     });
   }
 
@@ -317,7 +316,7 @@ export class Model extends Layer implements TrainableModel {
   private *predictSteps(x: ModelData, options: PredictOptions, who: string): Generator<void, Tensor | Tensor[]> {
     checkOptionNames(who, options, PREDICT_OPTION_NAMES);
     const batchSize = batchSizeOption(who, options.batchSize);
-    const xs = this.prepareInputs(x);
+    const xs = this.prepareInputs(x, who);
     const n = xs[0].shape[0];
     if (n === 0) throw new Error(`${who}: x has 0 samples (shape [${xs[0].shape.join(', ')}]); there is nothing to predict`);
     const chunks: Tensor[][] = this.outputs.map(() => []);

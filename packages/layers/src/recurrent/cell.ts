@@ -34,6 +34,7 @@ import { Variable } from '@seqlab/autograd';
 import * as T from '@seqlab/tensor';
 import { DType, Tensor, fmtShape } from '@seqlab/tensor';
 import { Initializer, InitializerSpec, getInitializer } from '../initializers';
+import { checkWeightSize } from '../engine/layer';
 import { classNameOf } from '../engine/registry';
 import { snakeKey } from '../engine/config';
 import { snakeCase } from '../engine/layer';
@@ -196,6 +197,7 @@ export abstract class Cell implements RecurrentCell {
     if (this.declared.some((v) => v.name === `${this.name}/${name}`)) {
       throw new Error(`${this.label}: addWeight('${name}'): the cell already has a weight of that name`);
     }
+    checkWeightSize(this.label, name, shape);
     const init = typeof initializer === 'function' ? initializer : getInitializer(initializer, this.label);
     const value = init(shape);
     if (!value.shape.every((d, k) => d === shape[k]) || value.rank !== shape.length) {

@@ -27,8 +27,8 @@ export interface CompileArgs {
   metrics?: MetricSpec[];
 }
 
-/** Inputs or targets as `fit`, `evaluate` and `predict` take them: a tensor, nested arrays, or one tensor per model input / output. */
-export type Data = Tensor | NestedArray | Tensor[];
+/** Inputs or targets as `fit`, `evaluate` and `predict` take them: a tensor, nested arrays, integer ids with a shape, or one tensor per model input / output. */
+export type Data = Tensor | NestedArray | V.IdArray | Tensor[];
 
 /** Options of `evaluate`: batch size, steps for a dataset, sample weights, verbosity. */
 export interface EvaluateOptions {
@@ -86,7 +86,7 @@ export interface TrainableModel extends CallbackModel {
   /** True when a layer carries state between batches (the batch size must then stay fixed). */
   readonly stateful: boolean;
   /** User data to input tensors (strings are vectorized where a text vectorizer reads them). */
-  prepareInputs(x: Data): Tensor[];
+  prepareInputs(x: Data, who?: string): Tensor[];
   /** Builds the graph for inputs like these (a Sequential without an input shape). */
   buildFor(xs: Tensor[]): void;
   /** Runs the graph on a batch; records on the tape when called inside one. */
@@ -124,9 +124,10 @@ export class Evaluator {
   // data
 
   protected prepare(x: Data, y: Data, sampleWeight: Tensor | number[] | undefined, classWeight: Record<number, number> | undefined, who: string): Prepared {
-    const xs = this.model.prepareInputs(x);
+    const xs = this.model.prepareInputs(x, who);
     this.model.buildFor(xs);
-    const ys = toList(y).map((t) => (t instanceof Tensor ? t : T.tensor(t)));
+    const targets = toList(y);
+    const ys = targets.map((t, i) => V.dataTensor(who, targets.length > 1 ? `target ${i}` : 'y', t));
     if (ys.length !== this.model.outputs.length) {
       throw new Error(`${who}: the model has ${this.model.outputs.length} output(s) but ${ys.length} target array(s) were given`);
     }
