@@ -67,6 +67,11 @@ export interface RecurrentCell {
   readonly built: boolean;
   /** Creates the weights for inputs with `inputDim` features. */
   build(inputDim: number): void;
+  /**
+   * One timestep: x_t [B, I] and the states at t-1 ([B, size] each) to the output y_t and the new
+   * states, written with autograd ops (so the scan's backward is the tape's). `dropout` holds the
+   * masks the layer drew for this sequence, the same at every step.
+   */
   step(x: Tensor, states: Tensor[], dropout?: StepDropout): StepResult | StepOutput;
   /** Weight variables in Keras order. */
   readonly weights: Variable[];
