@@ -40,9 +40,9 @@ export interface PredictOptions {
   batchSize?: number;
   /** With a dataset: the number of batches to read (default: a whole pass). */
   steps?: number;
-  /** predictAsync only: when to yield to the event loop ('auto', 'batch', 'never' or milliseconds). */
+  /** predictAsync, or predict of a dataset: when to yield to the event loop ('auto', 'batch', 'never' or milliseconds). */
   yieldEvery?: YieldEvery;
-  /** predictAsync only: stops at the next batch and rejects with an AbortError. */
+  /** predictAsync, or predict of a dataset: stops at the next batch and rejects with an AbortError. */
   signal?: AbortSignal;
 }
 

@@ -19,7 +19,6 @@ import { AbortError, Yielder, YieldEvery } from './yielding';
 import { BatchFeed, BatchSource, EpochReader, Prepared, isBatchSource, RAN_OUT_WARNING, arrayFeed, checkBounded, refuseArrayOptions, sourceCall, stepsOption, takeBatch } from './batch_source';
 import { CompileArgs, Data, Evaluator, TrainableModel } from './evaluator';
 
-
 /**
  * Options of `fit`, Keras's names in camelCase: batchSize (32), epochs (1), validation data or
  * split, callbacks, shuffle, class and sample weights, verbosity, plus `yieldEvery` and `signal`.
