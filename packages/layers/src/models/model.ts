@@ -21,6 +21,7 @@ import { History } from '../training/callbacks';
 import { CompileArgs, Data, EvaluateOptions, TrainableModel, runSync, runYielding } from '../training/evaluator';
 import { FitOptions, Trainer } from '../training/trainer';
 import { BatchSource, EpochReader, checkBounded, inputsOf, isBatchSource, refuseArrayOptions, sourceFeed, stepsOption } from '../training/batch_source';
+import { allFinite, badInputReport, recurrentWhere } from '../training/nonfinite';
 import { KeyedWeight, loadWeightsFile, saveWeightsFile, weightsBytes } from '../training/weights_io';
 import { Optimizer } from '../training/optimizers';
 import { IdArray, PREDICT_OPTION_NAMES, batchSizeOption, checkOptionNames, dataTensor, isIdArray } from '../training/validate';
@@ -38,34 +39,14 @@ export interface PredictOptions {
   batchSize?: number;
   /** With a dataset: the number of batches to read (default: a whole pass). */
   steps?: number;
-  /** predictAsync only: when to yield to the event loop ('auto', 'batch', 'never' or milliseconds). */
+  /** predictAsync, or predict of a dataset: when to yield to the event loop ('auto', 'batch', 'never' or milliseconds). */
   yieldEvery?: YieldEvery;
-  /** predictAsync only: stops at the next batch and rejects with an AbortError. */
+  /** predictAsync, or predict of a dataset: stops at the next batch and rejects with an AbortError. */
   signal?: AbortSignal;
 }
 
 /** Model inputs: a tensor or nested arrays (a list for several inputs); raw strings where a vectorizer reads the input. */
 export type ModelData = Tensor | NestedArray | IdArray | Tensor[] | string[] | (Tensor | IdArray | string[])[];
-
-function allFinite(t: Tensor): boolean {
-  const d = t.data;
-  for (let i = 0; i < d.length; i++) if (!Number.isFinite(d[i])) return false;
-  return true;
-}
-
-/** The first index along axis 1 of a [B, T, ...] tensor holding a NaN or infinity, or null for other ranks. */
-function firstBadStep(t: Tensor): number | null {
-  if (t.rank < 3) return null;
-  const [b, steps] = t.shape;
-  const inner = t.size / (b * steps);
-  for (let s = 0; s < steps; s++) {
-    for (let i = 0; i < b; i++) {
-      const base = (i * steps + s) * inner;
-      for (let k = 0; k < inner; k++) if (!Number.isFinite(t.data[base + k])) return s;
-    }
-  }
-  return null;
-}
 
 /** One layer application as the graph runs it: what went in and what came out. */
 interface NodeRun {
@@ -445,6 +426,8 @@ export class Model extends Layer implements TrainableModel {
    * output hold one, with the first timestep for recurrent layers. Used by TerminateOnNaN.
    */
   traceNaN(inputs: Tensor[]): string | null {
+    const inData = badInputReport(inputs);
+    if (inData) return inData;
     let report: string | null = null;
     noGrad(() =>
       this.runNodes(inputs, { training: false }, ({ node, x, mask, outputs }) => {
@@ -454,12 +437,8 @@ export class Model extends Layer implements TrainableModel {
           report = `NaN or infinity first appears in the weights of ${layer.label} ('${badWeight.name}').`;
           return true;
         }
-        const bad = outputs.find((o) => !allFinite(o));
-        if (!bad) return false;
-        // a recurrent layer returning only its last output: look at every step to find the first bad one
-        const seq = layer instanceof RNN && !node.inputsAsList && bad.rank === 2 ? layer.stepOutputs(x as Tensor, mask) : bad;
-        const step = firstBadStep(seq);
-        report = `NaN or infinity first appears in the output of ${layer.label}${step !== null ? ` at timestep ${step}` : ''}.`;
+        if (!outputs.some((o) => !allFinite(o))) return false;
+        report = `NaN or infinity first appears in the output of ${layer.label}${recurrentWhere(layer, x, mask)}.`;
         return true;
       }),
     );

@@ -16,7 +16,6 @@ import * as V from './validate';
 import { Yielder, YieldEvery } from './yielding';
 import { Batch, BatchFeed, BatchSource, EpochReader, Prepared, asBatch, checkBounded, refuseArrayOptions, sourceCall, sourceFeed, splitBatch, stepsOption, takeBatch, toList } from './batch_source';
 
-
 /**
  * What `compile` takes: an optimizer, a loss (or one per output), metrics.
  * @example model.compile({ optimizer: 'adam', loss: 'binaryCrossentropy', metrics: ['accuracy'] })
@@ -39,9 +38,9 @@ export interface EvaluateOptions {
   sampleWeight?: Tensor | number[];
   /** Return `{ loss, accuracy, ... }` instead of Keras's `loss` or `[loss, ...metrics]`. */
   returnDict?: boolean;
-  /** evaluateAsync only: when to yield to the event loop (as in fit). */
+  /** evaluateAsync, or evaluate of a dataset: when to yield to the event loop (as in fit). */
   yieldEvery?: YieldEvery;
-  /** evaluateAsync only: stops at the next batch and rejects with an AbortError. */
+  /** evaluateAsync, or evaluate of a dataset: stops at the next batch and rejects with an AbortError. */
   signal?: AbortSignal;
 }
 
