@@ -5,7 +5,7 @@
  */
 import { noGrad } from '@seqlab/autograd';
 import * as T from '@seqlab/tensor';
-import { NestedArray, Tensor } from '@seqlab/tensor';
+import { NestedArray, Rng, Tensor } from '@seqlab/tensor';
 import { CustomObjects } from '../engine/config';
 import { InputLayer } from '../engine/input';
 import { CallArgs, Layer, LayerArgs, LayerInput, LayerOutput, registerLayer } from '../engine/layer';
@@ -22,6 +22,7 @@ import { CompileArgs, Data, EvaluateOptions, TrainableModel, runSync, runYieldin
 import { FitOptions, Trainer } from '../training/trainer';
 import { BatchSource, EpochReader, checkBounded, inputsOf, isBatchSource, refuseArrayOptions, sourceFeed, stepsOption } from '../training/batch_source';
 import { allFinite, badInputReport, recurrentWhere } from '../training/nonfinite';
+import { newRandomStream } from '../initializers';
 import { KeyedWeight, loadWeightsFile, saveWeightsFile, weightsBytes } from '../training/weights_io';
 import { Optimizer } from '../training/optimizers';
 import { IdArray, PREDICT_OPTION_NAMES, batchSizeOption, checkOptionNames, dataTensor, isIdArray } from '../training/validate';
@@ -76,6 +77,8 @@ export class Model extends Layer implements TrainableModel {
   stopTraining = false;
   /** The History of the latest fit (as Keras's `model.history`), also after an aborted fit. */
   history: History | null = null;
+  /** This model's own generator for dropout masks and shuffles in `fit` (from `setSeed` and the model's creation order). */
+  readonly randomStream: Rng = newRandomStream();
   private trainer: Trainer | null = null;
   private compiledWith: CompileArgs | null = null;
   /**

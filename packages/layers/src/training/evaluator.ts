@@ -4,7 +4,7 @@
  */
 import { Variable, add, noGrad } from '@seqlab/autograd';
 import * as T from '@seqlab/tensor';
-import { NestedArray, Tensor, fmtShape } from '@seqlab/tensor';
+import { NestedArray, Rng, Tensor, fmtShape } from '@seqlab/tensor';
 import type { CallArgs } from '../engine/layer';
 import { maskOf } from '../engine/mask';
 import type { SymbolicTensor } from '../engine/symbolic';
@@ -95,6 +95,8 @@ export interface TrainableModel extends CallbackModel {
   traceNaN(xs: Tensor[]): string | null;
   /** The History of the latest fit, set when it begins (as Keras's `model.history`). */
   history: History | null;
+  /** The model's own generator: fit draws its dropout masks and shuffles from it. */
+  readonly randomStream: Rng;
 }
 
 /** What evaluation and training share: the compiled losses and metrics, data checks, the evaluation loops. */

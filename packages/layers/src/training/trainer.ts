@@ -9,7 +9,7 @@
 import { globalNorm, noGrad, variableGrads } from '@seqlab/autograd';
 import * as T from '@seqlab/tensor';
 import { Rng, Tensor } from '@seqlab/tensor';
-import { getRng } from '../initializers';
+import { withRng } from '../initializers';
 import { Callback, History, Logs } from './callbacks';
 import { Optimizer, getOptimizer } from './optimizers';
 import { ProgressBar, ProgressSink } from './progress';
@@ -72,12 +72,15 @@ export class Trainer extends Evaluator {
     const vars = this.model.trainableWeights;
     let preds: Tensor[] = [];
     let perOutput: number[] = [];
-    const { value, grads } = variableGrads(() => {
-      const r = this.batchLoss(xs, ys, weights, true);
-      preds = r.preds;
-      perOutput = r.perOutput;
-      return r.loss;
-    }, vars);
+    // dropout draws from the model's own generator (a step runs synchronously: no other fit interleaves)
+    const { value, grads } = withRng(this.model.randomStream, () =>
+      variableGrads(() => {
+        const r = this.batchLoss(xs, ys, weights, true);
+        preds = r.preds;
+        perOutput = r.perOutput;
+        return r.loss;
+      }, vars),
+    );
     const loss = value.item();
     const gradNorm = globalNorm(grads);
     // a step whose loss or gradients are not finite is not applied (it would write NaN into the weights)
@@ -175,7 +178,7 @@ export class Trainer extends Evaluator {
       }
       if (shuffle) console.warn(`fit: ${model.label} is stateful; shuffle: true breaks the carried state between batches (use shuffle: false)`);
     }
-    const rng = options.seed !== undefined ? new Rng(options.seed) : getRng();
+    const rng = options.seed !== undefined ? new Rng(options.seed) : this.model.randomStream;
     const n = data.n;
     return { train: arrayFeed(data, step, shuffle ? () => T.permutation(n, rng) : () => null), val };
   }
