@@ -2,9 +2,9 @@
  * A user's cell through the cell seam: the peephole LSTM of tests/support/peephole_lstm.ts, written
  * against public exports only, gets everything a built-in cell gets from `new RNN({ cell })`:
  * gradients (checked against finite differences), training of all its weights, masks, goBackwards,
- * returnSequences / returnState, initial states, stateful, dropout, Bidirectional, summary counts
- * weights files and model files. With its peepholes at zero it is the built-in LSTM. And a cell class may
- * register a fused kernel, which the layer then runs (the built-in cells' mechanism).
+ * returnSequences / returnState, initial states, stateful, dropout, Bidirectional, summary counts,
+ * weights files and model files. With its peepholes at zero it is the built-in LSTM. And a cell
+ * class may register a fused kernel, which the layer then runs (the built-in cells' mechanism).
  */
 import * as fs from 'fs';
 import * as os from 'os';
