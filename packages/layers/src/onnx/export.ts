@@ -19,6 +19,7 @@ import { Tensor } from '@seqlab/tensor';
 import { activationName } from '../activations';
 import { InputLayer } from '../engine/input';
 import { Layer } from '../engine/layer';
+import { classNameOf } from '../engine/registry';
 import { SymbolicTensor } from '../engine/symbolic';
 import { Activation, Dense, Dropout, Flatten, RepeatVector, Reshape } from '../layers/core';
 import { Embedding } from '../layers/embedding';
@@ -116,7 +117,7 @@ function directionWeights(layer: RNN): { kind: 'simpleRNN' | 'lstm' | 'gru'; w: 
   const cell = layer.cell;
   // ONNX has an op for exactly these three cells (not for subclasses, whose step may differ)
   const kind = cell.constructor === SimpleRNNCell ? 'simpleRNN' : cell.constructor === LSTMCell ? 'lstm' : cell.constructor === GRUCell ? 'gru' : null;
-  if (kind === null) refuse(layer, `its cell (${cell.constructor.name}) is not a built-in SimpleRNN, LSTM or GRU cell; ONNX has no op for it`);
+  if (kind === null) refuse(layer, `its cell (${classNameOf(cell)}) is not a built-in SimpleRNN, LSTM or GRU cell; ONNX has no op for it`);
   const c = cell as KerasCell;
   const names = c.activationNames;
   if (!names) refuse(layer, 'a custom activation function has no ONNX recurrent activation');
