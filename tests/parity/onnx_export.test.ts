@@ -110,7 +110,7 @@ beforeAll(async () => {
     names.map(async (n) => {
       const { model, xs } = cases.get(n)!;
       const feeds = Object.fromEntries(model.inputs.map((s, i) => [s.node.layer.name, { data: xs[i].data, dims: xs[i].shape }]));
-      return { model: await L.exportOnnx(model), feeds: [feeds] };
+      return { model: await L.exportOnnx(model, undefined, { padding: 'post' }), feeds: [feeds] };
     }),
   );
   const runs = runOnnxModels(jobs);
@@ -146,6 +146,8 @@ describe('ONNX export, run by ONNX Runtime', () => {
     const e = new L.Embedding({ inputDim: 5, outputDim: 2 }).apply(ids) as L.SymbolicTensor;
     const both = new L.Model({ inputs: ids, outputs: new L.Bidirectional({ layer: new L.LSTM({ units: 2 }), mergeMode: null }).apply(e) as L.SymbolicTensor[] });
     await expect(L.exportOnnx(both)).rejects.toThrow(/Bidirectional '.*': mergeMode null/);
+    const masked = new L.Sequential([new L.Embedding({ inputDim: 5, outputDim: 2, maskZero: true, inputLength: 3 }), new L.LSTM({ units: 2 })]);
+    await expect(L.exportOnnx(masked)).rejects.toThrow(/exportOnnx: Embedding '.*': it makes a mask.*\{ padding: 'post' \}/);
     const stacked = new L.Sequential([new L.RNN({ cell: [new L.LSTMCell({ units: 2 }), new L.GRUCell({ units: 2 })], inputShape: [3, 1] })]);
     await expect(L.exportOnnx(stacked)).rejects.toThrow(/RNN '.*': its cell \(StackedRNNCells\) is not a built-in SimpleRNN, LSTM or GRU cell/);
     const elu = new L.Sequential([new L.SimpleRNN({ units: 2, activation: 'elu', inputShape: [3, 1] })]);
