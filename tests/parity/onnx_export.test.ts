@@ -87,6 +87,7 @@ onnxCase(
   ]),
   [postPaddedFloats(rng, 5, 6, 3)],
 );
+onnxCase('rnn_of_a_cell', new L.Sequential([new L.RNN({ cell: new L.LSTMCell({ units: 3 }), inputShape: [4, 2] })]), [T.randomNormal([3, 4, 2], 0, 1, { rng })]);
 {
   const a = L.input({ shape: [5, 3], name: 'a' });
   const b = L.input({ shape: [5, 3], name: 'b' });
@@ -109,7 +110,7 @@ beforeAll(async () => {
     names.map(async (n) => {
       const { model, xs } = cases.get(n)!;
       const feeds = Object.fromEntries(model.inputs.map((s, i) => [s.node.layer.name, { data: xs[i].data, dims: xs[i].shape }]));
-      return { model: await L.exportOnnx(model), feeds: [feeds] };
+      return { model: await L.exportOnnx(model, undefined, { padding: 'post' }), feeds: [feeds] };
     }),
   );
   const runs = runOnnxModels(jobs);
@@ -129,6 +130,9 @@ describe('ONNX export, run by ONNX Runtime', () => {
   test('Masking -> SimpleRNN sequence (masked steps repeat the last output) -> TimeDistributed(Dense) -> BatchNormalization -> Dropout', () => {
     compare('masking_sequence');
   });
+  test('RNN of a built-in cell', () => {
+    compare('rnn_of_a_cell');
+  });
   test("hard sigmoids (Keras 3's and Keras 2's), goBackwards, shared Dense, Concatenate, Add, RepeatVector, a nested Sequential, GlobalAveragePooling1D", () => {
     compare('functional_hard_sigmoids');
   });
@@ -142,6 +146,10 @@ describe('ONNX export, run by ONNX Runtime', () => {
     const e = new L.Embedding({ inputDim: 5, outputDim: 2 }).apply(ids) as L.SymbolicTensor;
     const both = new L.Model({ inputs: ids, outputs: new L.Bidirectional({ layer: new L.LSTM({ units: 2 }), mergeMode: null }).apply(e) as L.SymbolicTensor[] });
     await expect(L.exportOnnx(both)).rejects.toThrow(/Bidirectional '.*': mergeMode null/);
+    const masked = new L.Sequential([new L.Embedding({ inputDim: 5, outputDim: 2, maskZero: true, inputLength: 3 }), new L.LSTM({ units: 2 })]);
+    await expect(L.exportOnnx(masked)).rejects.toThrow(/exportOnnx: Embedding '.*': it makes a mask.*\{ padding: 'post' \}/);
+    const stacked = new L.Sequential([new L.RNN({ cell: [new L.LSTMCell({ units: 2 }), new L.GRUCell({ units: 2 })], inputShape: [3, 1] })]);
+    await expect(L.exportOnnx(stacked)).rejects.toThrow(/RNN '.*': its cell \(StackedRNNCells\) is not a built-in SimpleRNN, LSTM or GRU cell/);
     const elu = new L.Sequential([new L.SimpleRNN({ units: 2, activation: 'elu', inputShape: [3, 1] })]);
     await expect(L.exportOnnx(elu)).rejects.toThrow(/activation 'elu' has no ONNX recurrent activation/);
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'seqlab-onnx-')), 'model.onnx');

@@ -64,4 +64,5 @@ export * from './training/generation';
 export { encodeOnnxModel, ONNX_TYPES } from './onnx/proto';
 export type { OnnxGraphSpec, OnnxNode, OnnxAttribute, OnnxInitializer, OnnxElemType } from './onnx/proto';
 export { onnxGraph, toOnnx } from './onnx/export';
+export type { OnnxExportOptions } from './onnx/export';
 export { exportOnnx } from './onnx/files';

@@ -8,7 +8,8 @@
  * when it marks a prefix of each row: post-padded sequences (`padSequences({ padding: 'post' })`).
  * The graph computes the lengths from the ids (Embedding maskZero) or features (Masking) by
  * counting unmasked steps; with pre-padded input it would count right and run the wrong steps, so
- * feed post-padded data to an exported masked model. A returned sequence repeats the last output
+ * a model with a mask is exported only when the caller declares post-padded inputs
+ * (`{ padding: 'post' }`) and refused otherwise. A returned sequence repeats the last output
  * at masked steps, as Keras does (Bidirectional: zeros, as Keras does there).
  *
  * Refused, with the reason: returnState, stateful layers, initial states, goBackwards with
@@ -19,6 +20,7 @@ import { Tensor } from '@seqlab/tensor';
 import { activationName } from '../activations';
 import { InputLayer } from '../engine/input';
 import { Layer } from '../engine/layer';
+import { classNameOf } from '../engine/registry';
 import { SymbolicTensor } from '../engine/symbolic';
 import { Activation, Dense, Dropout, Flatten, RepeatVector, Reshape } from '../layers/core';
 import { Embedding } from '../layers/embedding';
@@ -45,8 +47,20 @@ interface Value {
   mask: string | null;
 }
 
+/** Options of the ONNX export. */
+export interface OnnxExportOptions {
+  /**
+   * 'post' declares that masked inputs will be post-padded (`padSequences(x, { padding: 'post' })`),
+   * which is what lets a mask (Embedding maskZero, Masking) be exported as sequence lengths. Without
+   * it a model with a mask is refused: Keras's default padding is 'pre', for which the exported
+   * lengths would run the wrong steps.
+   */
+  padding?: 'post';
+}
+
 class GraphBuilder {
   readonly nodes: OnnxNode[] = [];
+  constructor(readonly options: OnnxExportOptions) {}
   readonly initializers: OnnxInitializer[] = [];
   private count = 0;
 
@@ -104,8 +118,15 @@ function activate(b: GraphBuilder, x: string, spec: unknown, layer: Layer): stri
   }
 }
 
-/** Lengths and a float mask [B, T] from a 0/1 "step is real" tensor (bool [B, T]). */
-function maskFrom(b: GraphBuilder, real: string): { lens: string; mask: string } {
+/** Lengths and a float mask [B, T] from a 0/1 "step is real" tensor (bool [B, T]); `layer` makes the mask. */
+function maskFrom(b: GraphBuilder, real: string, layer: Layer): { lens: string; mask: string } {
+  if (b.options.padding !== 'post') {
+    refuse(
+      layer,
+      "it makes a mask, which ONNX can express only as one length per row (sequence_lens): right for post-padded inputs, wrong for pre-padded ones (Keras's default). " +
+        "Export with { padding: 'post' } and feed post-padded sequences (padSequences(x, { padding: 'post' })), or leave the mask out",
+    );
+  }
   const mask = b.one('Cast', [real], [{ name: 'to', i: 1 }]);
   const count = b.one('ReduceSum', [mask, b.ints('axis1', [1])], [{ name: 'keepdims', i: 0 }]);
   return { mask, lens: b.one('Cast', [count], [{ name: 'to', i: 6 }]) };
@@ -116,7 +137,7 @@ function directionWeights(layer: RNN): { kind: 'simpleRNN' | 'lstm' | 'gru'; w: 
   const cell = layer.cell;
   // ONNX has an op for exactly these three cells (not for subclasses, whose step may differ)
   const kind = cell.constructor === SimpleRNNCell ? 'simpleRNN' : cell.constructor === LSTMCell ? 'lstm' : cell.constructor === GRUCell ? 'gru' : null;
-  if (kind === null) refuse(layer, `its cell (${cell.constructor.name}) is not a built-in SimpleRNN, LSTM or GRU cell; ONNX has no op for it`);
+  if (kind === null) refuse(layer, `its cell (${classNameOf(cell)}) is not a built-in SimpleRNN, LSTM or GRU cell; ONNX has no op for it`);
   const c = cell as KerasCell;
   const names = c.activationNames;
   if (!names) refuse(layer, 'a custom activation function has no ONNX recurrent activation');
@@ -219,12 +240,12 @@ function emitLayer(b: GraphBuilder, layer: Layer, ins: Value[], hasInitialState:
     const ids = b.one('Cast', [x.name], [{ name: 'to', i: 7 }]);
     const e = b.one('Gather', [b.constant(`${layer.name}_embeddings`, layer.embeddings.shape.slice(), layer.embeddings.value.data), ids], [{ name: 'axis', i: 0 }]);
     if (!layer.maskZero) return { name: e, lens: null, mask: null };
-    return { name: e, ...maskFrom(b, b.one('Not', [b.one('Equal', [x.name, b.constant('zero', [], [0])])])) };
+    return { name: e, ...maskFrom(b, b.one('Not', [b.one('Equal', [x.name, b.constant('zero', [], [0])])]), layer) };
   }
   if (layer instanceof Masking) {
     const differs = b.one('Cast', [b.one('Not', [b.one('Equal', [x.name, b.constant('mask_value', [], [layer.maskValue])])])], [{ name: 'to', i: 1 }]);
     const real = b.one('Cast', [b.one('ReduceMax', [differs], [{ name: 'axes', ints: [2] }, { name: 'keepdims', i: 0 }])], [{ name: 'to', i: 9 }]);
-    const m = maskFrom(b, real);
+    const m = maskFrom(b, real, layer);
     return { name: b.one('Mul', [x.name, b.one('Unsqueeze', [m.mask, b.ints('axes', [2])])]), ...m };
   }
   if (layer instanceof Dense) {
@@ -286,9 +307,9 @@ function emitModel(b: GraphBuilder, model: Model, inputs: Value[]): Value[] {
 const dims = (shape: (number | null)[], base: string): (number | string)[] => shape.map((d, i) => (d !== null ? d : i === 0 ? 'batch' : `${base}_${i}`));
 
 /** The ONNX graph of `model` (see the header). Inputs and outputs are float32, named after the model's. */
-export function onnxGraph(model: Model): OnnxGraphSpec {
+export function onnxGraph(model: Model, options: OnnxExportOptions = {}): OnnxGraphSpec {
   if (!model.built || model.outputs.length === 0) throw new Error(`exportOnnx: ${model.label} is not built; give the first layer an inputShape or call it on data first`);
-  const b = new GraphBuilder();
+  const b = new GraphBuilder(options);
   const inputs = model.inputs.map((s) => ({ name: s.node.layer.name, dims: dims(s.shape, s.node.layer.name) }));
   const outs = emitModel(b, model, inputs.map((i) => ({ name: i.name, lens: null, mask: null })));
   const outputs = model.outputs.map((o, i) => {
@@ -300,6 +321,6 @@ export function onnxGraph(model: Model): OnnxGraphSpec {
 }
 
 /** The ONNX file's bytes of `model`. */
-export function toOnnx(model: Model): Uint8Array {
-  return encodeOnnxModel(onnxGraph(model));
+export function toOnnx(model: Model, options: OnnxExportOptions = {}): Uint8Array {
+  return encodeOnnxModel(onnxGraph(model, options));
 }
