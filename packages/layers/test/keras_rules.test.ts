@@ -2,7 +2,11 @@
 import * as A from '@seqlab/autograd';
 import * as T from '@seqlab/tensor';
 import { Tensor } from '@seqlab/tensor';
-import { Dense, ReduceLROnPlateau, SGD, Sequential, binaryCrossentropy, categoricalCrossentropy, setSeed, sparseCategoricalCrossentropy } from '@seqlab/layers';
+import {
+  Add, Concatenate, Dense, Embedding, LSTM, Model, ReduceLROnPlateau, SGD, Sequential, SymbolicTensor, attachMask, binaryCrossentropy, categoricalCrossentropy,
+  input, maskOf, setSeed, sparseCategoricalCrossentropy,
+} from '@seqlab/layers';
+import { maxAbsDiff } from '../../../tests/support';
 
 /** The share of rows whose argmax is the label. */
 function trueAccuracy(p: Tensor, labels: number[]): number {
@@ -72,4 +76,32 @@ test('history has learning_rate, as ReduceLROnPlateau logs it (History runs afte
   });
   // the rate used during each epoch: the first epoch improves on Infinity, then every epoch without a 1e9 improvement halves it
   expect(h.history.learning_rate).toEqual([0.01, 0.01, 0.005, 0.0025]);
+});
+
+describe('Concatenate and Add keep the mask (Keras: joined along time, else ANDed)', () => {
+  function merged(kind: 'concat' | 'add' | 'time'): Model {
+    setSeed(6);
+    const ids = input({ shape: [null] });
+    const a = new Embedding({ inputDim: 10, outputDim: 3, maskZero: true }).apply(ids) as SymbolicTensor;
+    const b = new Embedding({ inputDim: 10, outputDim: 3, maskZero: true }).apply(ids) as SymbolicTensor;
+    const joined = (kind === 'add' ? new Add() : new Concatenate({ axis: kind === 'time' ? 1 : -1 })).apply([a, b]) as SymbolicTensor;
+    return new Model({ inputs: ids, outputs: new LSTM({ units: 2 }).apply(joined) as SymbolicTensor });
+  }
+
+  test.each(['concat', 'add'] as const)('%s: a post-padded sequence gives the unpadded output', (kind) => {
+    const m = merged(kind);
+    const padded = m.predict(T.tensor([[3, 4, 7, 0, 0]])) as Tensor;
+    const plain = m.predict(T.tensor([[3, 4, 7]])) as Tensor;
+    expect(maxAbsDiff(padded, plain)).toBeLessThan(1e-6);
+  });
+
+  test('concatenated along time: the masks are concatenated', () => {
+    const m = merged('time');
+    const padded = m.predict(T.tensor([[3, 4, 0]])) as Tensor; // [3, 4, pad, 3, 4, pad] along time
+    const a = new Concatenate({ axis: 1 });
+    const x1 = attachMask(T.ones([1, 2, 1]), T.tensor([[1, 0]]));
+    const x2 = T.ones([1, 3, 1]);
+    expect(Array.from(maskOf(a.apply([x1, x2]) as Tensor)!.data)).toEqual([1, 0, 1, 1, 1]);
+    expect(padded.data.every(Number.isFinite)).toBe(true);
+  });
 });

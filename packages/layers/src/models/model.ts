@@ -208,6 +208,8 @@ export class Model extends Layer implements TrainableModel {
     for (const node of this.nodes) {
       const ins = node.inputs.map((s) => values.get(s)!);
       const mask = masks.get(node.inputs[0]) ?? null;
+      // a layer of several inputs (Concatenate, Add) reads each input's mask from the tensor, as in eager calls
+      if (node.inputsAsList) ins.forEach((t, i) => attachMask(t, masks.get(node.inputs[i])));
       const initialState = node.args.initialState?.map((s) => values.get(s)!);
       const x = node.inputsAsList ? ins : ins[0];
       const out = node.layer.call(x, { training: args.training, mask, initialState });
