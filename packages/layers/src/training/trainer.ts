@@ -194,7 +194,8 @@ export class Trainer extends Evaluator {
     const reader = readers.train;
     const history = new History();
     model.history = history;
-    const callbacks: Callback[] = [history, ...(options.callbacks ?? [])];
+    // History last, as Keras appends it: it records what the other callbacks add (ReduceLROnPlateau's learning_rate)
+    const callbacks: Callback[] = [...(options.callbacks ?? []), history];
     for (const cb of callbacks) cb.setModel?.(model);
     const sink = options.progressSink;
     if (sink) for (const cb of callbacks) cb.setLog?.((line) => sink.write(`${line}\n`));
