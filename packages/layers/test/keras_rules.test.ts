@@ -3,7 +3,7 @@ import * as A from '@seqlab/autograd';
 import * as T from '@seqlab/tensor';
 import { Tensor } from '@seqlab/tensor';
 import {
-  Add, Concatenate, Dense, Embedding, LSTM, Model, ReduceLROnPlateau, SGD, Sequential, SymbolicTensor, attachMask, binaryCrossentropy, categoricalCrossentropy,
+  Add, Concatenate, Dense, Embedding, Flatten, LSTM, Model, ReduceLROnPlateau, SGD, Sequential, SymbolicTensor, attachMask, binaryCrossentropy, categoricalCrossentropy,
   input, maskOf, setSeed, sparseCategoricalCrossentropy,
 } from '@seqlab/layers';
 import { maxAbsDiff } from '../../../tests/support';
@@ -103,5 +103,26 @@ describe('Concatenate and Add keep the mask (Keras: joined along time, else ANDe
     const x2 = T.ones([1, 3, 1]);
     expect(Array.from(maskOf(a.apply([x1, x2]) as Tensor)!.data)).toEqual([1, 0, 1, 1, 1]);
     expect(padded.data.every(Number.isFinite)).toBe(true);
+  });
+});
+
+describe('a Sequential without an input shape (Keras without input_length)', () => {
+  test('accepts any sequence length after the first batch', () => {
+    setSeed(8);
+    const m = new Sequential([new Embedding({ inputDim: 10, outputDim: 3 }), new LSTM({ units: 2 })]);
+    const five = m.predict(T.tensor([[1, 2, 3, 4, 5]])) as Tensor;
+    expect(m.inputs[0].shape).toEqual([null, null]);
+    const seven = m.predict(T.tensor([[1, 2, 3, 4, 5, 6, 7], [7, 6, 5, 4, 3, 2, 1]])) as Tensor;
+    expect(seven.shape).toEqual([2, 2]);
+    // the same weights on the longer batch's first five steps give the five-step output
+    expect(maxAbsDiff(m.predict(T.tensor([[1, 2, 3, 4, 5]])) as Tensor, five)).toBe(0);
+  });
+
+  test('keeps the first length when a layer needs it (Flatten then Dense)', () => {
+    setSeed(8);
+    const m = new Sequential([new Embedding({ inputDim: 10, outputDim: 3 }), new Flatten(), new Dense({ units: 1 })]);
+    expect((m.predict(T.tensor([[1, 2, 3, 4]])) as Tensor).shape).toEqual([1, 1]);
+    expect(m.inputs[0].shape).toEqual([null, 4]);
+    expect(() => m.predict(T.tensor([[1, 2, 3]]))).toThrow(/expected input/);
   });
 });
