@@ -126,3 +126,19 @@ describe('a Sequential without an input shape (Keras without input_length)', () 
     expect(() => m.predict(T.tensor([[1, 2, 3]]))).toThrow(/expected input/);
   });
 });
+
+test('a mask crosses the boundary of a nested Sequential or Model (Keras passes it on)', () => {
+  setSeed(9);
+  const embed = new Sequential([new Embedding({ inputDim: 10, outputDim: 3, maskZero: true, inputShape: [null] })]);
+  const outer = new Sequential([embed, new LSTM({ units: 2 })]);
+  outer.build([null, null]);
+  const padded = outer.predict(T.tensor([[3, 4, 7, 0, 0]])) as Tensor;
+  const plain = outer.predict(T.tensor([[3, 4, 7]])) as Tensor;
+  expect(maxAbsDiff(padded, plain)).toBeLessThan(1e-6);
+  // and through a functional model used as a layer
+  const ids = input({ shape: [null] });
+  const inner = new Model({ inputs: ids, outputs: embed.apply(ids) as SymbolicTensor });
+  const ids2 = input({ shape: [null] });
+  const m = new Model({ inputs: ids2, outputs: new LSTM({ units: 2 }).apply(inner.apply(ids2) as SymbolicTensor) as SymbolicTensor });
+  expect(maxAbsDiff(m.predict(T.tensor([[3, 4, 7, 0, 0]])) as Tensor, m.predict(T.tensor([[3, 4, 7]])) as Tensor)).toBeLessThan(1e-6);
+});

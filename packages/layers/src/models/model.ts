@@ -79,6 +79,8 @@ export class Model extends Layer implements TrainableModel {
   history: History | null = null;
   /** This model's own generator for dropout masks and shuffles in `fit` (from `setSeed` and the model's creation order). */
   readonly randomStream: Rng = newRandomStream();
+  /** The output masks of the latest run (computeMask, when this model is a layer of another). */
+  private lastOutputMasks: (Tensor | null)[] = [];
   private trainer: Trainer | null = null;
   private compiledWith: CompileArgs | null = null;
   /**
@@ -190,7 +192,13 @@ export class Model extends Layer implements TrainableModel {
   run(inputs: Tensor[], args: CallArgs = {}): Tensor[] {
     this.checkInputShapes(inputs.map((t) => t.shape));
     const { values, masks } = this.runNodes(inputs, args);
+    this.lastOutputMasks = this.outputs.map((o) => masks.get(o) ?? null);
     return this.outputs.map((o) => attachMask(values.get(o)!, masks.get(o)));
+  }
+
+  /** A model used as a layer passes on the masks its outputs got inside (Keras does): those of the call just made. */
+  override computeMask(): Tensor | null | (Tensor | null)[] {
+    return this.singleOutput ? this.lastOutputMasks[0] ?? null : this.lastOutputMasks;
   }
 
   /**
