@@ -32,7 +32,7 @@ const svgOk = (file: string) => {
 
 test('the registry holds every example of the issue', () => {
   expect(examples.map((e) => e.name).sort()).toEqual(
-    ['adding-problem', 'bptt', 'hamlet-charlm', 'imdb-lstm', 'imdb-rnn', 'imdb-textvectorization', 'layer-shapes', 'mnist-autoencoder', 'mnist-bilstm-autoencoder', 'preprocessing'].sort(),
+    ['adding-problem', 'bptt', 'hamlet-charlm', 'imdb-lstm', 'imdb-rnn', 'imdb-textvectorization', 'layer-shapes', 'mnist-autoencoder', 'mnist-bilstm-autoencoder', 'moving-models', 'preprocessing'].sort(),
   );
 });
 
@@ -205,3 +205,13 @@ describe('the runner', () => {
     expect(text).not.toMatch(/\n\s+at /); // no stack trace
   });
 });
+
+test('moving-models: the trained model predicts the same from its seqlab file, in TensorFlow.js and in ONNX Runtime', async () => {
+  const { figures, lines, outDir } = await smoke('moving-models');
+  expect(figures.seqlabDiff).toBe(0);
+  expect(figures.tfjsDiff).toBeLessThanOrEqual(1e-5);
+  expect(figures.onnxDiff).toBeLessThanOrEqual(1e-5);
+  expect(files(outDir)).toEqual(['model.onnx', 'model.seqlab', 'results.json', 'tfjs']);
+  expect(files(path.join(outDir, 'tfjs'))).toEqual(['group1-shard1of1.bin', 'model.json']);
+  expect(lines.some((l) => /^ONNX \(opset 14\)\s+onnxruntime-web/.test(l))).toBe(true);
+}, 60000);

@@ -7,7 +7,10 @@
  *                                     shapes, two threads on training steps only, no post-step check (< 3 min)
  *   node bench/dist/run.js --smoke    tiny shapes, 1 rep, every case and implementation (the test)
  *   options: --only <text> (cases whose id contains it), --out <dir> (default bench/results),
- *            --reps N, --warmup N, --budget <seconds per rep>
+ *            --reps N, --warmup N, --budget <seconds per rep>,
+ *            --clock cpu (time each rep by the process's CPU time, user + system, instead of wall
+ *            time: on a machine shared with other jobs a process waits for a core, and wall time
+ *            measures the others' load; two-thread runs are left out, CPU time does not show them)
  *   node bench/dist/run.js --report bench/results/latest.json
  *                                     render latest.md again from the saved samples (runs nothing)
  *
@@ -36,6 +39,7 @@ interface Args {
   budgetMs: number;
   minWarmMs: number;
   minTimeMs: number;
+  clock: 'wall' | 'cpu';
 }
 
 function parseArgs(argv: string[]): Args {
@@ -56,6 +60,7 @@ function parseArgs(argv: string[]): Args {
     budgetMs: 1000 * Number(val('--budget') ?? defaults[2]),
     minWarmMs: defaults[3],
     minTimeMs: defaults[4],
+    clock: val('--clock') === 'cpu' ? 'cpu' : 'wall',
   };
 }
 
@@ -84,9 +89,10 @@ const median = (xs: number[]): number => {
 };
 
 /** Which implementations run a case: two threads only where it could pay (large cases, GEMMs). */
-function implsFor(c: Case, mode: Args['mode']): Impl[] {
-  // two threads (the default on a 2-core machine) on every case; quick mode: training steps and GEMMs only
-  const twoThreads = c.kind === 'gemm' || mode !== 'quick' || c.mode === 'train';
+function implsFor(c: Case, mode: Args['mode'], clock: Args['clock'] = 'wall'): Impl[] {
+  // two threads (the default on a 2-core machine) on every case; quick mode: training steps and GEMMs only;
+  // none by CPU time (it sums the threads)
+  const twoThreads = clock === 'wall' && (c.kind === 'gemm' || mode !== 'quick' || c.mode === 'train');
   return IMPLS.filter((i) => i !== 'seqlab-2t' || twoThreads);
 }
 
@@ -102,6 +108,7 @@ function runChild(c: Case, impl: Impl, a: Args): Promise<Result> {
   const argv = [script, '--case', c.id, '--impl', impl, '--warmup', String(a.warmup), '--reps', String(a.reps), '--budget', String(a.budgetMs), '--min-warm-ms', String(a.minWarmMs), '--min-time-ms', String(a.minTimeMs)];
   if (a.mode === 'smoke') argv.push('--smoke');
   if (a.mode === 'quick') argv.push('--no-after-check');
+  argv.push('--clock', a.clock);
   const env = { ...process.env, SEQLAB_THREADS: impl === 'seqlab-2t' ? '2' : '1' };
   return new Promise((resolve) => {
     const child = spawn(process.execPath, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -258,6 +265,9 @@ function report(cases: Case[], results: Result[], meta: Record<string, unknown>,
   L.push(
     `- method: one process per case and implementation, back to back; at least ${a.warmup} warm-up rep(s) and ${a.minWarmMs} ms of warm-up, then at least ${a.reps} timed reps and ${a.minTimeMs} ms of them (at most 60); median (min–max) in ms; budget ${a.budgetMs / 1000} s per rep`,
   );
+  if (a.clock === 'cpu') {
+    L.push('- clock: **CPU time** of each process (user + system), not wall time: the machine was shared with other jobs, so a process waited for a core much of the time; no two-thread runs (CPU time sums the threads)');
+  }
   L.push(
     '- seqlab 1t = one thread (SEQLAB_THREADS=1, the switch that forces it); seqlab 2t = two threads (SEQLAB_THREADS=2, the default on a 2-core machine); ratios are peer median / seqlab median; tfjs-wasm runs on one thread in Node.js (its multithreaded binary is browser-only)',
     '',
@@ -397,7 +407,7 @@ function report(cases: Case[], results: Result[], meta: Record<string, unknown>,
   L.push('| case | implementation | status | peak RSS (MB) | RSS before setup (MB) | agreement with seqlab |');
   L.push('|---|---|---|---:|---:|---|');
   for (const c of cases) {
-    for (const impl of implsFor(c, a.mode)) {
+    for (const impl of implsFor(c, a.mode, a.clock)) {
       const r = get(c.id, impl);
       if (!r) continue;
       const checks = Object.entries(r.checks)
@@ -422,7 +432,7 @@ function report(cases: Case[], results: Result[], meta: Record<string, unknown>,
 function rerender(file: string, a: Args): void {
   const saved = JSON.parse(fs.readFileSync(file, 'utf8'));
   const m = saved.meta.method ?? {};
-  const args: Args = { ...a, mode: saved.meta.mode, warmup: m.warmup ?? a.warmup, reps: m.reps ?? a.reps, budgetMs: m.budgetMs ?? a.budgetMs, minWarmMs: m.minWarmMs ?? a.minWarmMs, minTimeMs: m.minTimeMs ?? a.minTimeMs };
+  const args: Args = { ...a, mode: saved.meta.mode, warmup: m.warmup ?? a.warmup, reps: m.reps ?? a.reps, budgetMs: m.budgetMs ?? a.budgetMs, minWarmMs: m.minWarmMs ?? a.minWarmMs, minTimeMs: m.minTimeMs ?? a.minTimeMs, clock: m.clock ?? 'wall' };
   const { markdown, targets } = report(saved.cases, saved.results, saved.meta, args);
   const dir = path.dirname(file);
   fs.writeFileSync(path.join(dir, 'latest.json'), JSON.stringify({ ...saved, targets }, null, 1) + '\n');
@@ -444,7 +454,7 @@ async function main(): Promise<void> {
   const loadStart = os.loadavg().map((v) => v.toFixed(2)).join(', ');
   const results: Result[] = [];
   for (const c of cases) {
-    for (const impl of implsFor(c, a.mode)) {
+    for (const impl of implsFor(c, a.mode, a.clock)) {
       const r = await runChild(c, impl, a);
       results.push(r);
       const what = r.status === 'ok' ? `${fmtMs(r.medianMs)} ms` : r.reason;
@@ -458,7 +468,7 @@ async function main(): Promise<void> {
     loadStart,
     loadEnd: os.loadavg().map((v) => v.toFixed(2)).join(', '),
     machine: machine(),
-    method: { warmup: a.warmup, reps: a.reps, budgetMs: a.budgetMs, minWarmMs: a.minWarmMs, minTimeMs: a.minTimeMs },
+    method: { warmup: a.warmup, reps: a.reps, budgetMs: a.budgetMs, minWarmMs: a.minWarmMs, minTimeMs: a.minTimeMs, clock: a.clock },
   };
   const { markdown, targets } = report(cases, results, meta, a);
   fs.mkdirSync(a.out, { recursive: true });

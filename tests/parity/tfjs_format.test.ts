@@ -96,6 +96,26 @@ describe('TensorFlow.js layers format', () => {
     await checkBothWays(model, [postPaddedFloats(rng, 4, 5, 3), postPaddedFloats(rng, 4, 5, 3)], 'functional');
   });
 
+  test('returnState into initialState (an encoder-decoder), SimpleRNN and LSTM states, in TensorFlow.js', async () => {
+    const src = L.input({ shape: [5, 3], name: 'source' });
+    const tgt = L.input({ shape: [4, 2], name: 'target' });
+    const [, h, c] = new L.LSTM({ units: 4, returnState: true, name: 'encoder' }).apply(src) as L.SymbolicTensor[];
+    const dec = new L.LSTM({ units: 4, returnSequences: true, name: 'decoder' }).apply(tgt, { initialState: [h, c] }) as L.SymbolicTensor;
+    const [last, s] = new L.SimpleRNN({ units: 3, returnState: true, name: 'tail' }).apply(dec) as L.SymbolicTensor[];
+    const y = new L.Dense({ units: 2 }).apply(new L.Concatenate().apply([last, s, h]) as L.SymbolicTensor) as L.SymbolicTensor;
+    const model = new L.Model({ inputs: [src, tgt], outputs: [y, dec] });
+    randomizeWeights(model, rng);
+    await checkBothWays(model, [T.randomNormal([3, 5, 3], 0, 1, { rng }), T.randomNormal([3, 4, 2], 0, 1, { rng })], 'encoder_decoder');
+  });
+
+  test('RNN of a built-in cell both ways; an RNN of several cells is refused', async () => {
+    const model = new L.Sequential([new L.RNN({ cell: new L.GRUCell({ units: 3, resetAfter: false }), inputShape: [4, 2], returnSequences: true }), new L.Flatten()]);
+    randomizeWeights(model, rng);
+    await checkBothWays(model, [T.randomNormal([3, 4, 2], 0, 1, { rng })], 'rnn_cell');
+    const stacked = new L.Sequential([new L.RNN({ cell: [new L.LSTMCell({ units: 2 }), new L.LSTMCell({ units: 2 })], inputShape: [3, 1] })]);
+    expect(() => L.toTfjs(stacked)).toThrow(/two weights would both be named '.*\/stacked_rnn_cells\/kernel'/);
+  });
+
   test('GRU resetAfter true: Keras-valid JSON, a clear warning, TensorFlow.js refuses it, seqlab reads it', async () => {
     const model = new L.Sequential([new L.GRU({ units: 3, inputShape: [4, 2] }), new L.Dense({ units: 1 })]);
     randomizeWeights(model, rng);
@@ -106,7 +126,10 @@ describe('TensorFlow.js layers format', () => {
     expect(seen[0]).toMatch(/GRU '.*' has resetAfter: true.*TensorFlow.js itself refuses to load it/);
     const json = JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8'));
     expect(json.modelTopology.config.layers[0].config.reset_after).toBe(true);
-    expect(json.weightsManifest[0].weights[2]).toEqual({ name: expect.stringMatching(/\/bias$/), shape: [2, 9], dtype: 'float32' });
+    // Keras 2's weight names (the Python converter looks them up; TensorFlow.js drops the cell part)
+    const [gru, dense] = model.layers.map((l) => l.name);
+    expect(json.weightsManifest[0].weights.map((w: any) => w.name)).toEqual([`${gru}/gru_cell/kernel`, `${gru}/gru_cell/recurrent_kernel`, `${gru}/gru_cell/bias`, `${dense}/kernel`, `${dense}/bias`]);
+    expect(json.weightsManifest[0].weights[2]).toEqual({ name: `${gru}/gru_cell/bias`, shape: [2, 9], dtype: 'float32' });
     await expect(tf.loadLayersModel(tfjsDirectoryReader(dir))).rejects.toThrow(/reset_after/);
     const x = T.randomNormal([3, 4, 2], 0, 1, { rng });
     const back = await L.loadTfjsModel(dir);

@@ -35,9 +35,9 @@ export async function loadImdb(options: RunOptions) {
   const [[xTrainIds, yTrain], [xTestIds, yTest]] = await loadOrFail(() => imdb.loadData({ numWords: VOCAB_SIZE, skipTop: 20, startChar: 1, oovChar: 2, indexFrom: INDEX_FROM, ...source }));
   const wordIndex = await loadOrFail(() => imdb.getWordIndex(source));
   return {
-    xTrain: padSequences(xTrainIds, { maxlen: SEQNC_LENGTH }),
+    xTrain: padSequences(xTrainIds, { maxlen: SEQNC_LENGTH, dtype: 'float32' }), // a Tensor, sliced and split below
     yTrain: reshape(yTrain, [-1, 1]),
-    xTest: padSequences(xTestIds, { maxlen: SEQNC_LENGTH }),
+    xTest: padSequences(xTestIds, { maxlen: SEQNC_LENGTH, dtype: 'float32' }),
     yTest: reshape(yTest, [-1, 1]),
     wordIndex,
   };

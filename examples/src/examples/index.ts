@@ -8,5 +8,6 @@ import { example as hamlet } from './hamlet-charlm';
 import { lstmExample as imdbLstm, rnnExample as imdbRnn } from './imdb';
 import { example as imdbTv } from './imdb-textvectorization';
 import { bilstmExample, lstmExample } from './mnist-autoencoder';
+import { example as movingModels } from './moving-models';
 
-export const examples: Example[] = [adding, preprocessing, layerShapes, imdbRnn, imdbLstm, imdbTv, lstmExample, bilstmExample, hamlet, bptt];
+export const examples: Example[] = [adding, preprocessing, layerShapes, imdbRnn, imdbLstm, imdbTv, lstmExample, bilstmExample, hamlet, bptt, movingModels];

@@ -9,7 +9,7 @@ import { padSequences } from '@seqlab/datasets';
 import { Rng, Tensor, expandDims, tensor } from '@seqlab/tensor';
 import { Example, Figures, RunOptions, kerasShape, logger, one } from '../lib/common';
 
-const fmt = (t: Tensor): string => JSON.stringify(t.toArray());
+const fmt = (t: { toArray(): unknown }): string => JSON.stringify(t.toArray());
 
 function randomIds(shape: [number, number], high: number, seed: number): Tensor {
   const rng = new Rng(seed);
@@ -36,7 +36,7 @@ export async function run(options: RunOptions = {}): Promise<Figures> {
   log('');
   log('== Masking: a [batch, time, 1] input, padding value -1 ==');
   const masking = new Masking({ maskValue: -1 });
-  const x3 = expandDims(padded, -1); // [..., np.newaxis]
+  const x3 = expandDims(padded.toTensor(), -1); // [..., np.newaxis]
   const masked = masking.apply(x3) as Tensor;
   const mask = maskOf(masked)!;
   const maskRows = (mask.toArray() as number[][]).map((r) => r.map((v) => v !== 0));
@@ -113,7 +113,7 @@ export async function run(options: RunOptions = {}): Promise<Figures> {
   log('');
   log('== masked, padded batch through Embedding(maskZero) -> LSTM ==');
   const seqs = [[12, 7, 3], [5, 9, 14, 2, 8, 1], [4]];
-  const ids = padSequences(seqs); // 'pre' padding with 0
+  const ids = padSequences(seqs); // 'pre' padding with 0, int32 as in Keras (models take it as input)
   const maskedModel = new Sequential([new Embedding({ inputDim: 20, outputDim: 4, maskZero: true, inputShape: [null] }), new LSTM({ units: 3 })]);
   const last = maskedModel.predict(ids) as Tensor;
   const unpadded = maskedModel.predict(tensor([seqs[0]])) as Tensor;

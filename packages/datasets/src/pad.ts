@@ -8,7 +8,11 @@
  * - `padding: 'pre'` (default) puts the padding before the sequence, `'post'` after it;
  * - `value` (default 0) fills the padding, also every feature of a padded step;
  * - an empty sequence becomes a row of padding;
- * - the feature shape comes from the first non-empty sequence and every step must match it.
+ * - the feature shape comes from the first non-empty sequence and every step must match it;
+ * - `dtype: 'int32'` is the default, as in Keras: the result is an `Int32Padded` ({ data: Int32Array,
+ *   shape }), which models take as input directly. Unlike NumPy's cast, a value that is not an
+ *   integer in int32 range (NaN, 1.5, 3e9) is refused, naming where it sits, never rounded or
+ *   wrapped. `dtype: 'float32'` returns a float32 `Tensor` and keeps any value.
  */
 import { Tensor } from '@seqlab/tensor';
 
@@ -27,14 +31,31 @@ export interface PadOptions {
   padding?: PadSide;
   truncating?: PadSide;
   value?: number;
-  /** `'float32'` (default) returns a `Tensor`; `'int32'` returns `{ data: Int32Array, shape }`. */
+  /** `'int32'` (default, as Keras) returns an `Int32Padded`; `'float32'` returns a `Tensor`. */
   dtype?: 'float32' | 'int32';
 }
 
-/** `padSequences` with `dtype: 'int32'`: the ids as an Int32Array with their shape `[n, maxlen]`. */
-export interface Int32Padded {
-  data: Int32Array;
-  shape: number[];
+/** Largest integer a float32 holds exactly: int32 ids above it would change when fed to a model. */
+const FLOAT32_EXACT = 2 ** 24;
+
+/** Padded int32 ids: `data` row-major in `shape`. Models take it as input (converted to float32 exactly). */
+export class Int32Padded {
+  constructor(readonly data: Int32Array, readonly shape: number[]) {}
+
+  /** Nested arrays, as Tensor.toArray gives. */
+  toArray(): unknown[] {
+    return new Tensor(Float64Array.from(this.data), this.shape).toArray() as unknown[];
+  }
+
+  /** The ids as a float32 Tensor; refused when one is beyond 2^24, where float32 would change it. */
+  toTensor(): Tensor {
+    for (let i = 0; i < this.data.length; i++) {
+      if (Math.abs(this.data[i]) > FLOAT32_EXACT) {
+        throw new Error(`Int32Padded.toTensor: ${this.data[i]} at flat position ${i} is beyond 2^24 and would change in float32; use smaller ids`);
+      }
+    }
+    return new Tensor(Float32Array.from(this.data), this.shape);
+  }
 }
 
 /**
@@ -43,14 +64,15 @@ export interface Int32Padded {
  *
  * @example
  * padSequences([[1, 2], [3]], { maxlen: 3 }).toArray();
- * // [[0, 1, 2], [0, 0, 3]]
- * padSequences([[[2, 1], [3, 3]], [[4, 3], [2, 4], [1, 1]]], { padding: 'post' }).shape;
- * // [2, 3, 2], the first row ends with the step [0, 0]
+ * // [[0, 1, 2], [0, 0, 3]] (an Int32Padded)
+ * padSequences([[[2, 1], [3, 3]], [[4, 3], [2, 4], [1, 1]]], { padding: 'post', dtype: 'float32' }).shape;
+ * // [2, 3, 2], a Tensor whose first row ends with the step [0, 0]
  */
-export function padSequences(sequences: ArrayLike<SequenceStep>[], options?: PadOptions & { dtype?: 'float32' }): Tensor;
-export function padSequences(sequences: ArrayLike<SequenceStep>[], options: PadOptions & { dtype: 'int32' }): Int32Padded;
+export function padSequences(sequences: ArrayLike<SequenceStep>[], options?: PadOptions & { dtype?: 'int32' }): Int32Padded;
+export function padSequences(sequences: ArrayLike<SequenceStep>[], options: PadOptions & { dtype: 'float32' }): Tensor;
+export function padSequences(sequences: ArrayLike<SequenceStep>[], options?: PadOptions): Tensor | Int32Padded;
 export function padSequences(sequences: ArrayLike<SequenceStep>[], options: PadOptions = {}): Tensor | Int32Padded {
-  const { padding = 'pre', truncating = 'pre', value = 0, dtype = 'float32' } = options;
+  const { padding = 'pre', truncating = 'pre', value = 0, dtype = 'int32' } = options;
   if (!Array.isArray(sequences)) {
     throw new Error(`padSequences: expected an array of sequences, received ${describe(sequences)}`);
   }
@@ -60,6 +82,7 @@ export function padSequences(sequences: ArrayLike<SequenceStep>[], options: PadO
     throw new Error(`padSequences: dtype must be 'float32' or 'int32', received '${String(dtype)}'`);
   }
   if (typeof value !== 'number') throw new Error(`padSequences: value must be a number, received ${describe(value)}`);
+  if (dtype === 'int32' && !isInt32(value)) throw new Error(`padSequences: value must be an integer in int32 range for dtype 'int32', received ${value}; pass dtype: 'float32' for other values`);
 
   let maxlen = options.maxlen;
   if (maxlen === undefined || maxlen === null) {
@@ -78,7 +101,8 @@ export function padSequences(sequences: ArrayLike<SequenceStep>[], options: PadO
   const n = sequences.length;
   const shape = [n, maxlen, ...stepShape];
   const rowSize = maxlen * stepSize;
-  const out = dtype === 'int32' ? new Int32Array(n * rowSize) : new Float32Array(n * rowSize);
+  // int32 values are gathered in float64 first so that each can be checked before the cast
+  const out = dtype === 'int32' ? new Float64Array(n * rowSize) : new Float32Array(n * rowSize);
   if (value !== 0) out.fill(value);
 
   for (let i = 0; i < n; i++) {
@@ -108,8 +132,24 @@ export function padSequences(sequences: ArrayLike<SequenceStep>[], options: PadO
       }
     }
   }
-  if (dtype === 'int32') return { data: out as Int32Array, shape };
+  if (dtype === 'int32') return new Int32Padded(toInt32(out as Float64Array, stepSize, maxlen), shape);
   return new Tensor(out as Float32Array, shape);
+}
+
+const isInt32 = (v: number): boolean => Number.isInteger(v) && v >= -(2 ** 31) && v < 2 ** 31;
+
+/** Casts to int32, refusing what the cast would change (NaN to 0, 1.5 to 1, 3e9 wrapped). */
+function toInt32(values: Float64Array, stepSize: number, maxlen: number): Int32Array {
+  for (let i = 0; i < values.length; i++) {
+    if (isInt32(values[i])) continue;
+    const row = Math.floor(i / (maxlen * stepSize));
+    const step = Math.floor((i % (maxlen * stepSize)) / stepSize);
+    throw new Error(
+      `padSequences: dtype 'int32' needs integers in [-2^31, 2^31), received ${values[i]} at row ${row}, step ${step} of the result; ` +
+        `pass dtype: 'float32' to keep such values`,
+    );
+  }
+  return Int32Array.from(values);
 }
 
 function checkSide(name: string, side: string): void {
@@ -142,7 +182,7 @@ function sameShape(a: number[], b: number[]): boolean {
 }
 
 /** Copies a nested step into `out` at `offset` (row-major), checking it is rectangular. */
-function writeFlat(step: unknown, out: Float32Array | Int32Array, offset: number): number {
+function writeFlat(step: unknown, out: Float32Array | Float64Array, offset: number): number {
   if (typeof step === 'number') {
     out[offset] = step;
     return offset + 1;

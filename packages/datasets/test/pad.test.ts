@@ -1,5 +1,6 @@
 import * as fc from 'fast-check';
-import { padSequences } from '@seqlab/datasets';
+import { Tensor } from '@seqlab/tensor';
+import { Int32Padded, padSequences } from '@seqlab/datasets';
 
 describe('padSequences (Keras pad_sequences)', () => {
   const seqs = [[1, 2, 3], [4, 5], [6]];
@@ -36,11 +37,30 @@ describe('padSequences (Keras pad_sequences)', () => {
     expect(padSequences([[], []]).shape).toEqual([2, 0]);
   });
 
-  test('int32 output is a typed array with a shape', () => {
-    const out = padSequences([[1, 2], [3]], { dtype: 'int32' });
+  test('int32 output (the default, as Keras) is a typed array with a shape; float32 on request', () => {
+    const out = padSequences([[1, 2], [3]]);
+    expect(out).toBeInstanceOf(Int32Padded);
     expect(out.data).toBeInstanceOf(Int32Array);
     expect(Array.from(out.data)).toEqual([1, 2, 0, 3]);
     expect(out.shape).toEqual([2, 2]);
+    expect(padSequences([[1, 2], [3]], { dtype: 'int32' }).data).toBeInstanceOf(Int32Array);
+    const t = out.toTensor();
+    expect([t.dtype, t.shape, Array.from(t.data)]).toEqual(['float32', [2, 2], [1, 2, 0, 3]]);
+    const f = padSequences([[1.5, NaN], [3e9]], { dtype: 'float32' });
+    expect(f).toBeInstanceOf(Tensor);
+    expect(Array.from(f.data)).toEqual([1.5, NaN, 0, Math.fround(3e9)]);
+  });
+
+  test('int32: NaN, fractions and values beyond int32 are refused where they sit, never rounded or wrapped', () => {
+    expect(() => padSequences([[1, NaN]])).toThrow(/padSequences: dtype 'int32' needs integers in \[-2\^31, 2\^31\), received NaN at row 0, step 1 of the result; pass dtype: 'float32'/);
+    expect(() => padSequences([[2], [1.5, 4]])).toThrow(/received 1.5 at row 1, step 0/);
+    expect(() => padSequences([[3e9]], { dtype: 'int32' })).toThrow(/received 3000000000 at row 0, step 0/);
+    expect(() => padSequences([[[1, 2]], [[3, -Infinity]]])).toThrow(/received -Infinity at row 1, step 0/);
+    expect(() => padSequences([[1]], { value: 0.5, maxlen: 2 })).toThrow(/padSequences: value must be an integer in int32 range for dtype 'int32', received 0.5/);
+    // the extremes of int32 pass; beyond 2^24 a model input would change in float32, so toTensor refuses
+    const big = padSequences([[2 ** 31 - 1, -(2 ** 31)]]);
+    expect(Array.from(big.data)).toEqual([2 ** 31 - 1, -(2 ** 31)]);
+    expect(() => big.toTensor()).toThrow(/Int32Padded.toTensor: 2147483647 at flat position 0 is beyond 2\^24/);
   });
 
   test('accepts typed arrays as sequences', () => {

@@ -71,6 +71,20 @@ export function clearSession(): void {
   nameCounts.clear();
 }
 
+/** Values one weight may hold: 2^28 (1 GiB of float32). Larger sizes are almost always a mistake and would exhaust memory. */
+export const MAX_WEIGHT_VALUES = 2 ** 28;
+
+/** Refuses a weight larger than MAX_WEIGHT_VALUES before anything is allocated, naming its owner. */
+export function checkWeightSize(owner: string, name: string, shape: Shape): void {
+  const size = shape.reduce((a, b) => a * b, 1);
+  if (size <= MAX_WEIGHT_VALUES) return;
+  throw new Error(
+    `${owner}: weight '${name}' of shape ${fmtShape(shape)} would hold ${size.toLocaleString('en-US')} values ` +
+      `(${((size * 4) / 2 ** 30).toFixed(1)} GiB in float32), more than the ${MAX_WEIGHT_VALUES.toLocaleString('en-US')} one weight may hold; ` +
+      `check the layer's sizes (units, inputDim, outputDim) and its input shape`,
+  );
+}
+
 /**
  * The base of every layer: a name, weight variables in Keras order, `build` on first use (from the
  * input shape), and `apply`, which runs on concrete tensors (eager) or builds a graph on symbolic ones.
@@ -182,6 +196,7 @@ export abstract class Layer {
 
   /** Adds a weight variable named `<layer>/<name>`. */
   protected addWeight(name: string, shape: Shape, initializer: Initializer, trainable = true): Variable {
+    checkWeightSize(this.label, name, shape);
     const value = initializer(shape);
     if (!shapesEqual(value.shape, shape)) {
       throw new Error(`${this.label}: initializer for '${name}' returned shape ${fmtShape(value.shape)}, expected ${fmtShape(shape)}`);

@@ -22,6 +22,10 @@ export class Masking extends Layer {
   constructor(args: MaskingArgs = {}) {
     super(args);
     this.maskValue = args.maskValue ?? 0;
+    if (typeof this.maskValue !== 'number' || Number.isNaN(this.maskValue)) {
+      // NaN equals nothing, not even NaN: such a mask would never apply (Keras then masks nothing, silently)
+      throw new Error(`${this.label}: maskValue must be a number other than NaN (NaN never equals a value, so no step would be masked), received ${String(this.maskValue)}`);
+    }
     this.supportsMasking = true;
   }
 

@@ -15,8 +15,13 @@ import { CallArgs, Layer, LayerArgs, LayerInput, LayerOutput, registerLayer } fr
 import { SymShape, fmtReceived } from '../engine/shapes';
 import { RNN } from './rnn';
 
+/**
+ * How `Bidirectional` merges its two outputs: 'concat' (last axis doubles), 'sum', 'mul', 'ave', or
+ * null (both returned, as a list).
+ */
 export type MergeMode = 'concat' | 'sum' | 'mul' | 'ave' | null;
 
+/** Options of `Bidirectional`: the layer to run both ways and how to merge the two outputs. */
 export interface BidirectionalArgs extends LayerArgs {
   /** The recurrent layer to run in both directions (its configuration is copied, its weights are not used). */
   layer: RNN;
@@ -28,6 +33,13 @@ export interface BidirectionalArgs extends LayerArgs {
 
 const MERGE_MODES = ['concat', 'sum', 'mul', 'ave', null];
 
+/**
+ * Keras's Bidirectional: runs a copy of `layer` forward and another backward in time on the same
+ * input and merges their outputs (`mergeMode`, default 'concat': [B, T, 2H] or [B, 2H]). Weights:
+ * the forward layer's, then the backward layer's.
+ * @example
+ *   new Bidirectional({ layer: new LSTM({ units: 32, returnSequences: true }) })   // [B, T, I] -> [B, T, 64]
+ */
 export class Bidirectional extends Layer {
   readonly forwardLayer: RNN;
   readonly backwardLayer: RNN;

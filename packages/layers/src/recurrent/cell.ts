@@ -34,6 +34,7 @@ import { Variable } from '@seqlab/autograd';
 import * as T from '@seqlab/tensor';
 import { DType, Tensor, fmtShape } from '@seqlab/tensor';
 import { Initializer, InitializerSpec, getInitializer } from '../initializers';
+import { checkWeightSize } from '../engine/layer';
 import { classNameOf } from '../engine/registry';
 import { snakeKey } from '../engine/config';
 import { snakeCase } from '../engine/layer';
@@ -66,6 +67,11 @@ export interface RecurrentCell {
   readonly built: boolean;
   /** Creates the weights for inputs with `inputDim` features. */
   build(inputDim: number): void;
+  /**
+   * One timestep: x_t [B, I] and the states at t-1 ([B, size] each) to the output y_t and the new
+   * states, written with autograd ops (so the scan's backward is the tape's). `dropout` holds the
+   * masks the layer drew for this sequence, the same at every step.
+   */
   step(x: Tensor, states: Tensor[], dropout?: StepDropout): StepResult | StepOutput;
   /** Weight variables in Keras order. */
   readonly weights: Variable[];
@@ -147,7 +153,7 @@ export abstract class Cell implements RecurrentCell {
     checkRate(this.label, 'recurrentDropout', this.recurrentDropout);
     // build runs once, whoever calls it (the layer, a stack, Bidirectional, a test): the subclass's
     // build declares the weights, this wrapper checks the size and records it
-    const declare = this.build;
+    const userBuild = this.build;
     this.build = (inputDim: number): void => {
       if (this.built) {
         if (inputDim !== this.inputDim) throw new Error(`${this.label}: built for ${this.inputDim} input features, received ${inputDim}`);
@@ -155,7 +161,7 @@ export abstract class Cell implements RecurrentCell {
       }
       if (!Number.isInteger(inputDim) || inputDim <= 0) throw new Error(`${this.label}: expected a positive input feature size, received ${inputDim}`);
       this.inputDim = inputDim;
-      declare.call(this, inputDim);
+      userBuild.call(this, inputDim);
       this.built = true;
     };
   }
@@ -196,6 +202,7 @@ export abstract class Cell implements RecurrentCell {
     if (this.declared.some((v) => v.name === `${this.name}/${name}`)) {
       throw new Error(`${this.label}: addWeight('${name}'): the cell already has a weight of that name`);
     }
+    checkWeightSize(this.label, name, shape);
     const init = typeof initializer === 'function' ? initializer : getInitializer(initializer, this.label);
     const value = init(shape);
     if (!value.shape.every((d, k) => d === shape[k]) || value.rank !== shape.length) {

@@ -43,6 +43,11 @@ export function serializeCell(cell: RecurrentCell): LayerConfig {
 // What the built-in cells' step equations (one folder per cell) take: plain tensors. The cells call
 // them with their weights; the reference scan with the weights of a SequenceArgs. One copy of the math.
 
+/**
+ * A built-in cell's weights as plain tensors and its activations: what its step equations read.
+ * The kernel is [I, G·H], the recurrent kernel [H, G·H] and the bias [G·H] (GRU with resetAfter:
+ * [2, 3H]), gates side by side in Keras order.
+ */
 export interface StepWeights {
   kernel: Tensor;
   recurrentKernel: Tensor;
@@ -62,6 +67,10 @@ export function inputProjection(x: Tensor, kernel: Tensor, bias: Tensor | null):
 // ---------------------------------------------------------------------------------------------
 // The built-in cells
 
+/**
+ * Options of the built-in cells (and of the SimpleRNN, LSTM and GRU layers, which pass them on):
+ * units, activations, bias, initializers, dropout rates, Keras's names in camelCase.
+ */
 export interface CellArgs extends CellOptions {
   activation?: ActivationSpec;
   recurrentActivation?: ActivationSpec;
@@ -245,6 +254,7 @@ export class StackedRNNCells implements RecurrentCell {
     return { name: this.name, trainable: true, dtype: 'float32', cells: this.cells.map(serializeCell) };
   }
 
+  /** A StackedRNNCells from its Keras config (`{ cells: [...] }`), each cell deserialized by class name. */
   static fromConfig(config: Record<string, unknown>, custom: CustomObjects = {}): StackedRNNCells {
     const cells = config.cells;
     if (!Array.isArray(cells)) throw new Error(`StackedRNNCells: fromConfig: expected 'cells' to be a list, received ${JSON.stringify(cells)}`);

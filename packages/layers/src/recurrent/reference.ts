@@ -21,6 +21,7 @@ import { SequenceArgs, SequenceResult } from './sequence';
 /** One step as the scan calls it: the output and new states, as a pair or as { output, states }. */
 export type StepFn = (x: Tensor, states: Tensor[]) => StepResult | StepOutput;
 
+/** Options of `scan`: the mask, direction, whether to return every output, masked outputs as zeros. */
 export interface ScanOptions {
   /** [B, T] of 0/1, or null. */
   mask?: Tensor | null;

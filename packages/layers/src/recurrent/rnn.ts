@@ -29,15 +29,28 @@ import { SequenceArgs, SequenceResult, SequenceRunner } from './sequence';
 // ---------------------------------------------------------------------------------------------
 // THE dispatch point between the fused kernel (./fused) and the reference scan. A configuration
 // the fused kernel does not implement (an activation it has no code for) runs the reference.
+/**
+ * How a recurrent layer runs a sequence: 'fused' (default; the cell's registered kernel, one tape
+ * node, hand-written BPTT) or 'reference' (the step-by-step autograd scan). Both give the same values
+ * and gradients; the reference is there to read and to check against.
+ */
 export type Implementation = 'fused' | 'reference';
 
 const fusedOrReference: SequenceRunner = (args) => (fusedSupports(args) ? fusedSequence(args) : referenceSequence(args));
 
+/**
+ * The function that runs a sequence for an implementation: the cell's registered fused kernel when
+ * it supports the configuration (else the reference scan), or always the reference scan.
+ */
 export function sequenceRunner(implementation: Implementation): SequenceRunner {
   return implementation === 'reference' ? referenceSequence : fusedOrReference;
 }
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * Options every recurrent layer takes, with Keras's names in camelCase (what the layer does with the
+ * time axis; the cell's own options are in CellArgs).
+ */
 export interface BaseRNNArgs extends LayerArgs {
   /** Return the output of every step [B, T, H] rather than the last one [B, H]. */
   returnSequences?: boolean;
@@ -55,11 +68,22 @@ export interface BaseRNNArgs extends LayerArgs {
   unroll?: boolean;
 }
 
+/** Options of `RNN`: the cell (or a list of cells, stacked) and BaseRNNArgs. */
 export interface RNNArgs extends BaseRNNArgs {
   /** A cell, or a list of cells run as a stack (StackedRNNCells). */
   cell: RecurrentCell | RecurrentCell[];
 }
 
+/**
+ * Keras's RNN layer: runs a cell over the time axis of x [batch, time, features] and returns the
+ * last output [batch, units] or every output [batch, time, units] (`returnSequences`), and the
+ * final states with `returnState`. It owns everything about time: masks, `goBackwards`, initial
+ * states, `stateful` batches, dropout masks; the cell owns one step. SimpleRNN, LSTM and GRU are RNNs
+ * with a built-in cell; any RecurrentCell (a user's `Cell` subclass) runs the same way.
+ * @example
+ *   const layer = new RNN({ cell: new LSTMCell({ units: 32 }), returnSequences: true });
+ *   layer.apply(x);   // x [B, T, I] -> [B, T, 32]
+ */
 export class RNN extends Layer {
   readonly cell: RecurrentCell;
   readonly returnSequences: boolean;
@@ -281,6 +305,7 @@ export class RNN extends Layer {
     return this.cell.stateSize.map((n) => T.zeros([B, n]));
   }
 
+  /** Sets the carried states of a stateful layer ([batch, size] each, in the cell's state order). */
   setStates(states: Tensor[]): void {
     if (!this.stateful) throw new Error(`${this.label}: setStates() needs a stateful layer (stateful: true)`);
     const B = this.batchInputShape?.[0] ?? states[0]?.shape[0] ?? null;
@@ -296,10 +321,18 @@ registerLayer('RNN', RNN);
 /** The cell's options (units, activations, initializers, dropout) plus the layer's. */
 export interface RecurrentLayerArgs extends BaseRNNArgs, Omit<CellArgs, 'name' | 'unitForgetBias' | 'resetAfter'> {}
 
+/**
+ * Options of the LSTM layer: CellArgs and BaseRNNArgs, plus `unitForgetBias` (default true: the
+ * forget gate's bias starts at 1).
+ */
 export interface LSTMArgs extends RecurrentLayerArgs {
   unitForgetBias?: boolean;
 }
 
+/**
+ * Options of the GRU layer: CellArgs and BaseRNNArgs, plus `resetAfter` (default true, as Keras:
+ * bias [2, 3H], the cuDNN-compatible variant).
+ */
 export interface GRUArgs extends RecurrentLayerArgs {
   resetAfter?: boolean;
 }

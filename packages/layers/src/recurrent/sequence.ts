@@ -12,6 +12,7 @@
 import { Tensor } from '@seqlab/tensor';
 import type { RecurrentCell, StepDropout } from './cell';
 
+/** Everything needed to run a whole sequence, the same for the fused kernel and the reference scan. */
 export interface SequenceArgs {
   /** The cell whose step runs at every timestep (its configuration: activations, sizes). */
   cell: RecurrentCell;
@@ -39,6 +40,7 @@ export interface SequenceArgs {
   dropout?: StepDropout;
 }
 
+/** What running a sequence gives: the output (every step's or the last) and the final states. */
 export interface SequenceResult {
   /** [B, T, H] with returnSequences, else [B, H] (the output of the last processed step). */
   output: Tensor;
@@ -46,4 +48,5 @@ export interface SequenceResult {
   states: Tensor[];
 }
 
+/** Runs a whole sequence: the reference scan, or a fused kernel. */
 export type SequenceRunner = (args: SequenceArgs) => SequenceResult;

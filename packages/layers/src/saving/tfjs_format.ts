@@ -7,11 +7,10 @@
  *                  weightsManifest: [{ paths: ['group1-shard1of1.bin', ...], weights: [{ name, shape, dtype }] }] }
  *   *.bin        the weights' float32 values, little-endian, in manifest order, cut into shards
  *
- * The topology is the Keras JSON of `getConfig()`. Weights are matched by name, as
- * `tf.loadLayersModel` matches them: `<layer>/<weight>` ('lstm/kernel'), `<bidirectional>/<forward
- * or backward layer>/<weight>`, `<time_distributed>/<weight>`; a nested model's layers keep their
- * own names. A name with a cell in it ('lstm/lstm_cell/kernel', as the Python converter writes
- * it) is read as the name without it, the rule TensorFlow.js applies.
+ * The topology is the Keras JSON of `getConfig()`. Weights are written under Keras 2's names
+ * (`tfjsWeightNames`: 'lstm/lstm_cell/kernel'), which the Python converter looks up and which
+ * `tf.loadLayersModel` reads by dropping the cell part ('lstm/kernel', its own naming); files
+ * from TensorFlow.js, with its names, are read the same way.
  *
  * What the two libraries mean differently:
  * - 'hard_sigmoid' in a TensorFlow.js file is Keras 2's clip(0.2·x + 0.5, 0, 1) (TensorFlow.js's
@@ -25,11 +24,13 @@ import { Variable } from '@seqlab/autograd';
 import { Rng, Tensor, fmtShape } from '@seqlab/tensor';
 import { CustomObjects, LayerConfig, deserialize } from '../engine/config';
 import { InputLayer } from '../engine/input';
-import { Layer } from '../engine/layer';
+import { Layer, snakeCase } from '../engine/layer';
+import { classNameOf } from '../engine/registry';
 import { withRng } from '../initializers';
 import { TimeDistributed } from '../layers/time_distributed';
 import { Model } from '../models/model';
 import { Bidirectional } from '../recurrent/bidirectional';
+import { RNN } from '../recurrent/rnn';
 import { DataWriter, readArray } from './container';
 
 /** One weight in a TensorFlow.js weights manifest: its name, shape and dtype. */
@@ -95,7 +96,13 @@ function shiftNestedModelRefs(lc: LayerConfig, mode: 'write' | 'read'): void {
 /** The last part of a variable's name ('lstm/lstm_cell/kernel' -> 'kernel'). */
 const shortName = (v: Variable): string => v.name.slice(v.name.lastIndexOf('/') + 1);
 
-/** Each weight of `model` with the name TensorFlow.js gives it (see the header), in `model.weights` order. */
+/**
+ * Each weight of `model` with the name Keras 2 gives it, in `model.weights` order: `<layer>/<weight>`
+ * ('dense/kernel'), a recurrent layer's with its cell ('lstm/lstm_cell/kernel'), Bidirectional's
+ * under its own name ('bidirectional/forward_lstm/lstm_cell/kernel'), TimeDistributed's under its
+ * own ('time_distributed/kernel'); a nested model's layers keep their names. The Python converter
+ * looks weights up by these names; TensorFlow.js drops the cell part, see `tfjsShortName`.
+ */
 export function tfjsWeightNames(model: Model): Map<Variable, string> {
   const names = new Map<Variable, string>();
   const add = (v: Variable, name: string, owner: Layer) => {
@@ -109,13 +116,20 @@ export function tfjsWeightNames(model: Model): Map<Variable, string> {
     if (layer instanceof Model) for (const l of layer.layers) walk(l, '');
     else if (layer instanceof Bidirectional) for (const l of [layer.forwardLayer, layer.backwardLayer]) walk(l, `${prefix}${layer.name}/`);
     else if (layer instanceof TimeDistributed) for (const v of layer.layer.weights) add(v, `${prefix}${layer.name}/${shortName(v)}`, layer);
+    else if (layer instanceof RNN) for (const v of layer.weights) add(v, `${prefix}${layer.name}/${snakeCase(classNameOf(layer.cell))}/${shortName(v)}`, layer);
     else for (const v of layer.weights) add(v, `${prefix}${layer.name}/${shortName(v)}`, layer);
   };
   for (const l of model.layers) walk(l, '');
   return names;
 }
 
-/** A model in TensorFlow.js's layers format, in memory: model.json, its weight shards, and warnings. */
+/** TensorFlow.js's reading of a weight name with a cell in it: 'lstm/lstm_cell/kernel' -> 'lstm/kernel'. */
+export function tfjsShortName(name: string): string {
+  const tokens = name.split('/');
+  return [...tokens.slice(0, -2), tokens[tokens.length - 1]].join('/');
+}
+
+/** What `toTfjs` gives: model.json, the weight shards, and what TensorFlow.js will refuse. */
 export interface TfjsExport {
   modelJson: TfjsModelJson;
   shards: { path: string; bytes: Uint8Array }[];
@@ -194,14 +208,17 @@ export function fromTfjs(modelJson: unknown, weightData: Uint8Array, options: { 
   const model = withRng(new Rng(0), () => deserialize<Model>(topology, options.customObjects ?? {}));
   if (!(model instanceof Model)) fail(`the topology describes a ${topology.class_name}, not a model`);
   const specs = (mj.weightsManifest ?? []).flatMap((g) => g.weights ?? []);
+  // Keras's names, and TensorFlow.js's for recurrent weights (it writes them without the cell)
   const byName = new Map<string, Variable>();
-  for (const [v, n] of tfjsWeightNames(model)) byName.set(n, v);
+  for (const [v, n] of tfjsWeightNames(model)) {
+    byName.set(n, v);
+    if (n.split('/').length > 2 && !byName.has(tfjsShortName(n))) byName.set(tfjsShortName(n), v);
+  }
   const values = new Map<Variable, Tensor>();
   let offset = 0;
   for (const s of specs) {
     if (s.dtype !== 'float32' || s.quantization) fail(`weight '${s.name}' is ${s.quantization ? 'quantized' : s.dtype}; only float32 weights can be read`);
-    const tokens = String(s.name).split('/');
-    const v = byName.get(s.name) ?? byName.get([...tokens.slice(0, -2), tokens[tokens.length - 1]].join('/'));
+    const v = byName.get(s.name) ?? byName.get(tfjsShortName(String(s.name)));
     if (!v) fail(`weight '${s.name}' matches no weight of the model (expected names: ${[...byName.keys()].join(', ')})`);
     const target = v as Variable;
     if (values.has(target)) fail(`two weights of the file go to '${target.name}'`);

@@ -4,7 +4,7 @@
  */
 import { Variable, add, noGrad } from '@seqlab/autograd';
 import * as T from '@seqlab/tensor';
-import { NestedArray, Tensor, fmtShape } from '@seqlab/tensor';
+import { NestedArray, Rng, Tensor, fmtShape } from '@seqlab/tensor';
 import type { CallArgs } from '../engine/layer';
 import { maskOf } from '../engine/mask';
 import type { SymbolicTensor } from '../engine/symbolic';
@@ -15,7 +15,6 @@ import type { Optimizer } from './optimizers';
 import * as V from './validate';
 import { Yielder, YieldEvery } from './yielding';
 import { Batch, BatchFeed, BatchSource, EpochReader, Prepared, asBatch, checkBounded, refuseArrayOptions, sourceCall, sourceFeed, splitBatch, stepsOption, takeBatch, toList } from './batch_source';
-
 
 /**
  * What `compile` takes: an optimizer, a loss (or one per output), metrics.
@@ -28,8 +27,8 @@ export interface CompileArgs {
   metrics?: MetricSpec[];
 }
 
-/** Inputs or targets as `fit`, `evaluate` and `predict` take them: a tensor, nested arrays, or one tensor per model input / output. */
-export type Data = Tensor | NestedArray | Tensor[];
+/** Inputs or targets as `fit`, `evaluate` and `predict` take them: a tensor, nested arrays, integer ids with a shape, or one tensor per model input / output. */
+export type Data = Tensor | NestedArray | V.IdArray | Tensor[];
 
 /** Options of `evaluate`: batch size, steps for a dataset, sample weights, verbosity. */
 export interface EvaluateOptions {
@@ -39,9 +38,9 @@ export interface EvaluateOptions {
   sampleWeight?: Tensor | number[];
   /** Return `{ loss, accuracy, ... }` instead of Keras's `loss` or `[loss, ...metrics]`. */
   returnDict?: boolean;
-  /** evaluateAsync only: when to yield to the event loop (as in fit). */
+  /** evaluateAsync, or evaluate of a dataset: when to yield to the event loop (as in fit). */
   yieldEvery?: YieldEvery;
-  /** evaluateAsync only: stops at the next batch and rejects with an AbortError. */
+  /** evaluateAsync, or evaluate of a dataset: stops at the next batch and rejects with an AbortError. */
   signal?: AbortSignal;
 }
 
@@ -87,7 +86,7 @@ export interface TrainableModel extends CallbackModel {
   /** True when a layer carries state between batches (the batch size must then stay fixed). */
   readonly stateful: boolean;
   /** User data to input tensors (strings are vectorized where a text vectorizer reads them). */
-  prepareInputs(x: Data): Tensor[];
+  prepareInputs(x: Data, who?: string): Tensor[];
   /** Builds the graph for inputs like these (a Sequential without an input shape). */
   buildFor(xs: Tensor[]): void;
   /** Runs the graph on a batch; records on the tape when called inside one. */
@@ -96,6 +95,8 @@ export interface TrainableModel extends CallbackModel {
   traceNaN(xs: Tensor[]): string | null;
   /** The History of the latest fit, set when it begins (as Keras's `model.history`). */
   history: History | null;
+  /** The model's own generator: fit draws its dropout masks and shuffles from it. */
+  readonly randomStream: Rng;
 }
 
 /** What evaluation and training share: the compiled losses and metrics, data checks, the evaluation loops. */
@@ -125,9 +126,10 @@ export class Evaluator {
   // data
 
   protected prepare(x: Data, y: Data, sampleWeight: Tensor | number[] | undefined, classWeight: Record<number, number> | undefined, who: string): Prepared {
-    const xs = this.model.prepareInputs(x);
+    const xs = this.model.prepareInputs(x, who);
     this.model.buildFor(xs);
-    const ys = toList(y).map((t) => (t instanceof Tensor ? t : T.tensor(t)));
+    const targets = toList(y);
+    const ys = targets.map((t, i) => V.dataTensor(who, targets.length > 1 ? `target ${i}` : 'y', t));
     if (ys.length !== this.model.outputs.length) {
       throw new Error(`${who}: the model has ${this.model.outputs.length} output(s) but ${ys.length} target array(s) were given`);
     }

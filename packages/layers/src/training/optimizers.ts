@@ -47,10 +47,17 @@ export abstract class Optimizer {
     this.globalClipnorm = args.globalClipnorm;
     for (const k of ['learningRate', 'clipnorm', 'clipvalue', 'globalClipnorm'] as const) {
       const v = (this as unknown as Record<string, number | undefined>)[k];
-      if (v !== undefined && !(v > 0)) throw new Error(`${this.className}: ${k} must be positive, received ${v}`);
+      if (v !== undefined) this.inRange(k, v, 0, Infinity, 'a finite number > 0');
     }
     const set = [this.clipnorm, this.clipvalue, this.globalClipnorm].filter((v) => v !== undefined).length;
     if (set > 1) throw new Error(`${this.className}: set at most one of clipnorm, clipvalue, globalClipnorm (as Keras requires)`);
+  }
+
+  /** Refuses a hyperparameter that is not a finite number in (lo, hi) (`[lo` / `hi]` with the flags), naming it. */
+  protected inRange(name: string, v: unknown, lo: number, hi: number, expected: string, loIncluded = false, hiIncluded = false): number {
+    const ok = typeof v === 'number' && Number.isFinite(v) && (loIncluded ? v >= lo : v > lo) && (hiIncluded ? v <= hi : v < hi);
+    if (!ok) throw new Error(`${this.className}: ${name} must be ${expected}, received ${String(v)}`);
+    return v as number;
   }
 
   /**
@@ -135,9 +142,9 @@ export class SGD extends Optimizer {
   readonly nesterov: boolean;
   constructor(args: SGDArgs = {}) {
     super(args, 0.01);
-    this.momentum = args.momentum ?? 0;
+    // Keras: "`momentum` must be a float between [0, 1]"
+    this.momentum = this.inRange('momentum', args.momentum ?? 0, 0, 1, 'a number in [0, 1]', true, true);
     this.nesterov = args.nesterov ?? false;
-    if (!(this.momentum >= 0)) throw new Error(`SGD: momentum must be >= 0, received ${this.momentum}`);
   }
   override getConfig(): Record<string, unknown> {
     return { ...super.getConfig(), momentum: this.momentum, nesterov: this.nesterov };
@@ -179,9 +186,9 @@ export class Adam extends Optimizer {
   readonly amsgrad: boolean;
   constructor(args: AdamArgs = {}) {
     super(args, 0.001);
-    this.beta1 = args.beta1 ?? 0.9;
-    this.beta2 = args.beta2 ?? 0.999;
-    this.epsilon = args.epsilon ?? 1e-7;
+    this.beta1 = this.inRange('beta1', args.beta1 ?? 0.9, 0, 1, 'a number in [0, 1)', true);
+    this.beta2 = this.inRange('beta2', args.beta2 ?? 0.999, 0, 1, 'a number in [0, 1)', true);
+    this.epsilon = this.inRange('epsilon', args.epsilon ?? 1e-7, 0, Infinity, 'a finite number > 0');
     this.amsgrad = args.amsgrad ?? false;
   }
   override getConfig(): Record<string, unknown> {
@@ -229,9 +236,9 @@ export class RMSprop extends Optimizer {
   readonly centered: boolean;
   constructor(args: RMSpropArgs = {}) {
     super(args, 0.001);
-    this.rho = args.rho ?? 0.9;
-    this.momentum = args.momentum ?? 0;
-    this.epsilon = args.epsilon ?? 1e-7;
+    this.rho = this.inRange('rho', args.rho ?? 0.9, 0, 1, 'a number in [0, 1)', true);
+    this.momentum = this.inRange('momentum', args.momentum ?? 0, 0, 1, 'a number in [0, 1]', true, true);
+    this.epsilon = this.inRange('epsilon', args.epsilon ?? 1e-7, 0, Infinity, 'a finite number > 0');
     this.centered = args.centered ?? false;
   }
   override getConfig(): Record<string, unknown> {
@@ -271,8 +278,8 @@ export class Adagrad extends Optimizer {
   readonly epsilon: number;
   constructor(args: AdagradArgs = {}) {
     super(args, 0.001);
-    this.initialAccumulatorValue = args.initialAccumulatorValue ?? 0.1;
-    this.epsilon = args.epsilon ?? 1e-7;
+    this.initialAccumulatorValue = this.inRange('initialAccumulatorValue', args.initialAccumulatorValue ?? 0.1, 0, Infinity, 'a finite number >= 0', true);
+    this.epsilon = this.inRange('epsilon', args.epsilon ?? 1e-7, 0, Infinity, 'a finite number > 0');
   }
   override getConfig(): Record<string, unknown> {
     return { ...super.getConfig(), initial_accumulator_value: this.initialAccumulatorValue, epsilon: this.epsilon };

@@ -2,7 +2,8 @@
  * Checks of the options and data given to fit / evaluate / predict, made before anything changes.
  * Each error names the caller, the option, what was expected and what came.
  */
-import { Tensor } from '@seqlab/tensor';
+import * as T from '@seqlab/tensor';
+import { NestedArray, Tensor } from '@seqlab/tensor';
 
 /** Options each entry point accepts (anything else is refused: a typo such as `batch_size` would otherwise be ignored). */
 export const FIT_OPTION_NAMES = [
@@ -121,5 +122,49 @@ export function checkSplitSizes(who: string, n: number, trainN: number, split: n
   if (trainN === 0 || trainN === n) {
     const side = trainN === 0 ? 'training' : 'validation';
     throw new Error(`${who}: validationSplit ${split} of ${n} samples leaves 0 ${side} samples; provide more data or a different validationSplit`);
+  }
+}
+
+/** Integer ids with a shape, as `padSequences` returns by default (`{ data: Int32Array, shape }`). */
+export interface IdArray {
+  readonly data: Int32Array | Int16Array | Int8Array | Uint32Array | Uint16Array | Uint8Array;
+  readonly shape: readonly number[];
+}
+
+const INT_ARRAYS = [Int32Array, Int16Array, Int8Array, Uint32Array, Uint16Array, Uint8Array];
+
+export function isIdArray(x: unknown): x is IdArray {
+  if (x === null || typeof x !== 'object' || x instanceof Tensor) return false;
+  const { data, shape } = x as { data?: unknown; shape?: unknown };
+  return INT_ARRAYS.some((C) => data instanceof C) && Array.isArray(shape);
+}
+
+/** Largest integer a float32 holds exactly. */
+const FLOAT32_EXACT = 2 ** 24;
+
+/**
+ * User data as a float32 Tensor: a Tensor as it is, integer ids with a shape (converted exactly:
+ * ids beyond 2^24 are refused), or a nested array of numbers; anything else is refused naming the
+ * caller and what came.
+ */
+export function dataTensor(who: string, what: string, x: unknown): Tensor {
+  if (x instanceof Tensor) return x;
+  if (isIdArray(x)) {
+    const size = x.shape.reduce((a, b) => a * b, 1);
+    if (!x.shape.every((d) => Number.isInteger(d) && d >= 0) || size !== x.data.length) {
+      throw new Error(`${who}: ${what} has shape [${x.shape.join(', ')}] for ${x.data.length} values`);
+    }
+    for (let i = 0; i < x.data.length; i++) {
+      if (Math.abs(x.data[i]) > FLOAT32_EXACT) throw new Error(`${who}: ${what} holds ${x.data[i]} at flat position ${i}, beyond 2^24 where float32 (the models' type) would change it`);
+    }
+    return new Tensor(Float32Array.from(x.data), [...x.shape]);
+  }
+  if (!Array.isArray(x) && !ArrayBuffer.isView(x)) {
+    throw new Error(`${who}: ${what} must be a Tensor, a nested array of numbers, or integer ids with a shape (as padSequences returns), received ${show(x)}`);
+  }
+  try {
+    return T.tensor(x as NestedArray);
+  } catch (e) {
+    throw new Error(`${who}: ${what} is not a rectangular array of numbers: ${(e as Error).message}`);
   }
 }
