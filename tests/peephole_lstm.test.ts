@@ -212,7 +212,7 @@ describe('the peephole LSTM: what the layer gives every cell', () => {
     const count = 4 * (I * H + H * H + H) + 3 * H;
     expect(model.layers[0].countParams()).toBe(count);
     expect(lines.some((l) => /\(RNN\)/.test(l) && l.trim().endsWith(String(count)))).toBe(true);
-    expect(lines.some((l) => l.includes(`Total params: ${count + H + 1}`))).toBe(true);
+    expect(lines.some((l) => l.includes(`Total params: ${(count + H + 1).toLocaleString('en-US')}`))).toBe(true);
   });
 
   test('weights files: saveWeights / loadWeights round-trip every weight', async () => {
