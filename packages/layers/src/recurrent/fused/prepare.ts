@@ -19,6 +19,7 @@ import { DType, DataArray, Tensor, allocLike, allocShared, fmtShape, resultType,
 import type { SequenceArgs } from '../sequence';
 import { stepMasks } from './masks';
 import { oneHotRows } from './one_hot';
+import { willRecord } from './tape';
 import { Split, share, splitParts } from './threads';
 
 /**
@@ -150,9 +151,10 @@ export function prepare(args: KernelArgs, G: number, nStates: number, biasShape:
  * dropout mask (shared copies when split), the kernel and bias, and where xs goes.
  */
 export function rowsInputs(args: KernelArgs, p: Prepared): {
-  I: number; x: DataArray; idm: DataArray | null; goBackwards: boolean; xs: DataArray; hot: Int32Array | null; W: DataArray; bias: DataArray | null;
+  I: number; x: DataArray; idm: DataArray | null; goBackwards: boolean; xs: DataArray; hot: Int32Array | null; W: DataArray; bias: DataArray | null; keep: boolean;
 } {
   return {
+    keep: willRecord(args),
     I: p.I,
     hot: p.hot,
     x: share(p, args.x.data),

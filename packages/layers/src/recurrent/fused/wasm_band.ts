@@ -152,7 +152,9 @@ export function runBandInWasm<J extends RowsJob>(j: J, own: BandBuffers, rows: (
 
   rows(local as J);
   bandsInWasm++;
+  // without a backward pass to come, the forward loop's step buffers are not needed: the states are (outputs, final states)
+  const keepAll = backward || j.keep !== false;
   placed.forEach((p, i) => {
-    if (p.io === 'out' || p.io === 'inout') copyBand(p, ws[i], B, T, b0, b1, false);
+    if ((p.io === 'out' || p.io === 'inout') && (keepAll || p.layout === 'states')) copyBand(p, ws[i], B, T, b0, b1, false);
   });
 }
