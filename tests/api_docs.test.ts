@@ -26,15 +26,13 @@ function undocumented(program: ts.Program, pkg: string): string[] {
     return `${path.relative(root, file.fileName)}:${line}`;
   };
   const documented = (s: ts.Symbol) => s.getDocumentationComment(checker).length > 0;
-  // a method that implements or overrides a documented one shows that documentation (as TypeDoc does)
+  // a method that implements or overrides a documented one of its direct base shows that documentation (as TypeDoc does)
   const inherited = (decl: ts.ClassDeclaration | ts.InterfaceDeclaration, name: string): boolean =>
     (decl.heritageClauses ?? []).some((h) =>
       h.types.some((t) => {
         const type = checker.getTypeAtLocation(t);
         const base = type.getProperty(name);
         if (base !== undefined && documented(base)) return true;
-        const bases = type.getSymbol()?.declarations ?? [];
-        return bases.some((d) => (ts.isClassDeclaration(d) || ts.isInterfaceDeclaration(d)) && inherited(d, name));
       }),
     );
   const visit = (symbol: ts.Symbol, name: string) => {
@@ -49,7 +47,10 @@ function undocumented(program: ts.Program, pkg: string): string[] {
     if (!documented(resolved)) missing.push(`${name} (${where(decl)})`);
     if (ts.isClassDeclaration(decl) || ts.isInterfaceDeclaration(decl)) {
       for (const member of decl.members) {
-        if (!(ts.isMethodDeclaration(member) || ts.isMethodSignature(member)) || !member.name) continue;
+        // methods, and properties holding a function (TypeDoc lists both as callable members)
+        const callable =
+          ts.isMethodDeclaration(member) || ts.isMethodSignature(member) || ((ts.isPropertyDeclaration(member) || ts.isPropertySignature(member)) && member.type !== undefined && ts.isFunctionTypeNode(member.type));
+        if (!callable || !member.name) continue;
         const mods = ts.canHaveModifiers(member) ? ts.getModifiers(member) ?? [] : [];
         if (mods.some((m) => m.kind === ts.SyntaxKind.PrivateKeyword || m.kind === ts.SyntaxKind.ProtectedKeyword || m.kind === ts.SyntaxKind.OverrideKeyword)) continue;
         if (ts.isPrivateIdentifier(member.name)) continue;

@@ -17,7 +17,7 @@ interface Figures {
   tape: { entries: number; beforeLoop: number; perStep: number; loss: number; names: string[] };
   gradientCheck: { ok: boolean; checked: number; maxAbsError: number; maxRelError: number; zeroUpstreamOk: boolean; reproducible: boolean };
   vanishing: { cell: string; initial: number[]; trained: number[]; testMse: number }[];
-  fused: { valueMaxDiff: number; gradMaxDiff: number; referenceMs: number; fusedMs: number; speedup: number };
+  fused: { tape: { fused: number; reference: number }; valueMaxDiff: number; gradMaxDiff: number; referenceMs: number; fusedMs: number; speedup: number };
   config: { length: number };
 }
 
@@ -96,6 +96,10 @@ test('the fused kernel agrees with the reference scan; the timing is printed, no
   expect(f.valueMaxDiff).toBeLessThan(1e-5);
   expect(f.gradMaxDiff).toBeLessThan(1e-4);
   expect(f.speedup).toBeGreaterThan(0);
+  // one tape entry for the whole sequence against the scan's entries for each of its 50 steps
+  expect(f.tape.fused).toBe(1);
+  expect(f.tape.reference).toBeGreaterThan(50 * 10);
+  printed(`the fused kernel records 1 entry for the whole sequence, the reference scan ${f.tape.reference}`);
   printed(`max |fused - reference| = ${f.valueMaxDiff.toExponential(2)}`);
   printed(`${(f.referenceMs / f.fusedMs).toFixed(1)}x faster`);
 });

@@ -98,7 +98,7 @@ test('layer-shapes (seeds 002, 003, 004): shapes and parameter counts', async ()
   // seed 002, section 5.1
   expect(figures.seed002Params).toEqual({ 'SimpleRNN(10) on (5, 2)': 130, 'Embedding(30, 10)': 300 });
   expect(figures.seed002Shapes).toEqual({ 'SimpleRNN(10) on (5, 2)': '(None, 10)', 'Embedding(30, 10)': '(None, 5, 10)' });
-  expect(lines).toContain('Total params: 6449 (25.19 KB)');
+  expect(lines).toContain('Total params: 6,449 (25.19 KB)');
 }, 60000);
 
 describe.each([

@@ -122,7 +122,7 @@ const tsBody = `
 const model: Sequential = new Sequential([new LSTM({ units: 4, inputShape: [5, 1] }), new Dense({ units: 1 })]);
 model.compile({ optimizer: new Adam({ learningRate: 0.01 }), loss: 'mse' });
 const x: Tensor = tensor([[[1], [2], [3], [4], [5]]]);
-const p: Tensor = padSequences([[1, 2]], { maxlen: 3 });
+const p: Tensor = padSequences([[1, 2]], { maxlen: 3 }).toTensor(); // int32 ids by default, as Keras
 const g = grad((v: Tensor) => sum(mul(v, v)));
 export const use = async (): Promise<Uint8Array> => { model.predict(x); g(p); return model.saveWeights(); };
 `;

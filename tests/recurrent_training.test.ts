@@ -210,6 +210,6 @@ describe('TerminateOnNaN', () => {
     let first = -1;
     for (let s = 0; s < 40 && first < 0; s++) if (!Number.isFinite(steps.data[s * 2])) first = s;
     expect(first).toBeGreaterThan(5);
-    expect(t.report).toContain(`NaN or infinity first appears in the output of SimpleRNN 'exploding' at timestep ${first}`);
+    expect(t.report).toContain(`NaN or infinity first appears in the output of SimpleRNN 'exploding' at input timestep ${first}`);
   });
 });

@@ -1,5 +1,5 @@
 /**
- * `npm run example -- <name> [--smoke] [--out DIR] [--data-dir DIR] [--lr RATE] [--validate-on-test] [--epochs N]`
+ * `npm run example -- <name> [--smoke] [--out DIR] [--data-dir DIR] [--lr RATE] [--validate-on-test] [--epochs N] [--budget MIN]`
  *
  * Runs one example. An unknown name lists the available ones; a missing or bad data file prints
  * the datasets package's message (where it looked, how to provide the file) and exits with 1.
@@ -10,9 +10,10 @@ import { examples } from './examples';
 function usage(): string {
   const width = Math.max(...examples.map((e) => e.name.length));
   return [
-    'usage: npm run example -- <name> [--smoke] [--out DIR] [--data-dir DIR] [--lr RATE] [--validate-on-test] [--epochs N]',
+    'usage: npm run example -- <name> [--smoke] [--out DIR] [--data-dir DIR] [--lr RATE] [--validate-on-test] [--epochs N] [--budget MIN]',
     '  --validate-on-test  imdb-rnn, imdb-lstm: the seed\'s protocol (validate on the test set, train on all 25,000)',
     '  --epochs N          imdb-textvectorization: N epochs per model instead of the seed\'s 10',
+    '  --budget MIN        imdb-textvectorization: training time budget per model in minutes (default 7.5; 0: none)',
     '',
     'available examples:',
     ...examples.map((e) => `  ${e.name.padEnd(width)}  ${e.description}`),
@@ -49,6 +50,12 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`--epochs expects a positive integer, received '${ep}'`);
     return 1;
   }
+  const bud = value('--budget');
+  const budgetMinutes = bud === undefined ? undefined : Number(bud);
+  if (budgetMinutes !== undefined && !(budgetMinutes >= 0)) {
+    console.error(`--budget expects a number of minutes >= 0, received '${bud}'`);
+    return 1;
+  }
   const name = args[0];
   if (!name || name === '--help' || name === '-h') {
     console.log(usage());
@@ -60,7 +67,7 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
   try {
-    await example.run({ smoke, outDir, dataDir, learningRate, validateOnTest, epochs });
+    await example.run({ smoke, outDir, dataDir, learningRate, validateOnTest, epochs, budgetMinutes });
     return 0;
   } catch (e) {
     if (e instanceof DataError) {

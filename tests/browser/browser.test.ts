@@ -95,6 +95,24 @@ describeBrowser('in Chromium', () => {
     expect(threads).toBe(1);
   });
 
+  test('two threads on Web Workers in an isolated page: the same losses and weights as one thread', async () => {
+    const iso = await open({ isolated: true, csp: STRICT_CSP });
+    expect(await call(iso, (s) => s.isolated())).toBe(true);
+    // large enough for the time loops and the GEMMs to be split (batch 64, units 32)
+    const o: CaseOptions = { kernels: 'wasm', batch: 64, time: 16, units: 32, epochs: 2, samples: 128 };
+    const one = await inPage(iso, o);
+    expect(await call(iso, (s) => s.useWorkers(2))).toBe(2);
+    const jobs = () => call(iso, (s) => s.jobs());
+    const before = await jobs();
+    const two = await inPage(iso, o);
+    expect(await jobs()).toBeGreaterThan(before); // the workers did take jobs
+    expect(two.losses).toEqual(one.losses);
+    // the weights' values (the data section of the file; the manifest names differ: layer_1, layer_2)
+    const data = (w: number[]) => w.slice(44 + (w[8] | (w[9] << 8) | (w[10] << 16) | (w[11] << 24)));
+    expect(data(two.weights)).toEqual(data(one.weights));
+    expect(two.predictions).toEqual(one.predictions);
+  });
+
   test('no console errors', async () => {
     expect(await browser.errors()).toEqual([]);
   });

@@ -88,6 +88,20 @@ onnxCase(
   [postPaddedFloats(rng, 5, 6, 3)],
 );
 {
+  // returnState into initialState: an LSTM encoder's [h, c] start the decoder; a Bidirectional GRU
+  // starts from [forward h, backward h] and returns them
+  const src = L.input({ shape: [5, 3], name: 'source' });
+  const tgt = L.input({ shape: [4, 2], name: 'target' });
+  const [, h, c] = new L.LSTM({ units: 4, returnState: true }).apply(src) as L.SymbolicTensor[];
+  const dec = new L.LSTM({ units: 4, returnSequences: true }).apply(tgt, { initialState: [h, c] }) as L.SymbolicTensor;
+  const [last, s] = new L.SimpleRNN({ units: 3, returnState: true }).apply(dec) as L.SymbolicTensor[];
+  const init = new L.Dense({ units: 2, activation: 'tanh' }).apply(last) as L.SymbolicTensor;
+  const [bo, fh, bh] = new L.Bidirectional({ layer: new L.GRU({ units: 2, returnState: true }) }).apply(dec, { initialState: [init, init] }) as L.SymbolicTensor[];
+  const y = new L.Dense({ units: 2 }).apply(new L.Concatenate().apply([last, s, h, c, bo, fh, bh]) as L.SymbolicTensor) as L.SymbolicTensor;
+  onnxCase('encoder_decoder_states', new L.Model({ inputs: [src, tgt], outputs: [y, dec] }), [T.randomNormal([3, 5, 3], 0, 1, { rng }), T.randomNormal([3, 4, 2], 0, 1, { rng })]);
+}
+onnxCase('rnn_of_a_cell', new L.Sequential([new L.RNN({ cell: new L.LSTMCell({ units: 3 }), inputShape: [4, 2] })]), [T.randomNormal([3, 4, 2], 0, 1, { rng })]);
+{
   const a = L.input({ shape: [5, 3], name: 'a' });
   const b = L.input({ shape: [5, 3], name: 'b' });
   const shared = new L.Dense({ units: 4, activation: 'relu' });
@@ -109,7 +123,7 @@ beforeAll(async () => {
     names.map(async (n) => {
       const { model, xs } = cases.get(n)!;
       const feeds = Object.fromEntries(model.inputs.map((s, i) => [s.node.layer.name, { data: xs[i].data, dims: xs[i].shape }]));
-      return { model: await L.exportOnnx(model), feeds: [feeds] };
+      return { model: await L.exportOnnx(model, undefined, { padding: 'post' }), feeds: [feeds] };
     }),
   );
   const runs = runOnnxModels(jobs);
@@ -129,19 +143,28 @@ describe('ONNX export, run by ONNX Runtime', () => {
   test('Masking -> SimpleRNN sequence (masked steps repeat the last output) -> TimeDistributed(Dense) -> BatchNormalization -> Dropout', () => {
     compare('masking_sequence');
   });
+  test('returnState into initialState: LSTM, SimpleRNN and Bidirectional GRU states', () => {
+    compare('encoder_decoder_states');
+  });
+  test('RNN of a built-in cell', () => {
+    compare('rnn_of_a_cell');
+  });
   test("hard sigmoids (Keras 3's and Keras 2's), goBackwards, shared Dense, Concatenate, Add, RepeatVector, a nested Sequential, GlobalAveragePooling1D", () => {
     compare('functional_hard_sigmoids');
   });
   test('refusals name the layer and the reason; exportOnnx(model, path) writes the file', async () => {
-    const x = L.input({ shape: [4, 2] });
-    const withState = new L.Model({ inputs: x, outputs: new L.LSTM({ units: 2, returnState: true }).apply(x) as L.SymbolicTensor[] });
-    await expect(L.exportOnnx(withState)).rejects.toThrow(/exportOnnx: LSTM '.*': returnState outputs are not exported/);
+    const stateful = new L.Sequential([new L.LSTM({ units: 2, stateful: true, batchInputShape: [2, 4, 2] })]);
+    await expect(L.exportOnnx(stateful)).rejects.toThrow(/exportOnnx: LSTM '.*': a stateful layer carries states between calls/);
     const back = new L.Sequential([new L.GRU({ units: 2, goBackwards: true, returnSequences: true, inputShape: [4, 2] })]);
     await expect(L.exportOnnx(back)).rejects.toThrow(/goBackwards with returnSequences/);
     const ids = L.input({ shape: [3] });
     const e = new L.Embedding({ inputDim: 5, outputDim: 2 }).apply(ids) as L.SymbolicTensor;
     const both = new L.Model({ inputs: ids, outputs: new L.Bidirectional({ layer: new L.LSTM({ units: 2 }), mergeMode: null }).apply(e) as L.SymbolicTensor[] });
     await expect(L.exportOnnx(both)).rejects.toThrow(/Bidirectional '.*': mergeMode null/);
+    const masked = new L.Sequential([new L.Embedding({ inputDim: 5, outputDim: 2, maskZero: true, inputLength: 3 }), new L.LSTM({ units: 2 })]);
+    await expect(L.exportOnnx(masked)).rejects.toThrow(/exportOnnx: Embedding '.*': it makes a mask.*\{ padding: 'post' \}/);
+    const stacked = new L.Sequential([new L.RNN({ cell: [new L.LSTMCell({ units: 2 }), new L.GRUCell({ units: 2 })], inputShape: [3, 1] })]);
+    await expect(L.exportOnnx(stacked)).rejects.toThrow(/RNN '.*': its cell \(StackedRNNCells\) is not a built-in SimpleRNN, LSTM or GRU cell/);
     const elu = new L.Sequential([new L.SimpleRNN({ units: 2, activation: 'elu', inputShape: [3, 1] })]);
     await expect(L.exportOnnx(elu)).rejects.toThrow(/activation 'elu' has no ONNX recurrent activation/);
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'seqlab-onnx-')), 'model.onnx');

@@ -96,6 +96,26 @@ describe('TensorFlow.js layers format', () => {
     await checkBothWays(model, [postPaddedFloats(rng, 4, 5, 3), postPaddedFloats(rng, 4, 5, 3)], 'functional');
   });
 
+  test('returnState into initialState (an encoder-decoder), SimpleRNN and LSTM states, in TensorFlow.js', async () => {
+    const src = L.input({ shape: [5, 3], name: 'source' });
+    const tgt = L.input({ shape: [4, 2], name: 'target' });
+    const [, h, c] = new L.LSTM({ units: 4, returnState: true, name: 'encoder' }).apply(src) as L.SymbolicTensor[];
+    const dec = new L.LSTM({ units: 4, returnSequences: true, name: 'decoder' }).apply(tgt, { initialState: [h, c] }) as L.SymbolicTensor;
+    const [last, s] = new L.SimpleRNN({ units: 3, returnState: true, name: 'tail' }).apply(dec) as L.SymbolicTensor[];
+    const y = new L.Dense({ units: 2 }).apply(new L.Concatenate().apply([last, s, h]) as L.SymbolicTensor) as L.SymbolicTensor;
+    const model = new L.Model({ inputs: [src, tgt], outputs: [y, dec] });
+    randomizeWeights(model, rng);
+    await checkBothWays(model, [T.randomNormal([3, 5, 3], 0, 1, { rng }), T.randomNormal([3, 4, 2], 0, 1, { rng })], 'encoder_decoder');
+  });
+
+  test('RNN of a built-in cell both ways; an RNN of several cells is refused', async () => {
+    const model = new L.Sequential([new L.RNN({ cell: new L.GRUCell({ units: 3, resetAfter: false }), inputShape: [4, 2], returnSequences: true }), new L.Flatten()]);
+    randomizeWeights(model, rng);
+    await checkBothWays(model, [T.randomNormal([3, 4, 2], 0, 1, { rng })], 'rnn_cell');
+    const stacked = new L.Sequential([new L.RNN({ cell: [new L.LSTMCell({ units: 2 }), new L.LSTMCell({ units: 2 })], inputShape: [3, 1] })]);
+    expect(() => L.toTfjs(stacked)).toThrow(/two weights would both be named '.*\/stacked_rnn_cells\/kernel'/);
+  });
+
   test('GRU resetAfter true: Keras-valid JSON, a clear warning, TensorFlow.js refuses it, seqlab reads it', async () => {
     const model = new L.Sequential([new L.GRU({ units: 3, inputShape: [4, 2] }), new L.Dense({ units: 1 })]);
     randomizeWeights(model, rng);

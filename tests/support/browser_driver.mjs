@@ -27,6 +27,7 @@ async function handle(c) {
       await page.setViewport({ width: c.width ?? 1200, height: c.height ?? 900 });
       page.on('console', (m) => {
         if (m.type() === 'error') errors.push(`${c.url}: ${m.text()}`);
+        if (process.env.SEQLAB_BROWSER_LOG) process.stderr.write(`[page ${m.type()}] ${m.text()}\n`);
       });
       page.on('pageerror', (e) => errors.push(`${c.url}: ${String(e)}`));
       await page.goto(c.url, { waitUntil: 'load' });

@@ -219,6 +219,17 @@ function fusedAgainstReference(log: (s: string) => void, reps: number): Figures 
   const run = (layer: LSTM) => A.gradients(() => A.sum(A.mul(single(layer.apply(x)), dy)), [...layer.weights.map((w) => w.value), x]);
   const a = run(fused);
   const b = run(reference);
+  // what each records on the tape for the whole sequence
+  const tapeOf = (layer: LSTM) => {
+    let n = 0;
+    A.gradients(() => {
+      const y = single(layer.apply(x));
+      n = A.tapeSize();
+      return A.sum(y);
+    }, layer.weights.map((w) => w.value));
+    return n;
+  };
+  const tape = { fused: tapeOf(fused), reference: tapeOf(reference) };
   const valueDiff = maxAbsDiff(A.noGrad(() => single(fused.apply(x))), A.noGrad(() => single(reference.apply(x))));
   const gradDiffs = a.grads.map((g, i) => maxAbsDiff(g, b.grads[i]) / Math.max(1, norm(b.grads[i]) / Math.sqrt(g.size)));
   const time = (layer: LSTM) => {
@@ -242,10 +253,11 @@ function fusedAgainstReference(log: (s: string) => void, reps: number): Figures 
   }
   const load = machine().loadAverage;
   log(`LSTM(${H}) on [${B}, ${steps}, ${I}], returnSequences, float32, the same weights:`);
+  log(`tape: the fused kernel records ${tape.fused} entr${tape.fused === 1 ? 'y' : 'ies'} for the whole sequence, the reference scan ${tape.reference}`);
   log(`outputs: max |fused - reference| = ${valueDiff.toExponential(2)}`);
   log(`gradients (kernel, recurrent kernel, bias, input): max |difference| = ${Math.max(...gradDiffs).toExponential(2)} (relative to each gradient's RMS where it exceeds 1)`);
   log(`forward + backward, median of ${reps}, one thread: reference scan ${referenceMs.toFixed(1)} ms, fused kernel ${fusedMs.toFixed(1)} ms: ${(referenceMs / fusedMs).toFixed(1)}x faster (load average ${load[0]})`);
-  return { shape: [B, steps, I, H], valueMaxDiff: valueDiff, gradMaxDiff: Math.max(...gradDiffs), referenceMs, fusedMs, speedup: referenceMs / fusedMs, reps, loadAverage: load };
+  return { shape: [B, steps, I, H], tape, valueMaxDiff: valueDiff, gradMaxDiff: Math.max(...gradDiffs), referenceMs, fusedMs, speedup: referenceMs / fusedMs, reps, loadAverage: load };
 }
 
 /** 1e-k ticks from the smallest relative norm up to 1, for the plot's log axis. */

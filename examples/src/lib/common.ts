@@ -25,6 +25,8 @@ export interface RunOptions {
   validateOnTest?: boolean;
   /** imdb-textvectorization: epochs per model instead of the seed's 10 (the time budget still applies). */
   epochs?: number;
+  /** imdb-textvectorization: the training time budget per model in minutes (default 7.5; 0: none, the seed's full run). */
+  budgetMinutes?: number;
 }
 
 /** The figures an example printed (parameter counts, shapes, metrics), for tests and RESULTS.md. */

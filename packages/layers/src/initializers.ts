@@ -11,10 +11,28 @@ import * as T from '@seqlab/tensor';
 import { Rng, Shape, Tensor, gemmNN, gemmNT } from '@seqlab/tensor';
 
 let globalRng = new Rng(0);
+let globalSeed = 0;
+let streams = 0;
 
 /** Seeds every initializer, dropout mask and shuffle that has no seed of its own (as keras.utils.set_random_seed). */
 export function setSeed(seed: number): void {
   globalRng = new Rng(seed);
+  globalSeed = seed >>> 0;
+  streams = 0;
+}
+
+/**
+ * A generator of its own, derived from the seed of `setSeed` and how many streams were made since
+ * (not drawn from the shared generator, so making one changes no other draw). Each model takes
+ * one for its dropout masks and shuffles: two models training at once stay reproducible.
+ */
+export function newRandomStream(): Rng {
+  streams++;
+  // splitmix-style mix of (seed, stream index) into one 32-bit seed
+  let z = (globalSeed ^ Math.imul(streams, 0x9e3779b9)) >>> 0;
+  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+  return new Rng((z ^ (z >>> 16)) >>> 0);
 }
 
 /**

@@ -4,6 +4,7 @@
  */
 import * as A from '@seqlab/autograd';
 import { Tensor } from '@seqlab/tensor';
+import { getActivation } from '../src/activations';
 import { activateRange, activationCode, scaleByDerivative } from '../src/recurrent/fused/activations';
 
 const points = [0, 1e-8, -1e-8, 0.5, -0.5, 2.9, -2.9, 3.5, -3.5, 20, -20, 800, -800];
@@ -11,6 +12,7 @@ const ops: [string, (x: Tensor) => Tensor][] = [
   ['tanh', A.tanh],
   ['sigmoid', A.sigmoid],
   ['hardSigmoid', A.hardSigmoid],
+  ['hardSigmoidKeras2', getActivation('hardSigmoidKeras2')],
   ['relu', A.relu],
   ['linear', (x) => A.mul(x, 1)],
 ];

@@ -51,7 +51,7 @@ const configArb: fc.Arbitrary<Config> = fc.record({
   I: fc.integer({ min: 1, max: 5 }),
   H: fc.integer({ min: 1, max: 6 }),
   activation: fc.constantFrom('tanh', 'tanh', 'relu', 'linear', 'sigmoid', 'hardSigmoid'),
-  recurrentActivation: fc.constantFrom('sigmoid', 'sigmoid', 'hardSigmoid', 'tanh'),
+  recurrentActivation: fc.constantFrom('sigmoid', 'sigmoid', 'hardSigmoid', 'hardSigmoidKeras2', 'tanh'),
   useBias: fc.boolean(),
   mask: fc.constantFrom<Config['mask']>('none', 'random', 'hard'),
   goBackwards: fc.boolean(),

@@ -130,9 +130,9 @@ describe('model files', () => {
     expect(fs.readFileSync(file).equals(kept)).toBe(true);
   });
 
-  test('the bytes API does not import Node modules', () => {
+  test.each([['saving', 'model_file.ts'], ['saving', 'tfjs_format.ts'], ['onnx', 'export.ts']])('the bytes API (%s/%s) does not import Node modules', (dir, file) => {
     const out = buildSync({
-      entryPoints: [path.join(__dirname, '..', 'src', 'saving', 'model_file.ts')],
+      entryPoints: [path.join(__dirname, '..', 'src', dir, file)],
       bundle: true,
       write: false,
       platform: 'browser',

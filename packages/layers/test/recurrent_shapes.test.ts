@@ -23,6 +23,7 @@ function rowOf(lines: string[], name: string): string {
   return line.replace(/\s+/g, ' ').trim();
 }
 
+/** The totals as the summary prints them (with Keras's thousands separators: '652,577'). */
 function totals(lines: string[]): [string, string, string] {
   const get = (k: string) => lines.find((l) => l.startsWith(k))!.split(':')[1].trim().split(' ')[0];
   return [get('Total params'), get('Trainable params'), get('Non-trainable params')];
@@ -160,7 +161,7 @@ describe('parameter counts and summary tables of the seeds', () => {
   test('seed 004 models: 1,121 / 3,201 / 4,385 / 3,393 / 6,449', () => {
     const m1 = new Sequential([new SimpleRNN({ units: 32, activation: 'relu', inputShape: [10, 1] }), new Dense({ units: 1, activation: 'sigmoid' })]);
     expect(rowOf(m1.summaryText(), 'simple_rnn')).toBe('simple_rnn (SimpleRNN) (None, 32) 1088');
-    expect(totals(m1.summaryText())).toEqual(['1121', '1121', '0']);
+    expect(totals(m1.summaryText())).toEqual(['1,121', '1,121', '0']);
 
     const m2 = new Sequential([
       new SimpleRNN({ units: 32, activation: 'relu', inputShape: [10, 1], returnSequences: true }),
@@ -170,15 +171,15 @@ describe('parameter counts and summary tables of the seeds', () => {
     const l2 = m2.summaryText();
     expect(rowOf(l2, 'simple_rnn_1')).toBe('simple_rnn_1 (SimpleRNN) (None, 10, 32) 1088');
     expect(rowOf(l2, 'simple_rnn_2')).toBe('simple_rnn_2 (SimpleRNN) (None, 32) 2080');
-    expect(totals(l2)).toEqual(['3201', '3201', '0']);
+    expect(totals(l2)).toEqual(['3,201', '3,201', '0']);
 
     const m3 = new Sequential([new LSTM({ units: 32, activation: 'tanh', inputShape: [10, 1] }), new Dense({ units: 1, activation: 'sigmoid' })]);
     expect(rowOf(m3.summaryText(), 'lstm')).toBe('lstm (LSTM) (None, 32) 4352');
-    expect(totals(m3.summaryText())).toEqual(['4385', '4385', '0']);
+    expect(totals(m3.summaryText())).toEqual(['4,385', '4,385', '0']);
 
     const m4 = new Sequential([new GRU({ units: 32, activation: 'tanh', inputShape: [10, 1] }), new Dense({ units: 1, activation: 'sigmoid' })]);
     expect(rowOf(m4.summaryText(), 'gru')).toBe('gru (GRU) (None, 32) 3360');
-    expect(totals(m4.summaryText())).toEqual(['3393', '3393', '0']);
+    expect(totals(m4.summaryText())).toEqual(['3,393', '3,393', '0']);
 
     const m5 = new Sequential([
       new TimeDistributed({ layer: new Dense({ units: 16, activation: 'relu' }), inputShape: [10, 8] }),
@@ -189,7 +190,7 @@ describe('parameter counts and summary tables of the seeds', () => {
     // as printed in seed 004 (the 65-column table wraps the first column)
     expect(rowOf(l5, 'time_distributed')).toBe('time_distributed (TimeDist (None, 10, 16) 144');
     expect(rowOf(l5, 'lstm_1')).toBe('lstm_1 (LSTM) (None, 32) 6272');
-    expect(totals(l5)).toEqual(['6449', '6449', '0']);
+    expect(totals(l5)).toEqual(['6,449', '6,449', '0']);
   });
 
   test('seed 002: IMDb SimpleRNN model 643,265 (64 non-trainable) and LSTM model 652,577', () => {
@@ -208,13 +209,13 @@ describe('parameter counts and summary tables of the seeds', () => {
     expect(rowOf(lines, 'embedding')).toBe('embedding (Embedding) (None, 128, 64) 640000');
     expect(rowOf(lines, 'simple_rnn')).toBe('simple_rnn (SimpleRNN) (None, 32) 3104');
     expect(rowOf(lines, 'batch_normalization')).toBe('batch_normalization (Batch (None, 32) 128');
-    expect(totals(lines)).toEqual(['643265', '643201', '64']);
+    expect(totals(lines)).toEqual(['643,265', '643,201', '64']);
 
     clearSession();
     const lstm = build(new LSTM({ units: 32 }));
     const l2 = lstm.summaryText();
     expect(rowOf(l2, 'lstm')).toBe('lstm (LSTM) (None, 32) 12416');
-    expect(totals(l2)).toEqual(['652577', '652513', '64']);
+    expect(totals(l2)).toEqual(['652,577', '652,513', '64']);
   });
 
   test('seed 003: Embedding(10000, 32) -> SimpleRNN(64, seq) -> SimpleRNN(32) -> Dense(16) -> Dense(1) = 329,857', () => {
@@ -229,7 +230,7 @@ describe('parameter counts and summary tables of the seeds', () => {
     expect(rowOf(lines, 'embedding')).toBe('embedding (Embedding) (None, 100, 32) 320000');
     expect(rowOf(lines, 'simple_rnn')).toBe('simple_rnn (SimpleRNN) (None, 100, 64) 6208');
     expect(rowOf(lines, 'simple_rnn_1')).toBe('simple_rnn_1 (SimpleRNN) (None, 32) 3104');
-    expect(totals(lines)).toEqual(['329857', '329857', '0']);
+    expect(totals(lines)).toEqual(['329,857', '329,857', '0']);
   });
 
   test('seed 002: MNIST LSTM autoencoder 10,950 (112 non-trainable)', () => {
@@ -249,7 +250,7 @@ describe('parameter counts and summary tables of the seeds', () => {
     expect(rowOf(lines, 'lstm')).toBe('lstm (LSTM) (None, 28) 6384');
     expect(rowOf(lines, 'lstm_1')).toBe('lstm_1 (LSTM) (None, 28, 28) 3472');
     expect(rowOf(lines, 'time_distributed')).toBe('time_distributed (TimeDist (None, 28, 28) 812');
-    expect(totals(lines)).toEqual(['10950', '10838', '112']);
+    expect(totals(lines)).toEqual(['10,950', '10,838', '112']);
     const y = ae.predict(data([2, seq, seq])) as Tensor;
     expect(y.shape).toEqual([2, 28, 28]);
   });
@@ -278,14 +279,14 @@ describe('parameter counts and summary tables of the seeds', () => {
 
     const el = encoder.summaryText();
     expect(rowOf(el, 'bidirectional')).toBe('bidirectional (Bidirection (None, 56) 12768');
-    expect(totals(el)).toEqual(['18692', '18580', '112']);
+    expect(totals(el)).toEqual(['18,692', '18,580', '112']);
     const dl = decoder.summaryText();
     expect(rowOf(dl, 'bidirectional_1')).toBe('bidirectional_1 (Bidirecti (None, 28, 56) 28896');
-    expect(totals(dl)).toEqual(['30716', '30604', '112']);
+    expect(totals(dl)).toEqual(['30,716', '30,604', '112']);
     const al = ae.summaryText();
     expect(rowOf(al, 'encoder')).toBe('encoder (Functional) (None, 100) 18692');
     expect(rowOf(al, 'decoder')).toBe('decoder (Functional) (None, 28, 28) 30716');
-    expect(totals(al)).toEqual(['49408', '49184', '224']);
+    expect(totals(al)).toEqual(['49,408', '49,184', '224']);
     const y = ae.predict(data([2, seq, seq])) as Tensor;
     expect(y.shape).toEqual([2, 28, 28]);
   });

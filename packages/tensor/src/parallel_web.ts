@@ -37,6 +37,12 @@ export function sharedMemoryAvailable(): boolean {
 
 const waiting: (() => void)[] = [];
 
+interface WebHandle extends PoolWorkerHandle {
+  ready: boolean;
+  /** The tasks the worker script serves (runOnPool's `fn`). */
+  tasks: string[];
+}
+
 /**
  * Runs the pool on Web Workers loading `url`. Resolves, once the workers have started, to the
  * number of threads in use: 1 (nothing started) when the page is not cross-origin isolated or
@@ -52,13 +58,15 @@ export function useWebWorkers(url: string | URL, options: WebWorkersOptions = {}
   if (!sharedMemoryAvailable() || Ctor === undefined) return Promise.resolve(1);
   const cores = g.navigator?.hardwareConcurrency ?? 1;
   const want = threads ?? Math.max(1, Math.min(2, cores));
-  const handles: PoolWorkerHandle[] = [];
+  const handles: WebHandle[] = [];
+  /** Workers started here, not yet taken by the pool (its first `start` calls take these). */
+  const spare: WebHandle[] = [];
   let failure: string | null = null;
-  const start = (): PoolWorkerHandle | null => {
+  const create = (): WebHandle | null => {
     if (failure !== null) return null;
     const ctrl = new Int32Array(new SharedArrayBuffer(8));
     const worker = new Ctor(url, { type, name: 'seqlab-pool' });
-    const h = { ctrl, ready: false, tasks: [] as string[], post: (job: unknown) => worker.postMessage(job), terminate: () => worker.terminate() };
+    const h: WebHandle = { ctrl, ready: false, tasks: [], post: (job: unknown) => worker.postMessage(job), terminate: () => worker.terminate() };
     worker.onmessage = (e) => {
       const m = e.data as { ready?: boolean; tasks?: string[] };
       if (m && m.ready) {
@@ -77,11 +85,15 @@ export function useWebWorkers(url: string | URL, options: WebWorkersOptions = {}
   };
   const host: PoolHost = {
     defaultThreads: () => want,
-    start,
-    serves: (_module, fn) => handles.every((h) => !h.ready || (h as unknown as { tasks: string[] }).tasks.includes(fn)),
+    start: () => spare.shift() ?? create(),
+    serves: (_module, fn) => handles.every((h) => !h.ready || h.tasks.includes(fn)),
   };
   setPoolHost(host);
   // start the workers now and wait for them to report ready
+  for (let i = 0; i < want - 1; i++) {
+    const h = create();
+    if (h !== null) spare.push(h);
+  }
   return new Promise((resolve, reject) => {
     const check = (): void => {
       if (failure !== null) return reject(new Error(`useWebWorkers: ${failure}`));
@@ -89,7 +101,6 @@ export function useWebWorkers(url: string | URL, options: WebWorkersOptions = {}
       if (ready >= want - 1) resolve(ready + 1);
       else waiting.push(check);
     };
-    for (let i = 0; i < want - 1; i++) start();
     check();
   });
 }

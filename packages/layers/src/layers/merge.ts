@@ -4,7 +4,8 @@
 import * as A from '@seqlab/autograd';
 import * as T from '@seqlab/tensor';
 import { Tensor } from '@seqlab/tensor';
-import { CallArgs, Layer, LayerArgs, registerLayer } from '../engine/layer';
+import { CallArgs, Layer, LayerArgs, LayerInput, registerLayer } from '../engine/layer';
+import { maskOf } from '../engine/mask';
 import { SymShape, fmtReceived } from '../engine/shapes';
 
 function asList(owner: string, shape: SymShape | SymShape[]): SymShape[] {
@@ -48,8 +49,24 @@ export class Concatenate extends Layer {
   call(xs: Tensor[]): Tensor {
     return A.concat(xs, this.axis);
   }
+  /** Keras's rule: joined along the time axis, the masks are joined (ones for an unmasked input); otherwise they are ANDed. */
+  override computeMask(inputs: LayerInput): Tensor | null {
+    const xs = Array.isArray(inputs) ? inputs : [inputs];
+    const rank = xs[0].rank;
+    const a = this.axis < 0 ? this.axis + rank : this.axis;
+    if (a !== 1 || rank < 3) return mergedMask(xs);
+    if (xs.every((x) => maskOf(x) === null)) return null;
+    return T.concat(xs.map((x) => maskOf(x) ?? T.ones([x.shape[0], x.shape[1]])), 1);
+  }
 }
 registerLayer('Concatenate', Concatenate);
+
+/** The AND of the inputs' [B, T] masks (an input without one counts as all ones), or null when none has one. */
+function mergedMask(xs: Tensor[]): Tensor | null {
+  const ms = xs.map(maskOf).filter((m): m is Tensor => m !== null);
+  if (ms.length === 0) return null;
+  return ms.slice(1).reduce((acc, m) => T.mul(acc, m), ms[0]);
+}
 
 /**
  * Adds a list of same-shape inputs element-wise (Keras's Add), in the functional API.
@@ -67,6 +84,10 @@ export class Add extends Layer {
   }
   call(xs: Tensor[]): Tensor {
     return xs.slice(1).reduce((acc, x) => A.add(acc, x), xs[0]);
+  }
+  /** Keras's rule for merge layers: the AND of the inputs' masks. */
+  override computeMask(inputs: LayerInput): Tensor | null {
+    return mergedMask(Array.isArray(inputs) ? inputs : [inputs]);
   }
 }
 registerLayer('Add', Add);

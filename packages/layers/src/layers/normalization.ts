@@ -3,6 +3,9 @@
  * [gamma, beta, movingMean, movingVariance], momentum 0.99, epsilon 1e-3.
  *   training:  y = γ (x - μ_B) / √(σ²_B + ε) + β, and moving ← moving·momentum + batch·(1 - momentum)
  *   inference: y = γ (x - moving_mean) / √(moving_var + ε) + β
+ * With a [B, T] mask m on [B, T, F] inputs, the batch statistics count the unmasked steps only, as
+ * Keras 3: μ_B = Σ m·x / (Σ m + 1e-7), σ²_B = Σ m·(m·x - μ_B)² / (Σ m + 1e-7) (every step is then
+ * normalized with them).
  */
 import * as A from '@seqlab/autograd';
 import { Variable, noGrad } from '@seqlab/autograd';
@@ -101,10 +104,8 @@ export class BatchNormalization extends Layer {
     const axes = x.shape.slice(0, -1).map((_, i) => i);
     let normed: Tensor;
     if (args.training) {
-      const mu = A.mean(x, axes);
-      const centered = A.sub(x, mu);
-      const variance = A.mean(A.square(centered), axes);
-      normed = A.div(centered, A.sqrt(A.add(variance, this.epsilon)));
+      const { mu, variance } = this.moments(x, axes, args.mask ?? null);
+      normed = A.div(A.sub(x, mu), A.sqrt(A.add(variance, this.epsilon)));
       noGrad(() => {
         const m = this.momentum;
         this.movingMean.assign(T.add(T.mul(this.movingMean.value, m), T.mul(mu, 1 - m)));
@@ -117,6 +118,21 @@ export class BatchNormalization extends Layer {
     if (this.gamma) normed = A.mul(normed, this.gamma.value);
     if (this.beta) normed = A.add(normed, this.beta.value);
     return normed;
+  }
+
+  /** The batch mean and variance per feature: over every position, or over the unmasked steps (Keras 3's masked moments). */
+  private moments(x: Tensor, axes: number[], mask: Tensor | null): { mu: Tensor; variance: Tensor } {
+    if (mask === null || mask.rank !== x.rank - 1 || !mask.shape.every((d, i) => d === x.shape[i])) {
+      const mu = A.mean(x, axes);
+      return { mu, variance: A.mean(A.square(A.sub(x, mu)), axes) };
+    }
+    const w = T.reshape(mask, [...mask.shape, 1]);
+    let count = 0;
+    for (let i = 0; i < mask.size; i++) count += mask.data[i];
+    const weighted = A.mul(x, w);
+    const mu = A.div(A.sum(weighted, axes), count + 1e-7);
+    const variance = A.div(A.sum(A.mul(A.square(A.sub(weighted, mu)), w), axes), count + 1e-7);
+    return { mu, variance };
   }
 }
 registerLayer('BatchNormalization', BatchNormalization);

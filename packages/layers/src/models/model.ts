@@ -5,7 +5,7 @@
  */
 import { noGrad } from '@seqlab/autograd';
 import * as T from '@seqlab/tensor';
-import { NestedArray, Tensor } from '@seqlab/tensor';
+import { NestedArray, Rng, Tensor } from '@seqlab/tensor';
 import { CustomObjects } from '../engine/config';
 import { InputLayer } from '../engine/input';
 import { CallArgs, Layer, LayerArgs, LayerInput, LayerOutput, registerLayer } from '../engine/layer';
@@ -21,6 +21,8 @@ import { History } from '../training/callbacks';
 import { CompileArgs, Data, EvaluateOptions, TrainableModel, runSync, runYielding } from '../training/evaluator';
 import { FitOptions, Trainer } from '../training/trainer';
 import { BatchSource, EpochReader, checkBounded, inputsOf, isBatchSource, refuseArrayOptions, sourceFeed, stepsOption } from '../training/batch_source';
+import { allFinite, badInputReport, recurrentWhere } from '../training/nonfinite';
+import { newRandomStream } from '../initializers';
 import { KeyedWeight, loadWeightsFile, saveWeightsFile, weightsBytes } from '../training/weights_io';
 import { Optimizer } from '../training/optimizers';
 import { IdArray, PREDICT_OPTION_NAMES, batchSizeOption, checkOptionNames, dataTensor, isIdArray } from '../training/validate';
@@ -38,34 +40,14 @@ export interface PredictOptions {
   batchSize?: number;
   /** With a dataset: the number of batches to read (default: a whole pass). */
   steps?: number;
-  /** predictAsync only: when to yield to the event loop ('auto', 'batch', 'never' or milliseconds). */
+  /** predictAsync, or predict of a dataset: when to yield to the event loop ('auto', 'batch', 'never' or milliseconds). */
   yieldEvery?: YieldEvery;
-  /** predictAsync only: stops at the next batch and rejects with an AbortError. */
+  /** predictAsync, or predict of a dataset: stops at the next batch and rejects with an AbortError. */
   signal?: AbortSignal;
 }
 
 /** Model inputs: a tensor or nested arrays (a list for several inputs); raw strings where a vectorizer reads the input. */
 export type ModelData = Tensor | NestedArray | IdArray | Tensor[] | string[] | (Tensor | IdArray | string[])[];
-
-function allFinite(t: Tensor): boolean {
-  const d = t.data;
-  for (let i = 0; i < d.length; i++) if (!Number.isFinite(d[i])) return false;
-  return true;
-}
-
-/** The first index along axis 1 of a [B, T, ...] tensor holding a NaN or infinity, or null for other ranks. */
-function firstBadStep(t: Tensor): number | null {
-  if (t.rank < 3) return null;
-  const [b, steps] = t.shape;
-  const inner = t.size / (b * steps);
-  for (let s = 0; s < steps; s++) {
-    for (let i = 0; i < b; i++) {
-      const base = (i * steps + s) * inner;
-      for (let k = 0; k < inner; k++) if (!Number.isFinite(t.data[base + k])) return s;
-    }
-  }
-  return null;
-}
 
 /** One layer application as the graph runs it: what went in and what came out. */
 interface NodeRun {
@@ -95,6 +77,10 @@ export class Model extends Layer implements TrainableModel {
   stopTraining = false;
   /** The History of the latest fit (as Keras's `model.history`), also after an aborted fit. */
   history: History | null = null;
+  /** This model's own generator for dropout masks and shuffles in `fit` (from `setSeed` and the model's creation order). */
+  readonly randomStream: Rng = newRandomStream();
+  /** The output masks of the latest run (computeMask, when this model is a layer of another). */
+  private lastOutputMasks: (Tensor | null)[] = [];
   private trainer: Trainer | null = null;
   private compiledWith: CompileArgs | null = null;
   /**
@@ -206,7 +192,13 @@ export class Model extends Layer implements TrainableModel {
   run(inputs: Tensor[], args: CallArgs = {}): Tensor[] {
     this.checkInputShapes(inputs.map((t) => t.shape));
     const { values, masks } = this.runNodes(inputs, args);
+    this.lastOutputMasks = this.outputs.map((o) => masks.get(o) ?? null);
     return this.outputs.map((o) => attachMask(values.get(o)!, masks.get(o)));
+  }
+
+  /** A model used as a layer passes on the masks its outputs got inside (Keras does): those of the call just made. */
+  override computeMask(): Tensor | null | (Tensor | null)[] {
+    return this.singleOutput ? this.lastOutputMasks[0] ?? null : this.lastOutputMasks;
   }
 
   /**
@@ -224,6 +216,8 @@ export class Model extends Layer implements TrainableModel {
     for (const node of this.nodes) {
       const ins = node.inputs.map((s) => values.get(s)!);
       const mask = masks.get(node.inputs[0]) ?? null;
+      // a layer of several inputs (Concatenate, Add) reads each input's mask from the tensor, as in eager calls
+      if (node.inputsAsList) ins.forEach((t, i) => attachMask(t, masks.get(node.inputs[i])));
       const initialState = node.args.initialState?.map((s) => values.get(s)!);
       const x = node.inputsAsList ? ins : ins[0];
       const out = node.layer.call(x, { training: args.training, mask, initialState });
@@ -445,6 +439,8 @@ export class Model extends Layer implements TrainableModel {
    * output hold one, with the first timestep for recurrent layers. Used by TerminateOnNaN.
    */
   traceNaN(inputs: Tensor[]): string | null {
+    const inData = badInputReport(inputs);
+    if (inData) return inData;
     let report: string | null = null;
     noGrad(() =>
       this.runNodes(inputs, { training: false }, ({ node, x, mask, outputs }) => {
@@ -454,12 +450,8 @@ export class Model extends Layer implements TrainableModel {
           report = `NaN or infinity first appears in the weights of ${layer.label} ('${badWeight.name}').`;
           return true;
         }
-        const bad = outputs.find((o) => !allFinite(o));
-        if (!bad) return false;
-        // a recurrent layer returning only its last output: look at every step to find the first bad one
-        const seq = layer instanceof RNN && !node.inputsAsList && bad.rank === 2 ? layer.stepOutputs(x as Tensor, mask) : bad;
-        const step = firstBadStep(seq);
-        report = `NaN or infinity first appears in the output of ${layer.label}${step !== null ? ` at timestep ${step}` : ''}.`;
+        if (!outputs.some((o) => !allFinite(o))) return false;
+        report = `NaN or infinity first appears in the output of ${layer.label}${recurrentWhere(layer, x, mask)}.`;
         return true;
       }),
     );

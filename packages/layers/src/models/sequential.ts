@@ -14,6 +14,7 @@ import { SymbolicTensor } from '../engine/symbolic';
 import { Model, ModelData, PredictOptions } from './model';
 import { BatchSource, isBatchSource } from '../training/batch_source';
 import { StringVectorizer, VectorizerLayer, isStringVectorizer } from '../layers/vectorizer';
+import { Embedding } from '../layers/embedding';
 
 /** Options of `Sequential` in object form: the layers (a text vectorizer may come first), a name. */
 export interface SequentialArgs {
@@ -114,8 +115,24 @@ export class Sequential extends Model {
     this.wire(this.head);
   }
 
+  /**
+   * Builds from the first data seen when no input shape was declared. As Keras without
+   * `input_length`, a sequence's length is left open (axis 1 of rank-3 data, or of rank-2 ids into an
+   * Embedding), so later batches may be longer or shorter; when a layer needs a fixed length (a
+   * Flatten before a Dense), the first data's length is kept.
+   */
   private ensureGraph(shape: readonly number[]): void {
-    if (this.outputs.length === 0) this.build(shape.slice());
+    if (this.outputs.length > 0) return;
+    const sequence = shape.length >= 3 || (shape.length === 2 && this.stack[0] instanceof Embedding);
+    if (sequence) {
+      try {
+        this.build([null, null, ...shape.slice(2)]);
+        return;
+      } catch {
+        // a layer needs the length: build on the data's own shape below
+      }
+    }
+    this.build(shape.slice());
   }
 
   override computeOutputShape(inputShape: SymShape | SymShape[]): SymShape | SymShape[] {

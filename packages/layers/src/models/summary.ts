@@ -18,6 +18,11 @@ export interface SummarizedModel extends Layer {
 }
 
 /** Keras's readable_memory_size for float32 weights. */
+/** 652449 -> '652,449' (the same everywhere: no locale). */
+export function grouped(n: number): string {
+  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
+
 export function readableSize(params: number): string {
   const units = ['Byte', 'KB', 'MB', 'GB', 'TB'];
   let size = params * 4;
@@ -91,9 +96,10 @@ export function summaryLines(model: SummarizedModel, lineLength?: number): strin
   lines.push('='.repeat(width));
   const total = model.countParams();
   const trainable = model.trainableWeights.reduce((n, w) => n + w.value.size, 0);
-  lines.push(`Total params: ${total} (${readableSize(total)})`);
-  lines.push(`Trainable params: ${trainable} (${readableSize(trainable)})`);
-  lines.push(`Non-trainable params: ${total - trainable} (${readableSize(total - trainable)})`);
+  // Keras prints the totals with thousands separators ('Total params: 652,449'), the rows without
+  lines.push(`Total params: ${grouped(total)} (${readableSize(total)})`);
+  lines.push(`Trainable params: ${grouped(trainable)} (${readableSize(trainable)})`);
+  lines.push(`Non-trainable params: ${grouped(total - trainable)} (${readableSize(total - trainable)})`);
   lines.push('_'.repeat(width));
   return lines;
 }

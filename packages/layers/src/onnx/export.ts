@@ -8,17 +8,20 @@
  * when it marks a prefix of each row: post-padded sequences (`padSequences({ padding: 'post' })`).
  * The graph computes the lengths from the ids (Embedding maskZero) or features (Masking) by
  * counting unmasked steps; with pre-padded input it would count right and run the wrong steps, so
- * feed post-padded data to an exported masked model. A returned sequence repeats the last output
+ * a model with a mask is exported only when the caller declares post-padded inputs
+ * (`{ padding: 'post' }`) and refused otherwise. A returned sequence repeats the last output
  * at masked steps, as Keras does (Bidirectional: zeros, as Keras does there).
  *
- * Refused, with the reason: returnState, stateful layers, initial states, goBackwards with
- * returnSequences outside Bidirectional, mergeMode null, custom cells or activations ONNX's
- * recurrent ops lack, text vectorizers, and layers with no ONNX mapping here.
+ * Recurrent layers export with their returnState outputs and initial states (encoder-decoder
+ * graphs). Refused, with the reason: stateful layers, goBackwards with returnSequences outside
+ * Bidirectional, mergeMode null, custom cells or activations ONNX's recurrent ops lack, text
+ * vectorizers, masks without `{ padding: 'post' }`, and layers with no ONNX mapping here.
  */
 import { Tensor } from '@seqlab/tensor';
 import { activationName } from '../activations';
 import { InputLayer } from '../engine/input';
 import { Layer } from '../engine/layer';
+import { classNameOf } from '../engine/registry';
 import { SymbolicTensor } from '../engine/symbolic';
 import { Activation, Dense, Dropout, Flatten, RepeatVector, Reshape } from '../layers/core';
 import { Embedding } from '../layers/embedding';
@@ -45,8 +48,20 @@ interface Value {
   mask: string | null;
 }
 
+/** Options of the ONNX export. */
+export interface OnnxExportOptions {
+  /**
+   * 'post' declares that masked inputs will be post-padded (`padSequences(x, { padding: 'post' })`),
+   * which is what lets a mask (Embedding maskZero, Masking) be exported as sequence lengths. Without
+   * it a model with a mask is refused: Keras's default padding is 'pre', for which the exported
+   * lengths would run the wrong steps.
+   */
+  padding?: 'post';
+}
+
 class GraphBuilder {
   readonly nodes: OnnxNode[] = [];
+  constructor(readonly options: OnnxExportOptions) {}
   readonly initializers: OnnxInitializer[] = [];
   private count = 0;
 
@@ -104,8 +119,15 @@ function activate(b: GraphBuilder, x: string, spec: unknown, layer: Layer): stri
   }
 }
 
-/** Lengths and a float mask [B, T] from a 0/1 "step is real" tensor (bool [B, T]). */
-function maskFrom(b: GraphBuilder, real: string): { lens: string; mask: string } {
+/** Lengths and a float mask [B, T] from a 0/1 "step is real" tensor (bool [B, T]); `layer` makes the mask. */
+function maskFrom(b: GraphBuilder, real: string, layer: Layer): { lens: string; mask: string } {
+  if (b.options.padding !== 'post') {
+    refuse(
+      layer,
+      "it makes a mask, which ONNX can express only as one length per row (sequence_lens): right for post-padded inputs, wrong for pre-padded ones (Keras's default). " +
+        "Export with { padding: 'post' } and feed post-padded sequences (padSequences(x, { padding: 'post' })), or leave the mask out",
+    );
+  }
   const mask = b.one('Cast', [real], [{ name: 'to', i: 1 }]);
   const count = b.one('ReduceSum', [mask, b.ints('axis1', [1])], [{ name: 'keepdims', i: 0 }]);
   return { mask, lens: b.one('Cast', [count], [{ name: 'to', i: 6 }]) };
@@ -116,7 +138,7 @@ function directionWeights(layer: RNN): { kind: 'simpleRNN' | 'lstm' | 'gru'; w: 
   const cell = layer.cell;
   // ONNX has an op for exactly these three cells (not for subclasses, whose step may differ)
   const kind = cell.constructor === SimpleRNNCell ? 'simpleRNN' : cell.constructor === LSTMCell ? 'lstm' : cell.constructor === GRUCell ? 'gru' : null;
-  if (kind === null) refuse(layer, `its cell (${cell.constructor.name}) is not a built-in SimpleRNN, LSTM or GRU cell; ONNX has no op for it`);
+  if (kind === null) refuse(layer, `its cell (${classNameOf(cell)}) is not a built-in SimpleRNN, LSTM or GRU cell; ONNX has no op for it`);
   const c = cell as KerasCell;
   const names = c.activationNames;
   if (!names) refuse(layer, 'a custom activation function has no ONNX recurrent activation');
@@ -138,8 +160,12 @@ const concat = (arrays: Float32Array[]): Float32Array => {
   return out;
 };
 
-/** One ONNX RNN / LSTM / GRU node over 1 or 2 directions; returns Y [B, T, D, H] and Y_h [B, D, H] (batch first). */
-function recurrentOp(b: GraphBuilder, x: Value, layers: RNN[], direction: string, owner: Layer): { y: string; yh: string; units: number } {
+/**
+ * One ONNX RNN / LSTM / GRU node over 1 or 2 directions, from initial states when given (each
+ * direction's [h] or [h, c], [B, H] each); returns Y [B, T, D, H], Y_h and (LSTM) Y_c [B, D, H],
+ * batch first.
+ */
+function recurrentOp(b: GraphBuilder, x: Value, layers: RNN[], direction: string, owner: Layer, states: Value[]): { y: string; yh: string; yc: string | null } {
   const parts = layers.map(directionWeights);
   const p = parts[0];
   const units = p.cell.units;
@@ -162,23 +188,34 @@ function recurrentOp(b: GraphBuilder, x: Value, layers: RNN[], direction: string
   const opType = p.kind === 'simpleRNN' ? 'RNN' : p.kind === 'lstm' ? 'LSTM' : 'GRU';
   // time-major in and out (ONNX Runtime has no batch-first `layout = 1` for these ops)
   const xt = b.one('Transpose', [x.name], [{ name: 'perm', ints: [1, 0, 2] }]);
-  const [y, yh] = b.op(opType, [xt, W, R, B, x.lens ?? ''], attrs, 2); // Y [T, D, B, H], Y_h [D, B, H]
-  const yb = b.one('Transpose', [y], [{ name: 'perm', ints: [2, 0, 1, 3] }]);
-  const yhb = b.one('Transpose', [yh], [{ name: 'perm', ints: [1, 0, 2] }]);
-  return { y: yb, yh: yhb, units };
+  const perDirection = p.kind === 'lstm' ? 2 : 1;
+  // initial_h (and initial_c) [D, B, H]: each direction's state stacked on a new first axis
+  const initial = (k: number): string =>
+    states.length === 0 ? '' : b.one('Concat', parts.map((_, d) => b.one('Unsqueeze', [states[d * perDirection + k].name, b.ints('axes', [0])])), [{ name: 'axis', i: 0 }]);
+  const inputs = [xt, W, R, B, x.lens ?? '', initial(0), ...(p.kind === 'lstm' ? [initial(1)] : [])];
+  const [y, yh, yc] = b.op(opType, inputs, attrs, perDirection + 1); // Y [T, D, B, H], Y_h (Y_c) [D, B, H]
+  const toBatchFirst = (t: string) => b.one('Transpose', [t], [{ name: 'perm', ints: [1, 0, 2] }]);
+  return { y: b.one('Transpose', [y], [{ name: 'perm', ints: [2, 0, 1, 3] }]), yh: toBatchFirst(yh), yc: yc ? toBatchFirst(yc) : null };
+}
+
+/** Direction d's final states [h] or [h, c], [B, H] each, from Y_h and Y_c [B, D, H]. */
+function finalStates(b: GraphBuilder, r: { yh: string; yc: string | null }, d: number): Value[] {
+  const pick = (t: string) => ({ name: b.one('Gather', [t, b.constant('direction', [], [d], 'int64')], [{ name: 'axis', i: 1 }]), lens: null, mask: null });
+  return r.yc ? [pick(r.yh), pick(r.yc)] : [pick(r.yh)];
 }
 
 function checkRecurrent(layer: RNN, owner: Layer): void {
-  if (layer.returnState) refuse(owner, 'returnState outputs are not exported (use the functional API without them)');
   if (layer.stateful) refuse(owner, 'a stateful layer carries states between calls, which an ONNX graph does not');
 }
 
-function emitRNN(b: GraphBuilder, layer: RNN, x: Value, hasInitialState: boolean): Value {
+/** A recurrent layer: its output, then its final states with returnState. */
+function emitRNN(b: GraphBuilder, layer: RNN, x: Value, states: Value[]): Value[] {
   checkRecurrent(layer, layer);
-  if (hasInitialState) refuse(layer, 'initial states are not exported');
   if (layer.goBackwards && layer.returnSequences) refuse(layer, 'goBackwards with returnSequences returns the sequence in processing order, which is not exported (Bidirectional is)');
-  const { y, yh } = recurrentOp(b, x, [layer], layer.goBackwards ? 'reverse' : 'forward', layer);
-  if (!layer.returnSequences) return { name: b.one('Reshape', [yh, b.ints('shape', [0, -1])]), lens: null, mask: null };
+  const r = recurrentOp(b, x, [layer], layer.goBackwards ? 'reverse' : 'forward', layer, states);
+  const { y, yh } = r;
+  const withStates = (out: Value): Value[] => (layer.returnState ? [out, ...finalStates(b, r, 0)] : [out]);
+  if (!layer.returnSequences) return withStates({ name: b.one('Reshape', [yh, b.ints('shape', [0, -1])]), lens: null, mask: null });
   let seq = b.one('Reshape', [y, b.ints('shape', [0, 0, -1])]);
   if (x.mask) {
     // Keras: a masked step repeats the previous output; post-padded, that is the last real output
@@ -188,15 +225,16 @@ function emitRNN(b: GraphBuilder, layer: RNN, x: Value, hasInitialState: boolean
     const fill = b.one('Mul', [last, b.one('Sub', [b.constant('one', [], [1]), m])]);
     seq = b.one('Add', [keep, fill]);
   }
-  return { name: seq, lens: x.lens, mask: x.mask };
+  return withStates({ name: seq, lens: x.lens, mask: x.mask });
 }
 
-function emitBidirectional(b: GraphBuilder, layer: Bidirectional, x: Value, hasInitialState: boolean): Value {
+/** Bidirectional: the merged output, then (returnState) the forward layer's states and the backward layer's. */
+function emitBidirectional(b: GraphBuilder, layer: Bidirectional, x: Value, states: Value[]): Value[] {
   checkRecurrent(layer.forwardLayer, layer);
-  if (hasInitialState) refuse(layer, 'initial states are not exported');
   if (layer.mergeMode === null) refuse(layer, "mergeMode null returns two outputs, which is not exported; use 'concat', 'sum', 'mul' or 'ave'");
   if (layer.forwardLayer.goBackwards || !layer.backwardLayer.goBackwards) refuse(layer, 'only a forward layer with its backward copy is exported');
-  const { y, yh } = recurrentOp(b, x, [layer.forwardLayer, layer.backwardLayer], 'bidirectional', layer);
+  const r = recurrentOp(b, x, [layer.forwardLayer, layer.backwardLayer], 'bidirectional', layer, states);
+  const { y, yh } = r;
   const seq = layer.returnSequences;
   const out = seq ? y : yh; // [B, T, 2, H] or [B, 2, H]
   const dirAxis = seq ? 2 : 1;
@@ -205,26 +243,34 @@ function emitBidirectional(b: GraphBuilder, layer: Bidirectional, x: Value, hasI
   if (layer.mergeMode === 'concat') merged = b.one('Reshape', [out, b.ints('shape', seq ? [0, 0, -1] : [0, -1])]);
   else if (layer.mergeMode === 'sum') merged = b.one('ReduceSum', [out, b.ints('axes', [dirAxis])], [{ name: 'keepdims', i: 0 }]);
   else merged = b.one(reduce[layer.mergeMode], [out], [{ name: 'axes', ints: [dirAxis] }, { name: 'keepdims', i: 0 }]);
-  return seq ? { name: merged, lens: x.lens, mask: x.mask } : { name: merged, lens: null, mask: null };
+  const result: Value = seq ? { name: merged, lens: x.lens, mask: x.mask } : { name: merged, lens: null, mask: null };
+  return layer.returnState ? [result, ...finalStates(b, r, 0), ...finalStates(b, r, 1)] : [result];
 }
 
 const tensorOf = (v: Tensor | undefined | null): Tensor | null => v ?? null;
 
-/** One layer application: inputs to outputs (mask carried as the layer passes it on). */
-function emitLayer(b: GraphBuilder, layer: Layer, ins: Value[], hasInitialState: boolean): Value {
+/** One layer application: inputs (and initial states) to every output of the layer. */
+function emitLayer(b: GraphBuilder, layer: Layer, ins: Value[], states: Value[]): Value[] {
+  if (layer instanceof Model) return emitModel(b, layer, ins);
+  if (layer instanceof Bidirectional) return emitBidirectional(b, layer, ins[0], states);
+  if (layer instanceof RNN) return emitRNN(b, layer, ins[0], states);
+  return [emitSingle(b, layer, ins)];
+}
+
+/** A layer of one output: inputs to output (mask carried as the layer passes it on). */
+function emitSingle(b: GraphBuilder, layer: Layer, ins: Value[]): Value {
   const x = ins[0];
   const same = (name: string): Value => ({ name, lens: x.lens, mask: x.mask });
-  if (layer instanceof Model) return emitModel(b, layer, ins)[0];
   if (layer instanceof Embedding) {
     const ids = b.one('Cast', [x.name], [{ name: 'to', i: 7 }]);
     const e = b.one('Gather', [b.constant(`${layer.name}_embeddings`, layer.embeddings.shape.slice(), layer.embeddings.value.data), ids], [{ name: 'axis', i: 0 }]);
     if (!layer.maskZero) return { name: e, lens: null, mask: null };
-    return { name: e, ...maskFrom(b, b.one('Not', [b.one('Equal', [x.name, b.constant('zero', [], [0])])])) };
+    return { name: e, ...maskFrom(b, b.one('Not', [b.one('Equal', [x.name, b.constant('zero', [], [0])])]), layer) };
   }
   if (layer instanceof Masking) {
     const differs = b.one('Cast', [b.one('Not', [b.one('Equal', [x.name, b.constant('mask_value', [], [layer.maskValue])])])], [{ name: 'to', i: 1 }]);
     const real = b.one('Cast', [b.one('ReduceMax', [differs], [{ name: 'axes', ints: [2] }, { name: 'keepdims', i: 0 }])], [{ name: 'to', i: 9 }]);
-    const m = maskFrom(b, real);
+    const m = maskFrom(b, real, layer);
     return { name: b.one('Mul', [x.name, b.one('Unsqueeze', [m.mask, b.ints('axes', [2])])]), ...m };
   }
   if (layer instanceof Dense) {
@@ -244,10 +290,8 @@ function emitLayer(b: GraphBuilder, layer: Layer, ins: Value[], hasInitialState:
     if (!(inner instanceof Dense || inner instanceof Activation || inner instanceof Dropout || inner instanceof BatchNormalization)) {
       refuse(layer, `TimeDistributed(${inner.className}) is not exported (Dense, Activation, Dropout and BatchNormalization are)`);
     }
-    return emitLayer(b, inner, ins, false); // these apply to the last axis of a [B, T, ...] tensor as they are
+    return emitSingle(b, inner, ins); // these apply to the last axis of a [B, T, ...] tensor as they are
   }
-  if (layer instanceof Bidirectional) return emitBidirectional(b, layer, x, hasInitialState);
-  if (layer instanceof RNN) return emitRNN(b, layer, x, hasInitialState);
   if (layer instanceof Concatenate) return same(b.one('Concat', ins.map((v) => v.name), [{ name: 'axis', i: layer.axis }]));
   if (layer instanceof Add) return same(b.one('Sum', ins.map((v) => v.name)));
   if (layer instanceof Flatten) return { name: b.one('Flatten', [x.name], [{ name: 'axis', i: 1 }]), lens: null, mask: null };
@@ -274,11 +318,8 @@ function emitModel(b: GraphBuilder, model: Model, inputs: Value[]): Value[] {
   for (const node of model.graph) {
     if (node.layer instanceof InputLayer) continue;
     const ins = node.inputs.map((s) => values.get(s)!);
-    const out = emitLayer(b, node.layer, ins, (node.args.initialState ?? []).length > 0);
-    node.outputs.forEach((s, i) => {
-      if (i > 0) refuse(node.layer, 'layers with several outputs are not exported');
-      values.set(s, out);
-    });
+    const out = emitLayer(b, node.layer, ins, (node.args.initialState ?? []).map((s) => values.get(s)!));
+    node.outputs.forEach((s, i) => values.set(s, out[i]));
   }
   return model.outputs.map((o) => values.get(o)!);
 }
@@ -286,9 +327,9 @@ function emitModel(b: GraphBuilder, model: Model, inputs: Value[]): Value[] {
 const dims = (shape: (number | null)[], base: string): (number | string)[] => shape.map((d, i) => (d !== null ? d : i === 0 ? 'batch' : `${base}_${i}`));
 
 /** The ONNX graph of `model` (see the header). Inputs and outputs are float32, named after the model's. */
-export function onnxGraph(model: Model): OnnxGraphSpec {
+export function onnxGraph(model: Model, options: OnnxExportOptions = {}): OnnxGraphSpec {
   if (!model.built || model.outputs.length === 0) throw new Error(`exportOnnx: ${model.label} is not built; give the first layer an inputShape or call it on data first`);
-  const b = new GraphBuilder();
+  const b = new GraphBuilder(options);
   const inputs = model.inputs.map((s) => ({ name: s.node.layer.name, dims: dims(s.shape, s.node.layer.name) }));
   const outs = emitModel(b, model, inputs.map((i) => ({ name: i.name, lens: null, mask: null })));
   const outputs = model.outputs.map((o, i) => {
@@ -300,6 +341,6 @@ export function onnxGraph(model: Model): OnnxGraphSpec {
 }
 
 /** The ONNX file's bytes of `model`. */
-export function toOnnx(model: Model): Uint8Array {
-  return encodeOnnxModel(onnxGraph(model));
+export function toOnnx(model: Model, options: OnnxExportOptions = {}): Uint8Array {
+  return encodeOnnxModel(onnxGraph(model, options));
 }

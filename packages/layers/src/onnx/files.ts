@@ -4,15 +4,15 @@
  */
 import type { Model } from '../models/model';
 import { fileAccess } from '../training/file_access';
-import { toOnnx } from './export';
+import { OnnxExportOptions, toOnnx } from './export';
 
 /**
  * Writes `model` as an ONNX file (opset 14) that ONNX Runtime runs; resolves to the bytes when
- * `path` is omitted.
- * @example await exportOnnx(model, 'model.onnx'); // then ort.InferenceSession.create('model.onnx')
+ * `path` is omitted. A model with a mask needs `{ padding: 'post' }` (see onnx/export.ts).
+ * @example await exportOnnx(model, 'model.onnx', { padding: 'post' }); // then ort.InferenceSession.create('model.onnx')
  */
-export async function exportOnnx(model: Model, path?: string): Promise<Uint8Array> {
-  const bytes = toOnnx(model);
+export async function exportOnnx(model: Model, path?: string, options: OnnxExportOptions = {}): Promise<Uint8Array> {
+  const bytes = toOnnx(model, options);
   if (path === undefined) return bytes;
   if (typeof path !== 'string' || path === '') throw new Error(`exportOnnx: the path must be a non-empty string, received ${String(path)}`);
   await fileAccess('exportOnnx', 'call exportOnnx(model) with no path for the bytes').writeFileAtomic(path, bytes, 'exportOnnx');

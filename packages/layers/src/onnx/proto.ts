@@ -3,7 +3,8 @@
  * encoder for them, with protobufjs: every ONNX file seqlab or its tests write goes through
  * `encodeOnnxModel`.
  */
-import * as protobuf from 'protobufjs/light';
+// the reflection build without the .proto parser; '.js' spelled out for ESM resolution (the package has no exports map)
+import * as protobuf from 'protobufjs/light.js';
 
 const f = (id: number, type: string, rule?: 'repeated') => (rule ? { id, type, rule } : { id, type });
 

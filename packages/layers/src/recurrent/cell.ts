@@ -153,7 +153,7 @@ export abstract class Cell implements RecurrentCell {
     checkRate(this.label, 'recurrentDropout', this.recurrentDropout);
     // build runs once, whoever calls it (the layer, a stack, Bidirectional, a test): the subclass's
     // build declares the weights, this wrapper checks the size and records it
-    const declare = this.build;
+    const userBuild = this.build;
     this.build = (inputDim: number): void => {
       if (this.built) {
         if (inputDim !== this.inputDim) throw new Error(`${this.label}: built for ${this.inputDim} input features, received ${inputDim}`);
@@ -161,7 +161,7 @@ export abstract class Cell implements RecurrentCell {
       }
       if (!Number.isInteger(inputDim) || inputDim <= 0) throw new Error(`${this.label}: expected a positive input feature size, received ${inputDim}`);
       this.inputDim = inputDim;
-      declare.call(this, inputDim);
+      userBuild.call(this, inputDim);
       this.built = true;
     };
   }

@@ -4,7 +4,7 @@
  */
 import { Variable, add, noGrad } from '@seqlab/autograd';
 import * as T from '@seqlab/tensor';
-import { NestedArray, Tensor, fmtShape } from '@seqlab/tensor';
+import { NestedArray, Rng, Tensor, fmtShape } from '@seqlab/tensor';
 import type { CallArgs } from '../engine/layer';
 import { maskOf } from '../engine/mask';
 import type { SymbolicTensor } from '../engine/symbolic';
@@ -15,7 +15,6 @@ import type { Optimizer } from './optimizers';
 import * as V from './validate';
 import { Yielder, YieldEvery } from './yielding';
 import { Batch, BatchFeed, BatchSource, EpochReader, Prepared, asBatch, checkBounded, refuseArrayOptions, sourceCall, sourceFeed, splitBatch, stepsOption, takeBatch, toList } from './batch_source';
-
 
 /**
  * What `compile` takes: an optimizer, a loss (or one per output), metrics.
@@ -39,9 +38,9 @@ export interface EvaluateOptions {
   sampleWeight?: Tensor | number[];
   /** Return `{ loss, accuracy, ... }` instead of Keras's `loss` or `[loss, ...metrics]`. */
   returnDict?: boolean;
-  /** evaluateAsync only: when to yield to the event loop (as in fit). */
+  /** evaluateAsync, or evaluate of a dataset: when to yield to the event loop (as in fit). */
   yieldEvery?: YieldEvery;
-  /** evaluateAsync only: stops at the next batch and rejects with an AbortError. */
+  /** evaluateAsync, or evaluate of a dataset: stops at the next batch and rejects with an AbortError. */
   signal?: AbortSignal;
 }
 
@@ -96,6 +95,8 @@ export interface TrainableModel extends CallbackModel {
   traceNaN(xs: Tensor[]): string | null;
   /** The History of the latest fit, set when it begins (as Keras's `model.history`). */
   history: History | null;
+  /** The model's own generator: fit draws its dropout masks and shuffles from it. */
+  readonly randomStream: Rng;
 }
 
 /** What evaluation and training share: the compiled losses and metrics, data checks, the evaluation loops. */

@@ -43,7 +43,7 @@ function inRange(name: string, y: Tensor, lo: number, hi: number): void {
  * From logits z: max(z, 0) - z·y + log(1 + e^{-|z|}).
  */
 export function binaryCrossentropy(options: LossOptions = {}): LossFn {
-  return (labels, yPred) => {
+  return named('binaryCrossentropy', (labels, yPred) => {
     const yTrue = alignLabels('binaryCrossentropy', labels, yPred);
     inRange('binaryCrossentropy', yTrue, 0, 1);
     let per: Tensor;
@@ -55,12 +55,12 @@ export function binaryCrossentropy(options: LossOptions = {}): LossFn {
       per = A.neg(A.add(A.mul(yTrue, A.log(p)), A.mul(A.sub(1, yTrue), A.log(A.sub(1, p)))));
     }
     return A.mean(per, -1);
-  };
+  });
 }
 
 /** CCE = -Σ_c y_c·log p_c with p normalized to sum 1 (Keras) and clipped; from logits: -Σ y·logSoftmax(z). */
 export function categoricalCrossentropy(options: LossOptions = {}): LossFn {
-  return (labels, yPred) => {
+  return named('categoricalCrossentropy', (labels, yPred) => {
     const yTrue = alignLabels('categoricalCrossentropy', labels, yPred);
     let logp: Tensor;
     if (options.fromLogits) logp = A.logSoftmax(yPred, -1);
@@ -69,12 +69,12 @@ export function categoricalCrossentropy(options: LossOptions = {}): LossFn {
       logp = A.log(A.clip(p, EPSILON, 1 - EPSILON));
     }
     return A.neg(A.sum(A.mul(yTrue, logp), -1));
-  };
+  });
 }
 
 /** Sparse CCE: integer labels of shape S (or S + [1]) against predictions S + [C]. */
 export function sparseCategoricalCrossentropy(options: LossOptions = {}): LossFn {
-  return (yTrue, yPred) => {
+  return named('sparseCategoricalCrossentropy', (yTrue, yPred) => {
     const c = yPred.shape[yPred.rank - 1];
     let labels = yTrue;
     if (labels.rank === yPred.rank && labels.shape[labels.rank - 1] === 1) labels = T.reshape(labels, labels.shape.slice(0, -1));
@@ -91,23 +91,23 @@ export function sparseCategoricalCrossentropy(options: LossOptions = {}): LossFn
     const onehot = T.oneHot(labels, c).cast(yPred.dtype);
     const logp = options.fromLogits ? A.logSoftmax(yPred, -1) : A.log(A.clip(yPred, EPSILON, 1 - EPSILON));
     return A.neg(A.sum(A.mul(onehot, logp), -1));
-  };
+  });
 }
 
 /** MSE = mean over the last axis of (y - ŷ)². */
 export function meanSquaredError(): LossFn {
-  return (labels, yPred) => {
+  return named('meanSquaredError', (labels, yPred) => {
     const yTrue = alignLabels('meanSquaredError', labels, yPred);
     return A.mean(A.square(A.sub(yPred, yTrue)), -1);
-  };
+  });
 }
 
 /** MAE = mean over the last axis of |y - ŷ|. */
 export function meanAbsoluteError(): LossFn {
-  return (labels, yPred) => {
+  return named('meanAbsoluteError', (labels, yPred) => {
     const yTrue = alignLabels('meanAbsoluteError', labels, yPred);
     return A.mean(A.abs(A.sub(yPred, yTrue)), -1);
-  };
+  });
 }
 
 const byName: Record<string, () => LossFn> = {
@@ -119,6 +119,11 @@ const byName: Record<string, () => LossFn> = {
   meanAbsoluteError,
   mae: meanAbsoluteError,
 };
+
+/** Marks a loss function with its canonical name, so compile knows a loss object's kind (its label checks and 'accuracy'). */
+function named(name: string, fn: LossFn): LossFn {
+  return Object.assign(fn, { lossName: name });
+}
 
 /** A loss by name ('mse', 'binaryCrossentropy', 'sparse_categorical_crossentropy', ...) or a function. */
 export type LossSpec = string | LossFn;

@@ -142,7 +142,8 @@ export function getMetric(spec: MetricSpec, lossName: string | null): Metric {
   if (n === 'accuracy' || n === 'acc') {
     if (lossName === 'sparseCategoricalCrossentropy') return new CategoricalAccuracy('accuracy', true);
     if (lossName === 'categoricalCrossentropy') return new CategoricalAccuracy('accuracy', false);
-    return new BinaryAccuracy('accuracy');
+    if (lossName === 'binaryCrossentropy') return new BinaryAccuracy('accuracy');
+    return new ShapeAccuracy();
   }
   if (n === 'binaryAccuracy') return new BinaryAccuracy('binary_accuracy');
   if (n === 'categoricalAccuracy') return new CategoricalAccuracy('categorical_accuracy');
@@ -150,6 +151,32 @@ export function getMetric(spec: MetricSpec, lossName: string | null): Metric {
   if (n === 'auc') return new AUC();
   if (n === 'precision' || n === 'recall') return new PrecisionRecall(n);
   throw new Error(`compile: unknown metric '${spec}'; expected accuracy, auc, precision, recall, or a Metric object`);
+}
+
+/**
+ * 'accuracy' when the loss does not say which (a loss function, or a loss object of unknown
+ * kind): picked on the first batch by the shapes, Keras's rule: predictions with one value per row
+ * -> binary; labels of lower rank than the predictions, or one label per row against several
+ * predictions -> sparse categorical; otherwise categorical.
+ */
+export class ShapeAccuracy implements Metric {
+  readonly name = 'accuracy';
+  private picked: Metric | null = null;
+  reset(): void {
+    this.picked?.reset();
+  }
+  update(yTrue: Tensor, yPred: Tensor, weights: Tensor | null): void {
+    if (this.picked === null) {
+      const last = (t: Tensor): number => t.shape[t.rank - 1];
+      if (last(yPred) === 1) this.picked = new BinaryAccuracy('accuracy');
+      else if (yTrue.rank < yPred.rank || last(yTrue) === 1) this.picked = new CategoricalAccuracy('accuracy', true);
+      else this.picked = new CategoricalAccuracy('accuracy', false);
+    }
+    this.picked.update(yTrue, yPred, weights);
+  }
+  result(): number {
+    return this.picked === null ? 0 : this.picked.result();
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,11 +1,11 @@
 /**
- * Node's file system behind the file-access seam (training/file_access.ts), installed when this
- * module is imported (by the Node entry, node.ts): model files and their atomic writes in Node. Node-only; the platform-neutral
- * code reaches files only through `fileAccess`.
+ * Node's file system behind the file-access seam (training/file_access.ts): model and weights
+ * files and their atomic writes in Node. Node-only; the Node entry (node.ts) installs it, and the
+ * platform-neutral code reaches files only through `fileAccess`.
  */
 import * as fs from 'fs';
 import { writeFileAtomic } from './atomic_file';
-import { FileAccess, setFileAccess } from './file_access';
+import type { FileAccess } from './file_access';
 
 /** Node's file system for weights and model files and CSVLogger. */
 export const nodeFileAccess: FileAccess = {
@@ -14,4 +14,3 @@ export const nodeFileAccess: FileAccess = {
   appendText: (file, text, truncate = false) => (truncate ? fs.writeFileSync(file, text) : fs.appendFileSync(file, text)),
   hasContent: (file) => fs.existsSync(file) && fs.statSync(file).size > 0,
 };
-setFileAccess(nodeFileAccess);

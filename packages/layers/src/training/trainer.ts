@@ -9,15 +9,15 @@
 import { globalNorm, noGrad, variableGrads } from '@seqlab/autograd';
 import * as T from '@seqlab/tensor';
 import { Rng, Tensor } from '@seqlab/tensor';
-import { getRng } from '../initializers';
+import { withRng } from '../initializers';
 import { Callback, History, Logs } from './callbacks';
 import { Optimizer, getOptimizer } from './optimizers';
 import { ProgressBar, ProgressSink } from './progress';
+import { nonFiniteGradients } from './nonfinite';
 import * as V from './validate';
 import { AbortError, Yielder, YieldEvery } from './yielding';
 import { BatchFeed, BatchSource, EpochReader, Prepared, isBatchSource, RAN_OUT_WARNING, arrayFeed, checkBounded, refuseArrayOptions, sourceCall, stepsOption, takeBatch } from './batch_source';
 import { CompileArgs, Data, Evaluator, TrainableModel } from './evaluator';
-
 
 /**
  * Options of `fit`, Keras's names in camelCase: batchSize (32), epochs (1), validation data or
@@ -68,20 +68,30 @@ export class Trainer extends Evaluator {
   }
 
   /** One optimization step on a batch; returns the loss and the gradient norm before clipping. */
-  trainBatch(xs: Tensor[], ys: Tensor[], weights: Tensor | null): { loss: number; gradNorm: number; preds: Tensor[]; perOutput: number[] } {
+  trainBatch(xs: Tensor[], ys: Tensor[], weights: Tensor | null): { loss: number; gradNorm: number; preds: Tensor[]; perOutput: number[]; skipped: string | null } {
     const vars = this.model.trainableWeights;
     let preds: Tensor[] = [];
     let perOutput: number[] = [];
-    const { value, grads } = variableGrads(() => {
-      const r = this.batchLoss(xs, ys, weights, true);
-      preds = r.preds;
-      perOutput = r.perOutput;
-      return r.loss;
-    }, vars);
+    // dropout draws from the model's own generator (a step runs synchronously: no other fit interleaves)
+    const { value, grads } = withRng(this.model.randomStream, () =>
+      variableGrads(() => {
+        const r = this.batchLoss(xs, ys, weights, true);
+        preds = r.preds;
+        perOutput = r.perOutput;
+        return r.loss;
+      }, vars),
+    );
     const loss = value.item();
     const gradNorm = globalNorm(grads);
-    if (Number.isFinite(loss)) this.optimizer.applyGradients(vars, grads, gradNorm);
-    return { loss, gradNorm, preds, perOutput };
+    // a step whose loss or gradients are not finite is not applied (it would write NaN into the weights)
+    const bad = Number.isFinite(loss) ? nonFiniteGradients(vars, grads) : [];
+    if (Number.isFinite(loss) && bad.length === 0) {
+      this.optimizer.applyGradients(vars, grads, gradNorm);
+      return { loss, gradNorm, preds, perOutput, skipped: null };
+    }
+    const what = bad.length ? `the gradients of ${bad.map((n) => `'${n}'`).join(', ')} are not finite` : `the loss is ${loss}`;
+    const where = this.model.traceNaN(xs);
+    return { loss, gradNorm, preds, perOutput, skipped: `step not applied: ${what}.${where ? ` ${where}` : ''}` };
   }
 
   // -------------------------------------------------------------------------------------------
@@ -168,7 +178,7 @@ export class Trainer extends Evaluator {
       }
       if (shuffle) console.warn(`fit: ${model.label} is stateful; shuffle: true breaks the carried state between batches (use shuffle: false)`);
     }
-    const rng = options.seed !== undefined ? new Rng(options.seed) : getRng();
+    const rng = options.seed !== undefined ? new Rng(options.seed) : this.model.randomStream;
     const n = data.n;
     return { train: arrayFeed(data, step, shuffle ? () => T.permutation(n, rng) : () => null), val };
   }
@@ -184,7 +194,8 @@ export class Trainer extends Evaluator {
     const reader = readers.train;
     const history = new History();
     model.history = history;
-    const callbacks: Callback[] = [history, ...(options.callbacks ?? [])];
+    // History last, as Keras appends it: it records what the other callbacks add (ReduceLROnPlateau's learning_rate)
+    const callbacks: Callback[] = [...(options.callbacks ?? []), history];
     for (const cb of callbacks) cb.setModel?.(model);
     const sink = options.progressSink;
     if (sink) for (const cb of callbacks) cb.setLog?.((line) => sink.write(`${line}\n`));
@@ -201,13 +212,14 @@ export class Trainer extends Evaluator {
         let normSum = 0;
         let seen = 0;
         let b = 0;
+        let skippedSteps = 0;
         const outSums = this.losses.map(() => 0);
         for (; !model.stopTraining; b++) {
           const batch = await reader.next();
           if (batch === null) break;
           const size = batch.size;
           for (const cb of callbacks) await cb.onBatchBegin?.(b, { batch: b, size });
-          const { loss, gradNorm, preds, perOutput } = this.trainBatch(batch.xs, batch.ys, batch.weights);
+          const { loss, gradNorm, preds, perOutput, skipped } = this.trainBatch(batch.xs, batch.ys, batch.weights);
           trained = true;
           perOutput.forEach((v, i) => (outSums[i] += v * size));
           noGrad(() => this.updateMetrics(batch.ys, preds, batch.weights));
@@ -215,9 +227,11 @@ export class Trainer extends Evaluator {
           normSum += gradNorm * size;
           seen += size;
           const logs: Logs = { batch: b, size, loss: lossSum / seen, ...this.metricLogs() };
-          if (!Number.isFinite(loss)) {
-            logs.loss = loss;
-            logs.nan_report = model.traceNaN(batch.xs) ?? undefined;
+          if (!Number.isFinite(loss)) logs.loss = loss;
+          if (skipped) {
+            logs.nan_report = skipped;
+            skippedSteps++;
+            console.warn(`fit: epoch ${epoch + 1}, batch ${b + 1}: ${skipped}`);
           }
           progress.batchEnd(b + 1, logs);
           for (const cb of callbacks) await cb.onBatchEnd?.(b, logs);
@@ -236,6 +250,7 @@ export class Trainer extends Evaluator {
           ...this.metricLogs(),
           grad_norm: normSum / Math.max(seen, 1),
         };
+        if (skippedSteps > 0) logs.skipped_steps = skippedSteps;
         if (readers.val) Object.assign(logs, await this.evaluateReader(readers.val, 'val_', yielder, 'fit (validationData)'));
         for (const cb of callbacks) await cb.onEpochEnd?.(epoch, logs);
         progress.epochEnd(logs, b);
@@ -259,7 +274,8 @@ export class Trainer extends Evaluator {
     const data = this.prepare(x, y, sampleWeight, undefined, 'trainOnBatch');
     const batch = takeBatch(data, 0, data.n, null);
     this.resetMetrics();
-    const { loss, preds } = this.trainBatch(batch.xs, batch.ys, batch.weights);
+    const { loss, preds, skipped } = this.trainBatch(batch.xs, batch.ys, batch.weights);
+    if (skipped) console.warn(`trainOnBatch: ${skipped}`);
     noGrad(() => this.updateMetrics(batch.ys, preds, batch.weights));
     const m = Object.values(this.metricLogs()) as number[];
     return m.length ? [loss, ...m] : loss;

@@ -18,6 +18,8 @@ function act(name: string): (x: Tensor) => Tensor {
     case 'hardSigmoid':
     case 'hard_sigmoid':
       return A.hardSigmoid;
+    case 'hardSigmoidKeras2': // clip(0.2·x + 1/2, 0, 1) = clip((1.2·x)/6 + 1/2, 0, 1)
+      return (x) => A.hardSigmoid(A.mul(x, 1.2));
     case 'relu':
       return A.relu;
     case 'linear':

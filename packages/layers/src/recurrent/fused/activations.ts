@@ -17,6 +17,7 @@ export const SIGMOID = 1;
 export const HARD_SIGMOID = 2;
 export const RELU = 3;
 export const LINEAR = 4;
+export const HARD_SIGMOID_KERAS2 = 5;
 
 const codes: Record<string, number> = {
   tanh: TANH,
@@ -24,6 +25,7 @@ const codes: Record<string, number> = {
   hardsigmoid: HARD_SIGMOID,
   relu: RELU,
   linear: LINEAR,
+  hardsigmoidkeras2: HARD_SIGMOID_KERAS2,
 };
 
 /** The kernel's code for an activation name (camelCase or snake_case), or -1 if not implemented. */
@@ -70,6 +72,10 @@ export function activateRange(code: number, buf: DataArray, o: number, n: number
       // Keras 3: clip(x/6 + 1/2, 0, 1)
       for (let k = o; k < end; k++) buf[k] = Math.min(1, Math.max(0, buf[k] / 6 + 0.5));
       return;
+    case HARD_SIGMOID_KERAS2:
+      // Keras 2 and TensorFlow.js: clip(0.2·x + 1/2, 0, 1), written as hardSigmoid(1.2·x) like the layers' activation
+      for (let k = o; k < end; k++) buf[k] = Math.min(1, Math.max(0, (buf[k] * 1.2) / 6 + 0.5));
+      return;
     case RELU:
       for (let k = o; k < end; k++) {
         const x = buf[k];
@@ -83,7 +89,8 @@ export function activateRange(code: number, buf: DataArray, o: number, n: number
 /**
  * d[o .. o+n) ⊙= f'(x) written through the stored outputs y[yo .. yo+n) = f(x), so backward needs
  * only the activations kept by the forward pass:
- *   d tanh = 1 - y²,  d σ = y(1 - y),  d hardSigmoid = 1/6 where 0 < y < 1,  d relu = [y > 0],  d linear = 1
+ *   d tanh = 1 - y²,  d σ = y(1 - y),  d hardSigmoid = 1/6 where 0 < y < 1 (Keras 2's: 1.2/6 = 0.2),
+ *   d relu = [y > 0],  d linear = 1
  */
 export function scaleByDerivative(code: number, d: DataArray, o: number, y: DataArray, yo: number, n: number): void {
   const shift = yo - o;
@@ -99,6 +106,12 @@ export function scaleByDerivative(code: number, d: DataArray, o: number, y: Data
       for (let k = o; k < end; k++) {
         const v = y[k + shift];
         d[k] = v > 0 && v < 1 ? d[k] * (1 / 6) : 0;
+      }
+      return;
+    case HARD_SIGMOID_KERAS2:
+      for (let k = o; k < end; k++) {
+        const v = y[k + shift];
+        d[k] = v > 0 && v < 1 ? d[k] * 1.2 * (1 / 6) : 0;
       }
       return;
     case RELU:

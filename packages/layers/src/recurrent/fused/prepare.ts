@@ -15,7 +15,7 @@
  *   run  [T·B]        1 where the step runs (mask true), 0 where it keeps the state (masks.ts)
  *   emit [T·B]        1 where output_s = hs[s+1], 0 where output_s = 0 (masks.ts)
  */
-import { DType, DataArray, Tensor, allocLike, allocShared, fmtShape, getKernels, resultType, toShared } from '@seqlab/tensor';
+import { DType, DataArray, Tensor, allocLike, allocShared, fmtShape, getKernels, resultType, sharedBuffer, toShared } from '@seqlab/tensor';
 import type { SequenceArgs } from '../sequence';
 import { stepMasks } from './masks';
 import { oneHotRows } from './one_hot';
@@ -128,7 +128,7 @@ export function prepare(args: KernelArgs, G: number, nStates: number, biasShape:
   // xs[s·B + b] = x[b, t(s)] ⊙ inputDropoutMask[b], written by the forward loops (loop.ts)
   let hot = idm ? null : oneHotRows(x.data, B, T, I, args.goBackwards);
   if (hot !== null && parts > 1) {
-    const shared = new Int32Array(new SharedArrayBuffer(hot.byteLength));
+    const shared = new Int32Array(sharedBuffer(hot.byteLength));
     shared.set(hot);
     hot = shared;
   }

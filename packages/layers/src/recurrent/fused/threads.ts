@@ -6,7 +6,7 @@
  * counter until none is left; with one, the calling thread runs [0, B). Results do not depend on
  * the split (loop.ts). Workers load compiled modules: bands.js and the cell's rows module.
  */
-import { DataArray, getThreads, poolServes, runOnPool, toShared } from '@seqlab/tensor';
+import { DataArray, getThreads, poolServes, runOnPool, sharedBuffer, toShared } from '@seqlab/tensor';
 import { BandsJob, ColumnSumsJob, RowFunction, columnSumsCols, runBands } from './bands';
 import type { RowsJob } from './loop';
 
@@ -106,9 +106,9 @@ export function runRows<J extends Omit<RowsJob, 'b0' | 'b1' | 'serial'>>(s: Spli
     return;
   }
   const plain = rowBands(s.B, s.parts);
-  const bands = new Int32Array(new SharedArrayBuffer(plain.byteLength));
+  const bands = new Int32Array(sharedBuffer(plain.byteLength));
   bands.set(plain);
-  const counter = new Int32Array(new SharedArrayBuffer(4));
+  const counter = new Int32Array(sharedBuffer(4));
   const shared = { ...job, module: s.rows as string, fn, bands, counter, b0: 0, b1: 0, serial: true } as unknown as BandsJob;
   const others = Array.from({ length: s.parts - 1 }, () => shared as unknown as Record<string, unknown>);
   runOnPool(bandsModule() as string, 'runBands', others, () => runBands(shared, f as RowFunction));
