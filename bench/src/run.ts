@@ -6,11 +6,13 @@
  *   npm run bench -- --quick          >= 1 warm-up, median of >= 3 reps, 1.5 s budget per rep, fewer GEMM
  *                                     shapes, two threads on training steps only, no post-step check (< 3 min)
  *   node bench/dist/run.js --smoke    tiny shapes, 1 rep, every case and implementation (the test)
- *   options: --only <text> (cases whose id contains it), --out <dir> (default bench/results),
- *            --reps N, --warmup N, --budget <seconds per rep>,
+ *   options: --only <text>[,<text>...] (cases whose id contains one of them), --impls <name>[,<name>...]
+ *            (only these implementations, e.g. seqlab,tfjs-wasm), --out <dir> (default bench/results),
+ *            --reps N, --warmup N, --min-warm-ms <ms of warm-up at least>, --budget <seconds per rep>,
  *            --clock cpu (time each rep by the process's CPU time, user + system, instead of wall
  *            time: on a machine shared with other jobs a process waits for a core, and wall time
- *            measures the others' load; two-thread runs are left out, CPU time does not show them)
+ *            measures the others' load; two-thread runs are left out, CPU time does not show them;
+ *            it charges a process for its background threads too: GC, wasm compilation)
  *   node bench/dist/run.js --report bench/results/latest.json
  *                                     render latest.md again from the saved samples (runs nothing)
  *
@@ -33,6 +35,7 @@ import { Case, IMPLS, Impl, allCases, gemmFlops } from './suite/cases';
 interface Args {
   mode: 'full' | 'quick' | 'smoke';
   only: string | null;
+  impls: Impl[] | null;
   out: string;
   reps: number;
   warmup: number;
@@ -54,11 +57,12 @@ function parseArgs(argv: string[]): Args {
   return {
     mode,
     only: val('--only'),
+    impls: val('--impls') === null ? null : ((val('--impls') as string).split(',') as Impl[]),
     out: val('--out') ?? path.join(__dirname, '..', 'results'),
     warmup: Number(val('--warmup') ?? defaults[0]),
     reps: Number(val('--reps') ?? defaults[1]),
     budgetMs: 1000 * Number(val('--budget') ?? defaults[2]),
-    minWarmMs: defaults[3],
+    minWarmMs: Number(val('--min-warm-ms') ?? defaults[3]),
     minTimeMs: defaults[4],
     clock: val('--clock') === 'cpu' ? 'cpu' : 'wall',
   };
@@ -89,11 +93,11 @@ const median = (xs: number[]): number => {
 };
 
 /** Which implementations run a case: two threads only where it could pay (large cases, GEMMs). */
-function implsFor(c: Case, mode: Args['mode'], clock: Args['clock'] = 'wall'): Impl[] {
+function implsFor(c: Case, mode: Args['mode'], clock: Args['clock'] = 'wall', chosen: Impl[] | null = null): Impl[] {
   // two threads (the default on a 2-core machine) on every case; quick mode: training steps and GEMMs only;
   // none by CPU time (it sums the threads)
   const twoThreads = clock === 'wall' && (c.kind === 'gemm' || mode !== 'quick' || c.mode === 'train');
-  return IMPLS.filter((i) => i !== 'seqlab-2t' || twoThreads);
+  return IMPLS.filter((i) => (i !== 'seqlab-2t' || twoThreads) && (chosen === null || chosen.includes(i)));
 }
 
 /** Quick mode leaves out the GEMM shapes that only repeat what the others show. */
@@ -266,7 +270,7 @@ function report(cases: Case[], results: Result[], meta: Record<string, unknown>,
     `- method: one process per case and implementation, back to back; at least ${a.warmup} warm-up rep(s) and ${a.minWarmMs} ms of warm-up, then at least ${a.reps} timed reps and ${a.minTimeMs} ms of them (at most 60); median (min–max) in ms; budget ${a.budgetMs / 1000} s per rep`,
   );
   if (a.clock === 'cpu') {
-    L.push('- clock: **CPU time** of each process (user + system), not wall time: the machine was shared with other jobs, so a process waited for a core much of the time; no two-thread runs (CPU time sums the threads)');
+    L.push('- clock: **CPU time** of each process (user + system), not wall time: the machine was shared with other jobs, so a process waited for a core much of the time; no two-thread runs (CPU time sums the threads). It counts every thread of the process, the background ones too (garbage collection, the compilation of a large wasm binary): a peer that allocates much or has just loaded its binary is charged for them');
   }
   L.push(
     '- seqlab 1t = one thread (SEQLAB_THREADS=1, the switch that forces it); seqlab 2t = two threads (SEQLAB_THREADS=2, the default on a 2-core machine); ratios are peer median / seqlab median; tfjs-wasm runs on one thread in Node.js (its multithreaded binary is browser-only)',
@@ -407,7 +411,7 @@ function report(cases: Case[], results: Result[], meta: Record<string, unknown>,
   L.push('| case | implementation | status | peak RSS (MB) | RSS before setup (MB) | agreement with seqlab |');
   L.push('|---|---|---|---:|---:|---|');
   for (const c of cases) {
-    for (const impl of implsFor(c, a.mode, a.clock)) {
+    for (const impl of implsFor(c, a.mode, a.clock, a.impls)) {
       const r = get(c.id, impl);
       if (!r) continue;
       const checks = Object.entries(r.checks)
@@ -449,12 +453,13 @@ async function main(): Promise<void> {
     return;
   }
   const size = a.mode === 'smoke' ? 'smoke' : 'full';
-  const cases = allCases(size).filter((c) => (a.only === null || c.id.includes(a.only)) && inMode(c, a.mode));
+  const only = a.only === null ? null : a.only.split(',');
+  const cases = allCases(size).filter((c) => (only === null || only.some((o) => c.id.includes(o))) && inMode(c, a.mode));
   const t0 = Date.now();
   const loadStart = os.loadavg().map((v) => v.toFixed(2)).join(', ');
   const results: Result[] = [];
   for (const c of cases) {
-    for (const impl of implsFor(c, a.mode, a.clock)) {
+    for (const impl of implsFor(c, a.mode, a.clock, a.impls)) {
       const r = await runChild(c, impl, a);
       results.push(r);
       const what = r.status === 'ok' ? `${fmtMs(r.medianMs)} ms` : r.reason;

@@ -240,7 +240,7 @@ describe('fusedSequence in float32 on the wasm kernels (band buffers in wasm mem
   // larger batches and units than the float64 property: whole GEMM tiles (4 rows, 8 columns) and edges
   const wideArb = fc.record({ c: configArb, B: fc.integer({ min: 1, max: 9 }), H: fc.integer({ min: 1, max: 12 }) }).map(({ c, B, H }) => ({ ...c, B, H }));
 
-  test('property: values and every gradient within float32 rounding of the float64 reference and of the js kernels', () => {
+  test('property: values and every gradient within float32 rounding of the float64 reference and of the js kernels; the same values outside a gradient computation', () => {
     fc.assert(
       fc.property(wideArb, (c) => {
         const args32 = castArgs(withStates(makeArgs(c)), 'float32');
@@ -248,6 +248,10 @@ describe('fusedSequence in float32 on the wasm kernels (band buffers in wasm mem
         const bands = wasmBandCount();
         const wasm = lossAndGrads(fusedSequence, args32, c.seed + 1);
         expect(wasmBandCount()).toBe(bands + 2); // forward and backward ran in wasm memory
+        // without a gradient computation (the band keeps only the states): the same values, bit for bit
+        const plain = A.noGrad(() => fusedSequence(args32));
+        expect(Array.from(plain.output.data)).toEqual(Array.from(wasm.result.output.data));
+        plain.states.forEach((st, k) => expect(Array.from(st.data)).toEqual(Array.from(wasm.result.states[k].data)));
         const was = T.setKernels('js');
         let js: ReturnType<typeof lossAndGrads>;
         try {

@@ -58,6 +58,11 @@ export interface RowsJob {
    */
   W: DataArray;
   bias: DataArray | null;
+  /**
+   * Whether a backward pass will read the step buffers the forward loop writes (false: nothing
+   * records the sequence; a band run in wasm memory then copies back only the states).
+   */
+  keep?: boolean;
 }
 
 /** What backward adds: the upstream gradient of the outputs and the running dh accumulator. */

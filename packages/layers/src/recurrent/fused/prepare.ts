@@ -15,10 +15,11 @@
  *   run  [T·B]        1 where the step runs (mask true), 0 where it keeps the state (masks.ts)
  *   emit [T·B]        1 where output_s = hs[s+1], 0 where output_s = 0 (masks.ts)
  */
-import { DType, DataArray, Tensor, allocLike, allocShared, fmtShape, resultType, sharedBuffer, toShared } from '@seqlab/tensor';
+import { DType, DataArray, Tensor, allocLike, allocShared, fmtShape, getKernels, resultType, sharedBuffer, toShared } from '@seqlab/tensor';
 import type { SequenceArgs } from '../sequence';
 import { stepMasks } from './masks';
 import { oneHotRows } from './one_hot';
+import { willRecord } from './tape';
 import { Split, share, splitParts } from './threads';
 
 /**
@@ -75,6 +76,12 @@ export interface Prepared extends Split {
   parts: number;
   /** A zeroed buffer of the kernel's dtype, shared when the loops are split. */
   alloc: (n: number) => DataArray;
+  /**
+   * A step buffer [T·B, ·] the forward loops write and only backward reads: `alloc(n)`, or an
+   * empty array when nothing will differentiate the sequence and the loops run in wasm memory
+   * (float32 on the 'wasm' kernels), which keep it there (wasm_band.ts).
+   */
+  forBackward: (n: number) => DataArray;
 }
 
 function expectShape(name: string, what: string, t: Tensor, shape: number[]): void {
@@ -114,6 +121,8 @@ export function prepare(args: KernelArgs, G: number, nStates: number, biasShape:
   const dtype = resultType(...[x, kernel, recurrentKernel, ...(bias ? [bias] : []), ...states]);
   const parts = splitParts(B, T, G, H, rows);
   const alloc = parts > 1 ? (n: number) => allocShared(dtype, n) : (n: number) => allocLike(dtype, n);
+  const unused = !willRecord(args) && dtype === 'float32' && getKernels() === 'wasm';
+  const forBackward = unused ? () => alloc(0) : alloc;
 
   // a one-hot input is projected by copying rows of W; any other input through
   // xs[s·B + b] = x[b, t(s)] ⊙ inputDropoutMask[b], written by the forward loops (loop.ts)
@@ -123,7 +132,7 @@ export function prepare(args: KernelArgs, G: number, nStates: number, biasShape:
     shared.set(hot);
     hot = shared;
   }
-  const xs = alloc(hot === null ? T * B * I : 0);
+  const xs = forBackward(hot === null ? T * B * I : 0);
 
   let { run, emit } = stepMasks(args, B, T);
   if (parts > 1) {
@@ -142,7 +151,7 @@ export function prepare(args: KernelArgs, G: number, nStates: number, biasShape:
     rdmData = alloc(B * H);
     rdmData.set(rdm.data);
   }
-  return { name, B, T, I, H, G, dtype, xs, hot, run, emit, rdm: rdmData, h0, parts, rows, alloc };
+  return { name, B, T, I, H, G, dtype, xs, hot, run, emit, rdm: rdmData, h0, parts, rows, alloc, forBackward };
 }
 
 /**
@@ -150,9 +159,10 @@ export function prepare(args: KernelArgs, G: number, nStates: number, biasShape:
  * dropout mask (shared copies when split), the kernel and bias, and where xs goes.
  */
 export function rowsInputs(args: KernelArgs, p: Prepared): {
-  I: number; x: DataArray; idm: DataArray | null; goBackwards: boolean; xs: DataArray; hot: Int32Array | null; W: DataArray; bias: DataArray | null;
+  I: number; x: DataArray; idm: DataArray | null; goBackwards: boolean; xs: DataArray; hot: Int32Array | null; W: DataArray; bias: DataArray | null; keep: boolean;
 } {
   return {
+    keep: willRecord(args),
     I: p.I,
     hot: p.hot,
     x: share(p, args.x.data),
@@ -173,7 +183,7 @@ export function stateBuffer(p: Prepared, h0: DataArray): DataArray {
 
 /** The left operand of U for every step: a separate [T·B, H] buffer with recurrent dropout, else hs itself. */
 export function droppedStates(p: Prepared, hs: DataArray): DataArray {
-  return p.rdm === null ? hs : p.alloc(p.T * p.B * p.H);
+  return p.rdm === null ? hs : p.forBackward(p.T * p.B * p.H);
 }
 
 /** A copy of an upstream state gradient into a fresh [B, H] accumulator (zeros when null). */

@@ -3,7 +3,7 @@
  * No cell math: the cells' sequence functions say which buffers hold which gradient.
  */
 import { DataArray, Tensor, allocLike, gemmTN } from '@seqlab/tensor';
-import { recordMulti } from '@seqlab/autograd';
+import { isRecording, isTracked, recordMulti } from '@seqlab/autograd';
 import type { SequenceResult } from '../sequence';
 import { oneHotKernelGrad } from './one_hot';
 import type { KernelArgs, Prepared } from './prepare';
@@ -27,6 +27,16 @@ export interface SequenceGrads {
 
 /** Backward of a whole sequence: upstream gradients of output and final states -> input gradients. */
 export type SequenceBackward = (dOutput: DataArray | null, dStates: (DataArray | null)[], needs: GradNeeds) => SequenceGrads;
+
+/**
+ * Whether `recordSequence` will record this sequence (a gradient computation is on and watches one
+ * of its inputs), so that backward will read what the forward loops keep.
+ */
+export function willRecord(args: KernelArgs): boolean {
+  if (!isRecording()) return false;
+  const inputs = [args.x, args.kernel, args.recurrentKernel, ...(args.bias ? [args.bias] : []), ...(args.initialStates ?? [])];
+  return inputs.some((t) => isTracked(t));
+}
 
 /**
  * Records the sequence as ONE tape entry: inputs [x, kernel, recurrentKernel, bias?, ...initialStates],

@@ -122,7 +122,12 @@ export function runBandInWasm<J extends RowsJob>(j: J, own: BandBuffers, rows: (
   const sizes = placed.map((p) => bandSize(p, T, nb));
   const products: NonNullable<Parameters<typeof wasmWorkspace>[1]> = own.products.map((p) => ({ ...p, m: nb }));
   const ws = wasmWorkspace([...sizes, own.scratch], products);
-  if (ws === null) return rows(j);
+  if (ws === null) {
+    if (placed.some((p) => p.layout !== 'whole' && p.shared.length < rowsOf(p.layout, T) * B * p.width)) {
+      throw new Error('runBandInWasm: step buffers were left out for a loop in wasm memory, but the kernels are not wasm');
+    }
+    return rows(j);
+  }
 
   const local = { ...j, B: nb, b0: 0, b1: nb } as unknown as Record<string, unknown>;
   placed.forEach((p, i) => {
@@ -152,7 +157,9 @@ export function runBandInWasm<J extends RowsJob>(j: J, own: BandBuffers, rows: (
 
   rows(local as J);
   bandsInWasm++;
+  // without a backward pass to come, the forward loop's step buffers are not needed: the states are (outputs, final states)
+  const keepAll = backward || j.keep !== false;
   placed.forEach((p, i) => {
-    if (p.io === 'out' || p.io === 'inout') copyBand(p, ws[i], B, T, b0, b1, false);
+    if ((p.io === 'out' || p.io === 'inout') && (keepAll || p.layout === 'states')) copyBand(p, ws[i], B, T, b0, b1, false);
   });
 }

@@ -29,8 +29,8 @@ function gruResetAfter(args: KernelArgs): SequenceResult {
   const G3 = GRU_GATES * H;
 
   // gates: each step writes x·W + b, then overwrites them with z, r, ĥ
-  const gates = p.alloc(T * B * G3);
-  const qh = p.alloc(T * BH); //    q_h = hd·U_h + b'_h for every step
+  const gates = p.forBackward(T * B * G3);
+  const qh = p.forBackward(T * BH); //    q_h = hd·U_h + b'_h for every step
   const hs = stateBuffer(p, p.h0[0]);
   const hd = droppedStates(p, hs);
   const fwd = { B, T, H, act, rec, run: p.run, rdm: p.rdm, hs, hd, gates, qh, U, ...rowsInputs(args, p) };
@@ -78,8 +78,8 @@ function gruResetBefore(args: KernelArgs): SequenceResult {
   const Uzr = columns(p, args.recurrentKernel.data, H, G3, GRU_GATE.z * H, 2 * H);
   const Uh = columns(p, args.recurrentKernel.data, H, G3, GRU_GATE.h * H, H);
 
-  const gates = p.alloc(T * B * G3);
-  const rhd = p.alloc(T * BH); //     r ⊙ hd for every step
+  const gates = p.forBackward(T * B * G3);
+  const rhd = p.forBackward(T * BH); //     r ⊙ hd for every step
   const hs = stateBuffer(p, p.h0[0]);
   const hd = droppedStates(p, hs);
   const fwd = { B, T, H, act, rec, run: p.run, rdm: p.rdm, hs, hd, gates, rhd, Uzr, Uh, ...rowsInputs(args, p) };

@@ -23,10 +23,10 @@ export function lstmSequence(args: KernelArgs): SequenceResult {
   const G4 = LSTM_GATES * H;
 
   // gates: each step writes z = x·W + b, adds h·U in place, then holds i, f, c̃, o
-  const gates = p.alloc(T * B * G4);
+  const gates = p.forBackward(T * B * G4);
   const hs = stateBuffer(p, p.h0[0]);
   const cs = stateBuffer(p, p.h0[1]);
-  const tc = p.alloc(T * BH); // act(c_t)
+  const tc = p.forBackward(T * BH); // act(c_t)
   const hd = droppedStates(p, hs);
   const fwd = { B, T, H, act, rec, run: p.run, rdm: p.rdm, hs, hd, gates, cs, tc, U, ...rowsInputs(args, p) };
   runRows(p, 'lstmForwardRows', lstmForwardRows, fwd);

@@ -21,7 +21,7 @@ export function simpleRnnSequence(args: KernelArgs): SequenceResult {
   const BH = B * H;
 
   // a: each step writes x·W + b, adds its recurrent term in place, then a holds y = act(a)
-  const a = p.alloc(T * BH);
+  const a = p.forBackward(T * BH);
   const hs = stateBuffer(p, p.h0[0]);
   const hd = droppedStates(p, hs);
   const fwd = { B, T, H, act, rec: act, run: p.run, rdm: p.rdm, hs, hd, a, U, ...rowsInputs(args, p) };
