@@ -50,8 +50,10 @@ export function nextTurn(): Promise<void> {
   if (typeof MessageChannel === 'function') {
     return new Promise((resolve) => {
       const { port1, port2 } = new MessageChannel();
-      port1.onmessage = () => {
-        port1.close();
+      // the DOM's MessagePort (Node's typings describe worker_threads' port, without onmessage)
+      const port = port1 as unknown as { onmessage: (() => void) | null; close(): void };
+      port.onmessage = () => {
+        port.close();
         resolve();
       };
       port2.postMessage(null);
