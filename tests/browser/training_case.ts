@@ -4,7 +4,8 @@
  * and the weights file's bytes, so runs can be compared bit for bit.
  */
 import { Adam, Dense, LSTM, Sequential, setSeed } from '@seqlab/layers';
-import { Rng, Tensor, setKernels } from '@seqlab/tensor';
+import { Tensor, setKernels } from '@seqlab/tensor';
+import { addingProblem } from '../../examples/src/lib/adding_problem';
 
 export interface CaseOptions {
   kernels: 'js' | 'wasm';
@@ -27,29 +28,11 @@ export interface CaseResult {
   ms: number;
 }
 
-/** The adding problem: x[t] = (value, marker), y = the sum of the two marked values. */
-export function addingData(samples: number, time: number, seed: number): { x: Tensor; y: Tensor } {
-  const rng = new Rng(seed);
-  const x = new Float32Array(samples * time * 2);
-  const y = new Float32Array(samples);
-  for (let s = 0; s < samples; s++) {
-    const a = Math.floor(rng.uniform(0, time / 2));
-    const b = Math.floor(rng.uniform(time / 2, time));
-    for (let t = 0; t < time; t++) {
-      const v = rng.uniform(0, 1);
-      x[(s * time + t) * 2] = v;
-      x[(s * time + t) * 2 + 1] = t === a || t === b ? 1 : 0;
-      if (t === a || t === b) y[s] += v;
-    }
-  }
-  return { x: new Tensor(x, [samples, time, 2]), y: new Tensor(y, [samples, 1]) };
-}
-
 export async function trainCase(o: CaseOptions): Promise<CaseResult> {
   const was = setKernels(o.kernels);
   try {
     setSeed(5);
-    const { x, y } = addingData(o.samples, o.time, 9);
+    const { x, y } = addingProblem(o.samples, o.time, 9);
     const model = new Sequential([new LSTM({ units: o.units, inputShape: [o.time, 2] }), new Dense({ units: 1 })]);
     model.compile({ optimizer: new Adam({ learningRate: 0.01 }), loss: 'mse' });
     const start = performance.now();

@@ -107,7 +107,7 @@ export interface BrowserSession {
  * puppeteer-core is ESM only, which jest's module registry does not load.
  */
 export async function launch(executablePath: string): Promise<BrowserSession> {
-  const child = spawn(process.execPath, [path.join(__dirname, 'browser_driver.mjs'), executablePath], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [path.join(root, 'tests', 'support', 'browser_driver.mjs'), executablePath], { stdio: ['pipe', 'pipe', 'inherit'] });
   const waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   let ready: () => void;
   const started = new Promise<void>((r) => (ready = r));

@@ -17,6 +17,7 @@
  */
 import * as A from '@seqlab/autograd';
 import { Variable } from '@seqlab/autograd';
+import { hiddenGradNorms, readoutLoss } from '../lib/grad_norms';
 import { Adam, Dense, LSTM, LSTMCell, RecurrentCell, Sequential, SimpleRNN, StepFn, asStepResult, scan, setSeed } from '@seqlab/layers';
 import * as T from '@seqlab/tensor';
 import { Tensor } from '@seqlab/tensor';
@@ -47,11 +48,6 @@ function withValues<R>(variables: Variable[], values: Tensor[], fn: () => R): R 
   } finally {
     variables.forEach((v, i) => (v.value = saved[i]));
   }
-}
-
-/** Mean squared error of a Dense(1) read-out of the last output against y. */
-function readoutLoss(readout: Dense, last: Tensor, y: Tensor): Tensor {
-  return A.mean(A.square(A.sub(single(readout.apply(last)), y)));
 }
 
 /** 1. One LSTM step by hand: z = x·W + h·U + b split into i, f, c̃, o; c_t = f⊙c + i⊙c̃; h_t = o⊙tanh(c_t). */
@@ -141,22 +137,6 @@ function scanTapeCheck(log: (s: string) => void, cell: LSTMCell, readout: Dense,
     tape: { entries: entries.length, beforeLoop: boundaries[0], perStep, loss: entries.length - boundaries[steps], names: entries.map((e) => e.name) },
     gradientCheck: { ok: check.ok, checked: check.checked, maxAbsError: check.maxAbsError, maxRelError: check.maxRelError, zeroUpstreamOk: check.zeroUpstreamOk, reproducible: check.reproducible },
   };
-}
-
-/** ||dL/dh_t|| (over the whole batch) for every t, read off the tape with zero probes e_t added to h_t. */
-function hiddenGradNorms(cell: RecurrentCell, readout: Dense, x: Tensor, y: Tensor): number[] {
-  const [B, steps] = x.shape;
-  const probes = Array.from({ length: steps }, () => T.zeros([B, cell.outputSize]));
-  const { grads } = A.gradients(() => {
-    let t = 0;
-    const probed: StepFn = (xt, states) => {
-      const [, next] = asStepResult(cell.step(xt, states), 'bptt');
-      const h = A.add(next[0], probes[t++]); // h_t + e_t, e_t = 0
-      return [h, [h, ...next.slice(1)]];
-    };
-    return readoutLoss(readout, scan(probed, x, cell.stateSize.map((n) => T.zeros([B, n]))).output, y);
-  }, probes);
-  return grads.map(norm);
 }
 
 interface GradientRun {
