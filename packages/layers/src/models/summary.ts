@@ -17,12 +17,12 @@ export interface SummarizedModel extends Layer {
   readonly graph: readonly Node[];
 }
 
-/** Keras's readable_memory_size for float32 weights. */
 /** 652449 -> '652,449' (the same everywhere: no locale). */
 export function grouped(n: number): string {
   return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }
 
+/** Keras's readable_memory_size for float32 weights. */
 export function readableSize(params: number): string {
   const units = ['Byte', 'KB', 'MB', 'GB', 'TB'];
   let size = params * 4;
