@@ -15,7 +15,9 @@ import { createInterface } from 'readline';
 const browser = await puppeteer.launch({
   executablePath: process.argv[2],
   headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run', '--no-default-browser-check'],
+  // a headless page counts as hidden: without these its timers and renderer are throttled
+  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run', '--no-default-browser-check',
+    '--disable-background-timer-throttling', '--disable-renderer-backgrounding', '--disable-backgrounding-occluded-windows'],
 });
 const pages = [];
 const errors = [];
