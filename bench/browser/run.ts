@@ -2,6 +2,7 @@
  * The browser targets, measured: the min+gzip size of a page bundle using LSTM + Dense + Adam;
  * training in Debian's Chromium on one thread against Node on the same case; two threads on Web
  * Workers in a cross-origin-isolated page against one. Best of a few runs each; prints the load.
+ * SEQLAB_KERNELS=js: the scalar kernels; SEQLAB_BENCH_YIELD=never: fit without yielding.
  *
  *   npm run bench:browser
  */
@@ -38,7 +39,7 @@ async function main(): Promise<void> {
   const isolated = await serve(dir, { isolated: true, csp: STRICT_CSP });
   const browser = await launch(chromium);
   try {
-    const c: CaseOptions = { kernels: process.env.SEQLAB_KERNELS === 'js' ? 'js' : 'wasm', batch: 64, time: 32, units: 64, epochs: 2, samples: 512 };
+    const c: CaseOptions = { kernels: process.env.SEQLAB_KERNELS === 'js' ? 'js' : 'wasm', batch: 64, time: 32, units: 64, epochs: 2, samples: 512, yieldEvery: process.env.SEQLAB_BENCH_YIELD === 'never' ? 'never' : 'batch' };
     const best = async (f: () => Promise<number>): Promise<number> => {
       let b = Infinity;
       for (let i = 0; i < RUNS; i++) b = Math.min(b, await f());
@@ -54,7 +55,7 @@ async function main(): Promise<void> {
     const threads = await iso.evaluate(new Function('return window.seqlab.useWorkers(2)') as () => number);
     const iso2 = await best(() => inPage(iso));
     const f = (ms: number) => `${ms.toFixed(0)} ms`;
-    console.log(`LSTM(${c.units}) + Dense on the adding problem, batch ${c.batch}, T ${c.time}, ${c.samples} samples x ${c.epochs} epochs, ${c.kernels} kernels, best of ${RUNS}:`);
+    console.log(`LSTM(${c.units}) + Dense on the adding problem, batch ${c.batch}, T ${c.time}, ${c.samples} samples x ${c.epochs} epochs, ${c.kernels} kernels, fit yielding every ${c.yieldEvery === 'never' ? 'never' : 'batch'}, best of ${RUNS}:`);
     console.log(`  Node ${process.version}, 1 thread:            ${f(node)}`);
     console.log(`  Chromium, 1 thread:                ${f(web1)}  (${(web1 / node).toFixed(2)}x Node; target <= 1.3x)`);
     console.log(`  Chromium isolated page, 1 thread:  ${f(iso1)}`);

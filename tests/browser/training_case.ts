@@ -15,6 +15,8 @@ export interface CaseOptions {
   epochs: number;
   /** Samples (a multiple of batch). */
   samples: number;
+  /** When fit yields to the event loop (default 'batch'). */
+  yieldEvery?: 'batch' | 'never';
   /** Called after every epoch (the page reports progress with it). */
   onEpoch?: (epoch: number, loss: number) => void;
 }
@@ -41,7 +43,7 @@ export async function trainCase(o: CaseOptions): Promise<CaseResult> {
       batchSize: o.batch,
       shuffle: false,
       verbose: 0,
-      yieldEvery: 'batch',
+      yieldEvery: o.yieldEvery ?? 'batch',
       callbacks: [{ onEpochEnd: (epoch: number, logs: Record<string, unknown>) => o.onEpoch?.(epoch, Number(logs.loss)) }],
     });
     const ms = performance.now() - start;
