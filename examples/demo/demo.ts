@@ -28,7 +28,7 @@ function chart(svg: SVGSVGElement, series: { name: string; color: string; values
   const lines = series
     .filter((s) => s.values.length > 0)
     .map((s) => `<polyline fill="none" stroke="${s.color}" stroke-width="2" points="${s.values.map((v, i) => `${px(i).toFixed(1)},${py(v).toFixed(1)}`).join(' ')}"><title>${s.name}</title></polyline>`);
-  const label = (v: number) => (logY ? `1e${v.toFixed(1)}` : v.toPrecision(3));
+  const label = (v: number) => (logY ? (10 ** v).toExponential(1) : v.toPrecision(3));
   svg.setAttribute('viewBox', `0 0 ${W} ${H}`);
   svg.innerHTML =
     `<text x="${L}" y="14" font-size="12">${title}</text>` +
