@@ -12,6 +12,8 @@
  *   lanes         the wasm element-wise primitives and lanes*.js (the cells' gate products and updates)
  *   cell loops    the cells' rows, fused/*.js (band copies in and out of wasm memory, masks, one-hot)
  *   rest          everything else: autograd, loss, optimizer, tensor ops, garbage collection
+ * A js-to-wasm call wrapper counts with the module it enters (V8's sampler often charges a wasm
+ * function's time to the wrapper that called it).
  * With the case's GEMM flops, the GEMM share gives the rate GEMM runs at inside the step.
  */
 import { Session } from 'inspector';
@@ -38,14 +40,30 @@ const GEMM_WASM = new Set(['kernel', 'packA', 'packB', 'packBT']);
 const ACT_WASM = new Set(['sigmoid', 'tanh', 'exp']);
 const LANE_WASM = new Set(['copy', 'mul', 'add', 'madd', 'mul2add', 'lerp', 'mulDiff', 'mulCompl', 'sigmoidGrad', 'tanhGrad']);
 
-function category(f: ProfileNode['callFrame']): string {
-  const name = f.functionName.replace(/^\$/, '');
-  if (f.url.startsWith('wasm')) {
-    if (GEMM_WASM.has(name)) return 'GEMM';
-    if (ACT_WASM.has(name)) return 'activations';
-    if (LANE_WASM.has(name)) return 'lanes';
-    return 'rest';
+/**
+ * The category of a wasm function by its name; null for the engine's js-to-wasm call wrappers
+ * ("js-to-wasm:iiii:"), which take the category of the module they enter (`wasmModules`).
+ */
+function wasmCategory(name: string): string | null {
+  if (GEMM_WASM.has(name)) return 'GEMM';
+  if (ACT_WASM.has(name)) return 'activations';
+  if (LANE_WASM.has(name)) return 'lanes';
+  return name.startsWith('js-to-wasm') ? null : 'rest';
+}
+
+/** Each wasm module's category (by its url), from the named functions the profile shows in it. */
+function wasmModules(nodes: ProfileNode[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const { callFrame: f } of nodes) {
+    const cat = f.url.startsWith('wasm') ? wasmCategory(f.functionName.replace(/^\$/, '')) : null;
+    if (cat !== null && cat !== 'rest') out.set(f.url, cat);
   }
+  return out;
+}
+
+function category(f: ProfileNode['callFrame'], modules: Map<string, string>): string {
+  const name = f.functionName.replace(/^\$/, '');
+  if (f.url.startsWith('wasm')) return wasmCategory(name) ?? modules.get(f.url) ?? 'rest';
   const file = f.url.split('/').pop() ?? '';
   if (/^gemm/.test(file)) return 'GEMM';
   if (/^vector/.test(file)) return 'activations';
@@ -129,9 +147,10 @@ async function main(): Promise<void> {
   const total = [...selfUs.values()].reduce((a, b) => a + b, 0);
   const cats = new Map<string, number>();
   const fns = new Map<string, number>();
+  const modules = wasmModules(profile.nodes);
   for (const [n, us] of selfUs) {
     if (n.callFrame.functionName === '(idle)' || n.callFrame.functionName === '(program)') continue;
-    const cat = category(n.callFrame);
+    const cat = category(n.callFrame, modules);
     cats.set(cat, (cats.get(cat) ?? 0) + us);
     const key = `${n.callFrame.functionName || '(anonymous)'} ${n.callFrame.url.split('/').slice(-2).join('/')}`;
     fns.set(key, (fns.get(key) ?? 0) + us);

@@ -23,6 +23,7 @@ export { Func as WasmFunc, encodeModule, I32, F32, V128 } from './wasm/encode';
 export * from './matmul';
 export * from './shape_ops';
 export * from './parallel';
+export * from './buffer_pool';
 export { setPoolHost } from './pool_host';
 export type { PoolHost, PoolWorkerHandle } from './pool_host';
 export type { PoolTask } from './pool_job';

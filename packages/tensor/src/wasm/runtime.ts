@@ -62,11 +62,15 @@ export class Arena {
   readonly memory = new (api as WasmApi).Memory({ initial: 16 });
   private top = 64;
   private readonly regions = new Map<string, Region>();
-  private view = new Float32Array(this.memory.buffer);
+  /**
+   * The memory's buffer as of the last growth: only `region` grows the memory, and reading
+   * `memory.buffer` is a call into the engine that the per-call checks (`holds`) cannot afford.
+   */
+  private buffer = this.memory.buffer;
+  private view = new Float32Array(this.buffer);
 
   /** A Float32Array over the whole memory (renewed after the memory grows). */
   get f32(): Float32Array {
-    if (this.view.buffer !== this.memory.buffer) this.view = new Float32Array(this.memory.buffer);
     return this.view;
   }
 
@@ -77,8 +81,12 @@ export class Arena {
       const size = Math.ceil(Math.max(bytes, r ? r.bytes * 1.5 : 0) / 16) * 16;
       const ptr = this.top;
       this.top += size;
-      const need = this.top - this.memory.buffer.byteLength;
-      if (need > 0) this.memory.grow(Math.ceil(need / PAGE));
+      const need = this.top - this.buffer.byteLength;
+      if (need > 0) {
+        this.memory.grow(Math.ceil(need / PAGE));
+        this.buffer = this.memory.buffer;
+        this.view = new Float32Array(this.buffer);
+      }
       r = { ptr, bytes: size };
       this.regions.set(name, r);
     }
@@ -87,7 +95,7 @@ export class Arena {
 
   /** True when `a` is a view of this memory (its values are where the kernels can reach them). */
   holds(a: ArrayBufferView): boolean {
-    return a.buffer === this.memory.buffer;
+    return a.buffer === this.buffer;
   }
 
   /** Instantiates a kernel module on this memory. */

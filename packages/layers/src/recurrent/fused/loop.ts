@@ -106,7 +106,9 @@ export function project(j: RowsJob, s: number, pw: PackedB | null, out: DataArra
   const { B, b0, b1, bias, hot } = j;
   const r0 = s * B + b0;
   if (hot !== null) {
+    // rows of W, then + bias (W[hot] + bias, the GEMM's sum with its zero terms left out)
     oneHotProjectRows(hot, j.W, bias, out, r0, s * B + b1, cols);
+    if (bias !== null) for (let r = r0; r < s * B + b1; r++) if (hot[r] >= 0) lanes.add(out, r * cols, out, r * cols, bias, 0, cols);
     return;
   }
   if (bias !== null) {

@@ -34,14 +34,18 @@ export function oneHotRows(x: DataArray, B: number, T: number, I: number, goBack
   return hot;
 }
 
-/** out[r] = W[hot[r]] + bias over rows [r0, r1) (an all-zero row: the bias alone), W [I, cols]. */
+/**
+ * The one-hot projection's rows [r0, r1) without the bias: out[r] = W[hot[r]] (W [I, cols]), or for
+ * an all-zero row the bias (zeros without one). The caller adds the bias to the other rows
+ * (`project` in loop.ts, a vector add where the rows live in wasm memory).
+ */
 export function oneHotProjectRows(hot: Int32Array, W: DataArray, bias: DataArray | null, out: DataArray, r0: number, r1: number, cols: number): void {
   for (let r = r0; r < r1; r++) {
     const o = r * cols;
     const at = hot[r];
-    if (at < 0) for (let k = 0; k < cols; k++) out[o + k] = bias === null ? 0 : bias[k];
-    else if (bias === null) for (let k = 0; k < cols; k++) out[o + k] = W[at * cols + k];
-    else for (let k = 0; k < cols; k++) out[o + k] = bias[k] + W[at * cols + k];
+    if (at >= 0) out.set(W.subarray(at * cols, (at + 1) * cols), o);
+    else if (bias === null) out.fill(0, o, o + cols);
+    else out.set(bias.subarray(0, cols), o);
   }
 }
 

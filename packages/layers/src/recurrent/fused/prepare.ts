@@ -15,7 +15,7 @@
  *   run  [T·B]        1 where the step runs (mask true), 0 where it keeps the state (masks.ts)
  *   emit [T·B]        1 where output_s = hs[s+1], 0 where output_s = 0 (masks.ts)
  */
-import { DType, DataArray, Tensor, allocLike, allocShared, fmtShape, getKernels, resultType, sharedBuffer, toShared } from '@seqlab/tensor';
+import { DType, DataArray, Tensor, allocLike, allocShared, fmtShape, getKernels, giveBack, resultType, sharedBuffer, takeBuffer, toShared } from '@seqlab/tensor';
 import type { SequenceArgs } from '../sequence';
 import { stepMasks } from './masks';
 import { oneHotRows } from './one_hot';
@@ -74,14 +74,25 @@ export interface Prepared extends Split {
    * the loops touch is on a SharedArrayBuffer: allocate them with `alloc`.
    */
   parts: number;
-  /** A zeroed buffer of the kernel's dtype, shared when the loops are split. */
+  /** A zeroed buffer of the kernel's dtype, shared when the loops are split (for what outlives the call: gradients). */
   alloc: (n: number) => DataArray;
   /**
-   * A step buffer [T·B, ·] the forward loops write and only backward reads: `alloc(n)`, or an
+   * A zeroed buffer like `alloc`'s that lives only until the sequence is done with it (`done`): the
+   * step buffers and states. It comes from the buffer pool, and goes back there (buffer_pool.ts).
+   */
+  temp: (n: number) => DataArray;
+  /**
+   * A step buffer [T·B, ·] the forward loops write and only backward reads: `temp(n)`, or an
    * empty array when nothing will differentiate the sequence and the loops run in wasm memory
    * (float32 on the 'wasm' kernels), which keep it there (wasm_band.ts).
    */
   forBackward: (n: number) => DataArray;
+  /**
+   * Gives every `temp` buffer back to the pool: after backward, or after the forward pass when
+   * nothing records it (tape.ts `recordSequence`). Nothing may use them afterwards; the outputs
+   * are copies.
+   */
+  done: () => void;
 }
 
 function expectShape(name: string, what: string, t: Tensor, shape: number[]): void {
@@ -121,8 +132,18 @@ export function prepare(args: KernelArgs, G: number, nStates: number, biasShape:
   const dtype = resultType(...[x, kernel, recurrentKernel, ...(bias ? [bias] : []), ...states]);
   const parts = splitParts(B, T, G, H, rows);
   const alloc = parts > 1 ? (n: number) => allocShared(dtype, n) : (n: number) => allocLike(dtype, n);
+  const taken = new Set<DataArray>();
+  const temp = (n: number) => {
+    const a = takeBuffer(dtype, n, parts > 1 ? sharedBuffer : null);
+    taken.add(a);
+    return a;
+  };
+  const done = () => {
+    giveBack(...taken);
+    taken.clear();
+  };
   const unused = !willRecord(args) && dtype === 'float32' && getKernels() === 'wasm';
-  const forBackward = unused ? () => alloc(0) : alloc;
+  const forBackward = unused ? () => alloc(0) : temp;
 
   // a one-hot input is projected by copying rows of W; any other input through
   // xs[s·B + b] = x[b, t(s)] ⊙ inputDropoutMask[b], written by the forward loops (loop.ts)
@@ -151,7 +172,7 @@ export function prepare(args: KernelArgs, G: number, nStates: number, biasShape:
     rdmData = alloc(B * H);
     rdmData.set(rdm.data);
   }
-  return { name, B, T, I, H, G, dtype, xs, hot, run, emit, rdm: rdmData, h0, parts, rows, alloc, forBackward };
+  return { name, B, T, I, H, G, dtype, xs, hot, run, emit, rdm: rdmData, h0, parts, rows, alloc, temp, forBackward, done };
 }
 
 /**
@@ -174,9 +195,9 @@ export function rowsInputs(args: KernelArgs, p: Prepared): {
   };
 }
 
-/** States buffer [(T+1)·B, H] with the initial state in its first block. */
+/** States buffer [(T+1)·B, H] with the initial state in its first block (a `temp` buffer: outputs are copied out of it). */
 export function stateBuffer(p: Prepared, h0: DataArray): DataArray {
-  const hs = p.alloc((p.T + 1) * p.B * p.H);
+  const hs = p.temp((p.T + 1) * p.B * p.H);
   hs.set(h0);
   return hs;
 }

@@ -40,9 +40,14 @@ export function willRecord(args: KernelArgs): boolean {
 
 /**
  * Records the sequence as ONE tape entry: inputs [x, kernel, recurrentKernel, bias?, ...initialStates],
- * outputs [output, ...finalStates].
+ * outputs [output, ...finalStates]. The sequence's `temp` buffers go back to the pool when backward
+ * has run, or now when nothing records the sequence (`p.done`).
  */
-export function recordSequence(name: string, args: KernelArgs, result: SequenceResult, backward: SequenceBackward): SequenceResult {
+export function recordSequence(name: string, args: KernelArgs, result: SequenceResult, p: Prepared, backward: SequenceBackward): SequenceResult {
+  if (!willRecord(args)) {
+    p.done();
+    return result;
+  }
   const hasBias = args.bias !== null && args.bias !== undefined;
   const states = args.initialStates ?? [];
   const inputs: Tensor[] = [args.x, args.kernel, args.recurrentKernel];
@@ -50,17 +55,22 @@ export function recordSequence(name: string, args: KernelArgs, result: SequenceR
   const s0 = inputs.length;
   inputs.push(...states);
   recordMulti(name, inputs, [result.output, ...result.states], (dys, needs) => {
-    const g = backward(
-      dys[0] ? dys[0].data : null,
-      dys.slice(1).map((d) => (d ? d.data : null)),
-      {
-        x: needs[0],
-        kernel: needs[1],
-        recurrentKernel: needs[2],
-        bias: hasBias && needs[3],
-        states: states.map((_, k) => needs[s0 + k]),
-      },
-    );
+    let g: SequenceGrads;
+    try {
+      g = backward(
+        dys[0] ? dys[0].data : null,
+        dys.slice(1).map((d) => (d ? d.data : null)),
+        {
+          x: needs[0],
+          kernel: needs[1],
+          recurrentKernel: needs[2],
+          bias: hasBias && needs[3],
+          states: states.map((_, k) => needs[s0 + k]),
+        },
+      );
+    } finally {
+      p.done();
+    }
     const out: (Tensor | null)[] = [g.x, g.kernel, g.recurrentKernel];
     if (hasBias) out.push(g.bias);
     for (let k = 0; k < states.length; k++) out.push(g.states[k] ?? null);

@@ -23,7 +23,11 @@ export interface BandBuffer {
   field: string;
   layout: BandLayout;
   width: number;
-  /** 'in': read (copied in), 'out': written (copied back), 'inout': both, 'scratch': neither. */
+  /**
+   * 'in': read (copied in), 'out': written (copied back), 'inout': both, 'scratch': neither. States
+   * ('states' layout) that a forward loop reads and writes are 'inout': only their first block,
+   * the initial state, is copied in (the loop writes every later block before reading it).
+   */
   io: 'in' | 'out' | 'inout' | 'scratch';
 }
 
@@ -63,15 +67,18 @@ function bandSize(p: Placed, T: number, nb: number): number {
   return p.layout === 'whole' ? p.shared.length : rowsOf(p.layout, T) * nb * p.width;
 }
 
-/** Copies the band's rows between the shared buffer [·B, w] and the band's [·nb, w], block by block. */
-function copyBand(p: Placed, local: DataArray, B: number, T: number, b0: number, b1: number, toLocal: boolean): void {
+/**
+ * Copies the band's rows between the shared buffer [·B, w] and the band's [·nb, w], block by block
+ * (the first `blocks` blocks only, when given).
+ */
+function copyBand(p: Placed, local: DataArray, B: number, T: number, b0: number, b1: number, toLocal: boolean, blocks = rowsOf(p.layout, T)): void {
   if (p.layout === 'whole') {
     if (toLocal) local.set(p.shared);
     return;
   }
   const w = p.width;
   const nb = b1 - b0;
-  for (let s = 0; s < rowsOf(p.layout, T); s++) {
+  for (let s = 0; s < blocks; s++) {
     const from = (s * B + b0) * w;
     const to = s * nb * w;
     if (toLocal) local.set(p.shared.subarray(from, from + nb * w), to);
@@ -132,7 +139,9 @@ export function runBandInWasm<J extends RowsJob>(j: J, own: BandBuffers, rows: (
   const local = { ...j, B: nb, b0: 0, b1: nb } as unknown as Record<string, unknown>;
   placed.forEach((p, i) => {
     local[p.field] = ws[i];
-    if (p.io === 'in' || p.io === 'inout') copyBand(p, ws[i], B, T, b0, b1, true);
+    // a forward loop reads of its states only the initial ones (block 0) before writing them
+    if (p.io === 'inout' && p.layout === 'states' && !backward) copyBand(p, ws[i], B, T, b0, b1, true, 1);
+    else if (p.io === 'in' || p.io === 'inout') copyBand(p, ws[i], B, T, b0, b1, true);
   });
   if (j.hd === j.hs) local.hd = local.hs;
   if (backward) local.xs = new Float32Array(0);

@@ -37,12 +37,12 @@ function gruResetAfter(args: KernelArgs): SequenceResult {
   runRows(p, 'gruAfterForwardRows', gruAfterForwardRows, fwd);
 
   const result: SequenceResult = { output: emitOutputs(p, args.returnSequences, hs), states: [finalState(p, hs)] };
-  return recordSequence('gruSequence', args, result, (dOut, dStates, needs) => {
+  return recordSequence('gruSequence', args, result, p, (dOut, dStates, needs) => {
     const grads: SequenceGrads = { x: null, kernel: null, recurrentKernel: null, bias: null, states: [null] };
     if (!anyNeed(needs)) return grads;
     const dh = gradAccumulator(p, dStates[0] ?? null);
-    const dGx = p.alloc(T * B * G3); // ∂L/∂(x·W + b): input side of the gates
-    const dGq = p.alloc(T * B * G3); // ∂L/∂q: recurrent side (differs in the h block: × r)
+    const dGx = p.temp(T * B * G3); // ∂L/∂(x·W + b): input side of the gates
+    const dGq = p.temp(T * B * G3); // ∂L/∂q: recurrent side (differs in the h block: × r)
     const bwd = { ...fwd, dOut: share(p, dOut), returnSequences: args.returnSequences, emit: p.emit, dh, dGx, dGq, dx: needs.x ? p.alloc(B * T * p.I) : null };
     runRows(p, 'gruAfterBackwardRows', gruAfterBackwardRows, bwd);
     // dW = xsᵀ·dGx, dU = hdᵀ·dGq, db = [Σ dGx, Σ dGq] summed by the same two passes (dx = dGx·Wᵀ: the rows)
@@ -62,7 +62,7 @@ function gruResetAfter(args: KernelArgs): SequenceResult {
 
 /** Columns [c0, c0 + n) of a row-major [rows, cols] matrix, as a contiguous [rows, n] copy. */
 function columns(p: Prepared, a: DataArray, rows: number, cols: number, c0: number, n: number): DataArray {
-  const out = p.alloc(rows * n);
+  const out = p.temp(rows * n);
   for (let r = 0; r < rows; r++) for (let j = 0; j < n; j++) out[r * n + j] = a[r * cols + c0 + j];
   return out;
 }
@@ -86,13 +86,13 @@ function gruResetBefore(args: KernelArgs): SequenceResult {
   runRows(p, 'gruBeforeForwardRows', gruBeforeForwardRows, fwd);
 
   const result: SequenceResult = { output: emitOutputs(p, args.returnSequences, hs), states: [finalState(p, hs)] };
-  return recordSequence('gruSequence', args, result, (dOut, dStates, needs) => {
+  return recordSequence('gruSequence', args, result, p, (dOut, dStates, needs) => {
     const grads: SequenceGrads = { x: null, kernel: null, recurrentKernel: null, bias: null, states: [null] };
     if (!anyNeed(needs)) return grads;
     const dh = gradAccumulator(p, dStates[0] ?? null);
-    const dGx = p.alloc(T * B * G3); //   ∂L/∂(gate pre-activations), all three blocks
-    const dGzr = p.alloc(T * B * 2 * H); // the z, r blocks again, contiguous for dU_zr
-    const dGh = p.alloc(T * BH); //         the h block again, contiguous for dU_h
+    const dGx = p.temp(T * B * G3); //   ∂L/∂(gate pre-activations), all three blocks
+    const dGzr = p.temp(T * B * 2 * H); // the z, r blocks again, contiguous for dU_zr
+    const dGh = p.temp(T * BH); //         the h block again, contiguous for dU_h
     const bwd = { ...fwd, dOut: share(p, dOut), returnSequences: args.returnSequences, emit: p.emit, dh, dGx, dGzr, dGh, dx: needs.x ? p.alloc(B * T * p.I) : null };
     runRows(p, 'gruBeforeBackwardRows', gruBeforeBackwardRows, bwd);
     // dW = xsᵀ·dGx (db = Σ dGx summed by the same pass); dU = [hdᵀ·dG_zr | (r ⊙ hd)ᵀ·dG_h] (dx = dGx·Wᵀ: the rows)

@@ -28,12 +28,12 @@ export function simpleRnnSequence(args: KernelArgs): SequenceResult {
   runRows(p, 'simpleRnnForwardRows', simpleRnnForwardRows, fwd);
 
   const result: SequenceResult = { output: emitOutputs(p, args.returnSequences, hs), states: [finalState(p, hs)] };
-  return recordSequence('simpleRNNSequence', args, result, (dOut, dStates, needs) => {
+  return recordSequence('simpleRNNSequence', args, result, p, (dOut, dStates, needs) => {
     const grads: SequenceGrads = { x: null, kernel: null, recurrentKernel: null, bias: null, states: [null] };
     if (!anyNeed(needs)) return grads;
     // dh: gradient reaching h_t, from the outputs, the final state and step t+1
     const dh = gradAccumulator(p, dStates[0]);
-    const dA = p.alloc(T * BH);
+    const dA = p.temp(T * BH);
     const bwd = { ...fwd, dOut: share(p, dOut), returnSequences: args.returnSequences, emit: p.emit, dh, dA, dx: needs.x ? p.alloc(B * T * p.I) : null };
     runRows(p, 'simpleRnnBackwardRows', simpleRnnBackwardRows, bwd);
     // weight gradients over all steps at once: dW = xsᵀ·dA (db = Σ dA summed by the same pass), dU = hdᵀ·dA (dx = dA·Wᵀ: rows.ts)

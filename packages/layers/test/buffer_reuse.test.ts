@@ -1,0 +1,82 @@
+/**
+ * The fused kernels take their step buffers and states from the buffer pool and give them back
+ * after backward (or at once for inference): reused memory changes nothing. The same sequence's
+ * outputs and gradients, computed with the pool off, then twice with it on around an inference
+ * call and a sequence of another shape, are bit-identical, for every cell kind.
+ */
+import * as A from '@seqlab/autograd';
+import * as T from '@seqlab/tensor';
+import { Tensor, bufferPoolBytes, setBufferPoolLimit } from '@seqlab/tensor';
+import { BuiltinArgs, fusedSequence } from './helpers/builtin_args';
+
+type Kind = 'simpleRNN' | 'lstm' | 'gruAfter' | 'gruBefore';
+const GATES: Record<Kind, number> = { simpleRNN: 1, lstm: 4, gruAfter: 3, gruBefore: 3 };
+
+function uniform(rng: T.Rng, shape: number[], lo = -1, hi = 1): Tensor {
+  const d = new Float32Array(T.sizeOf(shape));
+  for (let i = 0; i < d.length; i++) d[i] = rng.uniform(lo, hi);
+  return new Tensor(d, shape);
+}
+
+/** A sequence of every feature at once: mask, dropout, initial states, returnSequences. */
+function makeArgs(kind: Kind, B: number, steps: number, seed: number): BuiltinArgs {
+  const rng = new T.Rng(seed);
+  const [I, H, g] = [8, 32, GATES[kind]];
+  const mask = new Tensor(Float32Array.from({ length: B * steps }, () => (rng.next() < 0.8 ? 1 : 0)), [B, steps]);
+  const drop = (n: number, shape: number[]) => new Tensor(Float32Array.from({ length: n }, () => (rng.next() < 0.3 ? 0 : 1 / 0.7)), shape);
+  return {
+    kind: kind === 'gruAfter' || kind === 'gruBefore' ? 'gru' : kind,
+    x: uniform(rng, [B, steps, I]),
+    kernel: uniform(rng, [I, g * H], -0.5, 0.5),
+    recurrentKernel: uniform(rng, [H, g * H], -0.5, 0.5),
+    bias: uniform(rng, kind === 'gruAfter' ? [2, 3 * H] : [g * H], -0.3, 0.3),
+    initialStates: Array.from({ length: kind === 'lstm' ? 2 : 1 }, () => uniform(rng, [B, H], -0.9, 0.9)),
+    mask,
+    goBackwards: false,
+    returnSequences: true,
+    activation: 'tanh',
+    recurrentActivation: 'sigmoid',
+    resetAfter: kind === 'gruAfter' ? true : kind === 'gruBefore' ? false : undefined,
+    zeroOutputForMask: false,
+    inputDropoutMask: drop(B * I, [B, I]),
+    recurrentDropoutMask: drop(B * H, [B, H]),
+  };
+}
+
+/** Output, final states and every gradient of Σ output ⊙ R + Σ states ⊙ R', as plain arrays. */
+function run(args: BuiltinArgs): number[][] {
+  const wrt = [args.x, args.kernel, args.recurrentKernel, args.bias as Tensor, ...args.initialStates];
+  let out: Tensor[] = [];
+  const { grads } = A.gradients(() => {
+    const r = fusedSequence(args);
+    out = [r.output, ...r.states];
+    const rng = new T.Rng(99);
+    let loss = A.sum(A.mul(r.output, uniform(rng, r.output.shape)));
+    for (const s of r.states) loss = A.add(loss, A.sum(A.mul(s, uniform(rng, s.shape))));
+    return loss;
+  }, wrt);
+  return [...out, ...grads].map((t) => Array.from(t.data));
+}
+
+describe('buffer reuse in the fused kernels', () => {
+  let saved: number;
+  beforeAll(() => (saved = setBufferPoolLimit(0)));
+  afterAll(() => setBufferPoolLimit(saved));
+
+  test.each(['lstm', 'gruAfter', 'gruBefore', 'simpleRNN'] as Kind[])('%s: the same results with the pool off and on, around inference and another shape', (kind) => {
+    const args = makeArgs(kind, 32, 32, 5);
+    setBufferPoolLimit(0);
+    const off = run(args);
+    setBufferPoolLimit(256 * 1024 * 1024);
+    const first = run(args);
+    expect(bufferPoolBytes()).toBeGreaterThan(0); // the step buffers came back
+    fusedSequence(makeArgs(kind, 32, 32, 6)); // inference: takes them, gives them back dirty
+    run(makeArgs(kind, 24, 40, 7)); // another shape in between
+    const again = run(args);
+    for (const got of [first, again]) {
+      got.forEach((values, k) => values.forEach((v, i) => {
+        if (!Object.is(v, off[k][i])) throw new Error(`${kind}: tensor ${k} value ${i}: ${v} with the pool, ${off[k][i]} without`);
+      }));
+    }
+  });
+});
