@@ -86,3 +86,93 @@ describe('the timestep is given in input order', () => {
     expect(linearRnn(true).traceNaN([x])).toBe('NaN or infinity is in the data, not the weights: input 0 holds -Infinity at [0, 3, 1].');
   });
 });
+
+/**
+ * Forward finite, backward overflowing: a linear SimpleRNN(1), kernel 1, recurrent kernel u, bias 0,
+ * on x [1, 6, 1] holding a single 1. The output is 1·u at the step after the spike (1e10, the loss
+ * 1e20: finite); BPTT multiplies the gradient by u at each step back, 2e10, 2e20, 2e30, 2e40: the
+ * third step before the last (processing step 2) overflows float32.
+ */
+function overflowingRnn(u: number, options: { goBackwards?: boolean; implementation?: 'fused' | 'reference' } = {}): SimpleRNN {
+  return new SimpleRNN({ units: 1, activation: 'linear', ...options });
+}
+const rnnWeights = (u: number): Tensor[] => [T.tensor([[1]]), T.tensor([[u]]), T.zeros([1])];
+
+/** x [1, 6, 1]: 1 at input timestep t, zeros elsewhere. */
+function spikeAt(t: number): Tensor {
+  const x = T.zeros([1, 6, 1]);
+  x.data[t] = 1;
+  return x;
+}
+
+/** The warning of fit's single step on (x, 0) and the batch log's nan_report. */
+async function failedStepReport(m: Sequential, x: Tensor): Promise<{ warning: string; nanReport: unknown; skipped: number[] }> {
+  m.compile({ optimizer: 'sgd', loss: 'meanSquaredError' });
+  const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+  const logs: Logs[] = [];
+  try {
+    const h = await m.fit(x, T.zeros([1, m.outputs[0].shape[1] as number]), { verbose: 0, batchSize: 1, shuffle: false, callbacks: [{ onBatchEnd: (_b: number, l: Logs) => void logs.push(l) }] });
+    expect(warn).toHaveBeenCalledTimes(1);
+    return { warning: String(warn.mock.calls[0][0]), nanReport: logs[0].nan_report, skipped: h.history.skipped_steps as number[] };
+  } finally {
+    warn.mockRestore();
+  }
+}
+
+describe('only the backward pass overflows: the report names the layer, the weights and the timestep where BPTT overflowed', () => {
+  test.each(['fused', 'reference'] as const)('SimpleRNN (%s): input timestep 2', async (implementation) => {
+    setSeed(3);
+    const m = new Sequential([overflowingRnn(1e10, { implementation, inputShape: [6, 1] } as never)]);
+    m.setWeights(rnnWeights(1e10));
+    const x = spikeAt(4);
+    expect(Array.from((m.predict(x) as Tensor).data)).toEqual([1e10]); // forward finite
+    expect(m.traceNaN([x])).toBeNull();
+    const before = weightsOf(m);
+    const r = await failedStepReport(m, x);
+    expect(r.warning).toMatch(
+      /^fit: epoch 1, batch 1: step not applied: the gradients of ('[\w/]+', )*'simple_rnn\w*\/simple_rnn_cell\/bias' are not finite\. NaN or infinity first appears in the backward pass, in SimpleRNN 'simple_rnn\w*' at input timestep 2\.$/,
+    );
+    expect(r.nanReport).toBe(r.warning.replace(/^fit: epoch 1, batch 1: /, ''));
+    expect(r.skipped).toEqual([1]);
+    expect(weightsOf(m)).toEqual(before);
+  });
+
+  test('goBackwards: the timestep in input order, with the processing step', async () => {
+    setSeed(3);
+    const m = new Sequential([overflowingRnn(1e10, { goBackwards: true, inputShape: [6, 1] } as never)]);
+    m.setWeights(rnnWeights(1e10));
+    const r = await failedStepReport(m, spikeAt(1)); // processing step 4
+    expect(r.warning).toMatch(/ NaN or infinity first appears in the backward pass, in SimpleRNN '\w+' at input timestep 3 \(it runs backwards: that is its processing step 2\)\.$/);
+  });
+
+  test('Bidirectional: the direction whose backward pass overflowed', async () => {
+    setSeed(3);
+    const m = new Sequential([new Bidirectional({ layer: overflowingRnn(1), inputShape: [6, 1] })]);
+    m.setWeights([...rnnWeights(1), ...rnnWeights(1e10)]); // only the backward layer's recurrence overflows
+    const r = await failedStepReport(m, spikeAt(1));
+    expect(r.warning).toMatch(/'backward_simple_rnn\w*\/simple_rnn_cell\/bias' are not finite\. NaN or infinity first appears in the backward pass, in Bidirectional '\w+' \(backward layer at input timestep 3\)\.$/);
+    expect(r.warning).not.toMatch(/'forward_/);
+  });
+
+  // the second layer's gradient is finite (2 at each of its steps) and reaches the first at every
+  // timestep as 2e-10; there BPTT sums 2e-10·u^(5-t): 2e30 at t = 1, 2e40 at t = 0
+  test('a recurrent layer after the one that overflows: the origin is named, not the layer it flows into', async () => {
+    setSeed(3);
+    const first = overflowingRnn(1e10, { inputShape: [6, 1], returnSequences: true } as never);
+    const second = new SimpleRNN({ units: 1, activation: 'linear' });
+    const m = new Sequential([first, second]);
+    m.setWeights([...rnnWeights(1e10), T.tensor([[1e-10]]), T.tensor([[1]]), T.zeros([1])]);
+    const r = await failedStepReport(m, spikeAt(4));
+    expect(r.warning).toMatch(new RegExp(`NaN or infinity first appears in the backward pass, in SimpleRNN '${first.name}' at input timestep 0\\.$`));
+  });
+});
+
+test('a stateful layer: the diagnosis starts from the states the step started from and leaves those the step left', async () => {
+  setSeed(3);
+  const rnn = overflowingRnn(1e10, { stateful: true, batchInputShape: [1, 6, 1] } as never);
+  const m = new Sequential([rnn]);
+  m.setWeights(rnnWeights(1e10));
+  const r = await failedStepReport(m, spikeAt(4));
+  expect(r.warning).toMatch(/ NaN or infinity first appears in the backward pass, in SimpleRNN '\w+' at input timestep 2\.$/);
+  expect(Array.from(rnn.getStates()[0].data)).toEqual([1e10]); // the failed step's final state, not advanced by the diagnosis
+});

@@ -85,6 +85,17 @@ export class Rng {
     return Math.floor(this.next() * n);
   }
 
+  /** A copy at the same point of the stream: it draws what this one would draw next. */
+  clone(): Rng {
+    const c = new Rng();
+    c.s0 = this.s0;
+    c.s1 = this.s1;
+    c.s2 = this.s2;
+    c.s3 = this.s3;
+    c.spareNormal = this.spareNormal;
+    return c;
+  }
+
   /** A new generator whose stream is derived from this one (for independent sub-streams). */
   fork(): Rng {
     return new Rng(this.nextUint32());

@@ -25,6 +25,7 @@ import { GRUCell } from './gru/cell';
 import { fusedSequence, fusedSupports } from './fused';
 import { referenceSequence } from './reference';
 import { SequenceArgs, SequenceResult, SequenceRunner } from './sequence';
+import { activeSequenceWatch } from './sequence_watch';
 
 // ---------------------------------------------------------------------------------------------
 // THE dispatch point between the fused kernel (./fused) and the reference scan. A configuration
@@ -227,7 +228,8 @@ export class RNN extends Layer {
     }
     const states = this.initialStates(x, initialState);
     const dropout = args.training ? this.cell.dropoutMasks?.(B, x.dtype, getRng()) : undefined;
-    const result = this.runSequence(x, states, mask, dropout);
+    const watch = activeSequenceWatch(); // null except while diagnosing a step (sequence_watch.ts)
+    const result = watch === null ? this.runSequence(x, states, mask, dropout) : watch(this, x, (xw) => this.runSequence(xw, states, mask, dropout));
     if (this.stateful) this.carried = result.states.map((s) => s.clone()); // detached: plain copies
     return this.returnState ? [result.output, ...result.states] : result.output;
   }

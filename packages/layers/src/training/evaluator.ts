@@ -5,7 +5,7 @@
 import { Variable, add, noGrad } from '@seqlab/autograd';
 import * as T from '@seqlab/tensor';
 import { NestedArray, Rng, Tensor, fmtShape } from '@seqlab/tensor';
-import type { CallArgs } from '../engine/layer';
+import type { CallArgs, Layer } from '../engine/layer';
 import { maskOf } from '../engine/mask';
 import type { SymbolicTensor } from '../engine/symbolic';
 import { CallbackModel, History, Logs } from './callbacks';
@@ -93,6 +93,8 @@ export interface TrainableModel extends CallbackModel {
   run(xs: Tensor[], args: CallArgs): Tensor[];
   /** Where a NaN or infinity first appears for these inputs (the batch log's `nan_report`). */
   traceNaN(xs: Tensor[]): string | null;
+  /** The model's layers (the backward trace of a failed step finds its recurrent layers there). */
+  readonly layers: Layer[];
   /** The History of the latest fit, set when it begins (as Keras's `model.history`). */
   history: History | null;
   /** The model's own generator: fit draws its dropout masks and shuffles from it. */

@@ -3,13 +3,17 @@
  * not applied: the model's inputs first (an infinite input is blamed on the input, never on the
  * weights), then each layer in graph order, its weights, then its output; inside a recurrent layer
  * the first bad timestep, always in input order (a `goBackwards` layer processes step k at input
- * timestep T-1-k; a `Bidirectional` layer is searched in both directions).
+ * timestep T-1-k; a `Bidirectional` layer is searched in both directions). When the forward pass
+ * and the loss are finite and only the gradients are not, `backwardWhere` re-runs the step and
+ * finds where the backward pass first became non-finite.
  */
-import type { Variable } from '@seqlab/autograd';
+import { Variable, record, recordMulti } from '@seqlab/autograd';
+import * as T from '@seqlab/tensor';
 import { Tensor } from '@seqlab/tensor';
 import type { Layer } from '../engine/layer';
 import { Bidirectional } from '../recurrent/bidirectional';
 import { RNN } from '../recurrent/rnn';
+import { SequenceWatch, withSequenceWatch } from '../recurrent/sequence_watch';
 
 export function allFinite(t: Tensor): boolean {
   const d = t.data;
@@ -93,4 +97,128 @@ export function nonFiniteGradients(vars: Variable[], grads: Tensor[]): string[] 
     if (!allFinite(g)) bad.push(vars[i].name);
   });
   return bad;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The backward pass: a step whose forward pass and loss are finite but whose gradients are not
+
+/** A recurrent layer of a model, with the Bidirectional that runs it (or null). */
+interface RecurrentPlace {
+  layer: RNN;
+  owner: Bidirectional | null;
+}
+
+/** Every recurrent layer of `layers`, nested models and both directions of a Bidirectional included. */
+function recurrentPlaces(layers: Layer[]): RecurrentPlace[] {
+  const out: RecurrentPlace[] = [];
+  for (const l of layers) {
+    if (l instanceof RNN) out.push({ layer: l, owner: null });
+    else if (l instanceof Bidirectional) out.push({ layer: l.forwardLayer, owner: l }, { layer: l.backwardLayer, owner: l });
+    else if (Array.isArray((l as { layers?: unknown }).layers)) out.push(...recurrentPlaces((l as unknown as { layers: Layer[] }).layers));
+  }
+  return out;
+}
+
+/**
+ * What a diagnostic re-run of a step changes and must put back: the carried states of stateful
+ * recurrent layers and the non-trainable weights (moving statistics).
+ */
+export interface ModelSideState {
+  states: { layer: RNN; states: Tensor[] }[];
+  frozen: { variable: Variable; value: Tensor }[];
+}
+
+/** A copy of what a forward pass in training mode changes besides its outputs (see ModelSideState). */
+export function sideState(layers: Layer[]): ModelSideState {
+  const states = recurrentPlaces(layers)
+    .filter((p) => p.layer.stateful)
+    .map((p) => ({ layer: p.layer, states: p.layer.getStates() }));
+  const frozen = layers.flatMap((l) => l.nonTrainableWeights).map((variable) => ({ variable, value: variable.value.clone() }));
+  return { states, frozen };
+}
+
+/** Puts back what `sideState` copied. */
+export function restoreSideState(s: ModelSideState): void {
+  for (const { layer, states } of s.states) if (states.length) layer.setStates(states);
+  for (const { variable, value } of s.frozen) variable.assign(value);
+}
+
+/** The first and last index along axis 1 of a [B, T, ...] tensor holding a NaN or infinity, or null. */
+function badStepRange(t: Tensor): [number, number] | null {
+  if (t.rank < 3) return null;
+  const [b, steps] = t.shape;
+  const inner = t.size / (b * steps);
+  let first = -1;
+  let last = -1;
+  for (let s = 0; s < steps; s++) {
+    let bad = false;
+    for (let i = 0; i < b && !bad; i++) {
+      const base = (i * steps + s) * inner;
+      for (let k = 0; k < inner; k++) {
+        if (!Number.isFinite(t.data[base + k])) {
+          bad = true;
+          break;
+        }
+      }
+    }
+    if (!bad) continue;
+    if (first < 0) first = s;
+    last = s;
+  }
+  return first < 0 ? null : [first, last];
+}
+
+/** One recurrent run seen by the watch of `backwardWhere`. */
+interface WatchedRun {
+  layer: RNN;
+  /** Whether every gradient reaching the layer's outputs and final states was finite. */
+  upstreamFinite: boolean;
+  /** ∂L/∂x [B, T, I], in input order. */
+  dx: Tensor | null;
+}
+
+/**
+ * Where the backward pass of a step first became non-finite, for a step whose forward pass and loss
+ * are finite. `rerun` runs the step's forward and backward again (on the diagnostic path only:
+ * nothing of this runs while training goes well), with the model's inputs watched, so that every
+ * recurrent layer computes the gradient of its input. Backward reaches the recurrent layers last
+ * to first; the first one that receives finite gradients at its outputs but sends a non-finite
+ * one to its input is where the overflow happened, and the timestep is where BPTT first met it:
+ * dx_t = dG_t·Wᵀ is non-finite exactly where the step's gate gradient dG_t is (an infinity times
+ * a weight stays infinite or becomes NaN), and BPTT walks the processing steps from the last, so
+ * the first bad step it met is the last bad processing step (in input order: the last bad
+ * timestep, or the first with goBackwards). Null when no recurrent layer is the origin (the
+ * gradient was already non-finite where it reached the last recurrent layer, or overflowed only
+ * in a sum over all steps).
+ */
+export function backwardWhere(layers: Layer[], rerun: () => void): string | null {
+  const reached: WatchedRun[] = []; // in the order backward reached each layer's input
+  const watch: SequenceWatch = (layer, x, run) => {
+    const seen: WatchedRun = { layer, upstreamFinite: true, dx: null };
+    const xw = record('watchSequenceInput', [x], T.reshape(x, x.shape), (dy) => {
+      seen.dx = dy;
+      reached.push(seen);
+      return [dy];
+    });
+    const r = run(xw);
+    const outs = [r.output, ...r.states];
+    const watched = recordMulti('watchSequenceOutputs', outs, outs.map((o) => T.reshape(o, o.shape)), (dys) => {
+      seen.upstreamFinite = dys.every((d) => d === null || allFinite(d));
+      return dys;
+    });
+    return { output: watched[0], states: watched.slice(1) };
+  };
+  withSequenceWatch(watch, rerun);
+  const origin = reached.find((r) => r.dx !== null && !allFinite(r.dx));
+  if (!origin || !origin.upstreamFinite) return null;
+  const range = badStepRange(origin.dx as Tensor);
+  if (range === null) return null;
+  const { layer } = origin;
+  const t = layer.goBackwards ? range[0] : range[1];
+  const steps = (origin.dx as Tensor).shape[1];
+  const owner = recurrentPlaces(layers).find((p) => p.layer === layer)?.owner ?? null;
+  const where = owner
+    ? `${owner.label} (${layer === owner.forwardLayer ? 'forward' : 'backward'} layer at input timestep ${t})`
+    : `${layer.label} at input timestep ${t}${layer.goBackwards ? ` (it runs backwards: that is its processing step ${steps - 1 - t})` : ''}`;
+  return `NaN or infinity first appears in the backward pass, in ${where}.`;
 }

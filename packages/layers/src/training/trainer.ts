@@ -6,14 +6,14 @@
  * layers' tape nodes), the global gradient norm measured before clipping, then the optimizer's
  * clipped update. Everything `fit` can check about its data is checked before the first update.
  */
-import { globalNorm, noGrad, variableGrads } from '@seqlab/autograd';
+import { globalNorm, gradients, noGrad, variableGrads } from '@seqlab/autograd';
 import * as T from '@seqlab/tensor';
 import { Rng, Tensor } from '@seqlab/tensor';
 import { withRng } from '../initializers';
 import { Callback, History, Logs } from './callbacks';
 import { Optimizer, getOptimizer } from './optimizers';
 import { ProgressBar, ProgressSink } from './progress';
-import { nonFiniteGradients } from './nonfinite';
+import { ModelSideState, backwardWhere, nonFiniteGradients, restoreSideState, sideState } from './nonfinite';
 import * as V from './validate';
 import { AbortError, Yielder, YieldEvery } from './yielding';
 import { BatchFeed, BatchSource, EpochReader, Prepared, isBatchSource, RAN_OUT_WARNING, arrayFeed, checkBounded, refuseArrayOptions, sourceCall, stepsOption, takeBatch } from './batch_source';
@@ -70,6 +70,8 @@ export class Trainer extends Evaluator {
   /** One optimization step on a batch; returns the loss and the gradient norm before clipping. */
   trainBatch(xs: Tensor[], ys: Tensor[], weights: Tensor | null): { loss: number; gradNorm: number; preds: Tensor[]; perOutput: number[]; skipped: string | null } {
     const vars = this.model.trainableWeights;
+    // what a diagnostic re-run of this step would start from (backwardWhere): the dropout draws, the carried states
+    const before = { rng: this.model.randomStream.clone(), side: this.model.stateful ? sideState(this.model.layers) : null };
     let preds: Tensor[] = [];
     let perOutput: number[] = [];
     // dropout draws from the model's own generator (a step runs synchronously: no other fit interleaves)
@@ -90,8 +92,32 @@ export class Trainer extends Evaluator {
       return { loss, gradNorm, preds, perOutput, skipped: null };
     }
     const what = bad.length ? `the gradients of ${bad.map((n) => `'${n}'`).join(', ')} are not finite` : `the loss is ${loss}`;
-    const where = this.model.traceNaN(xs);
+    const where = this.whereNotFinite(xs, ys, weights, bad.length > 0, before);
     return { loss, gradNorm, preds, perOutput, skipped: `step not applied: ${what}.${where ? ` ${where}` : ''}` };
+  }
+
+  /**
+   * Where a failed step's NaN or infinity comes from: the forward trace (`traceNaN`), or, when the
+   * forward pass is finite and only gradients are not, the step run again with its backward pass
+   * watched (nonfinite.ts `backwardWhere`). Both start where the step started (its carried states;
+   * the re-run also from its dropout draws); the model is left as the failed step left it.
+   */
+  private whereNotFinite(xs: Tensor[], ys: Tensor[], weights: Tensor | null, gradientsBad: boolean, before: { rng: Rng; side: ModelSideState | null }): string | null {
+    const layers = this.model.layers;
+    const after = sideState(layers);
+    const fromStart = (): void => {
+      if (before.side) restoreSideState(before.side);
+    };
+    try {
+      fromStart();
+      const forward = this.model.traceNaN(xs);
+      if (forward !== null || !gradientsBad) return forward;
+      fromStart();
+      const watched = [...this.model.trainableWeights.map((v) => v.value), ...xs];
+      return backwardWhere(layers, () => withRng(before.rng.clone(), () => gradients(() => this.batchLoss(xs, ys, weights, true).loss, watched)));
+    } finally {
+      restoreSideState(after);
+    }
   }
 
   // -------------------------------------------------------------------------------------------
