@@ -2,12 +2,20 @@
  * The fused kernels take their step buffers and states from the buffer pool and give them back
  * after backward (or at once for inference): reused memory changes nothing. The same sequence's
  * outputs and gradients, computed with the pool off, then twice with it on around an inference
- * call and a sequence of another shape, are bit-identical, for every cell kind.
+ * call and a sequence of another shape, are bit-identical, for every cell kind, on one thread and
+ * split over two (where the shared copies of inputs and weights come from the pool too).
  */
+import { execFileSync } from 'child_process';
+import * as path from 'path';
 import * as A from '@seqlab/autograd';
 import * as T from '@seqlab/tensor';
 import { Tensor, bufferPoolBytes, setBufferPoolLimit } from '@seqlab/tensor';
+// the Node entry: it gives the pool's workers the compiled rows.js
+import '../src/node';
+import { setFusedSplit } from '../src/recurrent/fused/threads';
 import { BuiltinArgs, fusedSequence } from './helpers/builtin_args';
+
+jest.setTimeout(120_000);
 
 type Kind = 'simpleRNN' | 'lstm' | 'gruAfter' | 'gruBefore';
 const GATES: Record<Kind, number> = { simpleRNN: 1, lstm: 4, gruAfter: 3, gruBefore: 3 };
@@ -60,13 +68,29 @@ function run(args: BuiltinArgs): number[][] {
 
 describe('buffer reuse in the fused kernels', () => {
   let saved: number;
-  beforeAll(() => (saved = setBufferPoolLimit(0)));
-  afterAll(() => setBufferPoolLimit(saved));
+  let split: { minRows: number; minWork: number };
+  beforeAll(() => {
+    saved = setBufferPoolLimit(0);
+    // pool workers run the compiled dist/: built here so that it is these sources
+    const root = path.join(__dirname, '..', '..', '..');
+    execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-b', path.join(root, 'packages', 'layers')], { stdio: 'pipe' });
+    split = setFusedSplit(2, 0);
+  });
+  afterAll(() => {
+    setBufferPoolLimit(saved);
+    setFusedSplit(split.minRows, split.minWork);
+    T.setThreads(1);
+  });
 
-  test.each(['lstm', 'gruAfter', 'gruBefore', 'simpleRNN'] as Kind[])('%s: the same results with the pool off and on, around inference and another shape', (kind) => {
+  test.each([
+    ...(['lstm', 'gruAfter', 'gruBefore', 'simpleRNN'] as Kind[]).map((k) => [k, 1] as const),
+    ...(['lstm', 'gruBefore'] as Kind[]).map((k) => [k, 2] as const),
+  ])('%s on %i thread(s): the same results with the pool off and on, around inference and another shape', (kind, threads) => {
     const args = makeArgs(kind, 32, 32, 5);
+    T.setThreads(1);
     setBufferPoolLimit(0);
     const off = run(args);
+    T.setThreads(threads);
     setBufferPoolLimit(256 * 1024 * 1024);
     const first = run(args);
     expect(bufferPoolBytes()).toBeGreaterThan(0); // the step buffers came back

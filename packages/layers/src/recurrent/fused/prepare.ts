@@ -142,6 +142,13 @@ export function prepare(args: KernelArgs, G: number, nStates: number, biasShape:
     giveBack(...taken);
     taken.clear();
   };
+  // inputs and weights the split loops read, copied to shared memory from the pool
+  const sharedCopy = (a: DataArray) => {
+    const t = takeBuffer(a instanceof Float64Array ? 'float64' : 'float32', a.length, sharedBuffer);
+    t.set(a);
+    taken.add(t);
+    return t;
+  };
   const unused = !willRecord(args) && dtype === 'float32' && getKernels() === 'wasm';
   const forBackward = unused ? () => alloc(0) : temp;
 
@@ -172,7 +179,7 @@ export function prepare(args: KernelArgs, G: number, nStates: number, biasShape:
     rdmData = alloc(B * H);
     rdmData.set(rdm.data);
   }
-  return { name, B, T, I, H, G, dtype, xs, hot, run, emit, rdm: rdmData, h0, parts, rows, alloc, temp, forBackward, done };
+  return { name, B, T, I, H, G, dtype, xs, hot, run, emit, rdm: rdmData, h0, parts, rows, alloc, temp, forBackward, done, sharedCopy };
 }
 
 /**

@@ -93,6 +93,11 @@ export interface Split {
   B: number;
   parts: number;
   rows: string | null;
+  /**
+   * A shared copy of a float array that lives as long as the sequence's step buffers (prepare.ts:
+   * from the buffer pool, given back with them); without it, `share` makes a new one.
+   */
+  sharedCopy?: (a: DataArray) => DataArray;
 }
 
 /**
@@ -118,7 +123,9 @@ export function runRows<J extends Omit<RowsJob, 'b0' | 'b1' | 'serial'>>(s: Spli
 export function share<A extends DataArray | Uint8Array>(s: Split, a: A): A;
 export function share<A extends DataArray | Uint8Array>(s: Split, a: A | null): A | null;
 export function share<A extends DataArray | Uint8Array>(s: Split, a: A | null): A | null {
-  return a === null || s.parts <= 1 ? a : toShared(a);
+  if (a === null || s.parts <= 1 || a.buffer instanceof SharedArrayBuffer) return a;
+  if (s.sharedCopy !== undefined && !(a instanceof Uint8Array)) return s.sharedCopy(a as DataArray) as A;
+  return toShared(a);
 }
 
 /**
