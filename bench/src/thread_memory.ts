@@ -1,47 +1,102 @@
 /**
  * Resident memory of training at one and at two threads.
  *
- *   node bench/dist/thread_memory.js [--steps 60]       # after a build; about 30 s on 2 cores
+ *   node bench/dist/thread_memory.js [--steps 60] [--case lstm|stacked|onehot]   # after a build
  *
- * Each thread count runs in a fresh child process (SEQLAB_THREADS), which trains an LSTM(128) on a
- * [64, 50, 32] batch for `steps` steps (trainOnBatch, Adam, MSE) and prints its resident memory
- * every 10 steps and its peak (the kernel's maxRSS). With two threads the fused time loops run on
- * SharedArrayBuffers, whose memory lies outside the JavaScript heap: before shared buffers were
- * collected promptly (tensor's `sharedBuffer` and the pool worker), resident memory grew by about
- * 15 MB a step there.
+ * Each case and thread count runs in a fresh child process (SEQLAB_THREADS), which trains a model
+ * for `steps` steps on one batch of 64 sequences of 50 steps (trainOnBatch, Adam, MSE) and prints
+ * its resident memory every 10 steps, its peak (the kernel's maxRSS) and the minor page faults per
+ * step after the first 10 (first touches of memory just mapped: a count that, unlike time, the
+ * machine's load does not skew). The cases (all three by default; 5 to 30 s each per thread count
+ * on 2 busy cores):
+ *
+ *   lstm     LSTM(128) on [64, 50, 32] floats, Dense(1)
+ *   stacked  Embedding(1000, 32, maskZero) on padded ids, LSTM(128, returnSequences,
+ *            recurrentDropout 0.2), GRU(128), Dense(1): step masks, a recurrent dropout mask, and
+ *            input gradients passed down from one recurrent layer to the next
+ *   onehot   Bidirectional(SimpleRNN(128)) on one-hot [64, 50, 48], Dense(1): the one-hot path,
+ *            both directions
+ *
+ * With two threads the fused time loops run on SharedArrayBuffers, whose memory lies outside the
+ * JavaScript heap and which a pool worker keeps alive, once handed one, until its own collector
+ * runs (seldom: it waits in Atomics.wait). Before the kernels took their shared buffers from
+ * tensor's buffer pool, resident memory grew by about 15 MB a step there (bench/README.md).
  */
 import { spawnSync } from 'child_process';
 import * as os from 'os';
 import * as T from '@seqlab/tensor';
-import { Dense, LSTM, Sequential, setSeed } from '@seqlab/layers';
+import { Bidirectional, Dense, Embedding, GRU, LSTM, Layer, SimpleRNN, Sequential, setSeed } from '@seqlab/layers';
 
 const MB = 2 ** 20;
+const [B, STEPS] = [64, 50];
 
-function child(steps: number): void {
+/** The case's model and its one batch. */
+function build(name: string): { layers: Layer[]; x: T.Tensor } {
+  const rng = new T.Rng(1);
+  if (name === 'lstm') {
+    return { layers: [new LSTM({ units: 128, inputShape: [STEPS, 32] }), new Dense({ units: 1 })], x: T.randomNormal([B, STEPS, 32], 0, 1, { seed: 1 }) };
+  }
+  if (name === 'stacked') {
+    // ids 1..999, each row padded with zeros after 25 to 50 steps
+    const ids = new Float32Array(B * STEPS);
+    for (let b = 0; b < B; b++) {
+      const len = 25 + Math.floor(rng.next() * 26);
+      for (let t = 0; t < len; t++) ids[b * STEPS + t] = 1 + Math.floor(rng.next() * 999);
+    }
+    const layers = [
+      new Embedding({ inputDim: 1000, outputDim: 32, maskZero: true, inputLength: STEPS }),
+      new LSTM({ units: 128, returnSequences: true, recurrentDropout: 0.2 }),
+      new GRU({ units: 128 }),
+      new Dense({ units: 1 }),
+    ];
+    return { layers, x: new T.Tensor(ids, [B, STEPS]) };
+  }
+  if (name === 'onehot') {
+    const I = 48;
+    const x = new Float32Array(B * STEPS * I);
+    for (let r = 0; r < B * STEPS; r++) x[r * I + Math.floor(rng.next() * I)] = 1;
+    return { layers: [new Bidirectional({ layer: new SimpleRNN({ units: 128 }), inputShape: [STEPS, I] }), new Dense({ units: 1 })], x: new T.Tensor(x, [B, STEPS, I]) };
+  }
+  throw new Error(`thread_memory: --case: expected lstm, stacked or onehot, received '${name}'`);
+}
+
+function child(name: string, steps: number): void {
   setSeed(1);
-  const m = new Sequential([new LSTM({ units: 128, inputShape: [50, 32] }), new Dense({ units: 1 })]);
+  const { layers, x } = build(name);
+  const m = new Sequential(layers);
   m.compile({ optimizer: 'adam', loss: 'meanSquaredError' });
-  const x = T.randomNormal([64, 50, 32], 0, 1, { seed: 1 });
-  const y = T.randomNormal([64, 1], 0, 1, { seed: 2 });
+  const y = T.randomNormal([B, 1], 0, 1, { seed: 2 });
   const every10: number[] = [];
+  let faults0 = 0;
   const t0 = Date.now();
   for (let s = 0; s < steps; s++) {
+    if (s === 10) faults0 = process.resourceUsage().minorPageFault;
     m.trainOnBatch(x, y);
     if (s % 10 === 9) every10.push(Math.round(process.memoryUsage().rss / MB));
   }
-  const peak = Math.round((process.resourceUsage().maxRSS * 1024) / MB);
-  console.log(JSON.stringify({ threads: T.getThreads(), steps, rssEvery10MB: every10, peakMB: peak, seconds: (Date.now() - t0) / 1000 }));
+  const usage = process.resourceUsage();
+  const peak = Math.round((usage.maxRSS * 1024) / MB);
+  // page faults (first touches of fresh memory, both threads) per step after the first 10: a count, unlike time not skewed by load
+  const faultsPerStep = steps > 10 ? Math.round((usage.minorPageFault - faults0) / (steps - 10)) : null;
+  console.log(JSON.stringify({ case: name, threads: T.getThreads(), steps, rssEvery10MB: every10, peakMB: peak, faultsPerStep, seconds: (Date.now() - t0) / 1000 }));
+}
+
+function option(name: string): string | undefined {
+  const at = process.argv.indexOf(name);
+  return at > 0 ? process.argv[at + 1] : undefined;
 }
 
 function main(): void {
-  const at = process.argv.indexOf('--steps');
-  const steps = at > 0 ? Number(process.argv[at + 1]) : 60;
-  if (process.argv.includes('--child')) return child(steps);
+  const steps = Number(option('--steps') ?? 60);
+  const only = option('--case');
+  if (process.argv.includes('--child')) return child(only ?? 'lstm', steps);
   console.log(`load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
-  for (const threads of ['1', '2']) {
-    const r = spawnSync(process.execPath, [__filename, '--child', '--steps', String(steps)], { env: { ...process.env, SEQLAB_THREADS: threads }, encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`thread_memory: the ${threads}-thread run failed: ${r.stderr}`);
-    process.stdout.write(r.stdout);
+  for (const name of only !== undefined ? [only] : ['lstm', 'stacked', 'onehot']) {
+    for (const threads of ['1', '2']) {
+      const r = spawnSync(process.execPath, [__filename, '--child', '--case', name, '--steps', String(steps)], { env: { ...process.env, SEQLAB_THREADS: threads }, encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`thread_memory: the ${name} case on ${threads} thread(s) failed: ${r.stderr}`);
+      process.stdout.write(r.stdout);
+    }
   }
   console.log(`load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 }

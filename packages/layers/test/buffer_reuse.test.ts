@@ -3,7 +3,13 @@
  * after backward (or at once for inference): reused memory changes nothing. The same sequence's
  * outputs and gradients, computed with the pool off, then twice with it on around an inference
  * call and a sequence of another shape, are bit-identical, for every cell kind, on one thread and
- * split over two (where the shared copies of inputs and weights come from the pool too).
+ * split over two (where the shared copies of inputs, weights and masks come from the pool too).
+ *
+ * Split over two threads, a sequence and its backward make no new SharedArrayBuffer once the pool
+ * holds what they use: a pool worker keeps every shared buffer it is handed alive until its own
+ * collector runs (seldom), so buffers made per call piled up there (buffer_pool.ts). Counted by
+ * wrapping the SharedArrayBuffer constructor, for every cell kind, a one-hot input, and every
+ * gradient (the input's, the bias's and the initial states' are returned as plain copies).
  */
 import { execFileSync } from 'child_process';
 import * as path from 'path';
@@ -84,7 +90,7 @@ describe('buffer reuse in the fused kernels', () => {
 
   test.each([
     ...(['lstm', 'gruAfter', 'gruBefore', 'simpleRNN'] as Kind[]).map((k) => [k, 1] as const),
-    ...(['lstm', 'gruBefore'] as Kind[]).map((k) => [k, 2] as const),
+    ...(['lstm', 'gruAfter', 'gruBefore', 'simpleRNN'] as Kind[]).map((k) => [k, 2] as const),
   ])('%s on %i thread(s): the same results with the pool off and on, around inference and another shape', (kind, threads) => {
     const args = makeArgs(kind, 32, 32, 5);
     T.setThreads(1);
@@ -101,6 +107,47 @@ describe('buffer reuse in the fused kernels', () => {
       got.forEach((values, k) => values.forEach((v, i) => {
         if (!Object.is(v, off[k][i])) throw new Error(`${kind}: tensor ${k} value ${i}: ${v} with the pool, ${off[k][i]} without`);
       }));
+    }
+  });
+
+  test.each(['lstm', 'gruAfter', 'gruBefore', 'simpleRNN'] as Kind[])('%s on two threads: no new shared buffer once the pool holds them', (kind) => {
+    T.setThreads(2);
+    setBufferPoolLimit(256 * 1024 * 1024);
+    const masked = makeArgs(kind, 32, 32, 5);
+    // a one-hot input (no input dropout: it takes the gather path)
+    const hot = { ...makeArgs(kind, 32, 32, 8), inputDropoutMask: null };
+    const rng = new T.Rng(4);
+    const I = 16;
+    const ids = new Float32Array(32 * 32 * I);
+    for (let r = 0; r < 32 * 32; r++) ids[r * I + Math.floor(rng.next() * I)] = 1;
+    hot.x = new Tensor(ids, [32, 32, I]);
+    hot.kernel = uniform(rng, [I, GATES[kind] * 32], -0.5, 0.5);
+    const Shared = globalThis.SharedArrayBuffer;
+    let made = 0;
+    class Counted extends Shared {
+      // buffers made before still count as shared
+      static [Symbol.hasInstance](x: unknown): boolean {
+        return x instanceof Shared;
+      }
+      constructor(bytes: number) {
+        super(bytes);
+        made += bytes;
+      }
+    }
+    for (const args of [masked, hot]) {
+      run(args);
+      fusedSequence(args); // inference
+      made = 0;
+      globalThis.SharedArrayBuffer = Counted as SharedArrayBufferConstructor;
+      const posted = T.poolJobsPosted();
+      try {
+        run(args);
+        fusedSequence(args);
+      } finally {
+        globalThis.SharedArrayBuffer = Shared;
+      }
+      expect(T.poolJobsPosted()).toBeGreaterThan(posted); // split, not on one thread
+      expect({ kind, oneHot: args === hot, newSharedBytes: made }).toEqual({ kind, oneHot: args === hot, newSharedBytes: 0 });
     }
   });
 });

@@ -9,17 +9,25 @@
  * they are done with them (after backward, or at once for inference), so they take them from here
  * and give them back: the next batch gets the same memory, already mapped, zeroed with a fill.
  *
- * Only arrays of at least POOL_MIN_VALUES values are kept (smaller ones come from the engine's heap
- * cheaply), at most `setBufferPoolLimit` bytes in all (256 MiB by default; the oldest go first). A
- * buffer given back must not be used again by the giver: nothing else may hold it (an output
- * tensor must be a copy, not a view of it).
+ * Shared buffers matter for another reason: the pool's workers are handed them (threads split the
+ * fused time loops), and a worker keeps every SharedArrayBuffer it was handed alive until its own
+ * collector runs, which it seldom does (it spins on `Atomics.wait`). Fresh shared buffers for every
+ * step piled up that way (resident memory at two threads grew by about 15 MB a training step), so
+ * what the kernels hand to workers is taken from here: the same memory every step.
+ *
+ * Plain arrays are kept from POOL_MIN_VALUES values (smaller ones come from the engine's heap
+ * cheaply), shared ones of any size; at most `setBufferPoolLimit` bytes in all (256 MiB by
+ * default; the oldest go first). A buffer given back must not be used again by the giver: nothing
+ * else may hold it (an output tensor must be a copy, not a view of it).
  */
 import type { DType, DataArray } from './tensor';
 
-/** Least values for which a buffer is pooled (128 KiB of float32: below that, allocation is cheap). */
+/** Least values for which a plain buffer is pooled (128 KiB of float32: below that, allocation is cheap); shared ones are pooled at any size. */
 export const POOL_MIN_VALUES = 1 << 15;
 
-type Pooled = DataArray | Uint8Array | Int32Array;
+/** The typed arrays the pool keeps. */
+export type Pooled = DataArray | Uint8Array | Int32Array;
+type PooledCtor = { new (n: number): Pooled; new (b: SharedArrayBuffer): Pooled; readonly BYTES_PER_ELEMENT: number; readonly name: string };
 
 let limit = 256 * 1024 * 1024;
 let held = 0;
@@ -31,35 +39,48 @@ const inPool = new WeakSet<ArrayBufferLike>();
 const isShared = (a: Pooled): boolean => typeof SharedArrayBuffer !== 'undefined' && a.buffer instanceof SharedArrayBuffer;
 const kindOf = (a: Pooled): string => `${a.constructor.name}:${isShared(a) ? 'shared' : 'plain'}:${a.length}`;
 
-/**
- * A zeroed float array of `n` values (`shared`: on a SharedArrayBuffer, made by `makeShared`), from
- * the pool when one of that kind is there, else new.
- */
-export function takeBuffer(dtype: DType, n: number, shared: ((bytes: number) => SharedArrayBuffer) | null = null): DataArray {
-  const Ctor = dtype === 'float64' ? Float64Array : Float32Array;
-  if (n >= POOL_MIN_VALUES) {
+/** A zeroed array of `Ctor` of `n` values, plain or on a SharedArrayBuffer made by `shared`, from the pool when one of that kind is there. */
+function take(Ctor: PooledCtor, n: number, shared: ((bytes: number) => SharedArrayBuffer) | null): Pooled {
+  if (n >= POOL_MIN_VALUES || shared !== null) {
     const list = free.get(`${Ctor.name}:${shared === null ? 'plain' : 'shared'}:${n}`);
     const a = list?.pop();
     if (a !== undefined) {
       held -= a.byteLength;
       inPool.delete(a.buffer);
-      order.splice(order.indexOf(a), 1);
+      order.splice(order.lastIndexOf(a), 1);
       a.fill(0);
-      return a as DataArray;
+      return a;
     }
   }
-  if (shared === null) return new Ctor(n);
-  const buf = shared(n * Ctor.BYTES_PER_ELEMENT);
-  return dtype === 'float64' ? new Float64Array(buf) : new Float32Array(buf);
+  return shared === null ? new Ctor(n) : new Ctor(shared(n * Ctor.BYTES_PER_ELEMENT));
 }
 
 /**
- * Gives buffers back for reuse (null and small ones are ignored, and so are views that do not
+ * A zeroed float array of `n` values (`shared`: on a SharedArrayBuffer, made by `makeShared`), from
+ * the pool when one of that kind is there, else new.
+ */
+export function takeBuffer(dtype: DType, n: number, shared: ((bytes: number) => SharedArrayBuffer) | null = null): DataArray {
+  return take(dtype === 'float64' ? Float64Array : Float32Array, n, shared) as DataArray;
+}
+
+/**
+ * A copy of `a` (a float, Int32 or Uint8 array) on a SharedArrayBuffer made by `shared`, from the
+ * pool when one of its kind is there, else new: what a thread of the pool reads of a plain array.
+ * Give it back when done (`giveBack`).
+ */
+export function takeSharedCopy<A extends Pooled>(a: A, shared: (bytes: number) => SharedArrayBuffer): A {
+  const out = take(a.constructor as PooledCtor, a.length, shared) as A;
+  out.set(a as never);
+  return out;
+}
+
+/**
+ * Gives buffers back for reuse (null and small plain ones are ignored, and so are views that do not
  * cover their whole buffer). The caller must hold no other reference to them.
  */
 export function giveBack(...arrays: (Pooled | null)[]): void {
   for (const a of arrays) {
-    if (a === null || a.length < POOL_MIN_VALUES || a.byteOffset !== 0 || a.byteLength !== a.buffer.byteLength) continue;
+    if (a === null || (a.length < POOL_MIN_VALUES && !isShared(a)) || a.byteOffset !== 0 || a.byteLength !== a.buffer.byteLength) continue;
     if (inPool.has(a.buffer)) throw new Error('giveBack: this buffer was already given back (a buffer may be given back once per take)');
     if (a.byteLength > limit) continue;
     const key = kindOf(a);

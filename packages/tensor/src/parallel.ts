@@ -115,23 +115,15 @@ function isShared(x: ArrayBufferView): boolean {
   return typeof SharedArrayBuffer !== 'undefined' && x.buffer instanceof SharedArrayBuffer;
 }
 
-/** Shared bytes allocated since the last collection (sharedBuffer). */
-let sharedSinceCollect = 0;
-const COLLECT_AFTER_BYTES = 64 * 2 ** 20;
-
 /**
- * A new SharedArrayBuffer of `bytes`. Every shared buffer is made here so that garbage ones are
- * freed promptly: their memory lies outside the JavaScript heap, whose collector does not see it
- * grow, so per-step buffers would pile up between collections (resident memory about 3x one
- * thread's with two threads). After COLLECT_AFTER_BYTES of them the thread collects, where the
- * platform allows (Node); the pool's workers do the same with what they are handed.
+ * A new SharedArrayBuffer of `bytes` (allocShared, toShared and the buffer pool's shared takes go
+ * through here). A pool worker that is handed a shared buffer keeps it alive until its own
+ * collector runs, which is seldom: a buffer made per call and handed to workers piles up there
+ * (resident memory at two threads grew by about 15 MB a training step when the fused kernels did
+ * so). What is handed over at every call should come from the buffer pool (`takeBuffer`,
+ * `takeSharedCopy`, `giveBack`), as the fused kernels' buffers do.
  */
 export function sharedBuffer(bytes: number): SharedArrayBuffer {
-  sharedSinceCollect += bytes;
-  if (sharedSinceCollect > COLLECT_AFTER_BYTES) {
-    sharedSinceCollect = 0;
-    poolHost().collect?.();
-  }
   return new SharedArrayBuffer(bytes);
 }
 
@@ -141,7 +133,7 @@ export function allocShared(dtype: DType, n: number): DataArray {
 }
 
 /** `x` itself when it is on a SharedArrayBuffer, else a shared copy. */
-export function toShared<A extends DataArray | Uint8Array>(x: A): A {
+export function toShared<A extends DataArray | Uint8Array | Int32Array>(x: A): A {
   if (isShared(x)) return x;
   const Ctor = x.constructor as new (b: SharedArrayBuffer) => A;
   const out = new Ctor(sharedBuffer(x.byteLength));

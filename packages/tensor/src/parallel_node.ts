@@ -9,13 +9,19 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import * as v8 from 'v8';
-import * as vm from 'vm';
 import { MessageChannel, Worker, isMainThread } from 'worker_threads';
 import { PoolHost, PoolWorkerHandle } from './pool_host';
 
 /** Most threads used without SEQLAB_THREADS or setThreads (measured on 2 cores: bench/README.md). */
 export const DEFAULT_MAX_THREADS = 2;
+
+/**
+ * Young generation of a pool worker's heap, in MB. A worker lives on job messages and little
+ * else, and never returns to its event loop; with V8's default (up to 16 MB semispaces, which it
+ * grew to) its heap reached ~40 MB, and resident memory at two threads ~90 MB above one thread's
+ * on a stacked LSTM/GRU model (bench/README.md, "Resident memory"); with 1 MB, ~12 MB.
+ */
+const WORKER_YOUNG_GENERATION_MB = 1;
 
 function defaultThreads(): number {
   // a pool worker runs its share on one thread: it never starts a pool of its own
@@ -49,7 +55,7 @@ function start(): PoolWorkerHandle | null {
   if (file === null) return null;
   const ctrl = new Int32Array(new SharedArrayBuffer(8));
   const { port1, port2 } = new MessageChannel();
-  const worker = new Worker(file, { workerData: { ctrl: ctrl.buffer, port: port2 }, transferList: [port2] });
+  const worker = new Worker(file, { workerData: { ctrl: ctrl.buffer, port: port2 }, transferList: [port2], resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
   // never keep a process (or jest) alive
   worker.unref();
   port1.unref();
@@ -66,15 +72,4 @@ function start(): PoolWorkerHandle | null {
 }
 
 /** worker_threads: tasks are modules by absolute path, loaded by the worker with `require`. */
-let gc: (() => void) | null = null;
-
-/** A full collection (v8's gc, exposed to one new context: the process's flags are otherwise unchanged for user code). */
-export function collect(): void {
-  if (gc === null) {
-    v8.setFlagsFromString('--expose-gc');
-    gc = vm.runInNewContext('gc') as () => void;
-  }
-  gc();
-}
-
-export const nodePoolHost: PoolHost = { defaultThreads, start, serves: (module) => workerScript() !== null && path.isAbsolute(module), collect };
+export const nodePoolHost: PoolHost = { defaultThreads, start, serves: (module) => workerScript() !== null && path.isAbsolute(module) };

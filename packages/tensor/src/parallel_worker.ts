@@ -3,34 +3,16 @@
  * message synchronously from its port, runs it (pool_job.ts), stores "done". A task's module is
  * loaded once, with `require(module)`.
  *
- * Memory: each job message brings new SharedArrayBuffer objects for the caller's buffers, and
- * they keep those buffers alive until this thread's garbage collector runs. A worker spinning on
- * Atomics.wait allocates almost nothing of its own, so its collector would seldom run and the
- * caller's per-step buffers would pile up (resident memory grew by ~18 MB a step at two threads
- * training an LSTM). So the worker collects once the buffers it has been handed since the last
- * collection pass COLLECT_AFTER_BYTES.
+ * Memory: each job message brings new SharedArrayBuffer objects for the caller's buffers, which
+ * keep those buffers alive until this thread's collector frees the objects. The worker never
+ * returns to its event loop (it blocks in Atomics.wait) and allocates little, so it collects
+ * seldom: buffers the caller made afresh for every job piled up (resident memory grew by ~15 MB a
+ * step at two threads training an LSTM). Callers hand over the same buffers every time instead
+ * (the fused kernels take theirs from the buffer pool, GEMM bands use per-worker scratch), and the
+ * worker's young generation is kept small (parallel_node.ts), so that its heap stays small too.
  */
 import { MessagePort, receiveMessageOnPort, workerData } from 'worker_threads';
-import { collect } from './parallel_node';
 import { PoolTask, runPoolJob } from './pool_job';
-
-const COLLECT_AFTER_BYTES = 64 * 2 ** 20;
-
-/** Bytes of the shared buffers a job message references (views up to three levels deep, each buffer once). */
-function sharedBytes(v: unknown, seen: Set<SharedArrayBuffer>, depth = 0): number {
-  if (ArrayBuffer.isView(v)) {
-    const b = v.buffer;
-    if (!(b instanceof SharedArrayBuffer) || seen.has(b)) return 0;
-    seen.add(b);
-    return b.byteLength;
-  }
-  if (depth > 3 || v === null || typeof v !== 'object') return 0;
-  let n = 0;
-  for (const x of Object.values(v as Record<string, unknown>)) n += sharedBytes(x, seen, depth + 1);
-  return n;
-}
-
-let handed = 0;
 
 const ctrl = new Int32Array(workerData.ctrl as SharedArrayBuffer);
 const port = workerData.port as MessagePort;
@@ -53,7 +35,6 @@ for (;;) {
   try {
     const msg = receiveMessageOnPort(port);
     if (!msg) throw new Error('parallel worker: woken without a job');
-    handed += sharedBytes(msg.message, new Set());
     runPoolJob(msg.message, taskOf);
   } catch (e) {
     status = 2;
@@ -61,9 +42,4 @@ for (;;) {
   }
   Atomics.store(ctrl, 1, status);
   Atomics.notify(ctrl, 1);
-  if (handed > COLLECT_AFTER_BYTES) {
-    // after "done": the caller goes on while this thread collects
-    handed = 0;
-    collect();
-  }
 }

@@ -24,8 +24,6 @@ export interface PoolHost {
   start(): PoolWorkerHandle | null;
   /** Whether a ready worker can run `fn` of `module` (`runOnPool`). */
   serves(module: string, fn: string): boolean;
-  /** A full garbage collection of the calling thread, where the platform allows one (sharedBuffer). */
-  collect?(): void;
 }
 
 /** No workers: everything runs on the calling thread. */

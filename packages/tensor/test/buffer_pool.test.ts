@@ -1,9 +1,10 @@
 /**
  * The buffer pool (buffer_pool.ts): a buffer given back is what the next take of its kind gets,
- * zeroed; kinds (type, plain or shared, length) never mix; small buffers and partial views are
- * not kept; the limit evicts the oldest; misuse is refused by name.
+ * zeroed; kinds (type, plain or shared, length) never mix; small plain buffers and partial views
+ * are not kept, small shared ones are; shared copies of any kind of array come from the pool too;
+ * the limit evicts the oldest; misuse is refused by name.
  */
-import { POOL_MIN_VALUES, bufferPoolBytes, giveBack, setBufferPoolLimit, sharedBuffer, takeBuffer } from '@seqlab/tensor';
+import { POOL_MIN_VALUES, bufferPoolBytes, giveBack, setBufferPoolLimit, sharedBuffer, takeBuffer, takeSharedCopy } from '@seqlab/tensor';
 
 const N = POOL_MIN_VALUES;
 
@@ -40,9 +41,36 @@ describe('buffer pool', () => {
     expect(takeBuffer('float32', N, sharedBuffer)).toBe(s);
   });
 
-  test('small buffers, partial views and null are not kept', () => {
+  test('small plain buffers, partial views and null are not kept', () => {
     giveBack(new Float32Array(N - 1), new Float32Array(2 * N).subarray(0, N), null);
     expect(bufferPoolBytes()).toBe(0);
+  });
+
+  test('shared buffers are kept at any size', () => {
+    const s = takeBuffer('float32', 10, sharedBuffer);
+    s.fill(3);
+    giveBack(s);
+    expect(bufferPoolBytes()).toBe(40);
+    const again = takeBuffer('float32', 10, sharedBuffer);
+    expect(again).toBe(s);
+    expect(Array.from(again)).toEqual(new Array(10).fill(0));
+  });
+
+  test('shared copies of float, Int32 and Uint8 arrays come from the pool and hold the values', () => {
+    for (const a of [Float64Array.from([1.5, -2]), Int32Array.from([7, -1, 3]), Uint8Array.from([0, 1, 1, 0]), new Float32Array(N).fill(0.25)]) {
+      const c = takeSharedCopy(a, sharedBuffer);
+      expect(c.constructor).toBe(a.constructor);
+      expect(c.buffer).toBeInstanceOf(SharedArrayBuffer);
+      expect(Array.from(c)).toEqual(Array.from(a));
+      giveBack(c);
+      const d = takeSharedCopy(a.map((v: number) => v + 1) as typeof a, sharedBuffer);
+      expect(d).toBe(c);
+      expect(Array.from(d)).toEqual(Array.from(a).map((v) => v + 1));
+      giveBack(d);
+    }
+    // a plain take never gets a shared buffer, nor a Float32 one an Int32 one of the same length
+    expect(takeBuffer('float32', N).buffer).not.toBeInstanceOf(SharedArrayBuffer);
+    expect(takeBuffer('float32', 3, sharedBuffer)).toBeInstanceOf(Float32Array);
   });
 
   test('giving the same buffer back twice is refused', () => {

@@ -15,7 +15,7 @@
  *   run  [T·B]        1 where the step runs (mask true), 0 where it keeps the state (masks.ts)
  *   emit [T·B]        1 where output_s = hs[s+1], 0 where output_s = 0 (masks.ts)
  */
-import { DType, DataArray, Tensor, allocLike, allocShared, fmtShape, getKernels, giveBack, resultType, sharedBuffer, takeBuffer, toShared } from '@seqlab/tensor';
+import { DType, DataArray, Tensor, allocLike, fmtShape, getKernels, giveBack, resultType, sharedBuffer, takeBuffer, takeSharedCopy } from '@seqlab/tensor';
 import type { SequenceArgs } from '../sequence';
 import { stepMasks } from './masks';
 import { oneHotRows } from './one_hot';
@@ -74,8 +74,15 @@ export interface Prepared extends Split {
    * the loops touch is on a SharedArrayBuffer: allocate them with `alloc`.
    */
   parts: number;
-  /** A zeroed buffer of the kernel's dtype, shared when the loops are split (for what outlives the call: gradients). */
+  /**
+   * A zeroed buffer of the kernel's dtype for a result the loops write (a gradient returned as a
+   * tensor): a new array on one thread; when the loops are split, a shared `temp` buffer, which
+   * `result` copies out (a buffer made per call and handed to the pool's workers would stay alive
+   * until their collector runs: buffer_pool.ts).
+   */
   alloc: (n: number) => DataArray;
+  /** What a result tensor holds of an `alloc` buffer: the buffer itself on one thread, a plain copy when split. */
+  result: (a: DataArray) => DataArray;
   /**
    * A zeroed buffer like `alloc`'s that lives only until the sequence is done with it (`done`): the
    * step buffers and states. It comes from the buffer pool, and goes back there (buffer_pool.ts).
@@ -131,42 +138,41 @@ export function prepare(args: KernelArgs, G: number, nStates: number, biasShape:
 
   const dtype = resultType(...[x, kernel, recurrentKernel, ...(bias ? [bias] : []), ...states]);
   const parts = splitParts(B, T, G, H, rows);
-  const alloc = parts > 1 ? (n: number) => allocShared(dtype, n) : (n: number) => allocLike(dtype, n);
-  const taken = new Set<DataArray>();
+  const taken = new Set<DataArray | Uint8Array | Int32Array>();
   const temp = (n: number) => {
     const a = takeBuffer(dtype, n, parts > 1 ? sharedBuffer : null);
     taken.add(a);
     return a;
   };
+  const alloc = parts > 1 ? temp : (n: number) => allocLike(dtype, n);
+  const result = (a: DataArray) => {
+    if (parts <= 1) return a;
+    const out = allocLike(dtype, a.length);
+    out.set(a);
+    return out;
+  };
   const done = () => {
     giveBack(...taken);
     taken.clear();
   };
-  // inputs and weights the split loops read, copied to shared memory from the pool
-  const sharedCopy = (a: DataArray) => {
-    const t = takeBuffer(a instanceof Float64Array ? 'float64' : 'float32', a.length, sharedBuffer);
-    t.set(a);
+  // what the split loops read of plain arrays (inputs, weights, masks), copied to shared memory from the pool
+  const sharedCopy = <A extends DataArray | Uint8Array | Int32Array>(a: A): A => {
+    const t = takeSharedCopy(a, sharedBuffer);
     taken.add(t);
     return t;
   };
+  const split = { B, parts, rows, sharedCopy };
   const unused = !willRecord(args) && dtype === 'float32' && getKernels() === 'wasm';
   const forBackward = unused ? () => alloc(0) : temp;
 
   // a one-hot input is projected by copying rows of W; any other input through
   // xs[s·B + b] = x[b, t(s)] ⊙ inputDropoutMask[b], written by the forward loops (loop.ts)
-  let hot = idm ? null : oneHotRows(x.data, B, T, I, args.goBackwards);
-  if (hot !== null && parts > 1) {
-    const shared = new Int32Array(sharedBuffer(hot.byteLength));
-    shared.set(hot);
-    hot = shared;
-  }
+  const hot = share(split, idm ? null : oneHotRows(x.data, B, T, I, args.goBackwards));
   const xs = forBackward(hot === null ? T * B * I : 0);
 
-  let { run, emit } = stepMasks(args, B, T);
-  if (parts > 1) {
-    run = run === null ? null : toShared(run);
-    emit = emit === null ? null : toShared(emit);
-  }
+  const masks = stepMasks(args, B, T);
+  const run = share(split, masks.run);
+  const emit = share(split, masks.emit);
 
   const h0: DataArray[] = [];
   for (let k = 0; k < nStates; k++) {
@@ -174,12 +180,10 @@ export function prepare(args: KernelArgs, G: number, nStates: number, biasShape:
     if (states.length) s.set(states[k].data);
     h0.push(s);
   }
-  let rdmData: DataArray | null = null;
-  if (rdm) {
-    rdmData = alloc(B * H);
-    rdmData.set(rdm.data);
-  }
-  return { name, B, T, I, H, G, dtype, xs, hot, run, emit, rdm: rdmData, h0, parts, rows, alloc, temp, forBackward, done, sharedCopy };
+  // in the kernel's dtype (shared when split)
+  const rdmData = rdm ? alloc(B * H) : null;
+  if (rdm) (rdmData as DataArray).set(rdm.data);
+  return { name, B, T, I, H, G, dtype, xs, hot, run, emit, rdm: rdmData, h0, parts, rows, sharedCopy, alloc, result, temp, forBackward, done };
 }
 
 /**
@@ -214,7 +218,7 @@ export function droppedStates(p: Prepared, hs: DataArray): DataArray {
   return p.rdm === null ? hs : p.forBackward(p.T * p.B * p.H);
 }
 
-/** A copy of an upstream state gradient into a fresh [B, H] accumulator (zeros when null). */
+/** A copy of an upstream state gradient into a [B, H] `alloc` accumulator (zeros when null; its tensor holds `p.result` of it). */
 export function gradAccumulator(p: Prepared, d: DataArray | null): DataArray {
   const a = p.alloc(p.B * p.H);
   if (d !== null) for (let k = 0; k < a.length; k++) a[k] = d[k];

@@ -94,10 +94,27 @@ export interface Split {
   parts: number;
   rows: string | null;
   /**
-   * A shared copy of a float array that lives as long as the sequence's step buffers (prepare.ts:
-   * from the buffer pool, given back with them); without it, `share` makes a new one.
+   * A shared copy of an array that lives as long as the sequence's step buffers (prepare.ts: from
+   * the buffer pool, given back with them); without it, `share` makes a new one.
    */
-  sharedCopy?: (a: DataArray) => DataArray;
+  sharedCopy?: <A extends DataArray | Uint8Array | Int32Array>(a: A) => A;
+}
+
+/**
+ * The bands and the counter of a split, [counter, b0, b1, b0, b1, …]: one shared array for the
+ * calling thread, reused by every split (a split returns only when every worker is done with it,
+ * and workers never split), so that no split hands the workers a new buffer.
+ */
+let bandsScratch: Int32Array | null = null;
+
+function bandsAndCounter(B: number, parts: number): { bands: Int32Array; counter: Int32Array } {
+  const plain = rowBands(B, parts);
+  if (bandsScratch === null || bandsScratch.length < plain.length + 1) bandsScratch = new Int32Array(sharedBuffer(4 * Math.max(64, plain.length + 1)));
+  const counter = bandsScratch.subarray(0, 1);
+  counter[0] = 0;
+  const bands = bandsScratch.subarray(1, 1 + plain.length);
+  bands.set(plain);
+  return { bands, counter };
 }
 
 /**
@@ -110,22 +127,18 @@ export function runRows<J extends Omit<RowsJob, 'b0' | 'b1' | 'serial'>>(s: Spli
     f({ ...job, b0: 0, b1: s.B, serial: false } as J & RowsJob);
     return;
   }
-  const plain = rowBands(s.B, s.parts);
-  const bands = new Int32Array(sharedBuffer(plain.byteLength));
-  bands.set(plain);
-  const counter = new Int32Array(sharedBuffer(4));
+  const { bands, counter } = bandsAndCounter(s.B, s.parts);
   const shared = { ...job, module: s.rows as string, fn, bands, counter, b0: 0, b1: 0, serial: true } as unknown as BandsJob;
   const others = Array.from({ length: s.parts - 1 }, () => shared as unknown as Record<string, unknown>);
   runOnPool(bandsModule() as string, 'runBands', others, () => runBands(shared, f as RowFunction));
 }
 
 /** `a` itself on one thread, a shared copy (unless it is one already) when the loops are split. */
-export function share<A extends DataArray | Uint8Array>(s: Split, a: A): A;
-export function share<A extends DataArray | Uint8Array>(s: Split, a: A | null): A | null;
-export function share<A extends DataArray | Uint8Array>(s: Split, a: A | null): A | null {
+export function share<A extends DataArray | Uint8Array | Int32Array>(s: Split, a: A): A;
+export function share<A extends DataArray | Uint8Array | Int32Array>(s: Split, a: A | null): A | null;
+export function share<A extends DataArray | Uint8Array | Int32Array>(s: Split, a: A | null): A | null {
   if (a === null || s.parts <= 1 || a.buffer instanceof SharedArrayBuffer) return a;
-  if (s.sharedCopy !== undefined && !(a instanceof Uint8Array)) return s.sharedCopy(a as DataArray) as A;
-  return toShared(a);
+  return s.sharedCopy !== undefined ? s.sharedCopy(a) : toShared(a);
 }
 
 /**
