@@ -5,10 +5,8 @@
  *
  * Each case and thread count runs in a fresh child process (SEQLAB_THREADS), which trains a model
  * for `steps` steps on one batch of 64 sequences of 50 steps (trainOnBatch, Adam, MSE) and prints
- * its resident memory every 10 steps, its peak (the kernel's maxRSS) and the minor page faults per
- * step after the first 10 (first touches of memory just mapped: a count that, unlike time, the
- * machine's load does not skew). The cases (all three by default; 5 to 30 s each per thread count
- * on 2 busy cores):
+ * its resident memory every 10 steps and its peak (the kernel's maxRSS). The cases (all three by
+ * default; 5 to 30 s each per thread count on 2 busy cores):
  *
  *   lstm     LSTM(128) on [64, 50, 32] floats, Dense(1)
  *   stacked  Embedding(1000, 32, maskZero) on padded ids, LSTM(128, returnSequences,
@@ -67,18 +65,13 @@ function child(name: string, steps: number): void {
   m.compile({ optimizer: 'adam', loss: 'meanSquaredError' });
   const y = T.randomNormal([B, 1], 0, 1, { seed: 2 });
   const every10: number[] = [];
-  let faults0 = 0;
   const t0 = Date.now();
   for (let s = 0; s < steps; s++) {
-    if (s === 10) faults0 = process.resourceUsage().minorPageFault;
     m.trainOnBatch(x, y);
     if (s % 10 === 9) every10.push(Math.round(process.memoryUsage().rss / MB));
   }
-  const usage = process.resourceUsage();
-  const peak = Math.round((usage.maxRSS * 1024) / MB);
-  // page faults (first touches of fresh memory, both threads) per step after the first 10: a count, unlike time not skewed by load
-  const faultsPerStep = steps > 10 ? Math.round((usage.minorPageFault - faults0) / (steps - 10)) : null;
-  console.log(JSON.stringify({ case: name, threads: T.getThreads(), steps, rssEvery10MB: every10, peakMB: peak, faultsPerStep, seconds: (Date.now() - t0) / 1000 }));
+  const peak = Math.round((process.resourceUsage().maxRSS * 1024) / MB);
+  console.log(JSON.stringify({ case: name, threads: T.getThreads(), steps, rssEvery10MB: every10, peakMB: peak, seconds: (Date.now() - t0) / 1000 }));
 }
 
 function option(name: string): string | undefined {
