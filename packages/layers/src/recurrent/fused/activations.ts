@@ -4,7 +4,7 @@
  * the stored outputs. Imports nothing but @seqlab/tensor, so the row kernels that pool workers
  * load stay light.
  */
-import { DataArray, lanes, vectorActivate } from '@seqlab/tensor';
+import { DataArray, lanes, vectorActivate, vectorActivateRows } from '@seqlab/tensor';
 
 /** The float32 fast exp (e^x = 2^n · e^r, Taylor degree 7), from @seqlab/tensor's vector.ts. */
 export { exp32 } from '@seqlab/tensor';
@@ -84,6 +84,18 @@ export function activateRange(code: number, buf: DataArray, o: number, n: number
       return;
     default:
   }
+}
+
+/**
+ * `activateRange` over `rows` rows of n values `stride` apart (a gate block of every batch row of
+ * a step): σ and tanh of a float32 buffer in one vector call, anything else row by row.
+ */
+export function activateRows(code: number, buf: DataArray, o: number, n: number, rows: number, stride: number): void {
+  if ((code === SIGMOID || code === TANH) && buf instanceof Float32Array) {
+    vectorActivateRows(code === SIGMOID ? 'sigmoid' : 'tanh', buf, o, n, rows, stride);
+    return;
+  }
+  for (let r = 0; r < rows; r++) activateRange(code, buf, o + r * stride, n);
 }
 
 /**

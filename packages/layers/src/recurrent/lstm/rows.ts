@@ -11,10 +11,12 @@
  *
  * A masked step keeps h and c (forward) and passes dh, dc through unchanged (backward). Each line
  * of the math is one `lanes` primitive over a row's H values (f32x4 on wasm memory, where the band
- * runs: fused/wasm_band.ts).
+ * runs: fused/wasm_band.ts); forward applies each line to the band's rows of a step at once
+ * (`laneRows`, `activateRows`: one call per line and step, not per row), then puts back the
+ * states of the masked rows.
  */
-import { DataArray, lanes, packGemmB } from '@seqlab/tensor';
-import { activateRange, scaleByDerivative } from '../fused/activations';
+import { DataArray, laneRows, lanes, packGemmB } from '@seqlab/tensor';
+import { activateRange, activateRows, scaleByDerivative } from '../fused/activations';
 import { BackJob, RowsJob, addOutputGradRows, buildXs, dropRows, inputGradRows, mm, packInput, project, recurrentGradRows } from '../fused/loop';
 import { BandBuffers, runBandInWasm, scratch } from '../fused/wasm_band';
 import { LSTM_GATE, LSTM_GATES } from './layout';
@@ -95,22 +97,26 @@ function lstmForward(j: LstmJob): void {
     dropRows(j, s);
     // z_t += (h_{t-1} ⊙ rdm)·U
     mm(j.serial, 'NN', { m: nb, n: G4, k: H, a: hd, aOffset: prev + b0 * H, b: U, packedB: pu, c: gates, cOffset: g0 + b0 * G4, beta: 1 });
+    // each line over the band's rows at once: gate blocks 4H apart, state rows H apart
+    const go = g0 + b0 * G4;
+    const i = go + LSTM_GATE.i * H;
+    const f = go + LSTM_GATE.f * H;
+    const c = go + LSTM_GATE.c * H;
+    const o = go + LSTM_GATE.o * H;
+    const ho = prev + b0 * H; // the band's h_{t-1}, c_{t-1}; ho + BH: h_t, c_t
+    activateRows(rec, gates, i, 2 * H, nb, G4); //                i = σ(z_i), f = σ(z_f): adjacent blocks, one pass
+    activateRows(act, gates, c, H, nb, G4); //                    c̃ = act(z_c)
+    activateRows(rec, gates, o, H, nb, G4); //                    o = σ(z_o)
+    laneRows('mul2add', nb, H, tc, ho, H, gates, f, G4, cs, ho, H, gates, i, G4, gates, c, G4); // c_t = f ⊙ c_{t-1} + i ⊙ c̃  (in tc for now)
+    lanes.copy(cs, ho + BH, tc, ho, nb * H);
+    activateRange(act, tc, ho, nb * H); //                        act(c_t)
+    laneRows('mul', nb, H, hs, ho + BH, H, gates, o, G4, tc, ho, H); // h_t = o ⊙ act(c_t)
+    if (run === null) continue;
     for (let b = b0; b < b1; b++) {
-      const runs = run === null || run[s * B + b] === 1;
-      const go = g0 + b * G4;
-      const i = go + LSTM_GATE.i * H;
-      const f = go + LSTM_GATE.f * H;
-      const c = go + LSTM_GATE.c * H;
-      const o = go + LSTM_GATE.o * H;
-      const ho = prev + b * H; // this row's h_{t-1}, c_{t-1}; ho + BH: h_t, c_t
-      activateRange(rec, gates, i, 2 * H); //                 i = σ(z_i), f = σ(z_f): adjacent blocks, one pass
-      activateRange(act, gates, c, H); //                     c̃ = act(z_c)
-      activateRange(rec, gates, o, H); //                     o = σ(z_o)
-      lanes.mul2add(tc, ho, gates, f, cs, ho, gates, i, gates, c, H); // c_t = f ⊙ c_{t-1} + i ⊙ c̃  (in tc for now)
-      lanes.copy(cs, ho + BH, runs ? tc : cs, ho, H); //      masked: c_t = c_{t-1}
-      activateRange(act, tc, ho, H); //                       act(c_t)
-      if (runs) lanes.mul(hs, ho + BH, gates, o, tc, ho, H); // h_t = o ⊙ act(c_t)
-      else lanes.copy(hs, ho + BH, hs, ho, H); //             masked: h_t = h_{t-1}
+      if (run[s * B + b] === 1) continue;
+      const r = prev + b * H; // masked: c_t = c_{t-1}, h_t = h_{t-1}
+      lanes.copy(cs, r + BH, cs, r, H);
+      lanes.copy(hs, r + BH, hs, r, H);
     }
   }
 }
