@@ -12,10 +12,12 @@
  *
  * q_h is kept for backward. A masked step keeps h and passes dh through unchanged. Each line of
  * the math is one `lanes` primitive over a row's values (f32x4 on wasm memory, where the band runs:
- * fused/wasm_band.ts).
+ * fused/wasm_band.ts). Forward applies
+ * each line to the band's rows of a step at once (`laneRows`, `activateRows`), then puts back the
+ * masked rows' states.
  */
-import { DataArray, lanes, packGemmB } from '@seqlab/tensor';
-import { activateRange, scaleByDerivative } from '../fused/activations';
+import { DataArray, laneRows, lanes, packGemmB } from '@seqlab/tensor';
+import { activateRows, scaleByDerivative } from '../fused/activations';
 import { BackJob, RowsJob, addOutputGradRows, buildXs, dropRows, inputGradRows, mm, packInput, project, recurrentGradRows } from '../fused/loop';
 import { BandBuffers, runBandInWasm, scratch } from '../fused/wasm_band';
 import { GRU_GATE, GRU_GATES } from './layout';
@@ -88,24 +90,24 @@ function gruAfterForward(j: GruAfterJob): void {
     dropRows(j, s);
     // q_t = hd·U + b' (the recurrent bias b': the bias's second row)
     mm(j.serial, 'NN', { m: nb, n: G3, k: H, a: hd, aOffset: prev + b0 * H, b: U, packedB: pu, c: q });
+    // each line over the band's rows at once: gate rows 3H apart, q rows 3H, state rows H
+    const go = g0 + b0 * G3;
+    const z = go + GRU_GATE.z * H;
+    const r = go + GRU_GATE.r * H;
+    const h = go + GRU_GATE.h * H;
+    const ho = prev + b0 * H;
+    if (bias !== null) laneRows('add', nb, G3, q, 0, G3, q, 0, G3, bias, G3, 0); // q += b'
+    // z = σ(x·W_z + b_z + q_z),  r = σ(x·W_r + b_r + q_r): adjacent blocks, one pass
+    laneRows('add', nb, 2 * H, gates, z, G3, gates, z, G3, q, GRU_GATE.z * H, G3);
+    activateRows(rec, gates, z, 2 * H, nb, G3);
+    // ĥ = act(x·W_h + b_h + r ⊙ q_h)
+    laneRows('copy', nb, H, qh, ho, H, q, GRU_GATE.h * H, G3);
+    laneRows('madd', nb, H, gates, h, G3, gates, r, G3, qh, ho, H, gates, h, G3);
+    activateRows(act, gates, h, H, nb, G3);
+    laneRows('lerp', nb, H, hs, ho + BH, H, gates, z, G3, hs, ho, H, gates, h, G3); // h_t = z ⊙ h_{t-1} + (1 - z) ⊙ ĥ
+    if (run === null) continue;
     for (let b = b0; b < b1; b++) {
-      const runs = run === null || run[s * B + b] === 1;
-      const go = g0 + b * G3;
-      const qo = (b - b0) * G3;
-      const z = go + GRU_GATE.z * H;
-      const r = go + GRU_GATE.r * H;
-      const h = go + GRU_GATE.h * H;
-      const ho = prev + b * H;
-      if (bias !== null) lanes.add(q, qo, q, qo, bias, G3, G3);
-      // z = σ(x·W_z + b_z + q_z),  r = σ(x·W_r + b_r + q_r): adjacent blocks, one pass
-      lanes.add(gates, z, gates, z, q, qo + GRU_GATE.z * H, 2 * H);
-      activateRange(rec, gates, z, 2 * H);
-      // ĥ = act(x·W_h + b_h + r ⊙ q_h)
-      lanes.copy(qh, ho, q, qo + GRU_GATE.h * H, H);
-      lanes.madd(gates, h, gates, r, qh, ho, gates, h, H);
-      activateRange(act, gates, h, H);
-      if (runs) lanes.lerp(hs, ho + BH, gates, z, hs, ho, gates, h, H); // h_t = z ⊙ h_{t-1} + (1 - z) ⊙ ĥ
-      else lanes.copy(hs, ho + BH, hs, ho, H); //                         masked: h_t = h_{t-1}
+      if (run[s * B + b] === 0) lanes.copy(hs, prev + b * H + BH, hs, prev + b * H, H); // masked: h_t = h_{t-1}
     }
   }
 }

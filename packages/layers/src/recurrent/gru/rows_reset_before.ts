@@ -12,10 +12,12 @@
  *
  * r ⊙ hd is kept for backward and dU_h. A masked step keeps h and passes dh through unchanged.
  * Each line of the math is one `lanes` primitive over a row's values (f32x4 on wasm memory, where
- * the band runs: fused/wasm_band.ts).
+ * the band runs: fused/wasm_band.ts). Forward applies
+ * each line to the band's rows of a step at once (`laneRows`, `activateRows`), then puts back the
+ * masked rows' states.
  */
-import { DataArray, lanes, packGemmB } from '@seqlab/tensor';
-import { activateRange, scaleByDerivative } from '../fused/activations';
+import { DataArray, laneRows, lanes, packGemmB } from '@seqlab/tensor';
+import { activateRows, scaleByDerivative } from '../fused/activations';
 import { BackJob, RowsJob, addOutputGradRows, buildXs, dropRows, inputGradRows, mm, packInput, project } from '../fused/loop';
 import { BandBuffers, runBandInWasm, scratch } from '../fused/wasm_band';
 import { GRU_GATE, GRU_GATES } from './layout';
@@ -94,29 +96,25 @@ function gruBeforeForward(j: GruBeforeJob): void {
     dropRows(j, s);
     // [q_z q_r] = hd·[U_z U_r]
     mm(j.serial, 'NN', { m: nb, n: 2 * H, k: H, a: hd, aOffset: prev + b0 * H, b: Uzr, packedB: pzr, c: qzr });
-    for (let b = b0; b < b1; b++) {
-      const go = g0 + b * G3;
-      const z = go + GRU_GATE.z * H;
-      const r = go + GRU_GATE.r * H;
-      const ho = prev + b * H;
-      // z = σ(x·W_z + b_z + hd·U_z),  r = σ(x·W_r + b_r + hd·U_r): adjacent blocks, one pass
-      lanes.add(gates, z, gates, z, qzr, (b - b0) * 2 * H, 2 * H);
-      activateRange(rec, gates, z, 2 * H);
-      lanes.mul(rhd, ho, gates, r, hd, ho, H); // r ⊙ hd
-    }
+    // each line over the band's rows at once: gate rows 3H apart, state rows H
+    const go = g0 + b0 * G3;
+    const z = go + GRU_GATE.z * H;
+    const r = go + GRU_GATE.r * H;
+    const h = go + GRU_GATE.h * H;
+    const ho = prev + b0 * H;
+    // z = σ(x·W_z + b_z + hd·U_z),  r = σ(x·W_r + b_r + hd·U_r): adjacent blocks, one pass
+    laneRows('add', nb, 2 * H, gates, z, G3, gates, z, G3, qzr, 0, 2 * H);
+    activateRows(rec, gates, z, 2 * H, nb, G3);
+    laneRows('mul', nb, H, rhd, ho, H, gates, r, G3, hd, ho, H); // r ⊙ hd
     // q_h = (r ⊙ hd)·U_h
-    mm(j.serial, 'NN', { m: nb, n: H, k: H, a: rhd, aOffset: prev + b0 * H, b: Uh, packedB: ph, c: qh });
+    mm(j.serial, 'NN', { m: nb, n: H, k: H, a: rhd, aOffset: ho, b: Uh, packedB: ph, c: qh });
+    // ĥ = act(x·W_h + b_h + (r ⊙ hd)·U_h)
+    laneRows('add', nb, H, gates, h, G3, gates, h, G3, qh, 0, H);
+    activateRows(act, gates, h, H, nb, G3);
+    laneRows('lerp', nb, H, hs, ho + BH, H, gates, z, G3, hs, ho, H, gates, h, G3); // h_t = z ⊙ h_{t-1} + (1 - z) ⊙ ĥ
+    if (run === null) continue;
     for (let b = b0; b < b1; b++) {
-      const runs = run === null || run[s * B + b] === 1;
-      const go = g0 + b * G3;
-      const z = go + GRU_GATE.z * H;
-      const h = go + GRU_GATE.h * H;
-      const ho = prev + b * H;
-      // ĥ = act(x·W_h + b_h + (r ⊙ hd)·U_h)
-      lanes.add(gates, h, gates, h, qh, (b - b0) * H, H);
-      activateRange(act, gates, h, H);
-      if (runs) lanes.lerp(hs, ho + BH, gates, z, hs, ho, gates, h, H); // h_t = z ⊙ h_{t-1} + (1 - z) ⊙ ĥ
-      else lanes.copy(hs, ho + BH, hs, ho, H); //                         masked: h_t = h_{t-1}
+      if (run[s * B + b] === 0) lanes.copy(hs, prev + b * H + BH, hs, prev + b * H, H); // masked: h_t = h_{t-1}
     }
   }
 }

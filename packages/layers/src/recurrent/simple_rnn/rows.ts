@@ -72,10 +72,10 @@ function simpleRnnForward(j: RnnJob): void {
     mm(j.serial, 'NN', { m: nb, n: H, k: H, a: hd, aOffset: prev + b0 * H, b: U, packedB: pu, c: a, cOffset: prev + b0 * H, beta: 1 });
     // h_t = act(a_t), kept in a for backward
     activateRange(act, a, prev + b0 * H, nb * H);
+    lanes.copy(hs, prev + b0 * H + BH, a, prev + b0 * H, nb * H);
+    if (run === null) continue;
     for (let b = b0; b < b1; b++) {
-      const runs = run === null || run[s * B + b] === 1;
-      const ho = prev + b * H;
-      lanes.copy(hs, ho + BH, runs ? a : hs, ho, H); // masked: h_t = h_{t-1}
+      if (run[s * B + b] === 0) lanes.copy(hs, prev + b * H + BH, hs, prev + b * H, H); // masked: h_t = h_{t-1}
     }
   }
 }
