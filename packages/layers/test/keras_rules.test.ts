@@ -125,6 +125,65 @@ describe('a Sequential without an input shape (Keras without input_length)', () 
     expect(m.inputs[0].shape).toEqual([null, 4]);
     expect(() => m.predict(T.tensor([[1, 2, 3]]))).toThrow(/expected input/);
   });
+
+  const ids = (n: number, rows = 1): Tensor => T.tensor(Array.from({ length: rows }, (_, r) => Array.from({ length: n }, (_, i) => ((i + r) % 9) + 1)));
+  const embedLstm = (): Sequential => new Sequential([new Embedding({ inputDim: 10, outputDim: 3 }), new LSTM({ units: 2 })]);
+  const functionalEmbedLstm = (): Model => {
+    const x = input({ shape: [null] });
+    return new Model({ inputs: x, outputs: new LSTM({ units: 2 }).apply(new Embedding({ inputDim: 10, outputDim: 3 }).apply(x) as SymbolicTensor) as SymbolicTensor });
+  };
+
+  test.each([
+    ['a nested Sequential without an input shape', embedLstm],
+    ['a functional Model whose input leaves the length open', functionalEmbedLstm],
+  ])('the first layer is itself a model: %s; any length, the same output as the inner model alone', (_what, makeInner) => {
+    setSeed(8);
+    const inner = makeInner();
+    const m = new Sequential([inner]);
+    const five = m.predict(ids(5)) as Tensor;
+    expect(m.inputs[0].shape).toEqual([null, null]);
+    const nine = m.predict(ids(9, 2)) as Tensor;
+    expect(nine.shape).toEqual([2, 2]);
+    expect(maxAbsDiff(five, inner.predict(ids(5)) as Tensor)).toBe(0);
+    expect(maxAbsDiff(nine, inner.predict(ids(9, 2)) as Tensor)).toBe(0);
+  });
+
+  test('a nested model first, fit on one length then another (and a Dense after it)', async () => {
+    setSeed(8);
+    const inner = new Sequential([new Sequential([new Embedding({ inputDim: 10, outputDim: 3 })]), new LSTM({ units: 2 })]); // nested twice
+    const m = new Sequential([inner, new Dense({ units: 1, activation: 'sigmoid' })]);
+    m.compile({ optimizer: 'adam', loss: 'binaryCrossentropy' });
+    const h5 = await m.fit(ids(5, 4), T.tensor([[0], [1], [0], [1]]), { verbose: 0, epochs: 2 });
+    const h9 = await m.fit(ids(9, 4), T.tensor([[1], [0], [1], [0]]), { verbose: 0, epochs: 2 });
+    expect([...(h5.history.loss as number[]), ...(h9.history.loss as number[])].every(Number.isFinite)).toBe(true);
+    expect(m.inputs[0].shape).toEqual([null, null]);
+    expect((m.predict(ids(7)) as Tensor).shape).toEqual([1, 1]);
+  });
+
+  test('a mask still crosses a nested model declaring no input, now at any length', () => {
+    setSeed(9);
+    const m = new Sequential([new Sequential([new Embedding({ inputDim: 10, outputDim: 3, maskZero: true })]), new LSTM({ units: 2 })]);
+    const padded = m.predict(T.tensor([[3, 4, 7, 0, 0]])) as Tensor;
+    const plain = m.predict(T.tensor([[3, 4, 7]])) as Tensor;
+    expect(maxAbsDiff(padded, plain)).toBeLessThan(1e-6);
+  });
+
+  test('a nested model that needs the length (Flatten then Dense) keeps the first one', () => {
+    setSeed(8);
+    const m = new Sequential([new Sequential([new Embedding({ inputDim: 10, outputDim: 3 }), new Flatten(), new Dense({ units: 1 })])]);
+    expect((m.predict(ids(4)) as Tensor).shape).toEqual([1, 1]);
+    expect(m.inputs[0].shape).toEqual([null, 4]);
+    expect(() => m.predict(ids(3))).toThrow(/expected input/);
+  });
+
+  test('a nested model with a fixed length keeps it', () => {
+    setSeed(8);
+    const x = input({ shape: [5] });
+    const inner = new Model({ inputs: x, outputs: new LSTM({ units: 2 }).apply(new Embedding({ inputDim: 10, outputDim: 3 }).apply(x) as SymbolicTensor) as SymbolicTensor });
+    const m = new Sequential([inner]);
+    expect((m.predict(ids(5)) as Tensor).shape).toEqual([1, 2]);
+    expect(() => m.predict(ids(9))).toThrow(/expected input \[batch, 5\], received \[1, 9\]/);
+  });
 });
 
 test('a mask crosses the boundary of a nested Sequential or Model (Keras passes it on)', () => {

@@ -118,12 +118,13 @@ export class Sequential extends Model {
   /**
    * Builds from the first data seen when no input shape was declared. As Keras without
    * `input_length`, a sequence's length is left open (axis 1 of rank-3 data, or of rank-2 ids into an
-   * Embedding), so later batches may be longer or shorter; when a layer needs a fixed length (a
-   * Flatten before a Dense), the first data's length is kept.
+   * Embedding, directly or as the first layer of a nested model, or into a nested model whose input
+   * leaves the length open), so later batches may be longer or shorter; when a layer needs a fixed
+   * length (a Flatten before a Dense), the first data's length is kept.
    */
   private ensureGraph(shape: readonly number[]): void {
     if (this.outputs.length > 0) return;
-    const sequence = shape.length >= 3 || (shape.length === 2 && this.stack[0] instanceof Embedding);
+    const sequence = shape.length >= 3 || (shape.length === 2 && readsIdSequence(this.stack[0]));
     if (sequence) {
       try {
         this.build([null, null, ...shape.slice(2)]);
@@ -176,3 +177,16 @@ export class Sequential extends Model {
   }
 }
 registerLayer('Sequential', Sequential);
+
+/**
+ * Whether a first layer reads rank-2 data [batch, time] as a sequence of ids of any length: an
+ * Embedding; a model whose declared input [batch, null] leaves the length open; a Sequential
+ * declaring no input whose own first layer does.
+ */
+function readsIdSequence(layer: Layer | undefined): boolean {
+  if (layer instanceof Embedding) return true;
+  if (!(layer instanceof Model)) return false;
+  const declared = layer.inputs[0]?.shape;
+  if (declared) return declared.length === 2 && declared[1] === null;
+  return layer instanceof Sequential && readsIdSequence(layer.layers[0]);
+}

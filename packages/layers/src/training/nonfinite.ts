@@ -39,16 +39,27 @@ export function firstBadIndex(t: Tensor): number[] | null {
 
 /** The first index along axis 1 of a [B, T, ...] tensor holding a NaN or infinity, or null for other ranks. */
 export function firstBadStep(t: Tensor): number | null {
+  return badStepRange(t)?.[0] ?? null;
+}
+
+/** The first and last index along axis 1 of a [B, T, ...] tensor holding a NaN or infinity, or null (also for other ranks). */
+export function badStepRange(t: Tensor): [number, number] | null {
   if (t.rank < 3) return null;
   const [b, steps] = t.shape;
   const inner = t.size / (b * steps);
-  for (let s = 0; s < steps; s++) {
+  const bad = (s: number): boolean => {
     for (let i = 0; i < b; i++) {
       const base = (i * steps + s) * inner;
-      for (let k = 0; k < inner; k++) if (!Number.isFinite(t.data[base + k])) return s;
+      for (let k = 0; k < inner; k++) if (!Number.isFinite(t.data[base + k])) return true;
     }
-  }
-  return null;
+    return false;
+  };
+  let first = 0;
+  while (first < steps && !bad(first)) first++;
+  if (first === steps) return null;
+  let last = steps - 1;
+  while (!bad(last)) last--;
+  return [first, last];
 }
 
 /** The first bad input timestep of a recurrent layer's run over `x`, or null. */
@@ -59,12 +70,17 @@ function rnnBadTimestep(layer: RNN, x: Tensor, mask: Tensor | null): number | nu
   return layer.goBackwards ? steps.shape[1] - 1 - k : k;
 }
 
+/** " at input timestep t", with the processing step of a layer that runs backwards. */
+function atTimestep(layer: RNN, t: number, steps: number): string {
+  return ` at input timestep ${t}${layer.goBackwards ? ` (it runs backwards: that is its processing step ${steps - 1 - t})` : ''}`;
+}
+
 /** " at input timestep t" for a recurrent layer (both directions of a Bidirectional), or ''. */
 export function recurrentWhere(layer: Layer, x: Tensor | Tensor[], mask: Tensor | null): string {
   if (Array.isArray(x)) return '';
   if (layer instanceof RNN) {
     const t = rnnBadTimestep(layer, x, mask);
-    return t === null ? '' : ` at input timestep ${t}${layer.goBackwards ? ' (it runs backwards: that is its processing step ' + (x.shape[1] - 1 - t) + ')' : ''}`;
+    return t === null ? '' : atTimestep(layer, t, x.shape[1]);
   }
   if (layer instanceof Bidirectional) {
     const f = rnnBadTimestep(layer.forwardLayer, x, mask);
@@ -143,31 +159,6 @@ export function restoreSideState(s: ModelSideState): void {
   for (const { variable, value } of s.frozen) variable.assign(value);
 }
 
-/** The first and last index along axis 1 of a [B, T, ...] tensor holding a NaN or infinity, or null. */
-function badStepRange(t: Tensor): [number, number] | null {
-  if (t.rank < 3) return null;
-  const [b, steps] = t.shape;
-  const inner = t.size / (b * steps);
-  let first = -1;
-  let last = -1;
-  for (let s = 0; s < steps; s++) {
-    let bad = false;
-    for (let i = 0; i < b && !bad; i++) {
-      const base = (i * steps + s) * inner;
-      for (let k = 0; k < inner; k++) {
-        if (!Number.isFinite(t.data[base + k])) {
-          bad = true;
-          break;
-        }
-      }
-    }
-    if (!bad) continue;
-    if (first < 0) first = s;
-    last = s;
-  }
-  return first < 0 ? null : [first, last];
-}
-
 /** One recurrent run seen by the watch of `backwardWhere`. */
 interface WatchedRun {
   layer: RNN;
@@ -184,8 +175,9 @@ interface WatchedRun {
  * recurrent layer computes the gradient of its input. Backward reaches the recurrent layers last
  * to first; the first one that receives finite gradients at its outputs but sends a non-finite
  * one to its input is where the overflow happened, and the timestep is where BPTT first met it:
- * dx_t = dG_t·Wᵀ is non-finite exactly where the step's gate gradient dG_t is (an infinity times
- * a weight stays infinite or becomes NaN), and BPTT walks the processing steps from the last, so
+ * dx_t = dG_t·Wᵀ is non-finite wherever the step's gate gradient dG_t is (an infinity times a
+ * weight stays infinite or becomes NaN; dx_t may also overflow by itself, a step where the
+ * gradient stops being finite as well), and BPTT walks the processing steps from the last, so
  * the first bad step it met is the last bad processing step (in input order: the last bad
  * timestep, or the first with goBackwards). Null when no recurrent layer is the origin (the
  * gradient was already non-finite where it reached the last recurrent layer, or overflowed only
@@ -219,6 +211,6 @@ export function backwardWhere(layers: Layer[], rerun: () => void): string | null
   const owner = recurrentPlaces(layers).find((p) => p.layer === layer)?.owner ?? null;
   const where = owner
     ? `${owner.label} (${layer === owner.forwardLayer ? 'forward' : 'backward'} layer at input timestep ${t})`
-    : `${layer.label} at input timestep ${t}${layer.goBackwards ? ` (it runs backwards: that is its processing step ${steps - 1 - t})` : ''}`;
+    : `${layer.label}${atTimestep(layer, t, steps)}`;
   return `NaN or infinity first appears in the backward pass, in ${where}.`;
 }
