@@ -17,7 +17,7 @@
  */
 import { DataArray, laneRows, lanes, packGemmB } from '@seqlab/tensor';
 import { activateRange, activateRows, scaleByDerivativeRows } from '../fused/activations';
-import { BackJob, RowsJob, addOutputGradRows, buildXs, dropRows, inputGradRows, mm, packInput, project, recurrentGradRows } from '../fused/loop';
+import { BackJob, RowsJob, addOutputGradRows, buildXs, dropRows, inputGradRows, mm, packInput, project, putMaskedBack, recurrentGradRows, setMaskedAside } from '../fused/loop';
 import { BandBuffers, runBandInWasm, scratch } from '../fused/wasm_band';
 import { LSTM_GATE, LSTM_GATES } from './layout';
 
@@ -142,7 +142,7 @@ function lstmBackward(j: LstmBackJob): void {
     const o = go + LSTM_GATE.o * H;
     const ro = b0 * H; //    the band's rows of dh, dc
     const ho = prev + ro; // the band's c_{t-1}, act(c_t)
-    if (kept !== null) keepMasked(j, s, kept, 0);
+    if (kept !== null) setMaskedAside(j, s, kept, [dh, dc]); // a masked step: dh_{t-1} = dh_t, dc_{t-1} = dc_t, no dz
     laneRows('mul', nb, H, dtc, 0, H, dh, ro, H, gates, o, G4); //  ∂L/∂act(c_t) = dh_t ⊙ o
     scaleByDerivativeRows(act, dtc, 0, H, tc, ho, H, H, nb); //     ⊙ act'(c_t)
     lanes.add(dc, ro, dc, ro, dtc, 0, nb * H); //                    dc_t += dh_t ⊙ o ⊙ act'(c_t)
@@ -156,32 +156,9 @@ function lstmBackward(j: LstmBackJob): void {
     scaleByDerivativeRows(rec, dG, i, G4, gates, i, G4, 2 * H, nb);
     scaleByDerivativeRows(act, dG, c, G4, gates, c, G4, H, nb);
     scaleByDerivativeRows(rec, dG, o, G4, gates, o, G4, H, nb);
-    if (kept !== null) keepMasked(j, s, kept, G4);
+    if (kept !== null) putMaskedBack(j, s, kept, [dh, dc], [dG], G4);
     recurrentGradRows(j, dG, s, G4, U, put, grads); // dh_{t-1} += (dz_t·Uᵀ) ⊙ rdm
     if (s > 0) addOutputGradRows(j, s - 1);
   }
   inputGradRows(j, dG, G4);
-}
-
-/**
- * A masked step passes dh and dc through unchanged and has no gate gradient: before the step's
- * lines (`cols` 0) its rows of dh, dc are kept aside; after them (`cols` = 4H) they are put back
- * and its dG row is zeroed.
- */
-function keepMasked(j: LstmBackJob, s: number, kept: DataArray, cols: number): void {
-  const { B, H, b0, b1, run, dh, dc, dG } = j;
-  const nb = b1 - b0;
-  for (let b = b0; b < b1; b++) {
-    if ((run as Uint8Array)[s * B + b] === 1) continue;
-    const ro = b * H;
-    const ko = (b - b0) * H;
-    if (cols === 0) {
-      lanes.copy(kept, ko, dh, ro, H);
-      lanes.copy(kept, nb * H + ko, dc, ro, H);
-    } else {
-      lanes.copy(dh, ro, kept, ko, H);
-      lanes.copy(dc, ro, kept, nb * H + ko, H);
-      dG.fill(0, (s * B + b) * cols, (s * B + b + 1) * cols);
-    }
-  }
 }
