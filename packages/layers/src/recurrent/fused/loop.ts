@@ -204,15 +204,18 @@ export function recurrentGradRows(j: RowsJob & BackJob, dR: DataArray, s: number
  * state gradients ([B, H] each, `states`) are set aside in `kept` ([states.length · nb · H]) ...
  */
 export function setMaskedAside(j: RowsJob, s: number, kept: DataArray, states: DataArray[]): void {
-  maskedRows(j, s, kept, states, null, 0);
+  maskedRows(j, s, kept, states, null, null);
 }
 
-/** ... and put back after them, with the row's gate gradients (`gateGrads`, [T·B, cols] each) zeroed. */
-export function putMaskedBack(j: RowsJob, s: number, kept: DataArray, states: DataArray[], gateGrads: DataArray[], cols: number): void {
+/**
+ * ... and put back after them, with the row's gate gradients zeroed (`gateGrads[k]`: [T·B, cols[k]],
+ * or with `states` empty, only that).
+ */
+export function putMaskedBack(j: RowsJob, s: number, kept: DataArray, states: DataArray[], gateGrads: DataArray[], cols: number[]): void {
   maskedRows(j, s, kept, states, gateGrads, cols);
 }
 
-function maskedRows(j: RowsJob, s: number, kept: DataArray, states: DataArray[], gateGrads: DataArray[] | null, cols: number): void {
+function maskedRows(j: RowsJob, s: number, kept: DataArray, states: DataArray[], gateGrads: DataArray[] | null, cols: number[] | null): void {
   const { B, H, b0, b1, run } = j;
   if (run === null) return;
   const nb = b1 - b0;
@@ -223,6 +226,7 @@ function maskedRows(j: RowsJob, s: number, kept: DataArray, states: DataArray[],
       if (gateGrads === null) lanes.copy(kept, ko, states[k], b * H, H);
       else lanes.copy(states[k], b * H, kept, ko, H);
     }
-    if (gateGrads !== null) for (const g of gateGrads) g.fill(0, (s * B + b) * cols, (s * B + b + 1) * cols);
+    if (gateGrads === null || cols === null) continue;
+    for (let k = 0; k < gateGrads.length; k++) gateGrads[k].fill(0, (s * B + b) * cols[k], (s * B + b + 1) * cols[k]);
   }
 }

@@ -120,6 +120,7 @@ function gruAfterBackward(j: GruAfterBackJob): void {
   const grads = scratch(j, nb * H, dGx); //                    (dq·Uᵀ) before ⊙ rdm
   const kept = run === null ? null : scratch(j, nb * H, dGx); // masked rows' dh, put back after the step
   const put = packGemmB(U, G3, H, true);
+  const [states, zeroed, cols] = [[dh], [dGx, dGq], [G3, G3]];
   addOutputGradRows(j, T - 1);
   for (let s = T - 1; s >= 0; s--) {
     const prev = s * BH;
@@ -130,7 +131,7 @@ function gruAfterBackward(j: GruAfterBackJob): void {
     const r = go + GRU_GATE.r * H;
     const h = go + GRU_GATE.h * H;
     const ro = b0 * H;
-    if (kept !== null) setMaskedAside(j, s, kept, [dh]); // a masked step: dh_{t-1} = dh_t, no dz, dq
+    if (kept !== null) setMaskedAside(j, s, kept, states); // a masked step: dh_{t-1} = dh_t, no dz, dq
     laneRows('mulDiff', nb, H, dGx, z, G3, dh, ro, H, hs, prev + ro, H, gates, h, G3); // dz = dh ⊙ (h_{t-1} - ĥ)
     laneRows('mulCompl', nb, H, dGx, h, G3, dh, ro, H, gates, z, G3); //                 dĥ = dh ⊙ (1 - z)
     laneRows('mul', nb, H, dh, ro, H, dh, ro, H, gates, z, G3); //                        dh_{t-1} = dh ⊙ z + ...
@@ -139,7 +140,7 @@ function gruAfterBackward(j: GruAfterBackJob): void {
     scaleByDerivativeRows(rec, dGx, z, G3, gates, z, G3, 2 * H, nb); //                  dz_z = dz ⊙ σ'(z), dz_r = dr ⊙ σ'(r)
     laneRows('copy', nb, 2 * H, dGq, z, G3, dGx, z, G3); //                              dq_z = dz_z, dq_r = dz_r
     laneRows('mul', nb, H, dGq, h, G3, dGx, h, G3, gates, r, G3); //                     dq_h = dz_h ⊙ r
-    if (kept !== null) putMaskedBack(j, s, kept, [dh], [dGx, dGq], G3);
+    if (kept !== null) putMaskedBack(j, s, kept, states, zeroed, cols);
     recurrentGradRows(j, dGq, s, G3, U, put, grads); // ... + (dq_t·Uᵀ) ⊙ rdm
     if (s > 0) addOutputGradRows(j, s - 1);
   }

@@ -130,6 +130,7 @@ function lstmBackward(j: LstmBackJob): void {
   const dtc = scratch(j, nb * H, dG); //                       the band's ∂L/∂act(c_t)
   const kept = run === null ? null : scratch(j, 2 * nb * H, dG); // masked rows' dh, dc, put back after the step
   const put = packGemmB(U, G4, H, true);
+  const [states, zeroed, cols] = [[dh, dc], [dG], [G4]];
   addOutputGradRows(j, T - 1);
   for (let s = T - 1; s >= 0; s--) {
     const prev = s * BH;
@@ -142,7 +143,7 @@ function lstmBackward(j: LstmBackJob): void {
     const o = go + LSTM_GATE.o * H;
     const ro = b0 * H; //    the band's rows of dh, dc
     const ho = prev + ro; // the band's c_{t-1}, act(c_t)
-    if (kept !== null) setMaskedAside(j, s, kept, [dh, dc]); // a masked step: dh_{t-1} = dh_t, dc_{t-1} = dc_t, no dz
+    if (kept !== null) setMaskedAside(j, s, kept, states); // a masked step: dh_{t-1} = dh_t, dc_{t-1} = dc_t, no dz
     laneRows('mul', nb, H, dtc, 0, H, dh, ro, H, gates, o, G4); //  ∂L/∂act(c_t) = dh_t ⊙ o
     scaleByDerivativeRows(act, dtc, 0, H, tc, ho, H, H, nb); //     ⊙ act'(c_t)
     lanes.add(dc, ro, dc, ro, dtc, 0, nb * H); //                    dc_t += dh_t ⊙ o ⊙ act'(c_t)
@@ -156,7 +157,7 @@ function lstmBackward(j: LstmBackJob): void {
     scaleByDerivativeRows(rec, dG, i, G4, gates, i, G4, 2 * H, nb);
     scaleByDerivativeRows(act, dG, c, G4, gates, c, G4, H, nb);
     scaleByDerivativeRows(rec, dG, o, G4, gates, o, G4, H, nb);
-    if (kept !== null) putMaskedBack(j, s, kept, [dh, dc], [dG], G4);
+    if (kept !== null) putMaskedBack(j, s, kept, states, zeroed, cols);
     recurrentGradRows(j, dG, s, G4, U, put, grads); // dh_{t-1} += (dz_t·Uᵀ) ⊙ rdm
     if (s > 0) addOutputGradRows(j, s - 1);
   }
