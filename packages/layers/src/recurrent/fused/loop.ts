@@ -139,7 +139,7 @@ export function inputGradRows(j: RowsJob & BackJob, dG: DataArray, cols: number)
       const src = (b - b0) * I;
       const dst = (b * T + t) * I;
       if (idm === null) {
-        for (let i = 0; i < I; i++) dx[dst + i] = step[src + i];
+        dx.set(step.subarray(src, src + I), dst);
       } else {
         const mo = b * I;
         for (let i = 0; i < I; i++) dx[dst + i] = step[src + i] * idm[mo + i];
