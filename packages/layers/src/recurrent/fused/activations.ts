@@ -4,7 +4,7 @@
  * the stored outputs. Imports nothing but @seqlab/tensor, so the row kernels that pool workers
  * load stay light.
  */
-import { DataArray, lanes, vectorActivate, vectorActivateRows } from '@seqlab/tensor';
+import { DataArray, laneRows, lanes, vectorActivate, vectorActivateRows } from '@seqlab/tensor';
 
 /** The float32 fast exp (e^x = 2^n · e^r, Taylor degree 7), from @seqlab/tensor's vector.ts. */
 export { exp32 } from '@seqlab/tensor';
@@ -133,3 +133,13 @@ export function scaleByDerivative(code: number, d: DataArray, o: number, y: Data
   }
 }
 
+
+/**
+ * `scaleByDerivative` over `rows` rows of n values: d's rows `ds` apart, y's `ys` apart (a gate
+ * block of every batch row of a step): one lanes call for σ and tanh, anything else row by row.
+ */
+export function scaleByDerivativeRows(code: number, d: DataArray, o: number, ds: number, y: DataArray, yo: number, ys: number, n: number, rows: number): void {
+  if (code === TANH) laneRows('tanhGrad', rows, n, d, o, ds, d, o, ds, y, yo, ys); // d ⊙= 1 - y²
+  else if (code === SIGMOID) laneRows('sigmoidGrad', rows, n, d, o, ds, d, o, ds, y, yo, ys); // d ⊙= y ⊙ (1 - y)
+  else for (let r = 0; r < rows; r++) scaleByDerivative(code, d, o + r * ds, y, yo + r * ys, n);
+}
