@@ -44,7 +44,8 @@ const LANE_WASM = new Set(['copy', 'mul', 'add', 'madd', 'mul2add', 'lerp', 'mul
  * The category of a wasm function by its name; null for the engine's js-to-wasm call wrappers
  * ("js-to-wasm:iiii:"), which take the category of the module they enter (`wasmModules`).
  */
-function wasmCategory(name: string): string | null {
+function wasmCategory(fn: string): string | null {
+  const name = fn.replace(/Rows$/, ''); // a primitive's rows version counts with it
   if (GEMM_WASM.has(name)) return 'GEMM';
   if (ACT_WASM.has(name)) return 'activations';
   if (LANE_WASM.has(name)) return 'lanes';

@@ -4,10 +4,10 @@
  * redraw after every epoch, while `fit` yields so the page stays responsive. A second panel
  * trains a character-level LSTM on Hamlet and samples text at a chosen temperature.
  */
-import { Adam, Dense, GRU, LSTM, Sequential, SimpleRNN, sample, setSeed } from '@seqlab/layers';
-import { Rng, Tensor, useWebWorkers } from '@seqlab/tensor';
-import { charVocabulary } from '@seqlab/datasets';
+import { Adam, Dense, GRU, LSTM, Sequential, SimpleRNN, setSeed } from '@seqlab/layers';
+import { Rng, useWebWorkers } from '@seqlab/tensor';
 import { addingProblem as adding } from '../src/lib/adding_problem';
+import { charLmData, charLmModel, continueText } from '../src/lib/char_lm';
 import { hiddenGradNorms } from '../src/lib/grad_norms';
 
 const $ = <E extends HTMLElement>(id: string) => document.getElementById(id) as E;
@@ -15,10 +15,11 @@ const CELLS = { SimpleRNN, LSTM, GRU } as const;
 type CellName = keyof typeof CELLS;
 const COLORS: Record<CellName, string> = { SimpleRNN: '#d62728', LSTM: '#1f77b4', GRU: '#2ca02c' };
 
-/** A line chart as SVG: one polyline per series, optional log-scale y. */
-function chart(svg: SVGSVGElement, series: { name: string; color: string; values: number[] }[], title: string, logY: boolean): void {
+/** A line chart as SVG: one polyline per series, optional log-scale y, optional dashed reference line. */
+function chart(svg: SVGSVGElement, series: { name: string; color: string; values: number[] }[], title: string, logY: boolean, ref?: { value: number; label: string }): void {
   const W = 360, H = 220, L = 48, R = 8, Tp = 22, B = 28;
   const ys = series.flatMap((s) => s.values).filter((v) => Number.isFinite(v) && (!logY || v > 0));
+  if (ref && ys.length) ys.push(ref.value);
   const f = (v: number) => (logY ? Math.log10(v) : v);
   const lo = ys.length ? Math.min(...ys.map(f)) : 0;
   const hi = ys.length ? Math.max(...ys.map(f)) : 1;
@@ -35,8 +36,12 @@ function chart(svg: SVGSVGElement, series: { name: string; color: string; values
     `<line x1="${L}" y1="${H - B}" x2="${W - R}" y2="${H - B}" stroke="#888"/><line x1="${L}" y1="${Tp}" x2="${L}" y2="${H - B}" stroke="#888"/>` +
     `<text x="2" y="${Tp + 8}" font-size="10">${label(hi)}</text><text x="2" y="${H - B}" font-size="10">${label(lo)}</text>` +
     lines.join('') +
+    (ref && ys.length ? `<line x1="${L}" y1="${py(ref.value).toFixed(1)}" x2="${W - R}" y2="${py(ref.value).toFixed(1)}" stroke="#888" stroke-dasharray="4 3"/><text x="${W - R - 4}" y="${(py(ref.value) - 4).toFixed(1)}" font-size="10" fill="#666" text-anchor="end">${ref.label}</text>` : '') +
     series.map((s, k) => `<text x="${L + 8 + k * 95}" y="${H - 6}" font-size="11" fill="${s.color}">${s.name}</text>`).join('');
 }
+
+/** MSE of always answering 1, the mean of the sum (its variance: 2 · 1/12): a model must get below it to have learned anything. */
+const BASELINE = { value: 1 / 6, label: 'baseline: always 1 (0.167)' };
 
 let stop: AbortController | null = null;
 
@@ -48,8 +53,9 @@ async function runAdding(): Promise<void> {
   const lr = Number(($('lr') as HTMLInputElement).value);
   const pick = ($('cell') as HTMLSelectElement).value;
   const epochs = Number(($('epochs') as HTMLInputElement).value);
+  const samples = Number(($('samples') as HTMLInputElement).value);
   const names = (pick === 'all' ? Object.keys(CELLS) : [pick]) as CellName[];
-  const train = adding(512, T, 1);
+  const train = adding(samples, T, 1);
   const probe = adding(32, T, 3);
   const runs = names.map((name) => {
     setSeed(1);
@@ -60,7 +66,7 @@ async function runAdding(): Promise<void> {
     return { name, rnn, readout, model, losses: [] as number[], norms: [] as number[] };
   });
   const draw = () => {
-    chart($('loss') as unknown as SVGSVGElement, runs.map((r) => ({ name: r.name, color: COLORS[r.name], values: r.losses })), `training loss (MSE), T = ${T}`, false);
+    chart($('loss') as unknown as SVGSVGElement, runs.map((r) => ({ name: r.name, color: COLORS[r.name], values: r.losses })), `training loss (MSE), T = ${T}`, false, BASELINE);
     chart($('grads') as unknown as SVGSVGElement, runs.map((r) => ({ name: r.name, color: COLORS[r.name], values: r.norms })), '||dL/dh_t|| at each timestep t (log scale)', true);
   };
   for (let epoch = 0; epoch < epochs && !ctl.signal.aborted; epoch++) {
@@ -80,36 +86,22 @@ async function runAdding(): Promise<void> {
   $('status').textContent += ' (done)';
 }
 
+/** Hamlet's whole text, windows of STEPS characters; LSTM(HAMLET_UNITS) (char_lm.ts). */
+const STEPS = 50;
+const HAMLET_UNITS = 128;
+
 async function runHamlet(): Promise<void> {
-  const text = (await (await fetch('hamlet.txt')).text()).slice(0, 20000);
-  const vocab = charVocabulary(text);
-  const ids = vocab.encode(text);
-  const steps = 40;
-  const n = Math.floor((ids.length - 1) / steps);
-  const x = new Float32Array(n * steps * vocab.size);
-  const y = new Float32Array(n * vocab.size);
-  for (let s = 0; s < n; s++) {
-    for (let t = 0; t < steps; t++) x[(s * steps + t) * vocab.size + ids[s * steps + t]] = 1;
-    y[s * vocab.size + ids[s * steps + steps]] = 1;
-  }
+  const text = await (await fetch('hamlet.txt')).text();
+  const { vocab, ids, x, y } = charLmData(text, STEPS);
   setSeed(2);
-  const model = new Sequential([new LSTM({ units: 64, inputShape: [steps, vocab.size] }), new Dense({ units: vocab.size, activation: 'softmax' })]);
-  model.compile({ optimizer: new Adam({ learningRate: 0.01 }), loss: 'categoricalCrossentropy' });
-  const xs = new Tensor(x, [n, steps, vocab.size]);
-  const ys = new Tensor(y, [n, vocab.size]);
+  const model = charLmModel(vocab.size, STEPS, HAMLET_UNITS, 0.01);
   const rng = new Rng(4);
-  for (let epoch = 0; epoch < Number(($('hepochs') as HTMLInputElement).value); epoch++) {
-    const h = await model.fit(xs, ys, { epochs: 1, batchSize: 64, verbose: 0, yieldEvery: 'batch', seed: epoch });
+  const epochs = Number(($('hepochs') as HTMLInputElement).value);
+  $('hamlet').textContent = `training on ${ids.length} characters of Hamlet (${x.shape[0]} windows of ${STEPS})...`;
+  for (let epoch = 0; epoch < epochs; epoch++) {
+    const h = await model.fit(x, y, { epochs: 1, batchSize: 32, verbose: 0, yieldEvery: 'batch', seed: epoch });
     const temperature = Number(($('temperature') as HTMLInputElement).value);
-    let seed = Array.from(ids.subarray(0, steps));
-    let out = '';
-    for (let k = 0; k < 160; k++) {
-      const inp = new Float32Array(steps * vocab.size);
-      seed.forEach((c, t) => (inp[t * vocab.size + c] = 1));
-      const next = sample(model.predict(new Tensor(inp, [1, steps, vocab.size])) as Tensor, { temperature, rng, probabilities: true }) as number;
-      out += vocab.decode([next]);
-      seed = [...seed.slice(1), next];
-    }
+    const out = continueText(model, vocab, ids.subarray(0, STEPS), STEPS, 300, temperature, rng);
     $('hamlet').textContent = `epoch ${epoch + 1}, loss ${(h.history.loss as number[])[0].toFixed(3)}, temperature ${temperature}:\n${out}`;
   }
 }

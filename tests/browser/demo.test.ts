@@ -38,6 +38,7 @@ describeBrowser('the demo page', () => {
       const $ = (id: string) => document.getElementById(id) as HTMLInputElement;
       for (let i = 0; i < 100 && !$('threads').textContent; i++) await new Promise((r) => setTimeout(r, 50));
       $('length').value = '12';
+      $('samples').value = '512';
       $('epochs').value = '3';
       $('hepochs').value = '1';
       const clock = () => Number(/(\d+) ticks/.exec($('clock').textContent ?? '')?.[1] ?? 0);

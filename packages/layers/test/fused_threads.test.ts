@@ -186,7 +186,8 @@ test('row bands cover the batch in order, about two per thread, multiples of 4 r
       if (B >= 16 * parts) expect(b[1] % 4).toBe(0);
     }
   }
-  expect(Array.from(rowBands(100, 2))).toEqual([0, 24, 24, 48, 48, 72, 72, 96, 96, 100]);
+  expect(Array.from(rowBands(100, 2))).toEqual([0, 28, 28, 56, 56, 84, 84, 100]);
+  expect(Array.from(rowBands(32, 2))).toEqual([0, 16, 16, 32]);
 });
 
 /** Where each cell's rows are, under src/recurrent, and the row functions its compiled module exports. */

@@ -15,9 +15,10 @@
 import { getKernels } from './kernels';
 import type { DataArray } from './tensor';
 import type { ReservedProduct } from './wasm/gemm_wasm';
+import { LANE_OPS, LaneOp } from './wasm/lanes_kernel';
 import { inWasm, laneExports, wasmWorkspaceViews } from './wasm/lanes_wasm';
 
-export type { ReservedProduct };
+export type { ReservedProduct, LaneOp };
 
 type R = (x: number) => number;
 const same: R = (x) => x;
@@ -118,6 +119,43 @@ export const lanes = {
     }
   },
 };
+
+/**
+ * A primitive of `lanes` over `rows` rows of n values: each operand is (array, offset of its first
+ * row, stride between its rows), out first, then the primitive's operands in its order (unused
+ * trailing ones left out). One wasm call for the whole block where every array is in wasm memory
+ * (a gate block of every batch row of a step: the rows are 4H apart in the gates, H apart in the
+ * states), else the primitive row by row. The same values either way.
+ * @example laneRows('mul', rows, H, hs, ho, H, gates, o, 4 * H, tc, ho, H);  // h = o ⊙ act(c), row by row
+ */
+export function laneRows(
+  op: LaneOp, rows: number, n: number,
+  out: DataArray, oo: number, os: number,
+  a: DataArray, ao: number, as: number,
+  b: DataArray | null = null, bo = 0, bs = 0,
+  c: DataArray | null = null, co = 0, cs = 0,
+  d: DataArray | null = null, dO = 0, ds = 0,
+): void {
+  const arity = LANE_OPS[op].args.length;
+  const given = 1 + (b === null ? 0 : 1) + (c === null ? 0 : 1) + (d === null ? 0 : 1);
+  if (given !== arity) throw new Error(`laneRows(${op}): expected ${arity} operand(s) after out, received ${given}`);
+  if (rows <= 0 || n <= 0) return;
+  checkOut(op, out, oo + (rows - 1) * os, n);
+  if (inWasm(out) && inWasm(a) && (b === null || inWasm(b)) && (c === null || inWasm(c)) && (d === null || inWasm(d))) {
+    const f = laneExports()[`${op}Rows`];
+    if (arity === 1) return f(at(out, oo), at(a, ao), n, rows, 4 * os, 4 * as);
+    if (arity === 2) return f(at(out, oo), at(a, ao), at(b as DataArray, bo), n, rows, 4 * os, 4 * as, 4 * bs);
+    if (arity === 3) return f(at(out, oo), at(a, ao), at(b as DataArray, bo), at(c as DataArray, co), n, rows, 4 * os, 4 * as, 4 * bs, 4 * cs);
+    return f(at(out, oo), at(a, ao), at(b as DataArray, bo), at(c as DataArray, co), at(d as DataArray, dO), n, rows, 4 * os, 4 * as, 4 * bs, 4 * cs, 4 * ds);
+  }
+  const one = lanes[op] as (...args: (DataArray | number)[]) => void;
+  for (let r = 0; r < rows; r++) {
+    if (arity === 1) one(out, oo + r * os, a, ao + r * as, n);
+    else if (arity === 2) one(out, oo + r * os, a, ao + r * as, b as DataArray, bo + r * bs, n);
+    else if (arity === 3) one(out, oo + r * os, a, ao + r * as, b as DataArray, bo + r * bs, c as DataArray, co + r * cs, n);
+    else one(out, oo + r * os, a, ao + r * as, b as DataArray, bo + r * bs, c as DataArray, co + r * cs, d as DataArray, dO + r * ds, n);
+  }
+}
 
 /**
  * Zeroed float32 buffers of the given sizes in this thread's wasm memory, where the lanes

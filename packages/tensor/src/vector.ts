@@ -12,7 +12,7 @@
  */
 import { getKernels } from './kernels';
 import { CLAMP, EXP_TAYLOR, EXP_MAX, EXP_MIN, LN2, LOG2E, VectorFn } from './wasm/vector_kernel';
-import { vectorWasm } from './wasm/vector_wasm';
+import { vectorRowsWasm, vectorWasm } from './wasm/vector_wasm';
 import { inArena } from './wasm/runtime';
 
 export type { VectorFn };
@@ -68,4 +68,14 @@ export function vectorActivate(fn: VectorFn, buf: Float32Array, o: number, n: nu
   if (fn === 'sigmoid') for (let k = o; k < end; k++) buf[k] = sigmoid32(buf[k]);
   else if (fn === 'tanh') for (let k = o; k < end; k++) buf[k] = tanh32(buf[k]);
   else for (let k = o; k < end; k++) buf[k] = exp32(buf[k]);
+}
+
+/**
+ * `vectorActivate` over `rows` rows of n values, row r at buf[o + r·stride ..) (a gate block of
+ * every batch row of a step, the rows `stride` apart): one wasm call when the buffer is in wasm
+ * memory, else row by row. The same values either way.
+ */
+export function vectorActivateRows(fn: VectorFn, buf: Float32Array, o: number, n: number, rows: number, stride: number): void {
+  if (getKernels() === 'wasm' && vectorRowsWasm(fn, buf, o, n, rows, stride)) return;
+  for (let r = 0; r < rows; r++) vectorActivate(fn, buf, o + r * stride, n);
 }

@@ -6,7 +6,7 @@
  * the memory growing under them.
  */
 import fc from 'fast-check';
-import { DataArray, GemmArgs, Rng, gemmNN, gemmNT, gemmTN, getKernels, lanes, packGemmB, setKernels, sigmoid32, tanh32, vectorActivate, wasmWorkspace } from '@seqlab/tensor';
+import { DataArray, GemmArgs, Rng, gemmNN, gemmNT, gemmTN, getKernels, laneRows, lanes, packGemmB, setKernels, sigmoid32, tanh32, vectorActivate, wasmWorkspace } from '@seqlab/tensor';
 import { LANE_OPS, LaneExpr, LaneOp } from '../src/wasm/lanes_kernel';
 
 const OPS = Object.keys(LANE_OPS) as LaneOp[];
@@ -104,6 +104,43 @@ describe('lanes primitives', () => {
       }),
       { seed: 22, numRuns: 300 },
     );
+  });
+
+  test('property: laneRows over strided rows (wasm memory and JavaScript arrays) equals the primitive row by row, and leaves the gaps alone', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...OPS), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 13 }),
+        fc.array(fc.integer({ min: 0, max: 9 }), { minLength: 5, maxLength: 5 }), fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 5, maxLength: 5 }),
+        fc.boolean(), fc.integer({ min: 0, max: 1 << 30 }),
+        (op, rows, n, gaps, offsets, inPlace, seed) => {
+          const arity = LANE_OPS[op].args.length;
+          const rng = new Rng(seed);
+          const strides = gaps.map((g) => n + g);
+          if (inPlace) [strides[0], offsets[0]] = [strides[1], offsets[1]];
+          const sizes = strides.slice(0, arity + 1).map((st, i) => offsets[i] + rows * st + 1);
+          const vals = sizes.map((len) => values(rng, len));
+          // the reference: lanes[op] row by row on JavaScript arrays
+          const ref = vals.map((v) => Float32Array.from(v));
+          if (inPlace) ref[0] = ref[1];
+          for (let r = 0; r < rows; r++) {
+            const rest: (DataArray | number)[] = [];
+            for (let i = 1; i <= arity; i++) rest.push(ref[i], offsets[i] + r * strides[i]);
+            (lanes[op] as Call)(ref[0], offsets[0] + r * strides[0], ...rest, n);
+          }
+          for (const where of ['wasm', 'js'] as const) {
+            const arrays = where === 'wasm' ? (wasmWorkspace(sizes) as Float32Array[]) : sizes.map((len) => new Float32Array(len));
+            arrays.forEach((a, i) => a.set(vals[i]));
+            if (inPlace) arrays[0] = arrays[1];
+            const ops: (DataArray | number | null)[] = [];
+            for (let i = 1; i <= 4; i++) ops.push(i <= arity ? arrays[i] : null, i <= arity ? offsets[i] : 0, i <= arity ? strides[i] : 0);
+            (laneRows as (...a: unknown[]) => void)(op, rows, n, arrays[0], offsets[0], strides[0], ...ops);
+            expectSame(arrays[0], ref[0], `${where} laneRows ${op} rows=${rows} n=${n} strides ${strides.join('/')} inPlace=${inPlace}`);
+          }
+        },
+      ),
+      { seed: 23, numRuns: 200 },
+    );
+    expect(() => laneRows('mul', 2, 4, new Float32Array(8), 0, 4, new Float32Array(8), 0, 4)).toThrow('laneRows(mul): expected 2 operand(s) after out, received 1');
   });
 
   test('float64 arrays keep float64: the expression without rounding', () => {

@@ -4,7 +4,7 @@
  * accurate as claimed against Math.exp / Math.tanh.
  */
 import fc from 'fast-check';
-import { Rng, exp32, getKernels, setKernels, sigmoid32, tanh32, vectorActivate, wasmModules } from '@seqlab/tensor';
+import { Rng, exp32, getKernels, setKernels, sigmoid32, tanh32, vectorActivate, vectorActivateRows, wasmModules, wasmWorkspace } from '@seqlab/tensor';
 
 const fns = { sigmoid: sigmoid32, tanh: tanh32, exp: exp32 } as const;
 type Fn = keyof typeof fns;
@@ -32,6 +32,31 @@ describe('vector activations', () => {
         }
       }),
       { seed: 7, numRuns: 60 },
+    );
+  });
+
+  test.each(['sigmoid', 'tanh', 'exp'] as Fn[])('%s over strided rows in wasm memory (and over odd ranges there) is bit-identical to the scalar reference, and leaves the gaps alone', (fn) => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 0, max: 9 }), fc.integer({ min: 1, max: 6 }), fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 1 << 30 }), (n, gap, rows, off, seed) => {
+        const stride = n + gap;
+        const x = inputs(off + rows * stride + 2, seed, 10);
+        const [ws] = wasmWorkspace([x.length]) as Float32Array[];
+        ws.set(x);
+        vectorActivateRows(fn, ws, off, n, rows, stride);
+        for (let i = 0; i < x.length; i++) {
+          const inRow = i >= off && (i - off) % stride < n && i < off + rows * stride;
+          const want = inRow ? Math.fround(fns[fn](x[i])) : x[i];
+          if (!Object.is(ws[i], want)) throw new Error(`${fn}(${x[i]}) at ${i} (rows of ${n}, stride ${stride}): wasm ${ws[i]}, scalar ${want}`);
+        }
+        // one range of odd length in wasm memory: every value, the odd last one too
+        ws.set(x);
+        vectorActivate(fn, ws, off, 2 * n + 1);
+        for (let i = 0; i < x.length; i++) {
+          const want = i >= off && i < off + 2 * n + 1 ? Math.fround(fns[fn](x[i])) : x[i];
+          if (!Object.is(ws[i], want)) throw new Error(`${fn}(${x[i]}) at ${i} (range of ${2 * n + 1}): wasm ${ws[i]}, scalar ${want}`);
+        }
+      }),
+      { seed: 11, numRuns: 60 },
     );
   });
 

@@ -108,11 +108,12 @@ export function gather(x: Tensor, indices: Tensor | number[], axis = 0): Tensor 
     const { outer, n, inner } = T.aroundAxis(x.shape, a);
     const k = idx.size;
     const dx = T.zerosLike(x);
+    const [out, g, at] = [dx.data, dy.data, idx.data];
     for (let o = 0; o < outer; o++) {
       for (let i = 0; i < k; i++) {
-        const dst = (o * n + idx.data[i]) * inner;
+        const dst = (o * n + at[i]) * inner;
         const src = (o * k + i) * inner;
-        for (let j = 0; j < inner; j++) dx.data[dst + j] += dy.data[src + j];
+        for (let j = 0; j < inner; j++) out[dst + j] += g[src + j];
       }
     }
     return [dx];

@@ -129,7 +129,7 @@ export class Func {
   }
 
   /** A store of one lane (`v128.store64_lane offset lane`). */
-  storeLane(name: 'v128.store64_lane', offset: number, lane: number): this {
+  storeLane(name: 'v128.store64_lane' | 'v128.store32_lane', offset: number, lane: number): this {
     this.op(name, offset);
     this.code.push(lane);
     return this;

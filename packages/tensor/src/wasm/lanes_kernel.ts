@@ -39,6 +39,7 @@ export const LANE_OPS = {
   tanhGrad: { args: ['d', 'y'], expr: ['mul', 'd', ['sub', 1, ['mul', 'y', 'y']]] },
 } as const satisfies Record<string, { args: readonly string[]; expr: LaneExpr }>;
 
+/** The name of a lanes primitive (`copy`, `mul`, `mul2add`, …). */
 export type LaneOp = keyof typeof LANE_OPS;
 
 /** Pushes the expression's value, as f32x4 (`vector`) or f32, with the operands at pointer + i. */
@@ -54,28 +55,60 @@ function emit(f: Func, e: LaneExpr, vector: boolean): void {
   }
 }
 
-/** name(out, ...args, n): the loop over whole vectors, then the tail value by value. */
-function laneFunction(name: LaneOp): Func {
-  const { args, expr } = LANE_OPS[name];
-  const f = new Func(name, [['out', I32], ...args.map((a): [string, typeof I32] => [a, I32]), ['n', I32]]);
-  const [i, whole, end] = [f.local('i', I32), f.local('whole', I32), f.local('end', I32)];
-  // byte bounds: whole = 16·⌊n/4⌋, end = 4·n
-  f.get('n').i32(-4).op('i32.and').i32(2).op('i32.shl').set(whole);
-  f.get('n').i32(2).op('i32.shl').set(end);
+/** The loop over whole vectors of one row of n values, then its tail value by value. */
+function emitRow(f: Func, expr: LaneExpr): void {
+  const [i, whole, end] = ['i', 'whole', 'end'];
   f.for(i, 0, whole, 16, () => {
     f.get('out').get(i).op('i32.add');
-    emit(f, expr as LaneExpr, true);
+    emit(f, expr, true);
     f.op('v128.store');
   });
   f.for(i, whole, end, 4, () => {
     f.get('out').get(i).op('i32.add');
-    emit(f, expr as LaneExpr, false);
+    emit(f, expr, false);
     f.op('f32.store');
+  });
+}
+
+/** Locals i, whole = 16·⌊n/4⌋ and end = 4·n (byte bounds of a row). */
+function rowBounds(f: Func): void {
+  const [whole, end] = [f.local('whole', I32), f.local('end', I32)];
+  f.local('i', I32);
+  f.get('n').i32(-4).op('i32.and').i32(2).op('i32.shl').set(whole);
+  f.get('n').i32(2).op('i32.shl').set(end);
+}
+
+const ptrParams = (names: readonly string[]): [string, typeof I32][] => names.map((a) => [a, I32]);
+
+/** name(out, ...args, n): one row. */
+function laneFunction(name: LaneOp): Func {
+  const { args, expr } = LANE_OPS[name];
+  const f = new Func(name, [...ptrParams(['out', ...args]), ['n', I32]]);
+  rowBounds(f);
+  emitRow(f, expr as LaneExpr);
+  return f;
+}
+
+/**
+ * nameRows(out, ...args, n, rows, outStride, ...argStrides): `rows` rows of n values, each operand
+ * advancing by its own byte stride after a row (a gate block of every batch row of a step).
+ */
+function laneRowsFunction(name: LaneOp): Func {
+  const { args, expr } = LANE_OPS[name];
+  const operands = ['out', ...args];
+  const strides = operands.map((a) => `${a}Stride`);
+  const f = new Func(`${name}Rows`, [...ptrParams(operands), ['n', I32], ['rows', I32], ...ptrParams(strides)]);
+  const r = f.local('r', I32);
+  rowBounds(f);
+  f.for(r, 0, 'rows', 1, () => {
+    emitRow(f, expr as LaneExpr);
+    operands.forEach((a, k) => f.inc(a, strides[k]));
   });
   return f;
 }
 
-/** The lanes module's bytes: one function per primitive of LANE_OPS. */
+/** The lanes module's bytes: per primitive of LANE_OPS, its one-row function and its rows function. */
 export function lanesModule(): Uint8Array {
-  return encodeModule((Object.keys(LANE_OPS) as LaneOp[]).map(laneFunction));
+  const ops = Object.keys(LANE_OPS) as LaneOp[];
+  return encodeModule([...ops.map(laneFunction), ...ops.map(laneRowsFunction)]);
 }

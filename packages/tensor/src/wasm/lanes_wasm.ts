@@ -7,7 +7,7 @@ import { LaneOp, lanesModule } from './lanes_kernel';
 import { ReservedProduct, wasmReserve } from './gemm_wasm';
 import { arena } from './runtime';
 
-export type LaneExports = Record<LaneOp, (...ptrsThenN: number[]) => void>;
+export type LaneExports = Record<LaneOp | `${LaneOp}Rows`, (...ptrsThenN: number[]) => void>;
 
 let lanes: LaneExports | null = null;
 

@@ -71,7 +71,9 @@ export const SIMD = {
   'v128.or': 0x50,
   'v128.xor': 0x51,
   'v128.bitselect': 0x52,
+  'v128.store32_lane': 0x5a,
   'v128.store64_lane': 0x5b,
+  'v128.load32_zero': 0x5c,
   'v128.load64_zero': 0x5d,
   'f32x4.demote_f64x2_zero': 0x5e,
   'f64x2.promote_low_f32x4': 0x5f,
@@ -110,12 +112,12 @@ export const SIMD = {
 } as const;
 
 /** Instructions that take a memory argument (alignment exponent, offset). */
-export const MEMORY_OPS = new Set<string>(['i32.load', 'f32.load', 'i32.store', 'f32.store', 'v128.load', 'v128.load32_splat', 'v128.store', 'v128.load64_zero', 'v128.store64_lane']);
+export const MEMORY_OPS = new Set<string>(['i32.load', 'f32.load', 'i32.store', 'f32.store', 'v128.load', 'v128.load32_splat', 'v128.store', 'v128.load64_zero', 'v128.store64_lane', 'v128.load32_zero', 'v128.store32_lane']);
 
 /** Natural alignment (log2 bytes) of each memory instruction, the alignment hint emitted. */
 export const ALIGN: Record<string, number> = {
   'i32.load': 2, 'f32.load': 2, 'i32.store': 2, 'f32.store': 2, 'v128.load32_splat': 2,
-  'v128.load': 4, 'v128.store': 4, 'v128.load64_zero': 3, 'v128.store64_lane': 3,
+  'v128.load': 4, 'v128.store': 4, 'v128.load64_zero': 3, 'v128.store64_lane': 3, 'v128.load32_zero': 2, 'v128.store32_lane': 2,
 };
 
 export type PlainOp = keyof typeof PLAIN;

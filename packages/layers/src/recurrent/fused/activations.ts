@@ -4,7 +4,7 @@
  * the stored outputs. Imports nothing but @seqlab/tensor, so the row kernels that pool workers
  * load stay light.
  */
-import { DataArray, lanes, vectorActivate } from '@seqlab/tensor';
+import { DataArray, laneRows, lanes, vectorActivate, vectorActivateRows } from '@seqlab/tensor';
 
 /** The float32 fast exp (e^x = 2^n · e^r, Taylor degree 7), from @seqlab/tensor's vector.ts. */
 export { exp32 } from '@seqlab/tensor';
@@ -87,6 +87,18 @@ export function activateRange(code: number, buf: DataArray, o: number, n: number
 }
 
 /**
+ * `activateRange` over `rows` rows of n values `stride` apart (a gate block of every batch row of
+ * a step): σ and tanh of a float32 buffer in one vector call, anything else row by row.
+ */
+export function activateRows(code: number, buf: DataArray, o: number, n: number, rows: number, stride: number): void {
+  if ((code === SIGMOID || code === TANH) && buf instanceof Float32Array) {
+    vectorActivateRows(code === SIGMOID ? 'sigmoid' : 'tanh', buf, o, n, rows, stride);
+    return;
+  }
+  for (let r = 0; r < rows; r++) activateRange(code, buf, o + r * stride, n);
+}
+
+/**
  * d[o .. o+n) ⊙= f'(x) written through the stored outputs y[yo .. yo+n) = f(x), so backward needs
  * only the activations kept by the forward pass:
  *   d tanh = 1 - y²,  d σ = y(1 - y),  d hardSigmoid = 1/6 where 0 < y < 1 (Keras 2's: 1.2/6 = 0.2),
@@ -121,3 +133,13 @@ export function scaleByDerivative(code: number, d: DataArray, o: number, y: Data
   }
 }
 
+
+/**
+ * `scaleByDerivative` over `rows` rows of n values: d's rows `ds` apart, y's `ys` apart (a gate
+ * block of every batch row of a step): one lanes call for σ and tanh, anything else row by row.
+ */
+export function scaleByDerivativeRows(code: number, d: DataArray, o: number, ds: number, y: DataArray, yo: number, ys: number, n: number, rows: number): void {
+  if (code === TANH) laneRows('tanhGrad', rows, n, d, o, ds, d, o, ds, y, yo, ys); // d ⊙= 1 - y²
+  else if (code === SIGMOID) laneRows('sigmoidGrad', rows, n, d, o, ds, d, o, ds, y, yo, ys); // d ⊙= y ⊙ (1 - y)
+  else for (let r = 0; r < rows; r++) scaleByDerivative(code, d, o + r * ds, y, yo + r * ys, n);
+}

@@ -139,7 +139,7 @@ export function inputGradRows(j: RowsJob & BackJob, dG: DataArray, cols: number)
       const src = (b - b0) * I;
       const dst = (b * T + t) * I;
       if (idm === null) {
-        for (let i = 0; i < I; i++) dx[dst + i] = step[src + i];
+        dx.set(step.subarray(src, src + I), dst);
       } else {
         const mo = b * I;
         for (let i = 0; i < I; i++) dx[dst + i] = step[src + i] * idm[mo + i];
@@ -196,4 +196,37 @@ export function recurrentGradRows(j: RowsJob & BackJob, dR: DataArray, s: number
   }
   mm(j.serial, 'NT', { m: nb, n: H, k: cols, a: dR, aOffset: (s * B + b0) * cols, b: U, packedB: put, c: tmp, beta: 0 });
   lanes.madd(dh, b0 * H, tmp, 0, rdm, b0 * H, dh, b0 * H, nb * H);
+}
+
+/**
+ * A masked step passes the state gradients through unchanged and has no gate gradient. The
+ * backward lines of a cell run on every row of the band at once; around them, a masked row's
+ * state gradients ([B, H] each, `states`) are set aside in `kept` ([states.length · nb · H]) ...
+ */
+export function setMaskedAside(j: RowsJob, s: number, kept: DataArray, states: DataArray[]): void {
+  maskedRows(j, s, kept, states, null, null);
+}
+
+/**
+ * ... and put back after them, with the row's gate gradients zeroed (`gateGrads[k]`: [T·B, cols[k]],
+ * or with `states` empty, only that).
+ */
+export function putMaskedBack(j: RowsJob, s: number, kept: DataArray, states: DataArray[], gateGrads: DataArray[], cols: number[]): void {
+  maskedRows(j, s, kept, states, gateGrads, cols);
+}
+
+function maskedRows(j: RowsJob, s: number, kept: DataArray, states: DataArray[], gateGrads: DataArray[] | null, cols: number[] | null): void {
+  const { B, H, b0, b1, run } = j;
+  if (run === null) return;
+  const nb = b1 - b0;
+  for (let b = b0; b < b1; b++) {
+    if (run[s * B + b] === 1) continue;
+    for (let k = 0; k < states.length; k++) {
+      const ko = k * nb * H + (b - b0) * H;
+      if (gateGrads === null) lanes.copy(kept, ko, states[k], b * H, H);
+      else lanes.copy(states[k], b * H, kept, ko, H);
+    }
+    if (gateGrads === null || cols === null) continue;
+    for (let k = 0; k < gateGrads.length; k++) gateGrads[k].fill(0, (s * B + b) * cols[k], (s * B + b + 1) * cols[k]);
+  }
 }

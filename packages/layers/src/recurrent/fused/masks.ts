@@ -58,8 +58,7 @@ export function emitOutputs(p: StatesLayout, returnSequences: boolean, hs: DataA
       for (let b = 0; b < B; b++) {
         if (emit !== null && emit[s * B + b] === 0) continue;
         const src = ((s + 1) * B + b) * H;
-        const dst = (b * T + s) * H;
-        for (let j = 0; j < H; j++) out[dst + j] = hs[src + j];
+        out.set(hs.subarray(src, src + H), (b * T + s) * H);
       }
     }
     return new Tensor(out, [B, T, H]);

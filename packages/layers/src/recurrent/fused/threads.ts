@@ -75,14 +75,19 @@ export function splitParts(B: number, T: number, G: number, H: number, rows: str
 }
 
 /**
- * Bands of batch rows for `parts` threads, as [b0, b1) pairs: about two per thread (so a thread
- * that the machine slows down takes fewer of them: the threads take bands from a shared counter),
- * multiples of 4 rows (the GEMM's tile height) plus a remainder band.
+ * Bands of batch rows for `parts` threads, as [b0, b1) pairs: up to two per thread (so a thread
+ * that the machine slows down takes fewer of them: the threads take bands from a shared counter)
+ * while each keeps at least 16 rows (every band pays the per-step calls of its loop), multiples
+ * of 4 rows (the GEMM's tile height) from 16 rows a thread, the last band the shorter.
  */
 export function rowBands(B: number, parts: number): Int32Array {
-  const want = Math.min(2 * parts, Math.max(parts, Math.floor(B / 8)));
-  let size = Math.floor(B / want / 4) * 4;
-  if (size < 4) size = Math.ceil(B / want);
+  let want = Math.min(2 * parts, Math.max(parts, Math.floor(B / 16)));
+  // small batches: even bands (a multiple of 4 would leave one band much shorter); fewer bands
+  // when rounding up to 4 rows would leave the last one empty
+  const sizeFor = (n: number) => (B < 16 * parts ? Math.ceil(B / n) : Math.ceil(B / n / 4) * 4);
+  while (want > parts && sizeFor(want) * (want - 1) >= B) want--;
+  let size = sizeFor(want);
+  if (size * (want - 1) >= B) size = Math.ceil(B / want);
   const out: number[] = [];
   for (let b0 = 0; b0 < B; b0 += size) out.push(b0, Math.min(B, b0 + size));
   return Int32Array.from(out);

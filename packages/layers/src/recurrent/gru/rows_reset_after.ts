@@ -12,11 +12,13 @@
  *
  * q_h is kept for backward. A masked step keeps h and passes dh through unchanged. Each line of
  * the math is one `lanes` primitive over a row's values (f32x4 on wasm memory, where the band runs:
- * fused/wasm_band.ts).
+ * fused/wasm_band.ts). Forward applies
+ * each line to the band's rows of a step at once (`laneRows`, `activateRows`), then puts back the
+ * masked rows' states.
  */
-import { DataArray, lanes, packGemmB } from '@seqlab/tensor';
-import { activateRange, scaleByDerivative } from '../fused/activations';
-import { BackJob, RowsJob, addOutputGradRows, buildXs, dropRows, inputGradRows, mm, packInput, project, recurrentGradRows } from '../fused/loop';
+import { DataArray, laneRows, lanes, packGemmB } from '@seqlab/tensor';
+import { activateRows, scaleByDerivativeRows } from '../fused/activations';
+import { BackJob, RowsJob, addOutputGradRows, buildXs, dropRows, inputGradRows, mm, packInput, project, putMaskedBack, recurrentGradRows, setMaskedAside } from '../fused/loop';
 import { BandBuffers, runBandInWasm, scratch } from '../fused/wasm_band';
 import { GRU_GATE, GRU_GATES } from './layout';
 
@@ -60,7 +62,7 @@ function backwardBuffers(j: GruAfterBackJob): BandBuffers {
       { field: 'dGq', layout: 'steps', width: G3, io: 'out' },
     ],
     products: [{ layout: 'NT', n: H, k: G3, packed: true }, { layout: 'NT', n: I, k: G3, packed: true }],
-    scratch: (j.b1 - j.b0) * (H + I),
+    scratch: (j.b1 - j.b0) * (2 * H + I),
   };
 }
 
@@ -88,24 +90,24 @@ function gruAfterForward(j: GruAfterJob): void {
     dropRows(j, s);
     // q_t = hd·U + b' (the recurrent bias b': the bias's second row)
     mm(j.serial, 'NN', { m: nb, n: G3, k: H, a: hd, aOffset: prev + b0 * H, b: U, packedB: pu, c: q });
+    // each line over the band's rows at once: gate rows 3H apart, q rows 3H, state rows H
+    const go = g0 + b0 * G3;
+    const z = go + GRU_GATE.z * H;
+    const r = go + GRU_GATE.r * H;
+    const h = go + GRU_GATE.h * H;
+    const ho = prev + b0 * H;
+    if (bias !== null) laneRows('add', nb, G3, q, 0, G3, q, 0, G3, bias, G3, 0); // q += b'
+    // z = σ(x·W_z + b_z + q_z),  r = σ(x·W_r + b_r + q_r): adjacent blocks, one pass
+    laneRows('add', nb, 2 * H, gates, z, G3, gates, z, G3, q, GRU_GATE.z * H, G3);
+    activateRows(rec, gates, z, 2 * H, nb, G3);
+    // ĥ = act(x·W_h + b_h + r ⊙ q_h)
+    laneRows('copy', nb, H, qh, ho, H, q, GRU_GATE.h * H, G3);
+    laneRows('madd', nb, H, gates, h, G3, gates, r, G3, qh, ho, H, gates, h, G3);
+    activateRows(act, gates, h, H, nb, G3);
+    laneRows('lerp', nb, H, hs, ho + BH, H, gates, z, G3, hs, ho, H, gates, h, G3); // h_t = z ⊙ h_{t-1} + (1 - z) ⊙ ĥ
+    if (run === null) continue;
     for (let b = b0; b < b1; b++) {
-      const runs = run === null || run[s * B + b] === 1;
-      const go = g0 + b * G3;
-      const qo = (b - b0) * G3;
-      const z = go + GRU_GATE.z * H;
-      const r = go + GRU_GATE.r * H;
-      const h = go + GRU_GATE.h * H;
-      const ho = prev + b * H;
-      if (bias !== null) lanes.add(q, qo, q, qo, bias, G3, G3);
-      // z = σ(x·W_z + b_z + q_z),  r = σ(x·W_r + b_r + q_r): adjacent blocks, one pass
-      lanes.add(gates, z, gates, z, q, qo + GRU_GATE.z * H, 2 * H);
-      activateRange(rec, gates, z, 2 * H);
-      // ĥ = act(x·W_h + b_h + r ⊙ q_h)
-      lanes.copy(qh, ho, q, qo + GRU_GATE.h * H, H);
-      lanes.madd(gates, h, gates, r, qh, ho, gates, h, H);
-      activateRange(act, gates, h, H);
-      if (runs) lanes.lerp(hs, ho + BH, gates, z, hs, ho, gates, h, H); // h_t = z ⊙ h_{t-1} + (1 - z) ⊙ ĥ
-      else lanes.copy(hs, ho + BH, hs, ho, H); //                         masked: h_t = h_{t-1}
+      if (run[s * B + b] === 0) lanes.copy(hs, prev + b * H + BH, hs, prev + b * H, H); // masked: h_t = h_{t-1}
     }
   }
 }
@@ -114,28 +116,31 @@ function gruAfterBackward(j: GruAfterBackJob): void {
   const { B, T, H, b0, b1, act, rec, gates, qh, hs, U, run, dh, dGx, dGq } = j;
   const BH = B * H;
   const G3 = GRU_GATES * H;
-  const grads = scratch(j, (b1 - b0) * H, dGx); // (dq·Uᵀ) before ⊙ rdm
+  const nb = b1 - b0;
+  const grads = scratch(j, nb * H, dGx); //                    (dq·Uᵀ) before ⊙ rdm
+  const kept = run === null ? null : scratch(j, nb * H, dGx); // masked rows' dh, put back after the step
   const put = packGemmB(U, G3, H, true);
+  const [states, zeroed, cols] = [[dh], [dGx, dGq], [G3, G3]];
   addOutputGradRows(j, T - 1);
   for (let s = T - 1; s >= 0; s--) {
     const prev = s * BH;
     const g0 = s * B * G3;
-    for (let b = b0; b < b1; b++) {
-      if (run !== null && run[s * B + b] === 0) continue; // dh_{t-1} = dh_t
-      const go = g0 + b * G3;
-      const z = go + GRU_GATE.z * H;
-      const r = go + GRU_GATE.r * H;
-      const h = go + GRU_GATE.h * H;
-      const ro = b * H;
-      lanes.mulDiff(dGx, z, dh, ro, hs, prev + ro, gates, h, H); // dz = dh ⊙ (h_{t-1} - ĥ)
-      lanes.mulCompl(dGx, h, dh, ro, gates, z, H); //               dĥ = dh ⊙ (1 - z)
-      lanes.mul(dh, ro, dh, ro, gates, z, H); //                    dh_{t-1} = dh ⊙ z + ...
-      scaleByDerivative(act, dGx, h, gates, h, H); //               dz_h = dĥ ⊙ act'(ĥ)
-      lanes.mul(dGx, r, dGx, h, qh, prev + ro, H); //               dr = dz_h ⊙ q_h
-      scaleByDerivative(rec, dGx, z, gates, z, 2 * H); //           dz_z = dz ⊙ σ'(z), dz_r = dr ⊙ σ'(r)
-      lanes.copy(dGq, z, dGx, z, 2 * H); //                         dq_z = dz_z, dq_r = dz_r
-      lanes.mul(dGq, h, dGx, h, gates, r, H); //                    dq_h = dz_h ⊙ r
-    }
+    // each line over the band's rows at once: gate rows 3H apart, state rows H apart
+    const go = g0 + b0 * G3;
+    const z = go + GRU_GATE.z * H;
+    const r = go + GRU_GATE.r * H;
+    const h = go + GRU_GATE.h * H;
+    const ro = b0 * H;
+    if (kept !== null) setMaskedAside(j, s, kept, states); // a masked step: dh_{t-1} = dh_t, no dz, dq
+    laneRows('mulDiff', nb, H, dGx, z, G3, dh, ro, H, hs, prev + ro, H, gates, h, G3); // dz = dh ⊙ (h_{t-1} - ĥ)
+    laneRows('mulCompl', nb, H, dGx, h, G3, dh, ro, H, gates, z, G3); //                 dĥ = dh ⊙ (1 - z)
+    laneRows('mul', nb, H, dh, ro, H, dh, ro, H, gates, z, G3); //                        dh_{t-1} = dh ⊙ z + ...
+    scaleByDerivativeRows(act, dGx, h, G3, gates, h, G3, H, nb); //                      dz_h = dĥ ⊙ act'(ĥ)
+    laneRows('mul', nb, H, dGx, r, G3, dGx, h, G3, qh, prev + ro, H); //                 dr = dz_h ⊙ q_h
+    scaleByDerivativeRows(rec, dGx, z, G3, gates, z, G3, 2 * H, nb); //                  dz_z = dz ⊙ σ'(z), dz_r = dr ⊙ σ'(r)
+    laneRows('copy', nb, 2 * H, dGq, z, G3, dGx, z, G3); //                              dq_z = dz_z, dq_r = dz_r
+    laneRows('mul', nb, H, dGq, h, G3, dGx, h, G3, gates, r, G3); //                     dq_h = dz_h ⊙ r
+    if (kept !== null) putMaskedBack(j, s, kept, states, zeroed, cols);
     recurrentGradRows(j, dGq, s, G3, U, put, grads); // ... + (dq_t·Uᵀ) ⊙ rdm
     if (s > 0) addOutputGradRows(j, s - 1);
   }

@@ -12,11 +12,13 @@
  *
  * r ⊙ hd is kept for backward and dU_h. A masked step keeps h and passes dh through unchanged.
  * Each line of the math is one `lanes` primitive over a row's values (f32x4 on wasm memory, where
- * the band runs: fused/wasm_band.ts).
+ * the band runs: fused/wasm_band.ts). Forward applies
+ * each line to the band's rows of a step at once (`laneRows`, `activateRows`), then puts back the
+ * masked rows' states.
  */
-import { DataArray, lanes, packGemmB } from '@seqlab/tensor';
-import { activateRange, scaleByDerivative } from '../fused/activations';
-import { BackJob, RowsJob, addOutputGradRows, buildXs, dropRows, inputGradRows, mm, packInput, project } from '../fused/loop';
+import { DataArray, laneRows, lanes, packGemmB } from '@seqlab/tensor';
+import { activateRows, scaleByDerivativeRows } from '../fused/activations';
+import { BackJob, RowsJob, addOutputGradRows, buildXs, dropRows, inputGradRows, mm, packInput, project, putMaskedBack, setMaskedAside } from '../fused/loop';
 import { BandBuffers, runBandInWasm, scratch } from '../fused/wasm_band';
 import { GRU_GATE, GRU_GATES } from './layout';
 
@@ -64,7 +66,7 @@ function backwardBuffers(j: GruBeforeBackJob): BandBuffers {
       { field: 'dGh', layout: 'steps', width: H, io: 'out' },
     ],
     products: [{ layout: 'NT', n: H, k: H, packed: true }, { layout: 'NT', n: H, k: 2 * H, packed: true }, { layout: 'NT', n: I, k: G3, packed: true }],
-    scratch: (j.b1 - j.b0) * (2 * H + I),
+    scratch: (j.b1 - j.b0) * (3 * H + I),
   };
 }
 
@@ -94,29 +96,25 @@ function gruBeforeForward(j: GruBeforeJob): void {
     dropRows(j, s);
     // [q_z q_r] = hd·[U_z U_r]
     mm(j.serial, 'NN', { m: nb, n: 2 * H, k: H, a: hd, aOffset: prev + b0 * H, b: Uzr, packedB: pzr, c: qzr });
-    for (let b = b0; b < b1; b++) {
-      const go = g0 + b * G3;
-      const z = go + GRU_GATE.z * H;
-      const r = go + GRU_GATE.r * H;
-      const ho = prev + b * H;
-      // z = σ(x·W_z + b_z + hd·U_z),  r = σ(x·W_r + b_r + hd·U_r): adjacent blocks, one pass
-      lanes.add(gates, z, gates, z, qzr, (b - b0) * 2 * H, 2 * H);
-      activateRange(rec, gates, z, 2 * H);
-      lanes.mul(rhd, ho, gates, r, hd, ho, H); // r ⊙ hd
-    }
+    // each line over the band's rows at once: gate rows 3H apart, state rows H
+    const go = g0 + b0 * G3;
+    const z = go + GRU_GATE.z * H;
+    const r = go + GRU_GATE.r * H;
+    const h = go + GRU_GATE.h * H;
+    const ho = prev + b0 * H;
+    // z = σ(x·W_z + b_z + hd·U_z),  r = σ(x·W_r + b_r + hd·U_r): adjacent blocks, one pass
+    laneRows('add', nb, 2 * H, gates, z, G3, gates, z, G3, qzr, 0, 2 * H);
+    activateRows(rec, gates, z, 2 * H, nb, G3);
+    laneRows('mul', nb, H, rhd, ho, H, gates, r, G3, hd, ho, H); // r ⊙ hd
     // q_h = (r ⊙ hd)·U_h
-    mm(j.serial, 'NN', { m: nb, n: H, k: H, a: rhd, aOffset: prev + b0 * H, b: Uh, packedB: ph, c: qh });
+    mm(j.serial, 'NN', { m: nb, n: H, k: H, a: rhd, aOffset: ho, b: Uh, packedB: ph, c: qh });
+    // ĥ = act(x·W_h + b_h + (r ⊙ hd)·U_h)
+    laneRows('add', nb, H, gates, h, G3, gates, h, G3, qh, 0, H);
+    activateRows(act, gates, h, H, nb, G3);
+    laneRows('lerp', nb, H, hs, ho + BH, H, gates, z, G3, hs, ho, H, gates, h, G3); // h_t = z ⊙ h_{t-1} + (1 - z) ⊙ ĥ
+    if (run === null) continue;
     for (let b = b0; b < b1; b++) {
-      const runs = run === null || run[s * B + b] === 1;
-      const go = g0 + b * G3;
-      const z = go + GRU_GATE.z * H;
-      const h = go + GRU_GATE.h * H;
-      const ho = prev + b * H;
-      // ĥ = act(x·W_h + b_h + (r ⊙ hd)·U_h)
-      lanes.add(gates, h, gates, h, qh, (b - b0) * H, H);
-      activateRange(act, gates, h, H);
-      if (runs) lanes.lerp(hs, ho + BH, gates, z, hs, ho, gates, h, H); // h_t = z ⊙ h_{t-1} + (1 - z) ⊙ ĥ
-      else lanes.copy(hs, ho + BH, hs, ho, H); //                         masked: h_t = h_{t-1}
+      if (run[s * B + b] === 0) lanes.copy(hs, prev + b * H + BH, hs, prev + b * H, H); // masked: h_t = h_{t-1}
     }
   }
 }
@@ -126,50 +124,47 @@ function gruBeforeBackward(j: GruBeforeBackJob): void {
   const BH = B * H;
   const G3 = GRU_GATES * H;
   const nb = b1 - b0;
-  const drhd = scratch(j, nb * H, dGx); // one step's ∂L/∂(r ⊙ hd)
-  const dhd = scratch(j, nb * H, dGx); //  one step's ∂L/∂hd
+  const drhd = scratch(j, nb * H, dGx); //                     one step's ∂L/∂(r ⊙ hd)
+  const dhd = scratch(j, nb * H, dGx); //                      one step's ∂L/∂hd
+  const kept = run === null ? null : scratch(j, nb * H, dGx); // masked rows' dh, put back after the step
   const pht = packGemmB(Uh, H, H, true);
   const pzrt = packGemmB(Uzr, 2 * H, H, true);
+  const [states, zeroed, cols, none] = [[dh], [dGx, dGzr, dGh], [G3, 2 * H, H], [] as DataArray[]];
   addOutputGradRows(j, T - 1);
   for (let s = T - 1; s >= 0; s--) {
     const prev = s * BH;
-    const g0 = s * B * G3;
-    for (let b = b0; b < b1; b++) {
-      if (run !== null && run[s * B + b] === 0) continue; // dh_{t-1} = dh_t
-      const go = g0 + b * G3;
-      const z = go + GRU_GATE.z * H;
-      const h = go + GRU_GATE.h * H;
-      const ro = b * H;
-      const zro = (s * B + b) * 2 * H;
-      lanes.mulDiff(dGx, z, dh, ro, hs, prev + ro, gates, h, H); // dz = dh ⊙ (h_{t-1} - ĥ)
-      lanes.mulCompl(dGx, h, dh, ro, gates, z, H); //               dĥ = dh ⊙ (1 - z)
-      lanes.mul(dh, ro, dh, ro, gates, z, H); //                    dh_{t-1} = dh ⊙ z + ...
-      scaleByDerivative(rec, dGx, z, gates, z, H); //               dz_z = dz ⊙ σ'(z)
-      scaleByDerivative(act, dGx, h, gates, h, H); //               dz_h = dĥ ⊙ act'(ĥ)
-      lanes.copy(dGzr, zro + GRU_GATE.z * H, dGx, z, H);
-      lanes.copy(dGh, prev + ro, dGx, h, H);
-    }
+    // each line over the band's rows at once: gate rows 3H apart, [dz_z dz_r] rows 2H, state rows H
+    const go = (s * B + b0) * G3;
+    const z = go + GRU_GATE.z * H;
+    const r = go + GRU_GATE.r * H;
+    const h = go + GRU_GATE.h * H;
+    const ro = b0 * H;
+    const zr = (s * B + b0) * 2 * H;
+    if (kept !== null) setMaskedAside(j, s, kept, states); // a masked step: dh_{t-1} = dh_t, no gate gradient
+    laneRows('mulDiff', nb, H, dGx, z, G3, dh, ro, H, hs, prev + ro, H, gates, h, G3); // dz = dh ⊙ (h_{t-1} - ĥ)
+    laneRows('mulCompl', nb, H, dGx, h, G3, dh, ro, H, gates, z, G3); //                 dĥ = dh ⊙ (1 - z)
+    laneRows('mul', nb, H, dh, ro, H, dh, ro, H, gates, z, G3); //                        dh_{t-1} = dh ⊙ z + ...
+    scaleByDerivativeRows(rec, dGx, z, G3, gates, z, G3, H, nb); //                      dz_z = dz ⊙ σ'(z)
+    scaleByDerivativeRows(act, dGx, h, G3, gates, h, G3, H, nb); //                      dz_h = dĥ ⊙ act'(ĥ)
+    laneRows('copy', nb, H, dGzr, zr + GRU_GATE.z * H, 2 * H, dGx, z, G3);
+    laneRows('copy', nb, H, dGh, prev + ro, H, dGx, h, G3);
+    if (kept !== null) putMaskedBack(j, s, kept, states, zeroed, cols);
     // d(r ⊙ hd) = dz_h·U_hᵀ
-    mm(j.serial, 'NT', { m: nb, n: H, k: H, a: dGh, aOffset: prev + b0 * H, b: Uh, packedB: pht, c: drhd });
-    for (let b = b0; b < b1; b++) {
-      const ol = (b - b0) * H;
-      if (run !== null && run[s * B + b] === 0) {
-        dhd.fill(0, ol, ol + H);
-        continue;
-      }
-      const r = g0 + b * G3 + GRU_GATE.r * H;
-      const ho = prev + b * H;
-      lanes.mul(dGx, r, drhd, ol, hd, ho, H); //    dr = d(r ⊙ hd) ⊙ hd
-      lanes.mul(dhd, ol, drhd, ol, gates, r, H); // dhd = d(r ⊙ hd) ⊙ r + ...
-      scaleByDerivative(rec, dGx, r, gates, r, H); // dz_r = dr ⊙ σ'(r)
-      lanes.copy(dGzr, (s * B + b) * 2 * H + GRU_GATE.r * H, dGx, r, H);
+    mm(j.serial, 'NT', { m: nb, n: H, k: H, a: dGh, aOffset: prev + ro, b: Uh, packedB: pht, c: drhd });
+    laneRows('mul', nb, H, dGx, r, G3, drhd, 0, H, hd, prev + ro, H); //    dr = d(r ⊙ hd) ⊙ hd
+    laneRows('mul', nb, H, dhd, 0, H, drhd, 0, H, gates, r, G3); //         dhd = d(r ⊙ hd) ⊙ r + ...
+    scaleByDerivativeRows(rec, dGx, r, G3, gates, r, G3, H, nb); //         dz_r = dr ⊙ σ'(r)
+    laneRows('copy', nb, H, dGzr, zr + GRU_GATE.r * H, 2 * H, dGx, r, G3);
+    if (kept !== null) {
+      // a masked row: no dr, no dhd
+      putMaskedBack(j, s, kept, none, zeroed, cols);
+      for (let b = b0; b < b1; b++) if ((run as Uint8Array)[s * B + b] === 0) dhd.fill(0, (b - b0) * H, (b - b0 + 1) * H);
     }
     // ... + [dz_z dz_r]·[U_z U_r]ᵀ
-    mm(j.serial, 'NT', { m: nb, n: H, k: 2 * H, a: dGzr, aOffset: (s * B + b0) * 2 * H, b: Uzr, packedB: pzrt, c: dhd, beta: 1 });
+    mm(j.serial, 'NT', { m: nb, n: H, k: 2 * H, a: dGzr, aOffset: zr, b: Uzr, packedB: pzrt, c: dhd, beta: 1 });
     // dh_{t-1} += dhd ⊙ rdm
-    const o = b0 * H;
-    if (rdm === null) lanes.add(dh, o, dh, o, dhd, 0, nb * H);
-    else lanes.madd(dh, o, dhd, 0, rdm, o, dh, o, nb * H);
+    if (rdm === null) lanes.add(dh, ro, dh, ro, dhd, 0, nb * H);
+    else lanes.madd(dh, ro, dhd, 0, rdm, ro, dh, ro, nb * H);
     if (s > 0) addOutputGradRows(j, s - 1);
   }
   inputGradRows(j, dGx, G3);

@@ -12,7 +12,7 @@
  */
 import { DataArray, lanes, packGemmB } from '@seqlab/tensor';
 import { activateRange, scaleByDerivative } from '../fused/activations';
-import { BackJob, RowsJob, addOutputGradRows, buildXs, dropRows, inputGradRows, mm, packInput, project, recurrentGradRows } from '../fused/loop';
+import { BackJob, RowsJob, addOutputGradRows, buildXs, dropRows, inputGradRows, mm, packInput, project, putMaskedBack, recurrentGradRows, setMaskedAside } from '../fused/loop';
 import { BandBuffers, runBandInWasm, scratch } from '../fused/wasm_band';
 
 export interface RnnJob extends RowsJob {
@@ -45,7 +45,7 @@ function backwardBuffers(j: RnnBackJob): BandBuffers {
       { field: 'dA', layout: 'steps', width: H, io: 'out' },
     ],
     products: [{ layout: 'NT', n: H, k: H, packed: true }, { layout: 'NT', n: I, k: H, packed: true }],
-    scratch: nb * (H + I),
+    scratch: nb * (2 * H + I),
   };
 }
 
@@ -72,10 +72,10 @@ function simpleRnnForward(j: RnnJob): void {
     mm(j.serial, 'NN', { m: nb, n: H, k: H, a: hd, aOffset: prev + b0 * H, b: U, packedB: pu, c: a, cOffset: prev + b0 * H, beta: 1 });
     // h_t = act(a_t), kept in a for backward
     activateRange(act, a, prev + b0 * H, nb * H);
+    lanes.copy(hs, prev + b0 * H + BH, a, prev + b0 * H, nb * H);
+    if (run === null) continue;
     for (let b = b0; b < b1; b++) {
-      const runs = run === null || run[s * B + b] === 1;
-      const ho = prev + b * H;
-      lanes.copy(hs, ho + BH, runs ? a : hs, ho, H); // masked: h_t = h_{t-1}
+      if (run[s * B + b] === 0) lanes.copy(hs, prev + b * H + BH, hs, prev + b * H, H); // masked: h_t = h_{t-1}
     }
   }
 }
@@ -83,19 +83,20 @@ function simpleRnnForward(j: RnnJob): void {
 function simpleRnnBackward(j: RnnBackJob): void {
   const { B, T, H, b0, b1, act, a, U, run, dh, dA } = j;
   const BH = B * H;
-  const grads = scratch(j, (b1 - b0) * H, dA); // (da·Uᵀ) before ⊙ rdm
+  const nb = b1 - b0;
+  const grads = scratch(j, nb * H, dA); //                     (da·Uᵀ) before ⊙ rdm
+  const kept = run === null ? null : scratch(j, nb * H, dA); // masked rows' dh, put back after the step
   const put = packGemmB(U, H, H, true);
+  const [states, zeroed, cols] = [[dh], [dA], [H]];
   addOutputGradRows(j, T - 1);
   for (let s = T - 1; s >= 0; s--) {
-    const o0 = s * BH;
-    for (let b = b0; b < b1; b++) {
-      // a masked step passes dh_t to h_{t-1} unchanged, and its dA row stays 0
-      if (run !== null && run[s * B + b] === 0) continue;
-      const ro = b * H;
-      lanes.copy(dA, o0 + ro, dh, ro, H);
-      dh.fill(0, ro, ro + H);
-      scaleByDerivative(act, dA, o0 + ro, a, o0 + ro, H); // da_t = dh_t ⊙ act'(a_t)
-    }
+    const o = s * BH + b0 * H; // the band's rows: contiguous in dA, a and dh
+    // a masked step passes dh_t to h_{t-1} unchanged, and its dA row stays 0
+    if (kept !== null) setMaskedAside(j, s, kept, states);
+    lanes.copy(dA, o, dh, b0 * H, nb * H);
+    dh.fill(0, b0 * H, b1 * H);
+    scaleByDerivative(act, dA, o, a, o, nb * H); // da_t = dh_t ⊙ act'(a_t)
+    if (kept !== null) putMaskedBack(j, s, kept, states, zeroed, cols);
     recurrentGradRows(j, dA, s, H, U, put, grads); // dh_{t-1} += (da_t·Uᵀ) ⊙ rdm
     if (s > 0) addOutputGradRows(j, s - 1);
   }
