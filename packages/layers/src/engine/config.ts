@@ -89,7 +89,8 @@ export function classByName(name: string, custom: CustomObjects = {}, who = 'des
   if (!cls) {
     throw new Error(
       `${who}: unknown class '${name}'. Register a user's class before loading (registerLayer('${name}', ${name}) or registerCell), ` +
-        `or pass it as customObjects: { ${name} }. Known: ${registeredNames().join(', ')}`,
+        `or pass it as customObjects: { ${name} }. In a bundle, a built-in class is known once the page imports it ` +
+        `(loadModel, modelFromBytes and fromTfjs bring every one). Known: ${registeredNames().join(', ')}`,
     );
   }
   return cls;

@@ -14,7 +14,7 @@ import { InputLayer } from '../engine/input';
 import { Layer } from '../engine/layer';
 import { Node, SymbolicTensor } from '../engine/symbolic';
 import { VectorizerLayer, isStringVectorizer } from '../layers/vectorizer';
-import { Bidirectional } from '../recurrent/bidirectional';
+import { twoDirections } from '../recurrent/directions';
 import { RNN } from '../recurrent/rnn';
 
 /** What this module needs of a functional model. */
@@ -106,7 +106,7 @@ export function graphFromConfig(config: Record<string, unknown>, custom: CustomO
         const ins = refs.map(lookup);
         if (ins.some((t) => t === undefined)) break;
         const tensors = ins as SymbolicTensor[];
-        const recurrent = p.layer instanceof RNN || p.layer instanceof Bidirectional;
+        const recurrent = p.layer instanceof RNN || twoDirections(p.layer) !== null;
         const out =
           recurrent && tensors.length > 1
             ? p.layer.apply(tensors[0], { initialState: tensors.slice(1) })

@@ -14,7 +14,7 @@ import { SymbolicTensor } from '../engine/symbolic';
 import { Model, ModelData, PredictOptions } from './model';
 import { BatchSource, isBatchSource } from '../training/batch_source';
 import { StringVectorizer, VectorizerLayer, isStringVectorizer } from '../layers/vectorizer';
-import { Embedding } from '../layers/embedding';
+import { registeredClass } from '../engine/registry';
 
 /** Options of `Sequential` in object form: the layers (a text vectorizer may come first), a name. */
 export interface SequentialArgs {
@@ -184,7 +184,9 @@ registerLayer('Sequential', Sequential);
  * declaring no input whose own first layer does.
  */
 function readsIdSequence(layer: Layer | undefined): boolean {
-  if (layer instanceof Embedding) return true;
+  // by its registered class, not an import: a page that never uses Embedding does not bundle it
+  const embedding = registeredClass('Embedding');
+  if (embedding && layer instanceof embedding) return true;
   if (!(layer instanceof Model)) return false;
   const declared = layer.inputs[0]?.shape;
   if (declared) return declared.length === 2 && declared[1] === null;

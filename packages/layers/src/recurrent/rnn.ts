@@ -1,6 +1,7 @@
 /**
  * Recurrent layers: `RNN({ cell })` owns the time loop of any cell; `SimpleRNN`, `LSTM` and `GRU`
- * are RNNs of the built-in cells, with the Keras options (camelCase).
+ * (simple_rnn/layer.ts, lstm/layer.ts, gru/layer.ts, beside their cells, so that a page bundles
+ * only the ones it uses) are RNNs of the built-in cells, with the Keras options (camelCase).
  *
  *   new LSTM({ units: 32 }).apply(x)                                  // x [B, T, I] -> [B, 32]
  *   new LSTM({ units: 32, returnSequences: true, returnState: true })  // -> [[B, T, 32], h, c]
@@ -13,15 +14,11 @@ import { noGrad } from '@seqlab/autograd';
 import * as T from '@seqlab/tensor';
 import { Tensor, fmtShape } from '@seqlab/tensor';
 import { ActivationSpec } from '../activations';
-import { CallArgs, Layer, LayerArgs, LayerInput, LayerOutput, registerLayer, snakeCase } from '../engine/layer';
-import { classNameOf } from '../engine/registry';
+import { CallArgs, Layer, LayerArgs, LayerInput, LayerOutput, registerLayer } from '../engine/layer';
 import { SymShape, expectShape, fmtReceived } from '../engine/shapes';
 import { InitializerSpec, getRng } from '../initializers';
 import { CellArgs, StackedRNNCells, serializeCell } from './cells';
 import { RecurrentCell, StepDropout } from './cell';
-import { SimpleRNNCell } from './simple_rnn/cell';
-import { LSTMCell } from './lstm/cell';
-import { GRUCell } from './gru/cell';
 import { fusedSequence, fusedSupports } from './fused';
 import { referenceSequence } from './reference';
 import { SequenceArgs, SequenceResult, SequenceRunner } from './sequence';
@@ -317,68 +314,5 @@ export class RNN extends Layer {
 }
 registerLayer('RNN', RNN);
 
-// ---------------------------------------------------------------------------------------------
-// SimpleRNN, LSTM, GRU
-
 /** The cell's options (units, activations, initializers, dropout) plus the layer's. */
 export interface RecurrentLayerArgs extends BaseRNNArgs, Omit<CellArgs, 'name' | 'unitForgetBias' | 'resetAfter'> {}
-
-/**
- * Options of the LSTM layer: CellArgs and BaseRNNArgs, plus `unitForgetBias` (default true: the
- * forget gate's bias starts at 1).
- */
-export interface LSTMArgs extends RecurrentLayerArgs {
-  unitForgetBias?: boolean;
-}
-
-/**
- * Options of the GRU layer: CellArgs and BaseRNNArgs, plus `resetAfter` (default true, as Keras:
- * bias [2, 3H], the cuDNN-compatible variant).
- */
-export interface GRUArgs extends RecurrentLayerArgs {
-  resetAfter?: boolean;
-}
-
-function cellArgs(args: RecurrentLayerArgs & { unitForgetBias?: boolean; resetAfter?: boolean }): CellArgs {
-  const { units, activation, recurrentActivation, useBias, kernelInitializer, recurrentInitializer, biasInitializer, dropout, recurrentDropout } = args;
-  return {
-    units, activation, recurrentActivation, useBias, kernelInitializer, recurrentInitializer, biasInitializer, dropout, recurrentDropout,
-    unitForgetBias: args.unitForgetBias,
-    resetAfter: args.resetAfter,
-  };
-}
-
-/** Names the built-in cell after its layer, as Keras paths do: 'lstm/lstm_cell/kernel'. */
-function nameCell(layer: RNN): void {
-  layer.cell.name = `${layer.name}/${snakeCase(classNameOf(layer.cell))}`;
-}
-
-/** Fully-connected RNN: h_t = φ(x_t·W + h_{t-1}·U + b). */
-export class SimpleRNN extends RNN {
-  declare readonly cell: SimpleRNNCell;
-  constructor(args: RecurrentLayerArgs) {
-    super({ ...args, cell: new SimpleRNNCell(cellArgs(args)) });
-    nameCell(this);
-  }
-}
-registerLayer('SimpleRNN', SimpleRNN);
-
-/** Long short-term memory; states [h, c]. */
-export class LSTM extends RNN {
-  declare readonly cell: LSTMCell;
-  constructor(args: LSTMArgs) {
-    super({ ...args, cell: new LSTMCell(cellArgs(args)) });
-    nameCell(this);
-  }
-}
-registerLayer('LSTM', LSTM);
-
-/** Gated recurrent unit; `resetAfter: true` by default (Keras). */
-export class GRU extends RNN {
-  declare readonly cell: GRUCell;
-  constructor(args: GRUArgs) {
-    super({ ...args, cell: new GRUCell(cellArgs(args)) });
-    nameCell(this);
-  }
-}
-registerLayer('GRU', GRU);

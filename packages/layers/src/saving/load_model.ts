@@ -1,9 +1,18 @@
 /**
- * `loadModel(path | bytes)`: the model file (saving/model_file.ts) back into a model.
+ * `loadModel(path | bytes)` and `modelFromBytes(bytes)`: the model file (saving/model_file.ts) back
+ * into a model, with every built-in class registered (saving/builtins.ts), in a bundle as in Node.
+ * (They live apart from model_file.ts, which the model class imports to save.)
  */
 import type { Model } from '../models/model';
 import { fileAccess } from '../training/file_access';
-import { BYTES_INSTEAD, LoadOptions, modelFromBytes } from './model_file';
+import { builtInClasses } from './builtins';
+import { BYTES_INSTEAD, LoadOptions, SavableModel, decodeModel } from './model_file';
+
+/** Rebuilds a model from the model file's bytes; `source` names the file in errors. */
+export function modelFromBytes(bytes: Uint8Array, options: LoadOptions = {}, source = 'the given bytes'): SavableModel {
+  builtInClasses(); // every built-in class registered, in a bundle too (builtins.ts)
+  return decodeModel(bytes, options, source);
+}
 
 /**
  * Loads a model saved by `model.save`: from a path (Node) or from the bytes.

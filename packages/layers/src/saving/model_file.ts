@@ -149,8 +149,11 @@ export function modelToBytes(model: SavableModel, options: SaveOptions = {}): Ui
   return encodeContainer(MAGIC, { format: FORMAT, version: VERSION, model_config, weights: records, compile_config, optimizer_state, preprocessing }, data.bytes());
 }
 
-/** Rebuilds a model from the model file's bytes; `source` names the file in errors. */
-export function modelFromBytes(bytes: Uint8Array, options: LoadOptions = {}, source = 'the given bytes'): SavableModel {
+/**
+ * Rebuilds a model from the model file's bytes; `source` names the file in errors. The classes it
+ * names must be registered: `modelFromBytes` (load_model.ts) makes sure every built-in one is.
+ */
+export function decodeModel(bytes: Uint8Array, options: LoadOptions = {}, source = 'the given bytes'): SavableModel {
   const who = 'loadModel';
   const { manifest: m, data } = decodeContainer<ModelManifest>(bytes, { magic: MAGIC, format: FORMAT, version: VERSION, who, source });
   const fail = (why: string): never => {

@@ -31,6 +31,7 @@ import { TimeDistributed } from '../layers/time_distributed';
 import { Model } from '../models/model';
 import { Bidirectional } from '../recurrent/bidirectional';
 import { RNN } from '../recurrent/rnn';
+import { builtInClasses } from './builtins';
 import { DataWriter, readArray } from './container';
 
 /** One weight in a TensorFlow.js weights manifest: its name, shape and dtype. */
@@ -191,6 +192,7 @@ export function toTfjs(model: Model, options: { shardBytes?: number } = {}): Tfj
  * model is returned; `source` names the directory in errors.
  */
 export function fromTfjs(modelJson: unknown, weightData: Uint8Array, options: { customObjects?: CustomObjects } = {}, source = 'the TensorFlow.js model'): Model {
+  builtInClasses(); // every built-in class registered, in a bundle too (builtins.ts)
   const fail = (why: string): never => {
     throw new Error(`loadTfjsModel: ${source}: ${why}`);
   };

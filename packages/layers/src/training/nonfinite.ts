@@ -11,7 +11,7 @@ import { Variable, record, recordMulti } from '@seqlab/autograd';
 import * as T from '@seqlab/tensor';
 import { Tensor } from '@seqlab/tensor';
 import type { Layer } from '../engine/layer';
-import { Bidirectional } from '../recurrent/bidirectional';
+import { TwoDirections, twoDirections } from '../recurrent/directions';
 import { RNN } from '../recurrent/rnn';
 import { SequenceWatch, withSequenceWatch } from '../recurrent/sequence_watch';
 
@@ -82,9 +82,10 @@ export function recurrentWhere(layer: Layer, x: Tensor | Tensor[], mask: Tensor 
     const t = rnnBadTimestep(layer, x, mask);
     return t === null ? '' : atTimestep(layer, t, x.shape[1]);
   }
-  if (layer instanceof Bidirectional) {
-    const f = rnnBadTimestep(layer.forwardLayer, x, mask);
-    const b = rnnBadTimestep(layer.backwardLayer, x, mask);
+  const both = twoDirections(layer);
+  if (both) {
+    const f = rnnBadTimestep(both.forwardLayer, x, mask);
+    const b = rnnBadTimestep(both.backwardLayer, x, mask);
     const parts = [f === null ? null : `forward layer at input timestep ${f}`, b === null ? null : `backward layer at input timestep ${b}`].filter((p) => p !== null);
     return parts.length ? ` (${parts.join('; ')})` : '';
   }
@@ -121,15 +122,16 @@ export function nonFiniteGradients(vars: Variable[], grads: Tensor[]): string[] 
 /** A recurrent layer of a model, with the Bidirectional that runs it (or null). */
 interface RecurrentPlace {
   layer: RNN;
-  owner: Bidirectional | null;
+  owner: TwoDirections | null;
 }
 
 /** Every recurrent layer of `layers`, nested models and both directions of a Bidirectional included. */
 function recurrentPlaces(layers: Layer[]): RecurrentPlace[] {
   const out: RecurrentPlace[] = [];
   for (const l of layers) {
+    const both = twoDirections(l);
     if (l instanceof RNN) out.push({ layer: l, owner: null });
-    else if (l instanceof Bidirectional) out.push({ layer: l.forwardLayer, owner: l }, { layer: l.backwardLayer, owner: l });
+    else if (both) out.push({ layer: both.forwardLayer, owner: both }, { layer: both.backwardLayer, owner: both });
     else if (Array.isArray((l as { layers?: unknown }).layers)) out.push(...recurrentPlaces((l as unknown as { layers: Layer[] }).layers));
   }
   return out;
