@@ -57,10 +57,31 @@ export function binaryMap(op: string, a: Tensor, b: Tensor, f: (x: number, y: nu
   } else if (b.size === n && isSuffix(a.shape, outShape)) {
     const m = a.size;
     for (let i = 0; i < n; i += m) for (let j = 0; j < m; j++) out[i + j] = f(ad[j], bd[i + j]);
+  } else if (a.size === n && isColumn(b.shape, outShape)) {
+    // b [..., 1] against a [..., m] (a keepDims reduction: softmax's max and sum): one b per row
+    const m = outShape[outShape.length - 1];
+    for (let r = 0, i = 0; i < n; r++) {
+      const y = bd[r];
+      for (const end = i + m; i < end; i++) out[i] = f(ad[i], y);
+    }
+  } else if (b.size === n && isColumn(a.shape, outShape)) {
+    const m = outShape[outShape.length - 1];
+    for (let r = 0, i = 0; i < n; r++) {
+      const x = ad[r];
+      for (const end = i + m; i < end; i++) out[i] = f(x, bd[i]);
+    }
   } else {
     general(out, outShape, ad, broadcastStrides(a.shape, outShape), bd, broadcastStrides(b.shape, outShape), f);
   }
   return new Tensor(out, outShape);
+}
+
+/** True when `shape` is `outShape` with its last axis 1 (same rank). */
+function isColumn(shape: Shape, outShape: Shape): boolean {
+  const last = outShape.length - 1;
+  if (shape.length !== outShape.length || last < 0 || shape[last] !== 1) return false;
+  for (let i = 0; i < last; i++) if (shape[i] !== outShape[i]) return false;
+  return true;
 }
 
 /** True when `shape` equals the trailing axes of `outShape` (leading 1s allowed). */

@@ -44,6 +44,22 @@ function reduceGeneric(
   const keptShape = reducedShape(t.shape, ax, true);
   const out = allocLike(t.dtype, sizeOf(keptShape));
   out.fill(init);
+  let count = 1;
+  for (const a of ax) count *= t.shape[a];
+  const shape = keepDims ? keptShape : reducedShape(t.shape, ax, false);
+  if (ax.length === 1 && ax[0] === t.rank - 1) {
+    // the last axis: each output is one contiguous row, accumulated in order (as below, rounded to
+    // the output's type after every step)
+    const src = t.data;
+    const f32 = out instanceof Float32Array;
+    for (let r = 0, i = 0; r < out.length; r++) {
+      let acc = out[r];
+      if (f32) for (const end = i + count; i < end; i++) acc = Math.fround(combine(acc, src[i]));
+      else for (const end = i + count; i < end; i++) acc = combine(acc, src[i]);
+      out[r] = acc;
+    }
+    return { out: new Tensor(out, shape), count };
+  }
   const kstr = stridesOf(keptShape);
   const strides = t.shape.map((d, i) => (ax.includes(i) ? 0 : kstr[i]));
   const rank = t.rank;
@@ -60,9 +76,7 @@ function reduceGeneric(
       idx[d] = 0;
     }
   }
-  let count = 1;
-  for (const a of ax) count *= t.shape[a];
-  return { out: new Tensor(out, keepDims ? keptShape : reducedShape(t.shape, ax, false)), count };
+  return { out: new Tensor(out, shape), count };
 }
 
 /**

@@ -34,6 +34,11 @@ describe('broadcasting binary ops', () => {
     expect(less(a, 2).toArray()).toEqual([[1, 0, 0], [0, 0, 0]]);
     expect(add(scalar(1), scalar(2)).shape).toEqual([]);
     expect(add(tensor([[[1]]]), tensor([2, 3])).shape).toEqual([1, 1, 2]);
+    // one value per row against rows (a keepDims reduction), both ways, rank 3
+    const x = tensor([[[1, 2], [3, 4]], [[5, 6], [7, 8]]]);
+    const col = tensor([[[10], [20]], [[30], [40]]]);
+    expect(sub(x, col).toArray()).toEqual([[[-9, -8], [-17, -16]], [[-25, -24], [-33, -32]]]);
+    expect(sub(col, x).toArray()).toEqual([[[9, 8], [17, 16]], [[25, 24], [33, 32]]]);
   });
 
   test('dtype: float32 stays float32, mixing promotes to float64', () => {
