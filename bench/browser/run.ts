@@ -60,6 +60,13 @@ async function main(): Promise<void> {
     console.log(`  Chromium, 1 thread:                ${f(web1)}  (${(web1 / node).toFixed(2)}x Node; target <= 1.3x)`);
     console.log(`  Chromium isolated page, 1 thread:  ${f(iso1)}`);
     console.log(`  Chromium isolated page, ${threads} threads: ${f(iso2)}  (${(iso1 / iso2).toFixed(2)}x faster than 1 thread)`);
+    // the same comparison on a larger case: threads pay when a batch's work outweighs the hand-off
+    const big: CaseOptions = { ...c, time: 64, units: 128, epochs: 1 };
+    await iso.evaluate(new Function('return window.seqlab.setThreads(1)') as () => number);
+    const big1 = await best(() => iso.evaluate(new Function('o', 'return window.seqlab.train(o).then((r) => r.ms)') as (o: CaseOptions) => number, big));
+    await iso.evaluate(new Function('n', 'return window.seqlab.setThreads(n)') as (n: number) => number, threads);
+    const big2 = await best(() => iso.evaluate(new Function('o', 'return window.seqlab.train(o).then((r) => r.ms)') as (o: CaseOptions) => number, big));
+    console.log(`LSTM(${big.units}), batch ${big.batch}, T ${big.time}, ${big.samples} samples x ${big.epochs} epoch, Chromium isolated page: 1 thread ${f(big1)}, ${threads} threads ${f(big2)} (${(big1 / big2).toFixed(2)}x faster than 1 thread)`);
     console.log(`  load average: ${os.loadavg().map((l) => l.toFixed(2)).join(', ')} on ${os.cpus().length} cores`);
   } finally {
     await browser.close();
