@@ -26,7 +26,7 @@
  *
  * Writes <out>/latest.json (every sample) and <out>/latest.md (the tables), and prints the tables.
  */
-import { spawn } from 'child_process';
+import { execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -209,10 +209,10 @@ function machine(): Record<string, unknown> {
   const cpus = os.cpus();
   let commit = 'unknown';
   try {
-    commit = fs.readFileSync(path.join(__dirname, '..', '..', '.git', 'HEAD'), 'utf8').trim();
-    if (commit.startsWith('ref: ')) commit = fs.readFileSync(path.join(__dirname, '..', '..', '.git', commit.slice(5)), 'utf8').trim();
+    // git itself: .git is a file in a worktree, and refs may be packed
+    commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: path.join(__dirname, '..', '..'), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
   } catch {
-    // not a git checkout
+    // not a git checkout, or no git
   }
   const version = (p: string): string => {
     try {
