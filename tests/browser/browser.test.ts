@@ -98,8 +98,9 @@ describeBrowser('in Chromium', () => {
   test('two threads on Web Workers in an isolated page: the same losses and weights as one thread', async () => {
     const iso = await open({ isolated: true, csp: STRICT_CSP });
     expect(await call(iso, (s) => s.isolated())).toBe(true);
-    // large enough for the time loops and the GEMMs to be split (batch 64, units 32)
-    const o: CaseOptions = { kernels: 'wasm', batch: 64, time: 16, units: 32, epochs: 2, samples: 128 };
+    // large enough for the time loops to be split (batch 64, units 64: 16.8 million multiply-adds
+    // of recurrent products a sequence, over the fused kernels' 2^23)
+    const o: CaseOptions = { kernels: 'wasm', batch: 64, time: 16, units: 64, epochs: 2, samples: 128 };
     const one = await inPage(iso, o);
     expect(await call(iso, (s) => s.useWorkers(2))).toBe(2);
     const jobs = () => call(iso, (s) => s.jobs());

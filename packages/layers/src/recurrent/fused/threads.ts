@@ -12,12 +12,14 @@ import type { RowsJob } from './loop';
 
 /**
  * Least batch rows and least per-sequence work (B·T·G·H·H multiply-adds of the recurrent
- * products, ~0.3 ms of loops) for which the time loops are split over threads. Not tuned on an
- * idle machine (none was available, bench/README.md); a split costs a worker round trip (~10 µs
- * measured) and the shared copies of the inputs and weights, so it pays well below this.
+ * products) for which the time loops are split over threads. A split costs two worker round trips
+ * (forward and backward), a band's per-step calls on each thread, and the shared copies of the
+ * inputs and weights. Measured on 2 cores (bench/README.md), training steps at (32, 32, 64, 32),
+ * 1-4 million multiply-adds: two threads 0.5-1.1x one; at (100, 128, 64, 32), 13-52 million:
+ * 1.0-1.3x; 64 units and more: 1.3-2x. Below 2²³ the loops stay on one thread.
  */
 let splitMinRows = 8;
-let splitMinWork = 1 << 20;
+let splitMinWork = 1 << 23;
 
 /**
  * Sets the least batch rows and per-sequence work for a split (tests force splits of small
