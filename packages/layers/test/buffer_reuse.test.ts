@@ -59,6 +59,11 @@ function makeArgs(kind: Kind, B: number, steps: number, seed: number): BuiltinAr
 
 /** Output, final states and every gradient of Σ output ⊙ R + Σ states ⊙ R', as plain arrays. */
 function run(args: BuiltinArgs): number[][] {
+  return runTensors(args).map((t) => Array.from(t.data));
+}
+
+/** The same, as the tensors themselves. */
+function runTensors(args: BuiltinArgs): Tensor[] {
   const wrt = [args.x, args.kernel, args.recurrentKernel, args.bias as Tensor, ...args.initialStates];
   let out: Tensor[] = [];
   const { grads } = A.gradients(() => {
@@ -69,7 +74,7 @@ function run(args: BuiltinArgs): number[][] {
     for (const s of r.states) loss = A.add(loss, A.sum(A.mul(s, uniform(rng, s.shape))));
     return loss;
   }, wrt);
-  return [...out, ...grads].map((t) => Array.from(t.data));
+  return [...out, ...grads];
 }
 
 describe('buffer reuse in the fused kernels', () => {
@@ -108,6 +113,15 @@ describe('buffer reuse in the fused kernels', () => {
         if (!Object.is(v, off[k][i])) throw new Error(`${kind}: tensor ${k} value ${i}: ${v} with the pool, ${off[k][i]} without`);
       }));
     }
+  });
+
+  test.each(['lstm', 'gruAfter', 'gruBefore', 'simpleRNN'] as Kind[])('%s on two threads: returned outputs and gradients keep their values when the next sequence reuses the buffers', (kind) => {
+    T.setThreads(2);
+    setBufferPoolLimit(256 * 1024 * 1024);
+    const kept = runTensors(makeArgs(kind, 32, 32, 5));
+    const values = kept.map((t) => Array.from(t.data));
+    run(makeArgs(kind, 32, 32, 9)); // the same shapes: every pooled buffer is taken again
+    kept.forEach((t, k) => expect(Array.from(t.data)).toEqual(values[k]));
   });
 
   test.each(['lstm', 'gruAfter', 'gruBefore', 'simpleRNN'] as Kind[])('%s on two threads: no new shared buffer once the pool holds them', (kind) => {

@@ -3,8 +3,8 @@
  *
  * A fresh typed array of a few megabytes costs more than its contents: the engine takes new pages
  * from the operating system for it, and the first touch of every page faults (measured on an LSTM
- * training step at (100, 128, 64, 32): 44 ms of a 190 ms step went to copying into buffers just
- * allocated, and 0.5 ms when the same copies went to memory already in use). The fused recurrent
+ * training step at (100, 128, 64, 32): 53 ms of a 193 ms step went to copying into buffers just
+ * allocated, and 3.5 ms when the same copies went to memory already in use). The fused recurrent
  * kernels allocate the same buffers for every batch (gates, states, their gradients) and know when
  * they are done with them (after backward, or at once for inference), so they take them from here
  * and give them back: the next batch gets the same memory, already mapped, zeroed with a fill.
@@ -20,6 +20,7 @@
  * default; the oldest go first). A buffer given back must not be used again by the giver: nothing
  * else may hold it (an output tensor must be a copy, not a view of it).
  */
+import { isShared } from './parallel';
 import type { DType, DataArray } from './tensor';
 
 /** Least values for which a plain buffer is pooled (128 KiB of float32: below that, allocation is cheap); shared ones are pooled at any size. */
@@ -36,7 +37,6 @@ const free = new Map<string, Pooled[]>();
 const order: Pooled[] = [];
 const inPool = new WeakSet<ArrayBufferLike>();
 
-const isShared = (a: Pooled): boolean => typeof SharedArrayBuffer !== 'undefined' && a.buffer instanceof SharedArrayBuffer;
 const kindOf = (a: Pooled): string => `${a.constructor.name}:${isShared(a) ? 'shared' : 'plain'}:${a.length}`;
 
 /** A zeroed array of `Ctor` of `n` values, plain or on a SharedArrayBuffer made by `shared`, from the pool when one of that kind is there. */

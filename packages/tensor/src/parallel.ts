@@ -111,7 +111,8 @@ function post(w: PoolWorker, job: Record<string, unknown>): void {
   w.handle.post({ ...job, kernels: getKernels() });
 }
 
-function isShared(x: ArrayBufferView): boolean {
+/** True when `x` is a view of a SharedArrayBuffer (what the pool's threads can see without a copy). */
+export function isShared(x: ArrayBufferView): boolean {
   return typeof SharedArrayBuffer !== 'undefined' && x.buffer instanceof SharedArrayBuffer;
 }
 

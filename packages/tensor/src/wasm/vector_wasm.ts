@@ -21,15 +21,15 @@ function vectorExports(): VectorExports {
  */
 export function vectorWasm(fn: VectorFn, buf: Float32Array, o: number, n: number): number {
   const mem = arena();
-  const vector = vectorExports();
+  const v = vectorExports();
   if (mem.holds(buf)) {
-    vector[fn](buf.byteOffset + 4 * o, n);
+    v[fn](buf.byteOffset + 4 * o, n);
     return n;
   }
   const p = mem.region('vector', 4 * n);
   const f32 = mem.f32;
   f32.set(buf.subarray(o, o + n), p >> 2);
-  vector[fn](p, n);
+  v[fn](p, n);
   buf.set(f32.subarray(p >> 2, (p >> 2) + n), o);
   return n;
 }

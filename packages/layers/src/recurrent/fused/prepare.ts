@@ -81,7 +81,10 @@ export interface Prepared extends Split {
    * until their collector runs: buffer_pool.ts).
    */
   alloc: (n: number) => DataArray;
-  /** What a result tensor holds of an `alloc` buffer: the buffer itself on one thread, a plain copy when split. */
+  /**
+   * What a returned tensor may hold of `a`: `a` itself, or a plain copy when `a` lies in a buffer
+   * that goes back to the pool (`done`). tape.ts `recordSequence` applies it to every gradient.
+   */
   result: (a: DataArray) => DataArray;
   /**
    * A zeroed buffer like `alloc`'s that lives only until the sequence is done with it (`done`): the
@@ -146,10 +149,13 @@ export function prepare(args: KernelArgs, G: number, nStates: number, biasShape:
   };
   const alloc = parts > 1 ? temp : (n: number) => allocLike(dtype, n);
   const result = (a: DataArray) => {
-    if (parts <= 1) return a;
-    const out = allocLike(dtype, a.length);
-    out.set(a);
-    return out;
+    for (const t of taken) {
+      if (t.buffer !== a.buffer) continue;
+      const out = allocLike(dtype, a.length);
+      out.set(a);
+      return out;
+    }
+    return a;
   };
   const done = () => {
     giveBack(...taken);
@@ -218,7 +224,7 @@ export function droppedStates(p: Prepared, hs: DataArray): DataArray {
   return p.rdm === null ? hs : p.forBackward(p.T * p.B * p.H);
 }
 
-/** A copy of an upstream state gradient into a [B, H] `alloc` accumulator (zeros when null; its tensor holds `p.result` of it). */
+/** A copy of an upstream state gradient into a [B, H] `alloc` accumulator (zeros when null). */
 export function gradAccumulator(p: Prepared, d: DataArray | null): DataArray {
   const a = p.alloc(p.B * p.H);
   if (d !== null) for (let k = 0; k < a.length; k++) a[k] = d[k];

@@ -55,9 +55,9 @@ export function recordSequence(name: string, args: KernelArgs, result: SequenceR
   const s0 = inputs.length;
   inputs.push(...states);
   recordMulti(name, inputs, [result.output, ...result.states], (dys, needs) => {
-    let g: SequenceGrads;
+    let out: (Tensor | null)[];
     try {
-      g = backward(
+      const g = backward(
         dys[0] ? dys[0].data : null,
         dys.slice(1).map((d) => (d ? d.data : null)),
         {
@@ -68,15 +68,21 @@ export function recordSequence(name: string, args: KernelArgs, result: SequenceR
           states: states.map((_, k) => needs[s0 + k]),
         },
       );
+      const grads = [g.x, g.kernel, g.recurrentKernel, ...(hasBias ? [g.bias] : []), ...states.map((_, k) => g.states[k] ?? null)];
+      // a gradient written in a buffer that goes back to the pool is copied out first
+      out = grads.map((t) => (t === null ? null : keptOut(p, t)));
     } finally {
       p.done();
     }
-    const out: (Tensor | null)[] = [g.x, g.kernel, g.recurrentKernel];
-    if (hasBias) out.push(g.bias);
-    for (let k = 0; k < states.length; k++) out.push(g.states[k] ?? null);
     return out;
   });
   return result;
+}
+
+/** `t`, or a tensor of a plain copy of its values when they lie in one of the sequence's pooled buffers. */
+function keptOut(p: Prepared, t: Tensor): Tensor {
+  const d = p.result(t.data);
+  return d === t.data ? t : new Tensor(d, t.shape);
 }
 
 /** Whether any of `needs` asks for a gradient that needs the backward-through-time loop. */

@@ -6,7 +6,7 @@
  * counter until none is left; with one, the calling thread runs [0, B). Results do not depend on
  * the split (loop.ts). Workers load compiled modules: bands.js and the cell's rows module.
  */
-import { DataArray, getThreads, poolServes, runOnPool, sharedBuffer, toShared } from '@seqlab/tensor';
+import { DataArray, getThreads, isShared, poolServes, runOnPool, sharedBuffer, toShared } from '@seqlab/tensor';
 import { BandsJob, ColumnSumsJob, RowFunction, columnSumsCols, runBands } from './bands';
 import type { RowsJob } from './loop';
 
@@ -144,7 +144,7 @@ export function runRows<J extends Omit<RowsJob, 'b0' | 'b1' | 'serial'>>(s: Spli
 export function share<A extends DataArray | Uint8Array | Int32Array>(s: Split, a: A): A;
 export function share<A extends DataArray | Uint8Array | Int32Array>(s: Split, a: A | null): A | null;
 export function share<A extends DataArray | Uint8Array | Int32Array>(s: Split, a: A | null): A | null {
-  if (a === null || s.parts <= 1 || a.buffer instanceof SharedArrayBuffer) return a;
+  if (a === null || s.parts <= 1 || isShared(a)) return a;
   return s.sharedCopy !== undefined ? s.sharedCopy(a) : toShared(a);
 }
 

@@ -53,9 +53,9 @@ function gruResetAfter(args: KernelArgs): SequenceResult {
     else if (db) columnSums(p, dGx, T * B, G3, db, 0);
     if (needs.recurrentKernel) grads.recurrentKernel = new Tensor(stepsTN(p, hd, H, dGq, G3, dbq), [H, G3]);
     else if (db) columnSums(p, dGq, T * B, G3, db, G3);
-    if (db) grads.bias = new Tensor(p.result(db), [2, G3]);
-    if (needs.x) grads.x = new Tensor(p.result(bwd.dx as DataArray), [B, T, p.I]);
-    if (needs.states[0]) grads.states[0] = new Tensor(p.result(dh), [B, H]);
+    if (db) grads.bias = new Tensor(db, [2, G3]);
+    if (needs.x) grads.x = new Tensor(bwd.dx as DataArray, [B, T, p.I]);
+    if (needs.states[0]) grads.states[0] = new Tensor(dh, [B, H]);
     return grads;
   });
 }
@@ -109,9 +109,9 @@ function gruResetBefore(args: KernelArgs): SequenceResult {
       }
       grads.recurrentKernel = new Tensor(dU, [H, G3]);
     }
-    if (db) grads.bias = new Tensor(p.result(db), [G3]);
-    if (needs.x) grads.x = new Tensor(p.result(bwd.dx as DataArray), [B, T, p.I]);
-    if (needs.states[0]) grads.states[0] = new Tensor(p.result(dh), [B, H]);
+    if (db) grads.bias = new Tensor(db, [G3]);
+    if (needs.x) grads.x = new Tensor(bwd.dx as DataArray, [B, T, p.I]);
+    if (needs.states[0]) grads.states[0] = new Tensor(dh, [B, H]);
     return grads;
   });
 }

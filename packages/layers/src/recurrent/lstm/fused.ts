@@ -45,10 +45,10 @@ export function lstmSequence(args: KernelArgs): SequenceResult {
     if (needs.kernel) grads.kernel = kernelGrad(p, dG, G4, db);
     else if (db) columnSums(p, dG, T * B, G4, db, 0);
     if (needs.recurrentKernel) grads.recurrentKernel = new Tensor(stepsTN(p, hd, H, dG, G4), [H, G4]);
-    if (db) grads.bias = new Tensor(p.result(db), [G4]);
-    if (needs.x) grads.x = new Tensor(p.result(bwd.dx as DataArray), [B, T, p.I]);
-    if (needs.states[0]) grads.states[0] = new Tensor(p.result(dh), [B, H]);
-    if (needs.states[1]) grads.states[1] = new Tensor(p.result(dc), [B, H]);
+    if (db) grads.bias = new Tensor(db, [G4]);
+    if (needs.x) grads.x = new Tensor(bwd.dx as DataArray, [B, T, p.I]);
+    if (needs.states[0]) grads.states[0] = new Tensor(dh, [B, H]);
+    if (needs.states[1]) grads.states[1] = new Tensor(dc, [B, H]);
     return grads;
   });
 }

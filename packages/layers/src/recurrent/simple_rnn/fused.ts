@@ -41,9 +41,9 @@ export function simpleRnnSequence(args: KernelArgs): SequenceResult {
     if (needs.kernel) grads.kernel = kernelGrad(p, dA, H, db);
     else if (db) columnSums(p, dA, T * B, H, db, 0);
     if (needs.recurrentKernel) grads.recurrentKernel = new Tensor(stepsTN(p, hd, H, dA, H), [H, H]);
-    if (db) grads.bias = new Tensor(p.result(db), [H]);
-    if (needs.x) grads.x = new Tensor(p.result(bwd.dx as DataArray), [B, T, p.I]);
-    if (needs.states[0]) grads.states[0] = new Tensor(p.result(dh), [B, H]);
+    if (db) grads.bias = new Tensor(db, [H]);
+    if (needs.x) grads.x = new Tensor(bwd.dx as DataArray, [B, T, p.I]);
+    if (needs.states[0]) grads.states[0] = new Tensor(dh, [B, H]);
     return grads;
   });
 }
