@@ -27,5 +27,7 @@ export * from './buffer_pool';
 export { setPoolHost } from './pool_host';
 export type { PoolHost, PoolWorkerHandle } from './pool_host';
 export type { PoolTask } from './pool_job';
+export { HELD_LIMIT_BYTES } from './pool_wire';
+export type { PoolChannel, WireMessage } from './pool_wire';
 export * from './parallel_web';
 export * from './web_worker';

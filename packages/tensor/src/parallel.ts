@@ -8,10 +8,13 @@
  * still the same sum in the same order whoever computes it, so the result is bit-identical for any
  * number of threads. Operands already on a SharedArrayBuffer are handed over without a copy.
  *
- * The caller stays synchronous: it posts the job (one message with the buffers, then
- * `Atomics.notify`), computes its own band, and blocks in `Atomics.wait` until every worker has
- * stored "done". Workers are started by `setThreads(n > 1)`, never by a test that does not ask,
- * and are `unref`ed so they never keep a process (or jest) alive.
+ * The caller stays synchronous: it posts the job, computes its own band, and blocks in
+ * `Atomics.wait` (a page's main thread: spins) until every worker has stored "done". A job goes
+ * to a worker as a short text naming its shared buffers by id (pool_wire.ts): through shared
+ * memory and one `Atomics.notify` when the worker holds them all, by message with the buffers it
+ * lacks otherwise; so the same buffers are handed over once, not at every job. Workers are
+ * started by `setThreads(n > 1)`, never by a test that does not ask, and are `unref`ed so they
+ * never keep a process (or jest) alive.
  *
  * The workers come from the platform (pool_host.ts): worker_threads in Node (parallel_node.ts,
  * installed by the Node entry), Web Workers in a cross-origin-isolated page (`useWebWorkers`),
@@ -29,6 +32,7 @@
 import type { GemmArgs } from './gemm';
 import { getKernels } from './kernels';
 import { PoolWorkerHandle, onPoolHostChange, poolHost, waitForStatus } from './pool_host';
+import { HandedBuffers, JOB_IN_MESSAGE, JOB_IN_SLOT, PoolChannel, forgetShared, newChannel, writeSlot } from './pool_wire';
 import type { DType, DataArray } from './tensor';
 
 /** Which operand a GEMM reads transposed: 'NN' C = A·B, 'TN' C = Aᵀ·B, 'NT' C = A·Bᵀ. */
@@ -41,6 +45,9 @@ export const PARALLEL_MIN_WORK = 1 << 24;
 
 interface PoolWorker {
   handle: PoolWorkerHandle;
+  channel: PoolChannel;
+  /** The buffers this worker holds (what its jobs name by id). */
+  handed: HandedBuffers;
   /** Shared scratch of this worker: a, b, c per dtype. */
   scratch: Map<string, DataArray>;
 }
@@ -55,8 +62,13 @@ function wanted(): number {
   return threads;
 }
 
+function stop(w: PoolWorker): void {
+  w.handle.terminate();
+  w.handed.close();
+}
+
 onPoolHostChange(() => {
-  for (const w of started) w.handle.terminate();
+  for (const w of started) stop(w);
   started = [];
   threads = null;
 });
@@ -71,7 +83,7 @@ export function setThreads(n: number): number {
   if (!Number.isInteger(n) || n < 1) throw new Error(`setThreads: expected a positive integer, received ${n}`);
   threads = n;
   if (n - 1 < started.length) {
-    for (const w of started.slice(n - 1)) w.handle.terminate();
+    for (const w of started.slice(n - 1)) stop(w);
     started = started.slice(0, n - 1);
   }
   return getThreads();
@@ -86,9 +98,10 @@ export function getThreads(): number {
 /** The ready workers, after starting any missing ones. */
 function readyWorkers(): PoolWorker[] {
   while (started.length < wanted() - 1) {
-    const handle = poolHost().start();
+    const channel = newChannel();
+    const handle = poolHost().start(channel);
     if (handle === null) break;
-    started.push({ handle, scratch: new Map() });
+    started.push({ handle, channel, handed: new HandedBuffers(), scratch: new Map() });
   }
   return started.filter((w) => w.handle.ready);
 }
@@ -99,16 +112,40 @@ export function poolServes(module: string, fn: string): boolean {
 }
 
 let posted = 0;
+let messages = 0;
 
 /** How many jobs have been handed to workers so far (tests check that a split really happened). */
 export function poolJobsPosted(): number {
   return posted;
 }
 
+/**
+ * How many of those jobs went by message (handing over buffers the worker did not hold yet, or a
+ * text too long for the shared slot); the others went through shared memory alone.
+ */
+export function poolJobMessages(): number {
+  return messages;
+}
+
+/** Buffers the pool's workers hold now (each worker's count and bytes; bounded, pool_wire.ts). */
+export function poolHeldBuffers(): { buffers: number; bytes: number }[] {
+  return started.map((w) => w.handed.holding());
+}
+
 function post(w: PoolWorker, job: Record<string, unknown>): void {
+  const wire = w.handed.encode({ ...job, kernels: getKernels() });
+  const { ctrl, slot } = w.channel;
   posted++;
-  Atomics.store(w.handle.ctrl, 1, 0);
-  w.handle.post({ ...job, kernels: getKernels() });
+  Atomics.store(ctrl, 1, 0);
+  if (wire.fresh.length === 0 && wire.text.length <= slot.length) {
+    writeSlot(w.channel, wire.text);
+    Atomics.store(ctrl, 0, JOB_IN_SLOT);
+  } else {
+    messages++;
+    w.handle.send(wire);
+    Atomics.store(ctrl, 0, JOB_IN_MESSAGE);
+  }
+  Atomics.notify(ctrl, 0);
 }
 
 /** True when `x` is a view of a SharedArrayBuffer (what the pool's threads can see without a copy). */
@@ -172,8 +209,8 @@ export function runOnPool(module: string, fn: string, args: Record<string, unkno
   }
   let failed = false;
   for (const w of busy) {
-    waitForStatus(w.handle.ctrl);
-    if (Atomics.load(w.handle.ctrl, 1) === 2) failed = true;
+    waitForStatus(w.channel.ctrl);
+    if (Atomics.load(w.channel.ctrl, 1) === 2) failed = true;
   }
   if (localError !== null) throw localError;
   if (failed) throw new Error(`runOnPool(${fn}): a worker thread failed (${module})`);
@@ -184,6 +221,7 @@ function scratchOf(w: PoolWorker, key: string, like: DataArray, n: number): Data
   const k = `${key}:${like instanceof Float64Array ? 64 : 32}`;
   let s = w.scratch.get(k);
   if (!s || s.length < n) {
+    if (s) forgetShared(s.buffer);
     const bytes = Math.max(n, 1024) * (like instanceof Float64Array ? 8 : 4);
     s = like instanceof Float64Array ? new Float64Array(sharedBuffer(bytes)) : new Float32Array(sharedBuffer(bytes));
     w.scratch.set(k, s);
@@ -262,8 +300,8 @@ export function parallelGemm(layout: Layout, args: GemmArgs, serial: SerialGemm)
   serial(layout, { ...args, m: mine, lda });
   let failed = false;
   for (const j of jobs) {
-    waitForStatus(j.w.handle.ctrl);
-    if (Atomics.load(j.w.handle.ctrl, 1) === 2) failed = true;
+    waitForStatus(j.w.channel.ctrl);
+    if (Atomics.load(j.w.channel.ctrl, 1) === 2) failed = true;
     else if (j.c !== args.c) args.c.set(j.c.subarray(j.cOff, j.cOff + j.rows * n), co + j.r0 * n);
   }
   if (failed) throw new Error(`gemm${layout}: a worker thread failed on [${m}, ${k}] x [${k}, ${n}]`);
