@@ -86,6 +86,17 @@ export function forgetShared(buffer: ArrayBufferLike): void {
   for (const l of ledgers) l.drop(id);
 }
 
+/** Keys as the wire writes them (`"key":`), made once: jobs use a few dozen names over and over (at most 4096 kept). */
+const keys = new Map<string, string>();
+const keyOf = (k: string): string => {
+  let q = keys.get(k);
+  if (q === undefined) {
+    q = `${JSON.stringify(k)}:`;
+    if (keys.size < 4096) keys.set(k, q);
+  }
+  return q;
+};
+
 const num = (x: number): string => (Number.isFinite(x) ? (Object.is(x, -0) ? '-0' : String(x)) : `{"$num":"${x}"}`);
 
 /**
@@ -169,13 +180,14 @@ export class HandedBuffers {
         this.seen.set(v, this.seen.size);
         if (ArrayBuffer.isView(v)) return this.view(v);
         if (Array.isArray(v)) return `[${v.map((x) => this.write(x)).join(',')}]`;
-        let s = '';
-        for (const k of Object.keys(v)) {
+        let s = '{';
+        for (const k in v) {
+          if (!Object.prototype.hasOwnProperty.call(v, k)) continue;
           const x = (v as Record<string, unknown>)[k];
           if (x === undefined) continue;
-          s += `${s === '' ? '' : ','}${JSON.stringify(k)}:${this.write(x)}`;
+          s += `${s.length === 1 ? '' : ','}${keyOf(k)}${this.write(x)}`;
         }
-        return `{${s}}`;
+        return `${s}}`;
       }
       default:
         throw new Error(`pool job: a ${typeof v} cannot be handed to a worker thread`);
