@@ -32,7 +32,7 @@
 import type { GemmArgs } from './gemm';
 import { getKernels } from './kernels';
 import { PoolWorkerHandle, onPoolHostChange, poolHost, waitForStatus } from './pool_host';
-import { HandedBuffers, JOB_IN_MESSAGE, JOB_IN_SLOT, PoolChannel, forgetShared, newChannel, writeSlot } from './pool_wire';
+import { HandedBuffers, JOB_IN_MESSAGE, JOB_IN_SLOT, NO_JOB, PoolChannel, forgetShared, newChannel, writeSlot } from './pool_wire';
 import type { DType, DataArray } from './tensor';
 
 /** Which operand a GEMM reads transposed: 'NN' C = A·B, 'TN' C = Aᵀ·B, 'NT' C = A·Bᵀ. */
@@ -113,6 +113,7 @@ export function poolServes(module: string, fn: string): boolean {
 
 let posted = 0;
 let messages = 0;
+let withdrawn = 0;
 
 /** How many jobs have been handed to workers so far (tests check that a split really happened). */
 export function poolJobsPosted(): number {
@@ -125,6 +126,11 @@ export function poolJobsPosted(): number {
  */
 export function poolJobMessages(): number {
   return messages;
+}
+
+/** How many posted jobs were withdrawn before a worker took them up (`runOnPool`'s `sharedQueue`). */
+export function poolJobsWithdrawn(): number {
+  return withdrawn;
 }
 
 /** Buffers the pool's workers hold now (each worker's count and bytes; bounded, pool_wire.ts). */
@@ -179,6 +185,26 @@ export function toShared<A extends DataArray | Uint8Array | Int32Array>(x: A): A
   return out;
 }
 
+/** Options of `runOnPool`. */
+export interface RunOnPoolOptions {
+  /**
+   * The workers and `local` take their work from one queue in shared memory, which `local` empties
+   * before it returns (the fused time loops' bands of rows): a worker that has not taken up its job
+   * by then has nothing left to do, so its job is withdrawn instead of waited for. A worker that
+   * other load keeps off a core then costs the caller nothing. (Only a job that went through
+   * shared memory can be withdrawn; one sent by message is always waited for.)
+   */
+  sharedQueue?: boolean;
+}
+
+/** Takes back a job the worker has not read yet (true), else false: it runs or has run it. */
+function withdraw(w: PoolWorker): boolean {
+  if (Atomics.compareExchange(w.channel.ctrl, 0, JOB_IN_SLOT, NO_JOB) !== JOB_IN_SLOT) return false;
+  w.handed.withdrawn();
+  withdrawn++;
+  return true;
+}
+
 /**
  * Runs a task of a module on the pool: `args[i]` goes to worker i, which calls
  * `require(module)[fn](args[i])` (in a page: the function the worker script serves as `fn`), while the calling thread runs `local()`; returns when every
@@ -186,10 +212,10 @@ export function toShared<A extends DataArray | Uint8Array | Int32Array>(x: A): A
  * SharedArrayBuffer (checked: anything else would be copied and the worker's writes lost).
  * The caller must not use the pool from `local` (its workers are busy): call `gemmSerial` there.
  * `module` is a path to compiled JavaScript (workers do not run TypeScript). Needs
- * `getThreads() > args.length`.
+ * `getThreads() > args.length`. `options.sharedQueue`: see `RunOnPoolOptions`.
  * @example runOnPool(require.resolve('./task'), 'rows', [{ b0: 50, b1: 100, buf }], () => rows({ b0: 0, b1: 50, buf }));
  */
-export function runOnPool(module: string, fn: string, args: Record<string, unknown>[], local: () => void): void {
+export function runOnPool(module: string, fn: string, args: Record<string, unknown>[], local: () => void, options: RunOnPoolOptions = {}): void {
   const pool = readyWorkers();
   if (wanted() <= 1 || pool.length < args.length) {
     throw new Error(`runOnPool(${fn}): ${args.length + 1} threads needed, ${getThreads()} available (setThreads)`);
@@ -209,6 +235,7 @@ export function runOnPool(module: string, fn: string, args: Record<string, unkno
   }
   let failed = false;
   for (const w of busy) {
+    if (options.sharedQueue === true && localError === null && withdraw(w)) continue;
     waitForStatus(w.channel.ctrl);
     if (Atomics.load(w.channel.ctrl, 1) === 2) failed = true;
   }

@@ -67,6 +67,7 @@ export function runWireJob(ch: PoolChannel, wire: WireMessage | string, taskOf: 
 export function serveChannel(ch: PoolChannel, taskOf: TaskFinder, receive: (() => WireMessage) | null): void {
   for (;;) {
     Atomics.wait(ch.ctrl, 0, NO_JOB);
+    // a job the caller withdrew before this read (runOnPool's sharedQueue) leaves NO_JOB: wait again
     const signal = Atomics.exchange(ch.ctrl, 0, NO_JOB);
     if (signal === JOB_IN_SLOT) runWireJob(ch, readSlot(ch), taskOf);
     else if (signal === JOB_IN_MESSAGE) {

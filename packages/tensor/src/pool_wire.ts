@@ -107,6 +107,8 @@ export class HandedBuffers {
   private held = new Map<number, number>();
   private bytes = 0;
   private forget: number[] = [];
+  /** The forgets the last job carried (put back if that job is withdrawn unread). */
+  private sent: number[] = [];
   private fresh: [number, SharedArrayBuffer][] = [];
   private used = new Set<number>();
   /** Objects of the job written so far, by order of first appearance (a repeat is written as a reference). */
@@ -136,6 +138,12 @@ export class HandedBuffers {
     this.forget.push(id);
   }
 
+  /** The last job was withdrawn before the worker read it: its forgets go with the next one. */
+  withdrawn(): void {
+    this.forget.push(...this.sent);
+    this.sent = [];
+  }
+
   /**
    * The text of `job` for this worker, and the buffers it must be handed first (empty once it
    * holds every buffer the job names). Throws on what cannot be handed over: a typed array that
@@ -156,6 +164,7 @@ export class HandedBuffers {
       this.forget.push(id);
     }
     const text = `{"forget":[${this.forget.join(',')}],"job":${body}}`;
+    this.sent = this.forget;
     this.forget = [];
     const fresh = this.fresh;
     this.fresh = [];

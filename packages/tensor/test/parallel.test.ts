@@ -2,7 +2,8 @@
  * The GEMM pool (parallel.ts): two and three threads give bit-identical results to one, for every
  * layout, both kernels (wasm and js: each worker runs the caller's), both precisions, beta 0 and
  * 1, offsets, and row counts that do not split evenly. Workers keep the buffers they were handed
- * (pool_wire.ts): jobs on them go through shared memory, and what they hold stays bounded.
+ * (pool_wire.ts): jobs on them go through shared memory, what they hold stays bounded, and stays
+ * what the pool says when jobs are withdrawn unread (runOnPool's sharedQueue).
  * Workers run the compiled dist/parallel_worker.js (built here if missing).
  */
 import { execFileSync } from 'child_process';
@@ -10,8 +11,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { setFlagsFromString } from 'v8';
 import { runInNewContext } from 'vm';
-import { GemmArgs, Rng, allocShared, gemmNN, gemmNT, gemmTN, getThreads, packGemmB, poolHeldBuffers, poolJobMessages, poolJobsPosted, runOnPool, setKernels, setThreads, toShared } from '@seqlab/tensor';
-import { HELD_LIMIT_BYTES } from '../src/pool_wire';
+import { GemmArgs, Rng, allocShared, gemmNN, gemmNT, gemmTN, getThreads, packGemmB, poolHeldBuffers, poolJobMessages, poolJobsPosted, poolJobsWithdrawn, runOnPool, setKernels, setThreads, toShared } from '@seqlab/tensor';
+import { HELD_LIMIT_BYTES, forgetShared } from '../src/pool_wire';
 
 jest.setTimeout(60_000);
 
@@ -148,6 +149,19 @@ test('workers keep the buffers they were handed: later jobs on them go through s
   const gc = runInNewContext('gc') as () => void;
   gc();
   await new Promise((r) => setTimeout(r, 100));
+  expect(report()).toEqual({ buffers: 1, bytes: 16 });
+  // sharedQueue: a job the worker has not read when local() returns is withdrawn, its forgets kept
+  // for the next job (whichever way each race goes, the worker ends up holding what the pool says)
+  const posted0 = poolJobsPosted();
+  for (let i = 0; i < 200; i++) {
+    const a = allocShared('float32', 64);
+    run({ a }); // hands a over (by message: waited for)
+    forgetShared(a.buffer);
+    runOnPool(task, 'reportHeldBuffers', [{ out }], () => undefined, { sharedQueue: true });
+  }
+  expect(poolJobsPosted() - posted0).toBe(400);
+  expect(poolJobsWithdrawn()).toBeLessThanOrEqual(200);
+  expect(report()).toEqual(poolHeldBuffers()[0]);
   expect(report()).toEqual({ buffers: 1, bytes: 16 });
   setThreads(1);
 });

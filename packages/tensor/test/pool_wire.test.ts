@@ -3,7 +3,8 @@
  * (`HandedBuffers`) and read by that worker (`HeldBuffers`) comes back with the same values (every
  * number exactly, -0, NaN and ±Infinity included), arrays on the same memory, and an object held
  * twice as one object; a buffer is handed over once; what the worker holds stays within the
- * limit, matches the ledger, and drops what `forgetShared` names; what cannot cross is refused.
+ * limit, matches the ledger, and drops what `forgetShared` names (also when the job that carried
+ * the forget was withdrawn unread); what cannot cross is refused.
  */
 import fc from 'fast-check';
 import { HandedBuffers, HeldBuffers, WireMessage, forgetShared } from '../src/pool_wire';
@@ -112,6 +113,21 @@ describe('pool wire', () => {
     // a closed ledger is told nothing more
     forgetShared(b.buffer);
     expect(ledger.holding().buffers).toBe(2);
+  });
+
+  test('a job withdrawn unread: its forgets go with the next job', () => {
+    const { ledger, worker, send } = pair();
+    const a = f32(8);
+    const b = f32(8);
+    send({ a, b });
+    forgetShared(a.buffer);
+    const unread = ledger.encode({ b }); // carries the forget of a; the worker never reads it
+    expect(unread.text).toContain('"forget":[');
+    ledger.withdrawn();
+    send({ b });
+    expect(worker.holding()).toEqual({ buffers: 1, bytes: 32 });
+    expect(worker.holding()).toEqual(ledger.holding());
+    ledger.close();
   });
 
   test('what cannot cross is refused by name', () => {

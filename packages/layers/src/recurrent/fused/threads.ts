@@ -137,7 +137,8 @@ export function runRows<J extends Omit<RowsJob, 'b0' | 'b1' | 'serial'>>(s: Spli
   const { bands, counter } = bandsAndCounter(s.B, s.parts);
   const shared = { ...job, module: s.rows as string, fn, bands, counter, b0: 0, b1: 0, serial: true } as unknown as BandsJob;
   const others = Array.from({ length: s.parts - 1 }, () => shared as unknown as Record<string, unknown>);
-  runOnPool(bandsModule() as string, 'runBands', others, () => runBands(shared, f as RowFunction));
+  // the calling thread takes bands until none is left: a worker that has not started by then is not waited for
+  runOnPool(bandsModule() as string, 'runBands', others, () => runBands(shared, f as RowFunction), { sharedQueue: true });
 }
 
 /** `a` itself on one thread, a shared copy (unless it is one already) when the loops are split. */
