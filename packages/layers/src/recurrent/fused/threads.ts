@@ -3,7 +3,8 @@
  * bias gradients by bands of columns. No cell math here.
  *
  * With two threads the calling thread and a pool worker take bands of batch rows from a shared
- * counter until none is left; with one, the calling thread runs [0, B). Results do not depend on
+ * counter until none is left (a worker that has not started when the calling thread takes the last
+ * band is not waited for: `runOnPool`'s `sharedQueue`); with one, the calling thread runs [0, B). Results do not depend on
  * the split (loop.ts). Workers load compiled modules: bands.js and the cell's rows module.
  */
 import { DataArray, getThreads, isShared, poolServes, runOnPool, sharedBuffer, toShared } from '@seqlab/tensor';
