@@ -63,7 +63,7 @@ function gruResetAfter(args: KernelArgs): SequenceResult {
 /** Columns [c0, c0 + n) of a row-major [rows, cols] matrix, as a contiguous [rows, n] copy. */
 function columns(p: Prepared, a: DataArray, rows: number, cols: number, c0: number, n: number): DataArray {
   const out = p.temp(rows * n);
-  for (let r = 0; r < rows; r++) for (let j = 0; j < n; j++) out[r * n + j] = a[r * cols + c0 + j];
+  for (let r = 0; r < rows; r++) out.set(a.subarray(r * cols + c0, r * cols + c0 + n), r * n);
   return out;
 }
 
@@ -100,13 +100,10 @@ function gruResetBefore(args: KernelArgs): SequenceResult {
     if (needs.kernel) grads.kernel = kernelGrad(p, dGx, G3, db);
     else if (db) columnSums(p, dGx, T * B, G3, db, 0);
     if (needs.recurrentKernel) {
-      const dUzr = stepsTN(p, hd, H, dGzr, 2 * H);
-      const dUh = stepsTN(p, rhd, H, dGh, H);
+      // each half straight into its columns of dU [H, 3H] (rows G3 apart)
       const dU = allocLike(p.dtype, H * G3);
-      for (let r = 0; r < H; r++) {
-        for (let j = 0; j < 2 * H; j++) dU[r * G3 + GRU_GATE.z * H + j] = dUzr[r * 2 * H + j];
-        for (let j = 0; j < H; j++) dU[r * G3 + GRU_GATE.h * H + j] = dUh[r * H + j];
-      }
+      stepsTN(p, hd, H, dGzr, 2 * H, null, { c: dU, offset: GRU_GATE.z * H, ldc: G3 });
+      stepsTN(p, rhd, H, dGh, H, null, { c: dU, offset: GRU_GATE.h * H, ldc: G3 });
       grads.recurrentKernel = new Tensor(dU, [H, G3]);
     }
     if (db) grads.bias = new Tensor(db, [G3]);
