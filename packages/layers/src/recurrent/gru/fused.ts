@@ -41,8 +41,8 @@ function gruResetAfter(args: KernelArgs): SequenceResult {
     const grads: SequenceGrads = { x: null, kernel: null, recurrentKernel: null, bias: null, states: [null] };
     if (!anyNeed(needs)) return grads;
     const dh = gradAccumulator(p, dStates[0] ?? null);
-    const dGx = p.temp(T * B * G3); // ∂L/∂(x·W + b): input side of the gates
-    const dGq = p.temp(T * B * G3); // ∂L/∂q: recurrent side (differs in the h block: × r)
+    const dGx = p.loopOutput(T * B * G3); // ∂L/∂(x·W + b): input side of the gates
+    const dGq = p.loopOutput(T * B * G3); // ∂L/∂q: recurrent side (differs in the h block: × r)
     const bwd = { ...fwd, dOut: share(p, dOut), returnSequences: args.returnSequences, emit: p.emit, dh, dGx, dGq, dx: needs.x ? p.alloc(B * T * p.I) : null };
     runRows(p, 'gruAfterBackwardRows', gruAfterBackwardRows, bwd);
     // dW = xsᵀ·dGx, dU = hdᵀ·dGq, db = [Σ dGx, Σ dGq] summed by the same two passes (dx = dGx·Wᵀ: the rows)
@@ -90,9 +90,9 @@ function gruResetBefore(args: KernelArgs): SequenceResult {
     const grads: SequenceGrads = { x: null, kernel: null, recurrentKernel: null, bias: null, states: [null] };
     if (!anyNeed(needs)) return grads;
     const dh = gradAccumulator(p, dStates[0] ?? null);
-    const dGx = p.temp(T * B * G3); //   ∂L/∂(gate pre-activations), all three blocks
-    const dGzr = p.temp(T * B * 2 * H); // the z, r blocks again, contiguous for dU_zr
-    const dGh = p.temp(T * BH); //         the h block again, contiguous for dU_h
+    const dGx = p.loopOutput(T * B * G3); //   ∂L/∂(gate pre-activations), all three blocks
+    const dGzr = p.loopOutput(T * B * 2 * H); // the z, r blocks again, contiguous for dU_zr
+    const dGh = p.loopOutput(T * BH); //         the h block again, contiguous for dU_h
     const bwd = { ...fwd, dOut: share(p, dOut), returnSequences: args.returnSequences, emit: p.emit, dh, dGx, dGzr, dGh, dx: needs.x ? p.alloc(B * T * p.I) : null };
     runRows(p, 'gruBeforeBackwardRows', gruBeforeBackwardRows, bwd);
     // dW = xsᵀ·dGx (db = Σ dGx summed by the same pass); dU = [hdᵀ·dG_zr | (r ⊙ hd)ᵀ·dG_h] (dx = dGx·Wᵀ: the rows)
