@@ -3,6 +3,7 @@
  * and log-softmax.
  */
 import { Tensor, allocLike, normAxis, sizeOf, stridesOf, fmtShape } from './tensor';
+import { softmaxRows } from './softmax_rows';
 
 /**
  * Axes to reduce over: one axis, a list, or null / undefined for all of them. Negative axes count
@@ -142,9 +143,15 @@ export function argmax(t: Tensor, axis = -1): Tensor {
 
 /**
  * softmax(x)_j = exp(x_j - m) / Σ_k exp(x_k - m), m = max_k x_k (subtracting m keeps exp finite).
+ * Over the last axis it runs row by row (softmax_rows.ts).
  */
 export function softmax(t: Tensor, axis = -1): Tensor {
-  return softmaxImpl('softmax', t, axis, false);
+  const a = normAxis('softmax', axis, t.rank, t.shape);
+  if (a !== t.rank - 1 || t.size === 0) return softmaxImpl('softmax', t, axis, false);
+  const n = t.shape[a];
+  const out = allocLike(t.dtype, t.size);
+  softmaxRows(t.data, out, t.size / n, n);
+  return new Tensor(out, t.shape);
 }
 
 /** logSoftmax(x)_j = x_j - m - log Σ_k exp(x_k - m). */
