@@ -115,6 +115,33 @@ describe('buffer reuse in the fused kernels', () => {
     }
   });
 
+  test.each([
+    ...(['lstm', 'gruAfter', 'gruBefore', 'simpleRNN'] as Kind[]).map((k) => [k, 1] as const),
+    ...(['lstm', 'gruAfter', 'gruBefore', 'simpleRNN'] as Kind[]).map((k) => [k, 2] as const),
+  ])('%s on %i thread(s): step buffers the loops write whole are taken unzeroed, and NaN left in the pool reaches nothing', (kind, threads) => {
+    const [B, steps, I, H] = [32, 32, 8, 32];
+    const args = makeArgs(kind, B, steps, 5);
+    T.setThreads(1);
+    setBufferPoolLimit(0);
+    const off = run(args);
+    T.setThreads(threads);
+    setBufferPoolLimit(256 * 1024 * 1024);
+    // every size of step buffer a loop writes (gates and their gradients, act(c), q_h, r ⊙ h, the
+    // dropped states, the step-major input), plain and shared, four of each, full of NaN
+    const sizes = [GATES[kind] * H, 2 * H, H, I].map((w) => steps * B * w);
+    const poisoned: T.DataArray[] = [];
+    for (const n of sizes) {
+      for (const shared of [null, T.sharedBuffer]) {
+        for (let k = 0; k < 4; k++) poisoned.push(T.takeBuffer('float32', n, shared, false).fill(NaN));
+      }
+    }
+    T.giveBack(...poisoned);
+    const got = run(args);
+    got.forEach((values, k) => values.forEach((v, i) => {
+      if (!Object.is(v, off[k][i])) throw new Error(`${kind}: tensor ${k} value ${i}: ${v} after NaN in the pool, ${off[k][i]} without the pool`);
+    }));
+  });
+
   test.each(['lstm', 'gruAfter', 'gruBefore', 'simpleRNN'] as Kind[])('%s on two threads: returned outputs and gradients keep their values when the next sequence reuses the buffers', (kind) => {
     T.setThreads(2);
     setBufferPoolLimit(256 * 1024 * 1024);

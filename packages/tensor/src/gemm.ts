@@ -6,12 +6,13 @@
  *   gemmTN  C[m,n] += A[k,m]ᵀ · B[k,n]     (weight gradients: Xᵀ · dY)
  *   gemmNT  C[m,n] += A[m,k]  · B[n,k]ᵀ    (input gradients: dY · Wᵀ)
  *
- * Each array may be entered at an offset, so kernels can work on a slice of a larger buffer
- * (one timestep of a sequence) without copying.
+ * Each array may be entered at an offset and read at a row stride (lda, ldb, ldc), so kernels can
+ * work on a slice of a larger buffer (one timestep of a sequence, a band of columns) without copying.
  */
 import type { DataArray } from './tensor';
 import { getKernels } from './kernels';
 import { Layout, parallelGemm } from './parallel';
+import { strides } from './gemm_strides';
 import { wasmGemm, wasmPackB } from './wasm/gemm_wasm';
 
 /**
@@ -35,6 +36,13 @@ export interface GemmArgs {
    * A stored [k, m] (TN). A larger value enters a band of columns of a wider matrix without a copy.
    */
   lda?: number;
+  /**
+   * Distance between consecutive rows of B as stored: default n for B [k, n] (NN, TN), k for B
+   * stored [n, k] (NT). A larger value enters a band of columns of B (NN, TN) without a copy.
+   */
+  ldb?: number;
+  /** Distance between consecutive rows of C: default n. A larger value writes a band of columns of a wider C. */
+  ldc?: number;
   /** B already packed by `packGemmB` (same k, n). Give `b` too: pool workers pack their own. */
   packedB?: PackedB;
   /**
@@ -58,11 +66,19 @@ export interface PackedB {
   wasm?: Float32Array | null;
 }
 
-function scaleC(c: DataArray, co: number, m: number, n: number, beta: number): void {
+/** C = beta·C on the m rows of n values of C (row stride ldc). */
+function scaleC(c: DataArray, co: number, m: number, n: number, ldc: number, beta: number): void {
   if (beta === 1) return;
-  const end = co + m * n;
-  if (beta === 0) c.fill(0, co, end);
-  else for (let i = co; i < end; i++) c[i] *= beta;
+  if (ldc === n) {
+    const end = co + m * n;
+    if (beta === 0) c.fill(0, co, end);
+    else for (let i = co; i < end; i++) c[i] *= beta;
+    return;
+  }
+  for (let r = 0, row = co; r < m; r++, row += ldc) {
+    if (beta === 0) c.fill(0, row, row + n);
+    else for (let i = row; i < row + n; i++) c[i] *= beta;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -117,6 +133,12 @@ export function gemmSerial(layout: Layout, args: GemmArgs): void {
   if (args.bColumnSums !== undefined && (layout === 'NT' || packedB !== undefined)) {
     throw new Error(`gemm${layout}: bColumnSums needs B [k, n] packed by this call (NN or TN, no packedB)`);
   }
+  const { lda, ldb, ldc } = strides(layout, args);
+  const aCols = layout === 'TN' ? args.m : k;
+  const bCols = layout === 'NT' ? k : n;
+  if (lda < aCols || ldb < bCols || ldc < n) {
+    throw new Error(`gemm${layout}: row strides lda ${lda}, ldb ${ldb}, ldc ${ldc} must be at least the rows' lengths ${aCols}, ${bCols}, ${n}`);
+  }
   if (onWasm(args)) wasmGemm(layout, args);
   else gemmPacked(layout, args);
 }
@@ -126,14 +148,14 @@ function gemmPacked(layout: Layout, args: GemmArgs): void {
   const ao = args.aOffset ?? 0;
   const bo = args.bOffset ?? 0;
   const co = args.cOffset ?? 0;
-  const lda = args.lda ?? (layout === 'TN' ? m : k);
+  const { lda, ldb, ldc } = strides(layout, args);
   // a B packed for the wasm kernel has no scalar panels: pack b here
   const given = args.packedB ?? null;
   const pre = given !== null && given.data !== null ? (given as { k: number; n: number; data: Float64Array }) : null;
   const sums = args.bColumnSums ?? null;
-  scaleC(c, co, m, n, args.beta ?? 0);
+  scaleC(c, co, m, n, ldc, args.beta ?? 0);
   if (m === 0 || n === 0 || k === 0) {
-    if (sums !== null) for (let j = 0; j < n; j++) for (let p = 0; p < k; p++) sums[j] += b[bo + p * n + j];
+    if (sums !== null) for (let j = 0; j < n; j++) for (let p = 0; p < k; p++) sums[j] += b[bo + p * ldb + j];
     return;
   }
   let colSum: Float64Array | null = null;
@@ -156,9 +178,9 @@ function gemmPacked(layout: Layout, args: GemmArgs): void {
       const kc = Math.min(KC, k - pc);
       const base = block;
       if (pre !== null) block += kc * 4 * panels;
-      else if (layout === 'NT') packBT(b, bo, k, pc, kc, jc, nc, pb);
-      else if (colSum !== null) packBSum(b, bo, n, pc, kc, jc, nc, pb, colSum);
-      else packB(b, bo, n, pc, kc, jc, nc, pb);
+      else if (layout === 'NT') packBT(b, bo, ldb, pc, kc, jc, nc, pb);
+      else if (colSum !== null) packBSum(b, bo, ldb, pc, kc, jc, nc, pb, colSum);
+      else packB(b, bo, ldb, pc, kc, jc, nc, pb);
       for (let i = 0; i < m; i += 4) {
         const rows = Math.min(4, m - i);
         if (layout === 'TN') packAT(a, ao, lda, pc, kc, i, rows, pa);
@@ -182,11 +204,11 @@ function gemmPacked(layout: Layout, args: GemmArgs): void {
           }
           const j = jc + 4 * q;
           const cols = Math.min(4, n - j);
-          let cp = co + i * n + j;
+          let cp = co + i * ldc + j;
           if (rows === 4 && cols === 4) {
-            c[cp] += c00; c[cp + 1] += c01; c[cp + 2] += c02; c[cp + 3] += c03; cp += n;
-            c[cp] += c10; c[cp + 1] += c11; c[cp + 2] += c12; c[cp + 3] += c13; cp += n;
-            c[cp] += c20; c[cp + 1] += c21; c[cp + 2] += c22; c[cp + 3] += c23; cp += n;
+            c[cp] += c00; c[cp + 1] += c01; c[cp + 2] += c02; c[cp + 3] += c03; cp += ldc;
+            c[cp] += c10; c[cp + 1] += c11; c[cp + 2] += c12; c[cp + 3] += c13; cp += ldc;
+            c[cp] += c20; c[cp + 1] += c21; c[cp + 2] += c22; c[cp + 3] += c23; cp += ldc;
             c[cp] += c30; c[cp + 1] += c31; c[cp + 2] += c32; c[cp + 3] += c33;
           } else {
             // the tile sticks out of C: write only its first `rows` rows and `cols` columns
@@ -195,7 +217,7 @@ function gemmPacked(layout: Layout, args: GemmArgs): void {
             t[4] = c10; t[5] = c11; t[6] = c12; t[7] = c13;
             t[8] = c20; t[9] = c21; t[10] = c22; t[11] = c23;
             t[12] = c30; t[13] = c31; t[14] = c32; t[15] = c33;
-            for (let r = 0; r < rows; r++, cp += n) for (let s = 0; s < cols; s++) c[cp + s] += t[r * 4 + s];
+            for (let r = 0; r < rows; r++, cp += ldc) for (let s = 0; s < cols; s++) c[cp + s] += t[r * 4 + s];
           }
         }
       }
@@ -229,7 +251,7 @@ export function packGemmB(b: DataArray, k: number, n: number, transposed: boolea
   return { k, n, data };
 }
 
-/** pb[(q·kc + p)·4 + s] = B[pc + p, jc + 4q + s] for B stored [k, n]; zeros past column n. */
+/** pb[(q·kc + p)·4 + s] = B[pc + p, jc + 4q + s] for B stored [k, n] (row stride n = ldb); zeros past column n. */
 function packB(b: DataArray, bo: number, n: number, pc: number, kc: number, jc: number, nc: number, pb: Float64Array): void {
   for (let q = 0; 4 * q < nc; q++) {
     const cols = Math.min(4, nc - 4 * q);
@@ -274,7 +296,7 @@ function packBSum(b: DataArray, bo: number, n: number, pc: number, kc: number, j
   }
 }
 
-/** Same packing for B stored transposed, [n, k]: B[p, j] = b[j·k + p]. */
+/** Same packing for B stored transposed, [n, k]: B[p, j] = b[j·k + p] (row stride k = ldb). */
 function packBT(b: DataArray, bo: number, k: number, pc: number, kc: number, jc: number, nc: number, pb: Float64Array): void {
   for (let q = 0; 4 * q < nc; q++) {
     const cols = Math.min(4, nc - 4 * q);
@@ -343,7 +365,7 @@ export function gemmNaive(args: GemmArgs): void {
   const ao = args.aOffset ?? 0;
   const bo = args.bOffset ?? 0;
   const co = args.cOffset ?? 0;
-  scaleC(c, co, m, n, args.beta ?? 0);
+  scaleC(c, co, m, n, n, args.beta ?? 0);
   for (let i = 0; i < m; i++) {
     for (let p = 0; p < k; p++) {
       const x = a[ao + i * k + p];

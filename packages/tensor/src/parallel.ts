@@ -2,11 +2,13 @@
  * A small pool of worker threads for large GEMMs, and for tasks of other packages (`runOnPool`:
  * the fused recurrent kernels of @seqlab/layers run their time loops on bands of batch rows).
  *
- * A product C[m,n] = op(A)·op(B) is split by rows of C: the calling thread computes rows
- * [0, m₀) in place, each worker a further band of rows on SharedArrayBuffer copies of its operands
- * (B whole, its rows of A, its rows of C), which the caller copies back. Every element of C is
- * still the same sum in the same order whoever computes it, so the result is bit-identical for any
- * number of threads. Operands already on a SharedArrayBuffer are handed over without a copy.
+ * A product C[m,n] = op(A)·op(B) is split by rows of C or by columns, whichever packs less (a row
+ * split has every thread pack all of B, a column split all of A): the calling thread computes the
+ * first band in place, each worker a further band on SharedArrayBuffer copies of its operands (its
+ * rows of A and B whole, or A whole and its columns of B; its part of C), which the caller copies
+ * back. Every element of C is still the same sum in the same order whoever computes it, so the
+ * result is bit-identical for any number of threads and either split. Operands already on a
+ * SharedArrayBuffer are handed over without a copy, read at their row strides.
  *
  * The caller stays synchronous: it posts the job (one message with the buffers, then
  * `Atomics.notify`), computes its own band, and blocks in `Atomics.wait` until every worker has
@@ -23,17 +25,18 @@
  *   SEQLAB_THREADS=4 node …  four threads from the start
  *   setThreads(n)            n threads from now on
  *
- * Only products of at least PARALLEL_MIN_WORK multiply-adds (and 16 rows) are split: below
+ * Only products of at least PARALLEL_MIN_WORK multiply-adds (and 16 rows, or columns) are split: below
  * that, measured on a 2-CPU machine, the split lost more than it saved ([1024, 64]x[64, 128] and [64, 128]x[128, 512] ran slower with two threads).
  */
 import type { GemmArgs } from './gemm';
+import { strides } from './gemm_strides';
 import { getKernels } from './kernels';
 import { PoolWorkerHandle, onPoolHostChange, poolHost, waitForStatus } from './pool_host';
 import type { DType, DataArray } from './tensor';
 
 /** Which operand a GEMM reads transposed: 'NN' C = A·B, 'TN' C = Aᵀ·B, 'NT' C = A·Bᵀ. */
 export type Layout = 'NN' | 'TN' | 'NT';
-/** A one-thread GEMM kernel, called by `parallelGemm` on each band of rows. */
+/** A one-thread GEMM kernel, called by `parallelGemm` on each band of rows or columns. */
 export type SerialGemm = (layout: Layout, args: GemmArgs) => void;
 
 /** m·n·k below which a product stays on the calling thread (measured: bench/README.md). */
@@ -191,31 +194,86 @@ function scratchOf(w: PoolWorker, key: string, like: DataArray, n: number): Data
   return s;
 }
 
+/** How many products were split by rows and by columns of C so far (tests check which split ran). */
+const splits = { rows: 0, columns: 0 };
+
+/** The products split over the pool so far, by rows of C and by columns of C. */
+export function gemmSplits(): { rows: number; columns: number } {
+  return { ...splits };
+}
+
+/**
+ * Whether a product is split by columns of C rather than rows. Each thread of a row split packs
+ * all of B (k·n) and a band of A; of a column split, all of A (m·k) and a band of B; the
+ * multiply-adds are the same. So columns are cheaper when m < n, or m < 2n when the product also
+ * sums B's columns (bColumnSums: on a row split the calling thread sums every column, on a column
+ * split each thread its own). A B packed beforehand (packedB) is used whole: rows.
+ */
+function byColumns(args: GemmArgs): boolean {
+  if (args.packedB !== undefined) return false;
+  return args.m < args.n * (args.bColumnSums !== undefined ? 2 : 1);
+}
+
 /**
  * Runs the product on the calling thread and the pool when it is large enough; returns false
  * (nothing done) when it is not, so the caller runs it serially.
  */
 export function parallelGemm(layout: Layout, args: GemmArgs, serial: SerialGemm): boolean {
   const { m, n, k } = args;
-  if (wanted() <= 1 || m < 16 || m * n * k < PARALLEL_MIN_WORK) return false;
+  if (wanted() <= 1 || m * n * k < PARALLEL_MIN_WORK) return false;
+  const columns = byColumns(args);
+  if ((columns ? n : m) < 16) return false;
   const pool = readyWorkers();
   if (pool.length === 0) return false;
+  if (columns) splitColumns(layout, args, serial, pool);
+  else splitRows(layout, args, serial, pool);
+  return true;
+}
+
+/** A dense copy of A [rows, cols] stored at row stride ld from offset `at`, in `to`. */
+function copyRows(from: DataArray, at: number, ld: number, rows: number, cols: number, to: DataArray): void {
+  if (ld === cols) {
+    to.set(from.subarray(at, at + rows * cols));
+    return;
+  }
+  for (let r = 0; r < rows; r++) to.set(from.subarray(at + r * ld, at + r * ld + cols), r * cols);
+}
+
+/** Waits for every job; copies back the C (and column sums) of those that worked on scratch. */
+function finish(layout: Layout, args: GemmArgs, jobs: { w: PoolWorker; copyBack: () => void }[]): void {
+  let failed = false;
+  for (const j of jobs) {
+    waitForStatus(j.w.handle.ctrl);
+    if (Atomics.load(j.w.handle.ctrl, 1) === 2) failed = true;
+    else j.copyBack();
+  }
+  if (failed) throw new Error(`gemm${layout}: a worker thread failed on [${args.m}, ${args.k}] x [${args.k}, ${args.n}]`);
+}
+
+/**
+ * Bands of rows of C, multiples of 4 (the kernel's tile height), the caller's first: each worker
+ * reads its band of A and all of B, and writes its rows of C.
+ */
+function splitRows(layout: Layout, args: GemmArgs, serial: SerialGemm, pool: PoolWorker[]): void {
+  const { m, n, k } = args;
+  splits.rows++;
   const parts = pool.length + 1;
-  // bands of rows, multiples of 4 (the kernel's tile height), the caller's first
   const band = Math.ceil(m / parts / 4) * 4;
   const ao = args.aOffset ?? 0;
   const bo = args.bOffset ?? 0;
   const co = args.cOffset ?? 0;
   const beta = args.beta ?? 0;
-  const lda = args.lda ?? (layout === 'TN' ? m : k);
-  const jobs: { w: PoolWorker; r0: number; rows: number; c: DataArray; cOff: number }[] = [];
+  const { lda, ldb, ldc } = strides(layout, args);
+  const bRows = layout === 'NT' ? n : k;
+  const bCols = layout === 'NT' ? k : n;
+  const jobs: { w: PoolWorker; copyBack: () => void }[] = [];
   for (let p = 1; p < parts; p++) {
     const r0 = Math.min(m, p * band);
     const rows = Math.min(m, r0 + band) - r0;
     if (rows <= 0) break;
     const w = pool[p - 1];
     // A's band: rows r0.. of A [m, k] (NN, NT), or columns r0.. of A stored [k, m] (TN), read in
-    // place (at its row stride lda) when shared, else copied contiguous
+    // place (at its row stride lda) when shared, else copied dense
     let a: DataArray;
     let aOff = 0;
     let aLd: number;
@@ -225,47 +283,124 @@ export function parallelGemm(layout: Layout, args: GemmArgs, serial: SerialGemm)
       aLd = lda;
     } else if (layout === 'TN') {
       a = scratchOf(w, 'a', args.a, k * rows);
-      for (let p2 = 0; p2 < k; p2++) {
-        const src = ao + p2 * lda + r0;
-        const dst = p2 * rows;
-        for (let r = 0; r < rows; r++) a[dst + r] = args.a[src + r];
-      }
+      copyRows(args.a, ao + r0, lda, k, rows, a);
       aLd = rows;
     } else {
       a = scratchOf(w, 'a', args.a, rows * k);
-      for (let r = 0; r < rows; r++) a.set(args.a.subarray(ao + (r0 + r) * lda, ao + (r0 + r) * lda + k), r * k);
+      copyRows(args.a, ao + r0 * lda, lda, rows, k, a);
       aLd = k;
     }
-    let b: DataArray;
-    let bOff = 0;
-    if (isShared(args.b)) {
-      b = args.b;
-      bOff = bo;
-    } else {
-      b = scratchOf(w, 'b', args.b, k * n);
-      b.set(args.b.subarray(bo, bo + k * n));
+    let b = args.b;
+    let bOff = bo;
+    let bLd = ldb;
+    if (!isShared(args.b)) {
+      b = scratchOf(w, 'b', args.b, bRows * bCols);
+      copyRows(args.b, bo, ldb, bRows, bCols, b);
+      bOff = 0;
+      bLd = bCols;
     }
-    let c: DataArray;
-    let cOff = 0;
-    if (isShared(args.c)) {
-      c = args.c;
-      cOff = co + r0 * n;
-    } else {
-      c = scratchOf(w, 'c', args.c, rows * n);
-      if (beta !== 0) c.set(args.c.subarray(co + r0 * n, co + (r0 + rows) * n));
+    let c = args.c;
+    let cOff = co + r0 * ldc;
+    let cLd = ldc;
+    let copyBack = () => {};
+    if (!isShared(args.c)) {
+      const cs = scratchOf(w, 'c', args.c, rows * n);
+      if (beta !== 0) copyRows(args.c, co + r0 * ldc, ldc, rows, n, cs);
+      c = cs;
+      cOff = 0;
+      cLd = n;
+      copyBack = () => {
+        for (let r = 0; r < rows; r++) args.c.set(cs.subarray(r * n, (r + 1) * n), co + (r0 + r) * ldc);
+      };
     }
-    post(w, { layout, m: rows, n, k, a, aOffset: aOff, lda: aLd, b, bOffset: bOff, c, cOffset: cOff, beta });
-    jobs.push({ w, r0, rows, c, cOff });
+    post(w, { layout, m: rows, n, k, a, aOffset: aOff, lda: aLd, b, bOffset: bOff, ldb: bLd, c, cOffset: cOff, ldc: cLd, beta });
+    jobs.push({ w, copyBack });
   }
   // the caller's band, in place (A at its row stride; a packed B is used here, workers pack b)
-  const mine = Math.min(band, m);
-  serial(layout, { ...args, m: mine, lda });
-  let failed = false;
-  for (const j of jobs) {
-    waitForStatus(j.w.handle.ctrl);
-    if (Atomics.load(j.w.handle.ctrl, 1) === 2) failed = true;
-    else if (j.c !== args.c) args.c.set(j.c.subarray(j.cOff, j.cOff + j.rows * n), co + j.r0 * n);
+  serial(layout, { ...args, m: Math.min(band, m), lda, ldb, ldc });
+  finish(layout, args, jobs);
+}
+
+/**
+ * Bands of columns of C, multiples of 8 (the wasm kernel's tile width), the caller's first: each
+ * worker reads all of A and its band of B's columns (B's rows for NT), writes its columns of C and
+ * sums its columns of B when the product does (bColumnSums). Every element of C, and every column
+ * sum, is the same sum in the same order as on one thread.
+ */
+function splitColumns(layout: Layout, args: GemmArgs, serial: SerialGemm, pool: PoolWorker[]): void {
+  const { m, n, k } = args;
+  splits.columns++;
+  const parts = pool.length + 1;
+  const band = Math.ceil(n / parts / 8) * 8;
+  const ao = args.aOffset ?? 0;
+  const bo = args.bOffset ?? 0;
+  const co = args.cOffset ?? 0;
+  const beta = args.beta ?? 0;
+  const { lda, ldb, ldc } = strides(layout, args);
+  const aRows = layout === 'TN' ? k : m;
+  const aCols = layout === 'TN' ? m : k;
+  const sums = args.bColumnSums;
+  // all of A for every worker: in place when shared, else one dense shared copy they all read
+  let a = args.a;
+  let aOff = ao;
+  let aLd = lda;
+  if (!isShared(args.a)) {
+    a = scratchOf(pool[0], 'a', args.a, aRows * aCols);
+    copyRows(args.a, ao, lda, aRows, aCols, a);
+    aOff = 0;
+    aLd = aCols;
   }
-  if (failed) throw new Error(`gemm${layout}: a worker thread failed on [${m}, ${k}] x [${k}, ${n}]`);
-  return true;
+  const jobs: { w: PoolWorker; copyBack: () => void }[] = [];
+  for (let p = 1; p < parts; p++) {
+    const j0 = Math.min(n, p * band);
+    const cols = Math.min(n, j0 + band) - j0;
+    if (cols <= 0) break;
+    const w = pool[p - 1];
+    // B's band: columns j0.. of B [k, n] (NN, TN), or rows j0.. of B stored [n, k] (NT)
+    let b = args.b;
+    let bOff = layout === 'NT' ? bo + j0 * ldb : bo + j0;
+    let bLd = ldb;
+    if (!isShared(args.b)) {
+      if (layout === 'NT') {
+        b = scratchOf(w, 'b', args.b, cols * k);
+        copyRows(args.b, bOff, ldb, cols, k, b);
+        bLd = k;
+      } else {
+        b = scratchOf(w, 'b', args.b, k * cols);
+        copyRows(args.b, bOff, ldb, k, cols, b);
+        bLd = cols;
+      }
+      bOff = 0;
+    }
+    let c = args.c;
+    let cOff = co + j0;
+    let cLd = ldc;
+    const back: (() => void)[] = [];
+    if (!isShared(args.c)) {
+      const cs = scratchOf(w, 'c', args.c, m * cols);
+      if (beta !== 0) copyRows(args.c, co + j0, ldc, m, cols, cs);
+      c = cs;
+      cOff = 0;
+      cLd = cols;
+      back.push(() => {
+        for (let r = 0; r < m; r++) args.c.set(cs.subarray(r * cols, (r + 1) * cols), co + r * ldc + j0);
+      });
+    }
+    // column sums: the worker adds its float64 sums to float64 copies of sums[j0..], which are
+    // then stored back (one rounding, as `sums[j] += s` on one thread)
+    let colSums: Float64Array | undefined;
+    if (sums !== undefined) {
+      const s = scratchOf(w, 'sums', new Float64Array(0), cols) as Float64Array;
+      for (let j = 0; j < cols; j++) s[j] = sums[j0 + j];
+      colSums = s;
+      back.push(() => {
+        for (let j = 0; j < cols; j++) sums[j0 + j] = s[j];
+      });
+    }
+    post(w, { layout, m, n: cols, k, a, aOffset: aOff, lda: aLd, b, bOffset: bOff, ldb: bLd, c, cOffset: cOff, ldc: cLd, beta, ...(colSums ? { bColumnSums: colSums } : {}) });
+    jobs.push({ w, copyBack: () => back.forEach((f) => f()) });
+  }
+  // the caller's band, in place: columns [0, band) of B and C at their row strides
+  serial(layout, { ...args, n: Math.min(band, n), lda, ldb, ldc });
+  finish(layout, args, jobs);
 }

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { GemmArgs, Rng, Tensor, gemmNN, gemmTN, gemmNT, gemmNaive, gemmSerial, matmul, packGemmB, tensor, ones, randomNormal, transpose, eye } from '@seqlab/tensor';
+import { GemmArgs, Rng, Tensor, gemmNN, gemmTN, gemmNT, gemmNaive, gemmSerial, matmul, packGemmB, setKernels, tensor, ones, randomNormal, transpose, eye } from '@seqlab/tensor';
 import { FC, naiveGemm, errorOf } from './helpers';
 import { expectClose } from '../../../tests/support';
 
@@ -155,6 +155,105 @@ describe('gemm: row stride (lda) and a B packed once', () => {
       }
     }
     expect(() => gemmSerial(layout, { m: 2, n: 3, k: 4, a: new Float32Array(8), b: new Float32Array(12), c: new Float32Array(6), packedB: packGemmB(new Float32Array(12), 3, 4, false) })).toThrow(/packed B is \[3, 4\]/);
+  });
+});
+
+describe('gemm: row strides of B and C (ldb, ldc)', () => {
+  // B a band of a wider matrix (ldb), C a band of columns of a wider C (ldc), on either kernel:
+  // bit-identical to the dense product (each element the same sum in the same order), within
+  // rounding of the float64 triple loop, nothing outside C's band written, and B's column sums
+  // (NN, TN) identical to the dense call's
+  interface StrideCase {
+    layout: 'NN' | 'TN' | 'NT';
+    kernels: 'wasm' | 'js';
+    f64: boolean;
+    m: number; n: number; k: number;
+    aExtra: number; bExtra: number; cExtra: number;
+    beta: 0 | 1;
+    sums: boolean;
+    seed: number;
+  }
+
+  function checkStrides(t: StrideCase): void {
+    const { layout, m, n, k, beta } = t;
+    const was = setKernels(t.kernels);
+    try {
+      const rng = new Rng(t.seed);
+      const Arr = t.f64 ? Float64Array : Float32Array;
+      const fill = (len: number) => { const x = new Arr(len); for (let i = 0; i < len; i++) x[i] = rng.normal(); return x; };
+      const aRows = layout === 'TN' ? k : m, aCols = layout === 'TN' ? m : k;
+      const bRows = layout === 'NT' ? n : k, bCols = layout === 'NT' ? k : n;
+      const lda = aCols + t.aExtra, ldb = bCols + t.bExtra, ldc = n + t.cExtra;
+      const [ao, bo, co] = [2, 3, 1];
+      const a = fill(ao + aRows * lda + 2);
+      const b = fill(bo + bRows * ldb + 2);
+      const c = fill(co + m * ldc + 2);
+      const before = c.slice();
+      const withSums = t.sums && layout !== 'NT';
+      const sums = withSums ? fill(n) : undefined;
+      const sumsBefore = sums?.slice();
+      gemmSerial(layout, { m, n, k, a, aOffset: ao, lda, b, bOffset: bo, ldb, c, cOffset: co, ldc, beta, ...(sums ? { bColumnSums: sums } : {}) });
+      // the same product on dense copies
+      const dense = (x: Float32Array | Float64Array, off: number, rows: number, cols: number, ld: number) => Arr.from({ length: rows * cols }, (_, i) => x[off + Math.floor(i / cols) * ld + (i % cols)]);
+      const cd = dense(before, co, m, n, ldc);
+      const sd = sumsBefore?.slice();
+      gemmSerial(layout, { m, n, k, a: dense(a, ao, aRows, aCols, lda), b: dense(b, bo, bRows, bCols, ldb), c: cd, beta, ...(sd ? { bColumnSums: sd } : {}) });
+      const where = `${layout} ${t.kernels} f64=${t.f64} m=${m} n=${n} k=${k} lda+${t.aExtra} ldb+${t.bExtra} ldc+${t.cExtra} beta=${beta} sums=${withSums}`;
+      const A = layout === 'TN' ? (i: number, p: number) => a[ao + p * lda + i] : (i: number, p: number) => a[ao + i * lda + p];
+      const B = layout === 'NT' ? (p: number, j: number) => b[bo + j * ldb + p] : (p: number, j: number) => b[bo + p * ldb + j];
+      const ref = naiveGemm(m, n, k, A, B);
+      const tol = t.f64 ? 1e-12 : 2e-6 * Math.sqrt(k + 1) * 4;
+      const inC = new Uint8Array(c.length);
+      for (let i = 0; i < m; i++) {
+        for (let j = 0; j < n; j++) {
+          const at = co + i * ldc + j;
+          inC[at] = 1;
+          const want = ref[i * n + j] + (beta === 1 ? before[at] : 0);
+          if (!Object.is(c[at], cd[i * n + j])) throw new Error(`${where}: C[${i}, ${j}] = ${c[at]}, dense ${cd[i * n + j]}`);
+          if (!(Math.abs(c[at] - want) <= tol * (1 + Math.abs(want)))) throw new Error(`${where}: C[${i}, ${j}] = ${c[at]}, reference ${want}`);
+        }
+      }
+      for (let i = 0; i < c.length; i++) if (!inC[i] && !Object.is(c[i], before[i])) throw new Error(`${where}: wrote outside C at ${i}`);
+      if (sums && sd) for (let j = 0; j < n; j++) if (!Object.is(sums[j], sd[j])) throw new Error(`${where}: column sum ${j} = ${sums[j]}, dense ${sd[j]}`);
+    } finally {
+      setKernels(was);
+    }
+  }
+
+  const strideArb = (maxDim: number, maxK: fc.Arbitrary<number>) =>
+    fc.record({
+      layout: fc.constantFrom<'NN' | 'TN' | 'NT'>('NN', 'TN', 'NT'),
+      kernels: fc.constantFrom<'wasm' | 'js'>('wasm', 'js'),
+      f64: fc.boolean(),
+      m: fc.integer({ min: 1, max: maxDim }),
+      n: fc.integer({ min: 1, max: maxDim }),
+      k: maxK,
+      aExtra: fc.constantFrom(0, 2),
+      bExtra: fc.constantFrom(0, 1, 7, 8),
+      cExtra: fc.constantFrom(0, 1, 7, 8),
+      beta: fc.constantFrom<0 | 1>(0, 1),
+      sums: fc.boolean(),
+      seed: fc.integer({ min: 0, max: 1 << 30 }),
+    });
+
+  test('property: odd sizes and edge tiles, every layout, both kernels and precisions', () => {
+    fc.assert(fc.property(strideArb(21, fc.integer({ min: 1, max: 21 })), (t) => checkStrides(t)), { seed: 17, numRuns: 200 });
+  });
+
+  test('property: k across the 256 block, n across the 512 block', () => {
+    fc.assert(fc.property(strideArb(9, fc.constantFrom(255, 256, 257, 300)), (t) => checkStrides(t)), { seed: 18, numRuns: 40 });
+    let seed = 100;
+    for (const layout of ['NN', 'TN', 'NT'] as const) {
+      for (const kernels of ['wasm', 'js'] as const) {
+        checkStrides({ layout, kernels, f64: false, m: 5, n: 517, k: 263, aExtra: 2, bExtra: 9, cExtra: 3, beta: 1, sums: true, seed: seed++ });
+      }
+    }
+  });
+
+  test('row strides shorter than the rows are refused, naming them', () => {
+    const args = { m: 2, n: 3, k: 4, a: new Float32Array(8), b: new Float32Array(12), c: new Float32Array(6) };
+    expect(() => gemmSerial('NN', { ...args, ldb: 2 })).toThrow('gemmNN: row strides lda 4, ldb 2, ldc 3 must be at least the rows\' lengths 4, 3, 3');
+    expect(() => gemmSerial('NT', { ...args, ldc: 1 })).toThrow(/gemmNT: row strides lda 4, ldb 4, ldc 1/);
   });
 });
 

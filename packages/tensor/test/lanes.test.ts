@@ -171,7 +171,7 @@ describe('workspaces', () => {
   const gemms = { NN: gemmNN, TN: gemmTN, NT: gemmNT };
   type Layout = keyof typeof gemms;
 
-  test('property: GEMMs with operands in a workspace are bit-identical to GEMMs on JavaScript copies (every layout, edge tiles, whole tiles written in place, beta, packed B, k = 1)', () => {
+  test('property: GEMMs with operands in a workspace are bit-identical to GEMMs on JavaScript copies (every layout, edge tiles, whole tiles written in place, row strides ldb and ldc, beta, packed B, k = 1)', () => {
     fc.assert(
       fc.property(
         fc.constantFrom<Layout>('NN', 'TN', 'NT'),
@@ -180,15 +180,21 @@ describe('workspaces', () => {
         fc.oneof(fc.constant(1), fc.integer({ min: 1, max: 30 })),
         fc.constantFrom(0, 1),
         fc.boolean(),
+        fc.constantFrom(0, 0, 3), // B's and C's rows longer than the band the product reads or writes
+        fc.constantFrom(0, 0, 5, 8),
         fc.integer({ min: 0, max: 1 << 30 }),
-        (layout, m, n, k, beta, packed, seed) => {
+        (layout, m, n, k, beta, packed, bExtra, cExtra, seed) => {
           const rng = new Rng(seed);
           const fill = (len: number) => Float32Array.from({ length: len }, () => rng.normal());
+          const bRows = layout === 'NT' ? n : k;
+          const ldb = (layout === 'NT' ? k : n) + bExtra;
+          const ldc = n + cExtra;
           const a = fill(m * k + 3);
-          const b = fill(k * n + 2);
-          const c = fill(m * n + 5);
-          const pb = packed ? packGemmB(b, k, n, layout === 'NT', 2) : undefined;
-          const args = (x: Float32Array, y: Float32Array, z: Float32Array): GemmArgs => ({ m, n, k, a: x, aOffset: 3, b: y, bOffset: 2, c: z, cOffset: 5, beta, packedB: pb });
+          const b = fill(bRows * ldb + 2);
+          const c = fill(m * ldc + 5);
+          const dense = Float32Array.from({ length: k * n }, (_, i) => b[2 + Math.floor(i / (ldb - bExtra)) * ldb + (i % (ldb - bExtra))]);
+          const pb = packed ? packGemmB(dense, k, n, layout === 'NT') : undefined;
+          const args = (x: Float32Array, y: Float32Array, z: Float32Array): GemmArgs => ({ m, n, k, a: x, aOffset: 3, b: y, bOffset: 2, ldb, c: z, cOffset: 5, ldc, beta, packedB: pb });
           const ws = wasmWorkspace([a.length, b.length, c.length], [{ layout, m, n, k, packed }]) as Float32Array[];
           ws[0].set(a);
           ws[1].set(b);
@@ -197,10 +203,10 @@ describe('workspaces', () => {
           gemms[layout](args(ws[0], ws[1], ws[2]));
           gemms[layout](args(a, b, c));
           expect(ws[0].buffer).toBe(before);
-          expectSame(ws[2], c, `${layout} m=${m} n=${n} k=${k} beta=${beta} packed=${packed}`);
+          expectSame(ws[2], c, `${layout} m=${m} n=${n} k=${k} ldb+${bExtra} ldc+${cExtra} beta=${beta} packed=${packed}`);
         },
       ),
-      { seed: 23, numRuns: 120 },
+      { seed: 23, numRuns: 150 },
     );
   });
 

@@ -7,7 +7,7 @@
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { GemmArgs, Rng, gemmNN, gemmNT, gemmTN, getThreads, packGemmB, setKernels, setThreads, toShared } from '@seqlab/tensor';
+import { GemmArgs, Rng, gemmNN, gemmNT, gemmSplits, gemmTN, getThreads, packGemmB, setKernels, setThreads, toShared } from '@seqlab/tensor';
 
 jest.setTimeout(60_000);
 
@@ -115,4 +115,69 @@ test.each(layouts)('gemm%s: shared operands (read in place at their row stride),
     expect({ what, same }).toEqual({ what, same: true });
   }
   expect(Array.from(sums[1])).toEqual(Array.from(sums[0]));
+});
+
+const splitCases = layouts.flatMap(([name, gemm]) => [[name, 37, 203, 'columns', gemm], [name, 203, 37, 'rows', gemm]] as const);
+
+test.each(splitCases)('gemm%s [%i, %i]: split by %s of C, bit-identical to one thread (row strides, shared or not, column sums)', (name, m, n, split, gemm) => {
+  // m < n: every thread packs all of A and a band of B's columns (n = 203 leaves bands that are
+  // not multiples of 8); m > n: all of B and a band of A's rows. C's rows are ldc apart (C a band
+  // of a wider matrix), B's ldb apart
+  const k = 2300, extra = 3;
+  const bRows = name === 'NT' ? n : k;
+  const bCols = name === 'NT' ? k : n;
+  const aRows = name === 'TN' ? k : m;
+  const aCols = name === 'TN' ? m : k;
+  const lda = aCols + 1, ldb = bCols + extra, ldc = n + extra + 2;
+  for (const [kernels, f64] of [['wasm', false], ['js', false], ['js', true]] as const) {
+    for (const shared of [false, true]) {
+      for (const beta of [0, 1]) {
+        const was = setKernels(kernels);
+        const rng = new Rng(11);
+        const put = <X extends Float32Array | Float64Array>(x: X) => (shared ? toShared(x) : x);
+        const a = put(fill(2 + aRows * lda, rng, f64));
+        const b = put(fill(1 + bRows * ldb, rng, f64));
+        const c0 = fill(4 + m * ldc, rng, f64);
+        const s0 = fill(n, rng, f64);
+        const run = (threads: number) => {
+          expect(setThreads(threads)).toBe(threads);
+          const c = put(c0.slice());
+          const sums = s0.slice();
+          const before = gemmSplits();
+          gemm({ m, n, k, a, aOffset: 2, lda, b, bOffset: 1, ldb, c, cOffset: 4, ldc, beta, ...(name === 'NT' ? {} : { bColumnSums: sums }) });
+          const after = gemmSplits();
+          return { c, sums, columns: after.columns - before.columns, rows: after.rows - before.rows };
+        };
+        const one = run(1);
+        const two = run(2);
+        const three = run(3);
+        setKernels(was);
+        const what = { kernels, f64, shared, beta };
+        const once = split === 'columns' ? [1, 0] : [0, 1];
+        expect({ ...what, one: [one.columns, one.rows], two: [two.columns, two.rows], three: [three.columns, three.rows] }).toEqual({ ...what, one: [0, 0], two: once, three: once });
+        let same = true;
+        for (let i = 0; i < one.c.length; i++) if (!Object.is(one.c[i], two.c[i]) || !Object.is(one.c[i], three.c[i])) same = false;
+        for (let j = 0; j < n; j++) if (!Object.is(one.sums[j], two.sums[j]) || !Object.is(one.sums[j], three.sums[j])) same = false;
+        expect({ ...what, same }).toEqual({ ...what, same: true });
+      }
+    }
+  }
+});
+
+test('a tall product is split by rows, a wide one by columns, a B packed beforehand by rows', () => {
+  const rng = new Rng(3);
+  const splitOf = (m: number, n: number, k: number, packed: boolean) => {
+    const a = fill(m * k, rng, false);
+    const b = fill(k * n, rng, false);
+    const before = gemmSplits();
+    gemmNN({ m, n, k, a, b, c: new Float32Array(m * n), ...(packed ? { packedB: packGemmB(b, k, n, false) } : {}) });
+    const after = gemmSplits();
+    return after.columns > before.columns ? 'columns' : after.rows > before.rows ? 'rows' : 'none';
+  };
+  setThreads(2);
+  expect(splitOf(512, 128, 300, false)).toBe('rows');
+  expect(splitOf(128, 512, 300, false)).toBe('columns');
+  expect(splitOf(128, 512, 300, true)).toBe('rows');
+  expect(splitOf(128, 128, 100, false)).toBe('none');
+  setThreads(1);
 });

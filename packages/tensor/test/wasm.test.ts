@@ -38,6 +38,8 @@ interface Case {
   m: number; n: number; k: number;
   aOff: number; bOff: number; cOff: number;
   lda: number; // extra columns of A's stored rows (A a band of a wider matrix)
+  ldb: number; // the same for B's
+  ldc: number; // and C's (C a band of columns of a wider C)
   beta: 0 | 1;
   packed: boolean;
   seed: number;
@@ -49,32 +51,40 @@ function run(c: Case): void {
   const filled = (len: number) => Float32Array.from({ length: len }, () => rng.normal());
   const aRows = layout === 'TN' ? k : m;
   const aCols = layout === 'TN' ? m : k;
+  const bRows = layout === 'NT' ? n : k;
+  const bCols = layout === 'NT' ? k : n;
   const lda = aCols + c.lda;
+  const ldb = bCols + c.ldb;
+  const ldc = n + c.ldc;
   const a = filled(aOff + aRows * lda + 3);
-  const b = filled(bOff + k * n + 3);
-  const cBuf = filled(cOff + m * n + 3);
+  const b = filled(bOff + bRows * ldb + 3);
+  const cBuf = filled(cOff + m * ldc + 3);
   const before = Float32Array.from(cBuf);
   const A = layout === 'TN' ? (i: number, p: number) => a[aOff + p * lda + i] : (i: number, p: number) => a[aOff + i * lda + p];
-  const B = layout === 'NT' ? (p: number, j: number) => b[bOff + j * k + p] : (p: number, j: number) => b[bOff + p * n + j];
-  const packedB = c.packed ? packGemmB(b, k, n, layout === 'NT', bOff) : undefined;
-  gemms[layout]({ m, n, k, a, aOffset: aOff, lda, b, bOffset: bOff, c: cBuf, cOffset: cOff, beta, packedB });
-  const got = cBuf.subarray(cOff, cOff + m * n);
-  const c0 = beta === 1 ? before.subarray(cOff, cOff + m * n) : null;
-  const where = `${layout} m=${m} n=${n} k=${k} offsets ${aOff}/${bOff}/${cOff} lda+${c.lda} beta=${beta} packed=${c.packed}`;
+  const B = layout === 'NT' ? (p: number, j: number) => b[bOff + j * ldb + p] : (p: number, j: number) => b[bOff + p * ldb + j];
+  // a packed B is packed from a dense copy (packGemmB takes no stride); the product then ignores b's
+  const dense = Float32Array.from({ length: bRows * bCols }, (_, i) => b[bOff + Math.floor(i / bCols) * ldb + (i % bCols)]);
+  const packedB = c.packed ? packGemmB(dense, k, n, layout === 'NT') : undefined;
+  gemms[layout]({ m, n, k, a, aOffset: aOff, lda, b, bOffset: bOff, ldb, c: cBuf, cOffset: cOff, ldc, beta, packedB });
+  const at = (i: number) => cOff + Math.floor(i / n) * ldc + (i % n); // C[i / n, i % n] in cBuf
+  const c0 = beta === 1 ? Float32Array.from({ length: m * n }, (_, i) => before[at(i)]) : null;
+  const where = `${layout} m=${m} n=${n} k=${k} offsets ${aOff}/${bOff}/${cOff} lda+${c.lda} ldb+${c.ldb} ldc+${c.ldc} beta=${beta} packed=${c.packed}`;
   if (!relaxedAvailable()) {
     const want = f32Gemm(m, n, k, A, B, c0);
     for (let i = 0; i < m * n; i++) {
-      if (!Object.is(got[i], want[i])) throw new Error(`${where}: C[${Math.floor(i / n)}, ${i % n}] = ${got[i]}, float32 reference ${want[i]}`);
+      if (!Object.is(cBuf[at(i)], want[i])) throw new Error(`${where}: C[${Math.floor(i / n)}, ${i % n}] = ${cBuf[at(i)]}, float32 reference ${want[i]}`);
     }
   } else {
     const want = naiveGemm(m, n, k, A, B);
     for (let i = 0; i < m * n; i++) {
       const w = want[i] + (c0 === null ? 0 : c0[i]);
-      if (Math.abs(got[i] - w) > 1e-5 * Math.sqrt(k) * 4) throw new Error(`${where}: C[${Math.floor(i / n)}, ${i % n}] = ${got[i]}, reference ${w}`);
+      if (Math.abs(cBuf[at(i)] - w) > 1e-5 * Math.sqrt(k) * 4) throw new Error(`${where}: C[${Math.floor(i / n)}, ${i % n}] = ${cBuf[at(i)]}, reference ${w}`);
     }
   }
-  for (let i = 0; i < cOff; i++) expect(cBuf[i]).toBe(before[i]);
-  for (let i = cOff + m * n; i < cBuf.length; i++) expect(cBuf[i]).toBe(before[i]);
+  // nothing outside C's band is written: before it, between its rows, after it
+  const inC = new Uint8Array(cBuf.length);
+  for (let i = 0; i < m * n; i++) inC[at(i)] = 1;
+  for (let i = 0; i < cBuf.length; i++) if (!inC[i] && !Object.is(cBuf[i], before[i])) throw new Error(`${where}: wrote outside C at ${i}`);
 }
 
 const caseArb = (maxDim: number) =>
@@ -87,6 +97,8 @@ const caseArb = (maxDim: number) =>
     bOff: fc.integer({ min: 0, max: 5 }),
     cOff: fc.integer({ min: 0, max: 5 }),
     lda: fc.constantFrom(0, 0, 3),
+    ldb: fc.constantFrom(0, 0, 1, 9),
+    ldc: fc.constantFrom(0, 0, 1, 9),
     beta: fc.constantFrom<0 | 1>(0, 1),
     packed: fc.boolean(),
     seed: fc.integer({ min: 0, max: 1 << 30 }),
@@ -99,7 +111,7 @@ describe('wasm GEMM', () => {
     expect(simdAvailable()).toBe(true);
   });
 
-  test('property: random shapes (odd sizes, edge tiles, k = 1), every layout, offsets, lda, beta, packed B', () => {
+  test('property: random shapes (odd sizes, edge tiles, k = 1), every layout, offsets, row strides lda, ldb, ldc, beta, packed B', () => {
     fc.assert(fc.property(caseArb(21), (c) => run(c)), { seed: 12, numRuns: 150 });
   });
 
@@ -144,7 +156,8 @@ describe('wasm GEMM', () => {
     let seed = 1;
     for (const layout of ['NN', 'TN', 'NT'] as Layout[]) {
       for (const packed of [false, true]) {
-        run({ layout, m: 6, n: 517, k: 263, aOff: 1, bOff: 2, cOff: 3, lda: 0, beta: 1, packed, seed: seed++ });
+        run({ layout, m: 6, n: 517, k: 263, aOff: 1, bOff: 2, cOff: 3, lda: 0, ldb: 0, ldc: 0, beta: 1, packed, seed: seed++ });
+        run({ layout, m: 9, n: 517, k: 263, aOff: 1, bOff: 2, cOff: 3, lda: 2, ldb: 5, ldc: 7, beta: 1, packed, seed: seed++ });
       }
     }
   });

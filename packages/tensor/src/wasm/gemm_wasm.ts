@@ -12,6 +12,7 @@
  */
 import type { GemmArgs, PackedB } from '../gemm';
 import type { Layout } from '../parallel';
+import { strides } from '../gemm_strides';
 import { TILE_COLS, TILE_ROWS, gemmModule } from './gemm_kernel';
 import { Arena, arena, relaxedAvailable } from './runtime';
 
@@ -162,7 +163,7 @@ export function wasmGemm(layout: Layout, args: GemmArgs): void {
   const ao = args.aOffset ?? 0;
   const bo = args.bOffset ?? 0;
   const co = args.cOffset ?? 0;
-  const lda = args.lda ?? (layout === 'TN' ? m : k);
+  const { lda, ldb, ldc: ldC } = strides(layout, args);
   const beta = args.beta ?? 0;
   const pre = args.packedB?.wasm ?? null;
   const { arena: mem, gemm } = kernels();
@@ -197,21 +198,28 @@ export function wasmGemm(layout: Layout, args: GemmArgs): void {
   if (layout === 'TN') gemm.packA(aSrc, 4, 4 * aStride, m, k, s.aPack);
   else gemm.packA(aSrc, 4 * aStride, 4, m, k, s.aPack);
 
-  // C: written in place when it lives in wasm memory and its tiles are whole, else in a padded
-  // scratch (copied in when it is accumulated into)
-  if (beta !== 0 && beta !== 1) for (let i = co; i < co + m * n; i++) c[i] *= beta;
+  // C (rows ldC apart): written in place when it lives in wasm memory and its tiles are whole,
+  // else in a padded scratch (copied in when it is accumulated into)
+  if (beta !== 0 && beta !== 1) for (let i = 0; i < m; i++) for (let j = co + i * ldC; j < co + i * ldC + n; j++) c[j] *= beta;
   const cPtr = s.c === 0 ? cAt : s.c;
-  const ldc = s.c === 0 ? n : nPad;
+  const ldc = s.c === 0 ? ldC : nPad;
   const c0 = cPtr >> 2;
   if (s.c !== 0 && beta !== 0) {
-    if (inMemory.c) for (let i = 0; i < m; i++) f32.copyWithin(c0 + i * nPad, (cAt >> 2) + i * n, (cAt >> 2) + (i + 1) * n);
-    else if (nPad === n) f32.set(c.subarray(co, co + m * n), c0);
-    else for (let i = 0; i < m; i++) f32.set(c.subarray(co + i * n, co + (i + 1) * n), c0 + i * nPad);
+    if (inMemory.c) for (let i = 0; i < m; i++) f32.copyWithin(c0 + i * nPad, (cAt >> 2) + i * ldC, (cAt >> 2) + i * ldC + n);
+    else if (nPad === n && ldC === n) f32.set(c.subarray(co, co + m * n), c0);
+    else for (let i = 0; i < m; i++) f32.set(c.subarray(co + i * ldC, co + i * ldC + n), c0 + i * nPad);
   }
 
-  // B as stored, when it has to be packed here
+  // B as stored (rows ldb apart), when it has to be packed here: read in place from wasm memory,
+  // else copied in as dense rows of bCols
+  const bRows = layout === 'NT' ? n : k;
+  const bCols = layout === 'NT' ? k : n;
   const bRaw = pre !== null ? 0 : inMemory.b ? bAt : s.bRaw;
-  if (pre === null && !inMemory.b) f32.set(b.subarray(bo, bo + k * n), bRaw >> 2);
+  const bLd = inMemory.b ? ldb : bCols; // floats between B's rows where the packers read them
+  if (pre === null && !inMemory.b) {
+    if (ldb === bCols) f32.set(b.subarray(bo, bo + k * n), bRaw >> 2);
+    else for (let r = 0, at = bRaw >> 2; r < bRows; r++, at += bCols) f32.set(b.subarray(bo + r * ldb, bo + r * ldb + bCols), at);
+  }
   const bPack = s.bPack;
 
   let block = bResident;
@@ -226,17 +234,17 @@ export function wasmGemm(layout: Layout, args: GemmArgs): void {
         block += kc * panels * TILE_COLS * 4;
       } else {
         panelPtr = bPack;
-        if (layout === 'NT') gemm.packBT(bRaw + (jc * k + pc) * 4, k * 4, kc, nc, bPack);
-        else gemm.packB(bRaw + (pc * n + jc) * 4, n * 4, kc, nc, bPack);
+        if (layout === 'NT') gemm.packBT(bRaw + (jc * bLd + pc) * 4, bLd * 4, kc, nc, bPack);
+        else gemm.packB(bRaw + (pc * bLd + jc) * 4, bLd * 4, kc, nc, bPack);
       }
       gemm.kernel(s.aPack + pc * 16, k * 16, panelPtr, kc, cPtr + jc * 4, ldc * 4, mPad / TILE_ROWS, panels, pc > 0 || beta !== 0 ? 1 : 0);
     }
   }
 
   if (s.c !== 0) {
-    if (inMemory.c) for (let i = 0; i < m; i++) f32.copyWithin((cAt >> 2) + i * n, c0 + i * nPad, c0 + i * nPad + n);
-    else if (nPad === n) c.set(f32.subarray(c0, c0 + m * n), co);
-    else for (let i = 0; i < m; i++) c.set(f32.subarray(c0 + i * nPad, c0 + i * nPad + n), co + i * n);
+    if (inMemory.c) for (let i = 0; i < m; i++) f32.copyWithin((cAt >> 2) + i * ldC, c0 + i * nPad, c0 + i * nPad + n);
+    else if (nPad === n && ldC === n) c.set(f32.subarray(c0, c0 + m * n), co);
+    else for (let i = 0; i < m; i++) c.set(f32.subarray(c0 + i * nPad, c0 + i * nPad + n), co + i * ldC);
   }
 
   const sums = args.bColumnSums;
@@ -246,7 +254,7 @@ export function wasmGemm(layout: Layout, args: GemmArgs): void {
     const s = colSums;
     s.fill(0, 0, n);
     for (let p = 0; p < k; p++) {
-      const row = bo + p * n;
+      const row = bo + p * ldb;
       for (let j = 0; j < n; j++) s[j] += b[row + j];
     }
     for (let j = 0; j < n; j++) sums[j] += s[j];

@@ -92,11 +92,18 @@ export interface Prepared extends Split {
    */
   temp: (n: number) => DataArray;
   /**
-   * A step buffer [T·B, ·] the forward loops write and only backward reads: `temp(n)`, or an
+   * A step buffer [T·B, ·] the forward loops write and only backward reads: `loopOutput(n)`, or an
    * empty array when nothing will differentiate the sequence and the loops run in wasm memory
    * (float32 on the 'wasm' kernels), which keep it there (wasm_band.ts).
    */
   forBackward: (n: number) => DataArray;
+  /**
+   * A `temp` buffer that a loop writes whole, every row of every step (an 'out' buffer of the cell's
+   * `BandBuffers`): when the loops run in wasm memory, each band's rows are computed in a zeroed
+   * workspace and copied back whole (wasm_band.ts), so the buffer is not zeroed first (a 16 MB
+   * fill is ~1.3 ms, a pass over memory that no thread can share). Zeroed otherwise.
+   */
+  loopOutput: (n: number) => DataArray;
   /**
    * Gives every `temp` buffer back to the pool: after backward, or after the forward pass when
    * nothing records it (tape.ts `recordSequence`). Nothing may use them afterwards; the outputs
@@ -142,11 +149,14 @@ export function prepare(args: KernelArgs, G: number, nStates: number, biasShape:
   const dtype = resultType(...[x, kernel, recurrentKernel, ...(bias ? [bias] : []), ...states]);
   const parts = splitParts(B, T, G, H, rows);
   const taken = new Set<DataArray | Uint8Array | Int32Array>();
-  const temp = (n: number) => {
-    const a = takeBuffer(dtype, n, parts > 1 ? sharedBuffer : null);
+  const inWasm = dtype === 'float32' && getKernels() === 'wasm'; // the loops run in wasm memory (wasm_band.ts)
+  const take = (n: number, zeroed: boolean) => {
+    const a = takeBuffer(dtype, n, parts > 1 ? sharedBuffer : null, zeroed);
     taken.add(a);
     return a;
   };
+  const temp = (n: number) => take(n, true);
+  const loopOutput = (n: number) => take(n, !inWasm);
   const alloc = parts > 1 ? temp : (n: number) => allocLike(dtype, n);
   const result = (a: DataArray) => {
     for (const t of taken) {
@@ -168,8 +178,8 @@ export function prepare(args: KernelArgs, G: number, nStates: number, biasShape:
     return t;
   };
   const split = { B, parts, rows, sharedCopy };
-  const unused = !willRecord(args) && dtype === 'float32' && getKernels() === 'wasm';
-  const forBackward = unused ? () => alloc(0) : temp;
+  const unused = !willRecord(args) && inWasm;
+  const forBackward = unused ? () => alloc(0) : loopOutput;
 
   // a one-hot input is projected by copying rows of W; any other input through
   // xs[s·B + b] = x[b, t(s)] ⊙ inputDropoutMask[b], written by the forward loops (loop.ts)
@@ -189,7 +199,7 @@ export function prepare(args: KernelArgs, G: number, nStates: number, biasShape:
   // in the kernel's dtype (shared when split)
   const rdmData = rdm ? alloc(B * H) : null;
   if (rdm) (rdmData as DataArray).set(rdm.data);
-  return { name, B, T, I, H, G, dtype, xs, hot, run, emit, rdm: rdmData, h0, parts, rows, sharedCopy, alloc, result, temp, forBackward, done };
+  return { name, B, T, I, H, G, dtype, xs, hot, run, emit, rdm: rdmData, h0, parts, rows, sharedCopy, alloc, result, temp, forBackward, loopOutput, done };
 }
 
 /**

@@ -103,10 +103,12 @@ export function kernelGrad(p: Prepared, dG: DataArray, cols: number, db: DataArr
 
 /**
  * [rows, n] = Aᵀ·dG over all steps (A [T·B, rows]): a recurrent-kernel gradient in one GEMM; with
- * `db`, also db += Σ_rows dG (as `kernelGrad`).
+ * `db`, also db += Σ_rows dG (as `kernelGrad`). With `into`, written as the columns
+ * [offset, offset + n) of `into.c` (rows `into.ldc` apart) instead of a new array, which is returned.
  */
-export function stepsTN(p: Prepared, a: DataArray, rowsA: number, dG: DataArray, cols: number, db: DataArray | null = null): DataArray {
-  const out = allocLike(p.dtype, rowsA * cols);
-  gemmTN({ m: rowsA, n: cols, k: p.T * p.B, a, b: dG, c: out, ...(db ? { bColumnSums: db } : {}) });
+export function stepsTN(p: Prepared, a: DataArray, rowsA: number, dG: DataArray, cols: number, db: DataArray | null = null, into: { c: DataArray; offset: number; ldc: number } | null = null): DataArray {
+  const out = into === null ? allocLike(p.dtype, rowsA * cols) : into.c;
+  const at = into === null ? {} : { cOffset: into.offset, ldc: into.ldc };
+  gemmTN({ m: rowsA, n: cols, k: p.T * p.B, a, b: dG, c: out, ...at, ...(db ? { bColumnSums: db } : {}) });
   return out;
 }

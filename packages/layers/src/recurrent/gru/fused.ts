@@ -41,8 +41,8 @@ function gruResetAfter(args: KernelArgs): SequenceResult {
     const grads: SequenceGrads = { x: null, kernel: null, recurrentKernel: null, bias: null, states: [null] };
     if (!anyNeed(needs)) return grads;
     const dh = gradAccumulator(p, dStates[0] ?? null);
-    const dGx = p.temp(T * B * G3); // ∂L/∂(x·W + b): input side of the gates
-    const dGq = p.temp(T * B * G3); // ∂L/∂q: recurrent side (differs in the h block: × r)
+    const dGx = p.loopOutput(T * B * G3); // ∂L/∂(x·W + b): input side of the gates
+    const dGq = p.loopOutput(T * B * G3); // ∂L/∂q: recurrent side (differs in the h block: × r)
     const bwd = { ...fwd, dOut: share(p, dOut), returnSequences: args.returnSequences, emit: p.emit, dh, dGx, dGq, dx: needs.x ? p.alloc(B * T * p.I) : null };
     runRows(p, 'gruAfterBackwardRows', gruAfterBackwardRows, bwd);
     // dW = xsᵀ·dGx, dU = hdᵀ·dGq, db = [Σ dGx, Σ dGq] summed by the same two passes (dx = dGx·Wᵀ: the rows)
@@ -63,7 +63,7 @@ function gruResetAfter(args: KernelArgs): SequenceResult {
 /** Columns [c0, c0 + n) of a row-major [rows, cols] matrix, as a contiguous [rows, n] copy. */
 function columns(p: Prepared, a: DataArray, rows: number, cols: number, c0: number, n: number): DataArray {
   const out = p.temp(rows * n);
-  for (let r = 0; r < rows; r++) for (let j = 0; j < n; j++) out[r * n + j] = a[r * cols + c0 + j];
+  for (let r = 0; r < rows; r++) out.set(a.subarray(r * cols + c0, r * cols + c0 + n), r * n);
   return out;
 }
 
@@ -90,9 +90,9 @@ function gruResetBefore(args: KernelArgs): SequenceResult {
     const grads: SequenceGrads = { x: null, kernel: null, recurrentKernel: null, bias: null, states: [null] };
     if (!anyNeed(needs)) return grads;
     const dh = gradAccumulator(p, dStates[0] ?? null);
-    const dGx = p.temp(T * B * G3); //   ∂L/∂(gate pre-activations), all three blocks
-    const dGzr = p.temp(T * B * 2 * H); // the z, r blocks again, contiguous for dU_zr
-    const dGh = p.temp(T * BH); //         the h block again, contiguous for dU_h
+    const dGx = p.loopOutput(T * B * G3); //   ∂L/∂(gate pre-activations), all three blocks
+    const dGzr = p.loopOutput(T * B * 2 * H); // the z, r blocks again, contiguous for dU_zr
+    const dGh = p.loopOutput(T * BH); //         the h block again, contiguous for dU_h
     const bwd = { ...fwd, dOut: share(p, dOut), returnSequences: args.returnSequences, emit: p.emit, dh, dGx, dGzr, dGh, dx: needs.x ? p.alloc(B * T * p.I) : null };
     runRows(p, 'gruBeforeBackwardRows', gruBeforeBackwardRows, bwd);
     // dW = xsᵀ·dGx (db = Σ dGx summed by the same pass); dU = [hdᵀ·dG_zr | (r ⊙ hd)ᵀ·dG_h] (dx = dGx·Wᵀ: the rows)
@@ -100,13 +100,10 @@ function gruResetBefore(args: KernelArgs): SequenceResult {
     if (needs.kernel) grads.kernel = kernelGrad(p, dGx, G3, db);
     else if (db) columnSums(p, dGx, T * B, G3, db, 0);
     if (needs.recurrentKernel) {
-      const dUzr = stepsTN(p, hd, H, dGzr, 2 * H);
-      const dUh = stepsTN(p, rhd, H, dGh, H);
+      // each half straight into its columns of dU [H, 3H] (rows G3 apart)
       const dU = allocLike(p.dtype, H * G3);
-      for (let r = 0; r < H; r++) {
-        for (let j = 0; j < 2 * H; j++) dU[r * G3 + GRU_GATE.z * H + j] = dUzr[r * 2 * H + j];
-        for (let j = 0; j < H; j++) dU[r * G3 + GRU_GATE.h * H + j] = dUh[r * H + j];
-      }
+      stepsTN(p, hd, H, dGzr, 2 * H, null, { c: dU, offset: GRU_GATE.z * H, ldc: G3 });
+      stepsTN(p, rhd, H, dGh, H, null, { c: dU, offset: GRU_GATE.h * H, ldc: G3 });
       grads.recurrentKernel = new Tensor(dU, [H, G3]);
     }
     if (db) grads.bias = new Tensor(db, [G3]);

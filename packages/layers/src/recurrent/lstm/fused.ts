@@ -37,7 +37,7 @@ export function lstmSequence(args: KernelArgs): SequenceResult {
     if (!anyNeed(needs)) return grads;
     const dh = gradAccumulator(p, dStates[0] ?? null); // ∂L/∂h_t
     const dc = gradAccumulator(p, dStates[1] ?? null); // ∂L/∂c_t through c_{t+1} (and the final state)
-    const dG = p.temp(T * B * G4); //                    ∂L/∂z_t, gate pre-activations
+    const dG = p.loopOutput(T * B * G4); //                    ∂L/∂z_t, gate pre-activations
     const bwd = { ...fwd, dOut: share(p, dOut), returnSequences: args.returnSequences, emit: p.emit, dh, dc, dG, dx: needs.x ? p.alloc(B * T * p.I) : null };
     runRows(p, 'lstmBackwardRows', lstmBackwardRows, bwd);
     // dW = xsᵀ·dz (db = Σ dz summed by the same pass), dU = hdᵀ·dz: one GEMM each over all steps (dx = dz·Wᵀ: rows.ts)

@@ -33,7 +33,7 @@ export function simpleRnnSequence(args: KernelArgs): SequenceResult {
     if (!anyNeed(needs)) return grads;
     // dh: gradient reaching h_t, from the outputs, the final state and step t+1
     const dh = gradAccumulator(p, dStates[0]);
-    const dA = p.temp(T * BH);
+    const dA = p.loopOutput(T * BH);
     const bwd = { ...fwd, dOut: share(p, dOut), returnSequences: args.returnSequences, emit: p.emit, dh, dA, dx: needs.x ? p.alloc(B * T * p.I) : null };
     runRows(p, 'simpleRnnBackwardRows', simpleRnnBackwardRows, bwd);
     // weight gradients over all steps at once: dW = xsᵀ·dA (db = Σ dA summed by the same pass), dU = hdᵀ·dA (dx = dA·Wᵀ: rows.ts)
