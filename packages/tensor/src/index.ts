@@ -12,6 +12,7 @@ export * from './random';
 export * from './broadcast';
 export * from './elementwise';
 export * from './reduce';
+export * from './softmax_rows';
 export * from './gemm';
 export * from './kernels';
 export * from './vector';
