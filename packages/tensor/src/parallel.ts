@@ -34,8 +34,8 @@
 import type { GemmArgs } from './gemm';
 import { strides } from './gemm_strides';
 import { getKernels } from './kernels';
-import { PoolWorkerHandle, onPoolHostChange, poolHost, waitForStatus } from './pool_host';
-import { HandedBuffers, JOB_IN_MESSAGE, JOB_IN_SLOT, NO_JOB, PoolChannel, forgetShared, newChannel, writeSlot } from './pool_wire';
+import { StartedWorker, onPoolHostChange, poolHost, startWorker, waitForStatus } from './pool_host';
+import { JOB_IN_MESSAGE, JOB_IN_SLOT, NO_JOB, forgetShared, writeSlot } from './pool_wire';
 import type { DType, DataArray } from './tensor';
 
 /** Which operand a GEMM reads transposed: 'NN' C = A·B, 'TN' C = Aᵀ·B, 'NT' C = A·Bᵀ. */
@@ -46,11 +46,8 @@ export type SerialGemm = (layout: Layout, args: GemmArgs) => void;
 /** m·n·k below which a product stays on the calling thread (measured: bench/README.md). */
 export const PARALLEL_MIN_WORK = 1 << 24;
 
-interface PoolWorker {
-  handle: PoolWorkerHandle;
-  channel: PoolChannel;
-  /** The buffers this worker holds (what its jobs name by id). */
-  handed: HandedBuffers;
+/** A started worker (`handed`: the buffers it holds, what its jobs name by id). */
+interface PoolWorker extends StartedWorker {
   /** Shared scratch of this worker: a, b, c per dtype. */
   scratch: Map<string, DataArray>;
 }
@@ -101,10 +98,9 @@ export function getThreads(): number {
 /** The ready workers, after starting any missing ones. */
 function readyWorkers(): PoolWorker[] {
   while (started.length < wanted() - 1) {
-    const channel = newChannel();
-    const handle = poolHost().start(channel);
-    if (handle === null) break;
-    started.push({ handle, channel, handed: new HandedBuffers(), scratch: new Map() });
+    const w = startWorker();
+    if (w === null) break;
+    started.push({ ...w, scratch: new Map() });
   }
   return started.filter((w) => w.handle.ready);
 }

@@ -3,7 +3,7 @@
  * `worker_threads` in Node (parallel_node.ts, registered by the Node entry), Web Workers in a
  * cross-origin-isolated page (parallel_web.ts, `useWebWorkers`), or none: one thread.
  */
-import type { PoolChannel, WireMessage } from './pool_wire';
+import { HandedBuffers, PoolChannel, WireMessage, newChannel } from './pool_wire';
 
 /**
  * One started worker. Jobs reach it through its channel (pool_wire.ts): the caller writes a job's
@@ -35,10 +35,34 @@ const noWorkers: PoolHost = { defaultThreads: () => 1, start: () => null, serves
 let host: PoolHost = noWorkers;
 const listeners: (() => void)[] = [];
 
+/** A started worker: its handle, its channel, and the caller's record of the buffers it holds. */
+export interface StartedWorker {
+  handle: PoolWorkerHandle;
+  channel: PoolChannel;
+  handed: HandedBuffers;
+}
+
+/**
+ * Starts one worker of the installed host, or returns null when none can run. Set with the host
+ * (`setPoolHost`), so a program that never installs one (a page without `useWebWorkers`) carries
+ * none of the wire's job writing.
+ */
+let starter: () => StartedWorker | null = () => null;
+
 /** Installs the source of workers (the Node entry does so for worker_threads; `useWebWorkers` in a page). */
 export function setPoolHost(h: PoolHost): void {
   host = h;
+  starter = () => {
+    const channel = newChannel();
+    const handle = h.start(channel);
+    return handle === null ? null : { handle, channel, handed: new HandedBuffers() };
+  };
   for (const f of listeners) f();
+}
+
+/** Starts one worker of the installed host (null where workers cannot run). */
+export function startWorker(): StartedWorker | null {
+  return starter();
 }
 
 /** The installed source of workers. */

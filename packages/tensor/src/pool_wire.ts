@@ -69,12 +69,8 @@ let nextId = 1;
 const ids = new WeakMap<SharedArrayBuffer, number>();
 /** Every caller-side ledger (one per started worker), told when a buffer is gone. */
 const ledgers = new Set<HandedBuffers>();
-const collected =
-  typeof FinalizationRegistry === 'function'
-    ? new FinalizationRegistry<number>((id) => {
-        for (const l of ledgers) l.drop(id);
-      })
-    : null;
+/** Tells the ledgers of the buffers the caller's collector freed (made with the first ledger). */
+let collected: FinalizationRegistry<number> | null = null;
 
 /**
  * Tells every worker to forget `buffer` with its next job (the buffer pool calls this for the
@@ -117,6 +113,11 @@ export class HandedBuffers {
   /** `limit`: the bytes the worker may keep (HELD_LIMIT_BYTES; more only while one job names more). */
   constructor(private readonly limit = HELD_LIMIT_BYTES) {
     ledgers.add(this);
+    if (collected === null && typeof FinalizationRegistry === 'function') {
+      collected = new FinalizationRegistry<number>((id) => {
+        for (const l of ledgers) l.drop(id);
+      });
+    }
   }
 
   /** Stops tracking (the worker is gone). */
