@@ -37,19 +37,23 @@ export interface BandsJob extends RowsJob {
 }
 
 /**
- * Takes bands from the shared counter and runs the rows function on each until none is left: the
- * calling thread (with `f` given) and every worker of a split (loading `j.fn` of `j.module`) run
- * this, so a thread slowed by other load takes fewer bands.
+ * Takes bands from the shared counter and runs `rows` on each until none is left: the calling
+ * thread and every worker of a split run this, so a thread slowed by other load takes fewer bands.
  */
-export function runBands(j: BandsJob, f?: RowFunction): void {
-  const rows = f ?? rowsModule(j.module)[j.fn];
-  if (typeof rows !== 'function') throw new Error(`runBands: '${j.fn}' is not a function of ${j.module}`);
+export function takeBands(j: BandsJob, rows: RowFunction): void {
   const n = j.bands.length >> 1;
   for (;;) {
     const k = Atomics.add(j.counter, 0, 1);
     if (k >= n) return;
     rows({ ...j, b0: j.bands[2 * k], b1: j.bands[2 * k + 1] });
   }
+}
+
+/** A worker's part of a split: `takeBands` with the rows function `j.fn` of `j.module`. */
+export function runBands(j: BandsJob): void {
+  const rows = rowsModule(j.module)[j.fn];
+  if (typeof rows !== 'function') throw new Error(`runBands: '${j.fn}' is not a function of ${j.module}`);
+  takeBands(j, rows);
 }
 
 export interface ColumnSumsJob {

@@ -8,7 +8,7 @@
  * the split (loop.ts). Workers load compiled modules: bands.js and the cell's rows module.
  */
 import { DataArray, getThreads, isShared, poolServes, runOnPool, sharedBuffer, toShared } from '@seqlab/tensor';
-import { BandsJob, ColumnSumsJob, RowFunction, columnSumsCols, runBands } from './bands';
+import { BandsJob, ColumnSumsJob, RowFunction, columnSumsCols, takeBands } from './bands';
 import type { RowsJob } from './loop';
 
 /**
@@ -128,7 +128,8 @@ function bandsAndCounter(B: number, parts: number): { bands: Int32Array; counter
 /**
  * Runs `f` (exported as `fn` by the compiled module `s.rows`) over every band of batch rows: on
  * the calling thread alone when `s.parts` is 1, else on the calling thread and the pool's workers,
- * each taking the next band from a shared counter until none is left (bands.ts `runBands`).
+ * each taking the next band from a shared counter until none is left (bands.ts `takeBands`; the
+ * workers through `runBands`).
  */
 export function runRows<J extends Omit<RowsJob, 'b0' | 'b1' | 'serial'>>(s: Split, fn: string, f: RowFunction<J & RowsJob>, job: J): void {
   if (s.parts <= 1) {
@@ -139,7 +140,7 @@ export function runRows<J extends Omit<RowsJob, 'b0' | 'b1' | 'serial'>>(s: Spli
   const shared = { ...job, module: s.rows as string, fn, bands, counter, b0: 0, b1: 0, serial: true } as unknown as BandsJob;
   const others = Array.from({ length: s.parts - 1 }, () => shared as unknown as Record<string, unknown>);
   // the calling thread takes bands until none is left: a worker that has not started by then is not waited for
-  runOnPool(bandsModule() as string, 'runBands', others, () => runBands(shared, f as RowFunction), { sharedQueue: true });
+  runOnPool(bandsModule() as string, 'runBands', others, () => takeBands(shared, f as RowFunction), { sharedQueue: true });
 }
 
 /** `a` itself on one thread, a shared copy (unless it is one already) when the loops are split. */
