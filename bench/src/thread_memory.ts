@@ -18,7 +18,10 @@
  * With two threads the fused time loops run on SharedArrayBuffers, whose memory lies outside the
  * JavaScript heap and which a pool worker keeps alive, once handed one, until its own collector
  * runs (seldom: it waits in Atomics.wait). Before the kernels took their shared buffers from
- * tensor's buffer pool, resident memory grew by about 15 MB a step there (bench/README.md).
+ * tensor's buffer pool, resident memory grew by about 15 MB a step there (bench/README.md). Now a
+ * worker keeps the buffers it was handed by id, as many as the caller allows (tensor's
+ * pool_wire.ts); each child also prints what its workers hold at the end, and how many of its pool
+ * jobs went by message (handing over buffers) rather than through shared memory alone.
  */
 import { spawnSync } from 'child_process';
 import * as os from 'os';
@@ -71,7 +74,10 @@ function child(name: string, steps: number): void {
     if (s % 10 === 9) every10.push(Math.round(process.memoryUsage().rss / MB));
   }
   const peak = Math.round((process.resourceUsage().maxRSS * 1024) / MB);
-  console.log(JSON.stringify({ case: name, threads: T.getThreads(), steps, rssEvery10MB: every10, peakMB: peak, seconds: (Date.now() - t0) / 1000 }));
+  // what the workers hold (pool_wire.ts) and how many jobs had to go by message
+  const held = T.poolHeldBuffers().map((h) => ({ buffers: h.buffers, MB: +(h.bytes / MB).toFixed(1) }));
+  const jobs = { posted: T.poolJobsPosted(), byMessage: T.poolJobMessages() };
+  console.log(JSON.stringify({ case: name, threads: T.getThreads(), steps, rssEvery10MB: every10, peakMB: peak, seconds: (Date.now() - t0) / 1000, held, jobs }));
 }
 
 function option(name: string): string | undefined {

@@ -14,5 +14,6 @@ export * from './clip';
 export * from './ops/arith';
 export * from './ops/unary';
 export * from './ops/reduce';
+export * from './ops/crossentropy';
 export * from './ops/linalg';
 export * from './ops/shape';

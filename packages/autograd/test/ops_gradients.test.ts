@@ -162,6 +162,34 @@ describe('reductions match finite differences', () => {
   }
 });
 
+describe('cross-entropy from logits matches finite differences', () => {
+  covers(A.softmaxCrossentropy, A.sparseSoftmaxCrossentropy);
+  // rows of 1..5 classes under 0..2 leading axes; labels: one-hot, probabilities or any non-negative weights
+  const caseArb = fc.tuple(fc.array(fc.integer({ min: 1, max: 3 }), { maxLength: 2 }), fc.integer({ min: 1, max: 5 }), fc.nat());
+
+  test('softmaxCrossentropy: logits and labels', () => {
+    fc.assert(
+      fc.property(caseArb, ([lead, classes, seed]) => {
+        const shape = [...lead, classes];
+        const labels = T.abs(valuesFor(shape, seed + 1, 0, 1.5));
+        expectPass(checkGradients((z, y) => A.softmaxCrossentropy(z, y), [valuesFor(shape, seed, -4, 4), labels]));
+      }),
+      RUNS,
+    );
+  });
+
+  test('sparseSoftmaxCrossentropy: logits', () => {
+    fc.assert(
+      fc.property(caseArb, ([lead, classes, seed]) => {
+        const rng = new T.Rng(seed + 7);
+        const ids = T.tensor(Array.from({ length: T.sizeOf(lead) }, () => Math.floor(rng.uniform(0, classes))), undefined).reshape(lead);
+        expectPass(checkGradients((z) => A.sparseSoftmaxCrossentropy(z, ids), [valuesFor([...lead, classes], seed, -4, 4)]));
+      }),
+      RUNS,
+    );
+  });
+});
+
 describe('matmul matches finite differences', () => {
   covers(A.matmul);
   test('2-D and batched, with transposes and batch broadcasting', () => {

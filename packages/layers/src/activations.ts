@@ -4,6 +4,7 @@
  */
 import * as A from '@seqlab/autograd';
 import { Tensor } from '@seqlab/tensor';
+import { attachLogits } from './engine/logits';
 import { camel } from './initializers';
 
 /** An activation: a differentiable element-wise function of a tensor, built from autograd ops. */
@@ -24,7 +25,8 @@ const byName: Record<string, ActivationFn> = {
   hardSigmoidKeras2: (x) => A.hardSigmoid(A.mul(x, 1.2)),
   relu: A.relu,
   linear: A.linear,
-  softmax: (x) => A.softmax(x, -1),
+  // over the last axis; the output carries its logits for the cross-entropy losses (engine/logits.ts)
+  softmax: (x) => attachLogits(A.softmax(x, -1), x),
   elu: A.elu,
   selu: A.selu,
   softplus: A.softplus,

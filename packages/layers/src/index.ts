@@ -8,6 +8,7 @@
  */
 export * from './engine/shapes';
 export * from './engine/mask';
+export * from './engine/logits';
 export * from './engine/symbolic';
 export * from './engine/layer';
 export { registerCell, registerClass, registeredClass, registeredName, registeredNames, classNameOf } from './engine/registry';

@@ -13,7 +13,9 @@
  * fused time loops), and a worker keeps every SharedArrayBuffer it was handed alive until its own
  * collector runs, which it seldom does (it spins on `Atomics.wait`). Fresh shared buffers for every
  * step piled up that way (resident memory at two threads grew by about 15 MB a training step), so
- * what the kernels hand to workers is taken from here: the same memory every step.
+ * what the kernels hand to workers is taken from here: the same memory every step. Workers now keep
+ * the buffers they were handed by id (pool_wire.ts), so the same buffers also make the jobs
+ * cheap to hand over; a buffer the pool drops is forgotten by the workers with their next job.
  *
  * Plain arrays are kept from POOL_MIN_VALUES values (smaller ones come from the engine's heap
  * cheaply), shared ones of any size; at most `setBufferPoolLimit` bytes in all (256 MiB by
@@ -21,6 +23,7 @@
  * else may hold it (an output tensor must be a copy, not a view of it).
  */
 import { isShared } from './parallel';
+import { forgetShared } from './pool_wire';
 import type { DType, DataArray } from './tensor';
 
 /** Least values for which a plain buffer is pooled (128 KiB of float32: below that, allocation is cheap); shared ones are pooled at any size. */
@@ -103,6 +106,8 @@ function evictOldest(): void {
   list.splice(list.indexOf(a), 1);
   inPool.delete(a.buffer);
   held -= a.byteLength;
+  // no one hands it over again: the pool's workers may let it go
+  forgetShared(a.buffer);
 }
 
 /**

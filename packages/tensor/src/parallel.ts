@@ -10,10 +10,13 @@
  * result is bit-identical for any number of threads and either split. Operands already on a
  * SharedArrayBuffer are handed over without a copy, read at their row strides.
  *
- * The caller stays synchronous: it posts the job (one message with the buffers, then
- * `Atomics.notify`), computes its own band, and blocks in `Atomics.wait` until every worker has
- * stored "done". Workers are started by `setThreads(n > 1)`, never by a test that does not ask,
- * and are `unref`ed so they never keep a process (or jest) alive.
+ * The caller stays synchronous: it posts the job, computes its own band, and blocks in
+ * `Atomics.wait` (a page's main thread: spins) until every worker has stored "done". A job goes
+ * to a worker as a short text naming its shared buffers by id (pool_wire.ts): through shared
+ * memory and one `Atomics.notify` when the worker holds them all, by message with the buffers it
+ * lacks otherwise; so the same buffers are handed over once, not at every job. Workers are
+ * started by `setThreads(n > 1)`, never by a test that does not ask, and are `unref`ed so they
+ * never keep a process (or jest) alive.
  *
  * The workers come from the platform (pool_host.ts): worker_threads in Node (parallel_node.ts,
  * installed by the Node entry), Web Workers in a cross-origin-isolated page (`useWebWorkers`),
@@ -32,6 +35,7 @@ import type { GemmArgs } from './gemm';
 import { strides } from './gemm_strides';
 import { getKernels } from './kernels';
 import { PoolWorkerHandle, onPoolHostChange, poolHost, waitForStatus } from './pool_host';
+import { HandedBuffers, JOB_IN_MESSAGE, JOB_IN_SLOT, NO_JOB, PoolChannel, forgetShared, newChannel, writeSlot } from './pool_wire';
 import type { DType, DataArray } from './tensor';
 
 /** Which operand a GEMM reads transposed: 'NN' C = A·B, 'TN' C = Aᵀ·B, 'NT' C = A·Bᵀ. */
@@ -44,6 +48,9 @@ export const PARALLEL_MIN_WORK = 1 << 24;
 
 interface PoolWorker {
   handle: PoolWorkerHandle;
+  channel: PoolChannel;
+  /** The buffers this worker holds (what its jobs name by id). */
+  handed: HandedBuffers;
   /** Shared scratch of this worker: a, b, c per dtype. */
   scratch: Map<string, DataArray>;
 }
@@ -58,8 +65,13 @@ function wanted(): number {
   return threads;
 }
 
+function stop(w: PoolWorker): void {
+  w.handle.terminate();
+  w.handed.close();
+}
+
 onPoolHostChange(() => {
-  for (const w of started) w.handle.terminate();
+  for (const w of started) stop(w);
   started = [];
   threads = null;
 });
@@ -74,7 +86,7 @@ export function setThreads(n: number): number {
   if (!Number.isInteger(n) || n < 1) throw new Error(`setThreads: expected a positive integer, received ${n}`);
   threads = n;
   if (n - 1 < started.length) {
-    for (const w of started.slice(n - 1)) w.handle.terminate();
+    for (const w of started.slice(n - 1)) stop(w);
     started = started.slice(0, n - 1);
   }
   return getThreads();
@@ -89,9 +101,10 @@ export function getThreads(): number {
 /** The ready workers, after starting any missing ones. */
 function readyWorkers(): PoolWorker[] {
   while (started.length < wanted() - 1) {
-    const handle = poolHost().start();
+    const channel = newChannel();
+    const handle = poolHost().start(channel);
     if (handle === null) break;
-    started.push({ handle, scratch: new Map() });
+    started.push({ handle, channel, handed: new HandedBuffers(), scratch: new Map() });
   }
   return started.filter((w) => w.handle.ready);
 }
@@ -102,16 +115,46 @@ export function poolServes(module: string, fn: string): boolean {
 }
 
 let posted = 0;
+let messages = 0;
+let withdrawn = 0;
 
 /** How many jobs have been handed to workers so far (tests check that a split really happened). */
 export function poolJobsPosted(): number {
   return posted;
 }
 
+/**
+ * How many of those jobs went by message (handing over buffers the worker did not hold yet, or a
+ * text too long for the shared slot); the others went through shared memory alone.
+ */
+export function poolJobMessages(): number {
+  return messages;
+}
+
+/** How many posted jobs were withdrawn before a worker took them up (`runOnPool`'s `sharedQueue`). */
+export function poolJobsWithdrawn(): number {
+  return withdrawn;
+}
+
+/** Buffers the pool's workers hold now (each worker's count and bytes; bounded, pool_wire.ts). */
+export function poolHeldBuffers(): { buffers: number; bytes: number }[] {
+  return started.map((w) => w.handed.holding());
+}
+
 function post(w: PoolWorker, job: Record<string, unknown>): void {
+  const wire = w.handed.encode({ ...job, kernels: getKernels() });
+  const { ctrl, slot } = w.channel;
   posted++;
-  Atomics.store(w.handle.ctrl, 1, 0);
-  w.handle.post({ ...job, kernels: getKernels() });
+  Atomics.store(ctrl, 1, 0);
+  if (wire.fresh.length === 0 && wire.text.length <= slot.length) {
+    writeSlot(w.channel, wire.text);
+    Atomics.store(ctrl, 0, JOB_IN_SLOT);
+  } else {
+    messages++;
+    w.handle.send(wire);
+    Atomics.store(ctrl, 0, JOB_IN_MESSAGE);
+  }
+  Atomics.notify(ctrl, 0);
 }
 
 /** True when `x` is a view of a SharedArrayBuffer (what the pool's threads can see without a copy). */
@@ -145,6 +188,26 @@ export function toShared<A extends DataArray | Uint8Array | Int32Array>(x: A): A
   return out;
 }
 
+/** Options of `runOnPool`. */
+export interface RunOnPoolOptions {
+  /**
+   * The workers and `local` take their work from one queue in shared memory, which `local` empties
+   * before it returns (the fused time loops' bands of rows): a worker that has not taken up its job
+   * by then has nothing left to do, so its job is withdrawn instead of waited for. A worker that
+   * other load keeps off a core then costs the caller nothing. (Only a job that went through
+   * shared memory can be withdrawn; one sent by message is always waited for.)
+   */
+  sharedQueue?: boolean;
+}
+
+/** Takes back a job the worker has not read yet (true), else false: it runs or has run it. */
+function withdraw(w: PoolWorker): boolean {
+  if (Atomics.compareExchange(w.channel.ctrl, 0, JOB_IN_SLOT, NO_JOB) !== JOB_IN_SLOT) return false;
+  w.handed.withdrawn();
+  withdrawn++;
+  return true;
+}
+
 /**
  * Runs a task of a module on the pool: `args[i]` goes to worker i, which calls
  * `require(module)[fn](args[i])` (in a page: the function the worker script serves as `fn`), while the calling thread runs `local()`; returns when every
@@ -152,10 +215,10 @@ export function toShared<A extends DataArray | Uint8Array | Int32Array>(x: A): A
  * SharedArrayBuffer (checked: anything else would be copied and the worker's writes lost).
  * The caller must not use the pool from `local` (its workers are busy): call `gemmSerial` there.
  * `module` is a path to compiled JavaScript (workers do not run TypeScript). Needs
- * `getThreads() > args.length`.
+ * `getThreads() > args.length`. `options.sharedQueue`: see `RunOnPoolOptions`.
  * @example runOnPool(require.resolve('./task'), 'rows', [{ b0: 50, b1: 100, buf }], () => rows({ b0: 0, b1: 50, buf }));
  */
-export function runOnPool(module: string, fn: string, args: Record<string, unknown>[], local: () => void): void {
+export function runOnPool(module: string, fn: string, args: Record<string, unknown>[], local: () => void, options: RunOnPoolOptions = {}): void {
   const pool = readyWorkers();
   if (wanted() <= 1 || pool.length < args.length) {
     throw new Error(`runOnPool(${fn}): ${args.length + 1} threads needed, ${getThreads()} available (setThreads)`);
@@ -175,8 +238,9 @@ export function runOnPool(module: string, fn: string, args: Record<string, unkno
   }
   let failed = false;
   for (const w of busy) {
-    waitForStatus(w.handle.ctrl);
-    if (Atomics.load(w.handle.ctrl, 1) === 2) failed = true;
+    if (options.sharedQueue === true && localError === null && withdraw(w)) continue;
+    waitForStatus(w.channel.ctrl);
+    if (Atomics.load(w.channel.ctrl, 1) === 2) failed = true;
   }
   if (localError !== null) throw localError;
   if (failed) throw new Error(`runOnPool(${fn}): a worker thread failed (${module})`);
@@ -187,6 +251,7 @@ function scratchOf(w: PoolWorker, key: string, like: DataArray, n: number): Data
   const k = `${key}:${like instanceof Float64Array ? 64 : 32}`;
   let s = w.scratch.get(k);
   if (!s || s.length < n) {
+    if (s) forgetShared(s.buffer);
     const bytes = Math.max(n, 1024) * (like instanceof Float64Array ? 8 : 4);
     s = like instanceof Float64Array ? new Float64Array(sharedBuffer(bytes)) : new Float32Array(sharedBuffer(bytes));
     w.scratch.set(k, s);
@@ -243,8 +308,8 @@ function copyRows(from: DataArray, at: number, ld: number, rows: number, cols: n
 function finish(layout: Layout, args: GemmArgs, jobs: { w: PoolWorker; copyBack: () => void }[]): void {
   let failed = false;
   for (const j of jobs) {
-    waitForStatus(j.w.handle.ctrl);
-    if (Atomics.load(j.w.handle.ctrl, 1) === 2) failed = true;
+    waitForStatus(j.w.channel.ctrl);
+    if (Atomics.load(j.w.channel.ctrl, 1) === 2) failed = true;
     else j.copyBack();
   }
   if (failed) throw new Error(`gemm${layout}: a worker thread failed on [${args.m}, ${args.k}] x [${args.k}, ${args.n}]`);

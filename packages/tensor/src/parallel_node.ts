@@ -1,7 +1,8 @@
 /**
  * The pool's workers in Node: `worker_threads` running parallel_worker.js (Node only; installed
- * by the Node entry, node.ts). A worker blocks in `Atomics.wait` on ctrl[0] and takes its job from
- * its port synchronously, so a job costs one message and one notify.
+ * by the Node entry, node.ts). A worker blocks in `Atomics.wait` on its channel's ctrl[0] and reads
+ * its job from the channel's slot, or takes it from its port synchronously when the job hands over
+ * new buffers (pool_wire.ts), so a job costs one notify, and one message now and then.
  *
  *   SEQLAB_THREADS=1 node …  one thread: the switch that forces the calling thread only
  *   SEQLAB_THREADS=4 node …  four threads from the start
@@ -11,6 +12,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { MessageChannel, Worker, isMainThread } from 'worker_threads';
 import { PoolHost, PoolWorkerHandle } from './pool_host';
+import type { PoolChannel } from './pool_wire';
 
 /** Most threads used without SEQLAB_THREADS or setThreads (measured on 2 cores: bench/README.md). */
 export const DEFAULT_MAX_THREADS = 2;
@@ -50,23 +52,17 @@ function workerScript(): string | null {
   return script;
 }
 
-function start(): PoolWorkerHandle | null {
+function start(channel: PoolChannel): PoolWorkerHandle | null {
   const file = workerScript();
   if (file === null) return null;
-  const ctrl = new Int32Array(new SharedArrayBuffer(8));
   const { port1, port2 } = new MessageChannel();
-  const worker = new Worker(file, { workerData: { ctrl: ctrl.buffer, port: port2 }, transferList: [port2], resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
+  const worker = new Worker(file, { workerData: { channel, port: port2 }, transferList: [port2], resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
   // never keep a process (or jest) alive
   worker.unref();
   port1.unref();
   return {
-    ctrl,
     ready: true,
-    post(job) {
-      port1.postMessage(job);
-      Atomics.store(ctrl, 0, 1);
-      Atomics.notify(ctrl, 0);
-    },
+    send: (message) => port1.postMessage(message),
     terminate: () => void worker.terminate(),
   };
 }

@@ -4,11 +4,13 @@
  * require-corp`), where `SharedArrayBuffer` exists; elsewhere the pool stays at one thread.
  *
  * The worker script is a bundle whose entry calls `serveWebWorker` (web_worker.ts) with the tasks
- * it can run; `@seqlab/layers/worker` is one that serves the recurrent layers' time loops. A job is
- * one `postMessage` of shared arrays; the page's main thread may not block, so it spins on the
- * worker's status word while the workers compute (the bands take milliseconds).
+ * it can run; `@seqlab/layers/worker` is one that serves the recurrent layers' time loops. A job
+ * reaches a worker through shared memory, or by `postMessage` when it hands over buffers the
+ * worker does not hold yet (pool_wire.ts, web_worker.ts); the page's main thread may not block, so
+ * it spins on the worker's status word while the workers compute (the bands take milliseconds).
  */
 import { PoolHost, PoolWorkerHandle, setPoolHost } from './pool_host';
+import type { PoolChannel } from './pool_wire';
 
 /** The part of the DOM's Worker that the pool uses (no DOM typings needed to compile this). */
 interface WebWorker {
@@ -39,6 +41,8 @@ const waiting: (() => void)[] = [];
 
 interface WebHandle extends PoolWorkerHandle {
   ready: boolean;
+  /** Hands the worker its channel (its first message). */
+  bind(channel: PoolChannel): void;
   /** The tasks the worker script serves (runOnPool's `fn`). */
   tasks: string[];
 }
@@ -64,9 +68,14 @@ export function useWebWorkers(url: string | URL, options: WebWorkersOptions = {}
   let failure: string | null = null;
   const create = (): WebHandle | null => {
     if (failure !== null) return null;
-    const ctrl = new Int32Array(new SharedArrayBuffer(8));
     const worker = new Ctor(url, { type, name: 'seqlab-pool' });
-    const h: WebHandle = { ctrl, ready: false, tasks: [], post: (job: unknown) => worker.postMessage(job), terminate: () => worker.terminate() };
+    const h: WebHandle = {
+      ready: false,
+      tasks: [],
+      bind: (channel) => worker.postMessage({ channel }),
+      send: (m) => worker.postMessage(m),
+      terminate: () => worker.terminate(),
+    };
     worker.onmessage = (e) => {
       const m = e.data as { ready?: boolean; tasks?: string[] };
       if (m && m.ready) {
@@ -79,13 +88,17 @@ export function useWebWorkers(url: string | URL, options: WebWorkersOptions = {}
       failure = `the worker script ${String(url)} failed to load (${String((e as { message?: string }).message ?? e)})`;
       for (const f of waiting.splice(0)) f();
     };
-    worker.postMessage({ ctrl: ctrl.buffer });
     handles.push(h);
     return h;
   };
   const host: PoolHost = {
     defaultThreads: () => want,
-    start: () => spare.shift() ?? create(),
+    start: (channel) => {
+      const h = spare.shift() ?? create();
+      // the channel is the worker's first message: every job comes after it
+      h?.bind(channel);
+      return h;
+    },
     serves: (_module, fn) => handles.every((h) => !h.ready || h.tasks.includes(fn)),
   };
   setPoolHost(host);

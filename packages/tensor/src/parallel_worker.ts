@@ -1,20 +1,22 @@
 /**
- * The worker of the pool in Node (parallel_node.ts): waits on its control word, takes the job
- * message synchronously from its port, runs it (pool_job.ts), stores "done". A task's module is
- * loaded once, with `require(module)`.
+ * The worker of the pool in Node (parallel_node.ts): waits on its channel, reads each job from the
+ * channel's slot or, when the job hands over new buffers, takes its message synchronously from its
+ * port, runs it and stores "done" (pool_job.ts). A task's module is loaded once, with
+ * `require(module)`.
  *
- * Memory: each job message brings new SharedArrayBuffer objects for the caller's buffers, which
- * keep those buffers alive until this thread's collector frees the objects. The worker never
- * returns to its event loop (it blocks in Atomics.wait) and allocates little, so it collects
- * seldom: buffers the caller made afresh for every job piled up (resident memory grew by ~15 MB a
- * step at two threads training an LSTM). Callers hand over the same buffers every time instead
- * (the fused kernels take theirs from the buffer pool, GEMM bands use per-worker scratch), and the
- * worker's young generation is kept small (parallel_node.ts), so that its heap stays small too.
+ * Memory: the worker keeps the shared buffers it was handed by id, as many as its caller says
+ * (pool_wire.ts: the caller tells it what to forget, and bounds the rest), and gets no new object
+ * for them per job. Before, every job message brought new SharedArrayBuffer objects, which kept
+ * their buffers alive until this thread's collector freed them, and it collects seldom (it blocks
+ * in Atomics.wait and allocates little): buffers the caller made afresh for every job piled up
+ * (resident memory grew by ~15 MB a step at two threads training an LSTM). The worker's young
+ * generation is kept small (parallel_node.ts), so that its heap stays small too.
  */
 import { MessagePort, receiveMessageOnPort, workerData } from 'worker_threads';
-import { PoolTask, runPoolJob } from './pool_job';
+import { PoolTask, serveChannel } from './pool_job';
+import type { PoolChannel, WireMessage } from './pool_wire';
 
-const ctrl = new Int32Array(workerData.ctrl as SharedArrayBuffer);
+const channel = workerData.channel as PoolChannel;
 const port = workerData.port as MessagePort;
 const modules = new Map<string, Record<string, PoolTask>>();
 
@@ -28,18 +30,10 @@ function taskOf(module: string, fn: string): PoolTask | undefined {
   return mod[fn];
 }
 
-for (;;) {
-  Atomics.wait(ctrl, 0, 0);
-  Atomics.store(ctrl, 0, 0);
-  let status = 1;
-  try {
-    const msg = receiveMessageOnPort(port);
-    if (!msg) throw new Error('parallel worker: woken without a job');
-    runPoolJob(msg.message, taskOf);
-  } catch (e) {
-    status = 2;
-    console.error(e);
-  }
-  Atomics.store(ctrl, 1, status);
-  Atomics.notify(ctrl, 1);
+function receive(): WireMessage {
+  const m = receiveMessageOnPort(port);
+  if (!m) throw new Error('parallel worker: signalled a job message, and none came');
+  return m.message as WireMessage;
 }
+
+serveChannel(channel, taskOf, receive);

@@ -3,15 +3,18 @@
  * `worker_threads` in Node (parallel_node.ts, registered by the Node entry), Web Workers in a
  * cross-origin-isolated page (parallel_web.ts, `useWebWorkers`), or none: one thread.
  */
+import type { PoolChannel, WireMessage } from './pool_wire';
 
-/** One started worker. Its status word is `ctrl[1]`: 0 busy, 1 done, 2 failed. */
+/**
+ * One started worker. Jobs reach it through its channel (pool_wire.ts): the caller writes a job's
+ * text into the channel's slot, or sends it as a message when the worker must be handed new
+ * buffers, and signals ctrl[0]; the worker stores its status in ctrl[1].
+ */
 export interface PoolWorkerHandle {
-  /** `ctrl[0]` is 1 when a job is posted (Node's workers wait on it); `ctrl[1]` is 0 busy, 1 done, 2 failed. */
-  readonly ctrl: Int32Array;
   /** False until the worker has started and can take a job (a Web Worker loads asynchronously). */
   readonly ready: boolean;
-  /** Hands over one job (a GEMM band or a task); the worker stores its status in ctrl[1]. */
-  post(job: unknown): void;
+  /** Sends one job message (the caller then signals JOB_IN_MESSAGE on the channel). */
+  send(message: WireMessage): void;
   /** Stops the worker (its job, if any, is abandoned). */
   terminate(): void;
 }
@@ -20,8 +23,8 @@ export interface PoolWorkerHandle {
 export interface PoolHost {
   /** Threads used when neither `setThreads` nor the environment asked. */
   defaultThreads(): number;
-  /** Starts one worker, or returns null when workers cannot run here. */
-  start(): PoolWorkerHandle | null;
+  /** Starts one worker on `channel` (handing it the channel's buffers), or returns null when workers cannot run here. */
+  start(channel: PoolChannel): PoolWorkerHandle | null;
   /** Whether a ready worker can run `fn` of `module` (`runOnPool`). */
   serves(module: string, fn: string): boolean;
 }

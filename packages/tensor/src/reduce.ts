@@ -3,6 +3,7 @@
  * and log-softmax.
  */
 import { Tensor, allocLike, normAxis, sizeOf, stridesOf, fmtShape } from './tensor';
+import { softmaxRows } from './softmax_rows';
 
 /**
  * Axes to reduce over: one axis, a list, or null / undefined for all of them. Negative axes count
@@ -57,6 +58,18 @@ function reduceGeneric(
       if (f32) for (const end = i + count; i < end; i++) acc = Math.fround(combine(acc, src[i]));
       else for (const end = i + count; i < end; i++) acc = combine(acc, src[i]);
       out[r] = acc;
+    }
+    return { out: new Tensor(out, shape), count };
+  }
+  if (ax.every((a, i) => a === i)) {
+    // leading axes (a bias gradient: [rows, n] -> [n]): row after row added onto the output, the
+    // same order and rounding as the walk below
+    const src = t.data;
+    const n = out.length;
+    const plus = op === 'sum' || op === 'mean'; // written out: a call per element costs 3x the add
+    for (let i = 0; i < src.length; i += n) {
+      if (plus) for (let j = 0; j < n; j++) out[j] += src[i + j];
+      else for (let j = 0; j < n; j++) out[j] = combine(out[j], src[i + j]);
     }
     return { out: new Tensor(out, shape), count };
   }
@@ -142,9 +155,15 @@ export function argmax(t: Tensor, axis = -1): Tensor {
 
 /**
  * softmax(x)_j = exp(x_j - m) / Σ_k exp(x_k - m), m = max_k x_k (subtracting m keeps exp finite).
+ * Over the last axis it runs row by row (softmax_rows.ts).
  */
 export function softmax(t: Tensor, axis = -1): Tensor {
-  return softmaxImpl('softmax', t, axis, false);
+  const a = normAxis('softmax', axis, t.rank, t.shape);
+  if (a !== t.rank - 1 || t.size === 0) return softmaxImpl('softmax', t, axis, false);
+  const n = t.shape[a];
+  const out = allocLike(t.dtype, t.size);
+  softmaxRows(t.data, out, t.size / n, n);
+  return new Tensor(out, t.shape);
 }
 
 /** logSoftmax(x)_j = x_j - m - log Σ_k exp(x_k - m). */

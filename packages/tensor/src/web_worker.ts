@@ -1,10 +1,16 @@
 /**
  * The body of a pool worker in a page (see parallel_web.ts). A worker bundle's entry calls
- * `serveWebWorker(tasks)`; the page then starts it with `useWebWorkers(url)`. Each job arrives as
- * one message of shared arrays; the worker runs it (pool_job.ts) and stores its status.
+ * `serveWebWorker(tasks)`; the page then starts it with `useWebWorkers(url)`. The worker says it is
+ * ready, and the pool's first message to it is its channel (pool_wire.ts). From then on the worker
+ * blocks in `Atomics.wait` (a worker may) for the next job and reads it from the channel's slot
+ * (pool_job.ts); only a job that hands over new buffers comes by message, and then the worker
+ * returns to its event loop to take it, runs it, and blocks again. So a job whose buffers the
+ * worker holds costs the page a notify, not a message (Chromium serializes every
+ * SharedArrayBuffer of a message) and a turn of the worker's event loop.
  * @example // worker.ts, bundled on its own: serveWebWorker({}) serves GEMM bands only
  */
-import { PoolTask, runPoolJob } from './pool_job';
+import { PoolTask, TaskFinder, runWireJob, serveChannel } from './pool_job';
+import type { PoolChannel, WireMessage } from './pool_wire';
 
 interface WorkerScope {
   onmessage: ((e: { data: unknown }) => void) | null;
@@ -14,22 +20,12 @@ interface WorkerScope {
 /** Serves pool jobs on this Web Worker: GEMM bands, and the tasks named in `tasks` (`runOnPool`). */
 export function serveWebWorker(tasks: Record<string, PoolTask>): void {
   const scope = globalThis as unknown as WorkerScope;
-  let ctrl: Int32Array | null = null;
+  const taskOf: TaskFinder = (_module, fn) => tasks[fn];
+  let channel: PoolChannel | null = null;
   scope.onmessage = (e) => {
-    const msg = e.data as { ctrl?: SharedArrayBuffer };
-    if (ctrl === null) {
-      ctrl = new Int32Array(msg.ctrl as SharedArrayBuffer);
-      scope.postMessage({ ready: true, tasks: Object.keys(tasks) });
-      return;
-    }
-    let status = 1;
-    try {
-      runPoolJob(e.data as never, (_module, fn) => tasks[fn]);
-    } catch (err) {
-      status = 2;
-      console.error(err);
-    }
-    Atomics.store(ctrl, 1, status);
-    Atomics.notify(ctrl, 1);
+    if (channel === null) channel = (e.data as { channel: PoolChannel }).channel;
+    else runWireJob(channel, e.data as WireMessage, taskOf);
+    serveChannel(channel, taskOf, null);
   };
+  scope.postMessage({ ready: true, tasks: Object.keys(tasks) });
 }

@@ -1,13 +1,18 @@
 /**
  * The GEMM pool (parallel.ts): two and three threads give bit-identical results to one, for every
  * layout, both kernels (wasm and js: each worker runs the caller's), both precisions, beta 0 and
- * 1, offsets, and row counts that do not split evenly.
+ * 1, offsets, and row counts that do not split evenly. Workers keep the buffers they were handed
+ * (pool_wire.ts): jobs on them go through shared memory, what they hold stays bounded, and stays
+ * what the pool says when jobs are withdrawn unread (runOnPool's sharedQueue).
  * Workers run the compiled dist/parallel_worker.js (built here if missing).
  */
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { GemmArgs, Rng, gemmNN, gemmNT, gemmSplits, gemmTN, getThreads, packGemmB, setKernels, setThreads, toShared } from '@seqlab/tensor';
+import { setFlagsFromString } from 'v8';
+import { runInNewContext } from 'vm';
+import { GemmArgs, Rng, allocShared, gemmNN, gemmNT, gemmSplits, gemmTN, getThreads, packGemmB, poolHeldBuffers, poolJobMessages, poolJobsPosted, poolJobsWithdrawn, runOnPool, setKernels, setThreads, toShared } from '@seqlab/tensor';
+import { HELD_LIMIT_BYTES, forgetShared } from '../src/pool_wire';
 
 jest.setTimeout(60_000);
 
@@ -115,6 +120,50 @@ test.each(layouts)('gemm%s: shared operands (read in place at their row stride),
     expect({ what, same }).toEqual({ what, same: true });
   }
   expect(Array.from(sums[1])).toEqual(Array.from(sums[0]));
+});
+
+test('workers keep the buffers they were handed: later jobs on them go through shared memory; what they hold stays bounded and is what the pool says', async () => {
+  expect(setThreads(2)).toBe(2);
+  const task = path.join(__dirname, '..', 'dist', 'pool_job.js');
+  const out = allocShared('float64', 2);
+  const run = (arg: Record<string, unknown>) => runOnPool(task, 'reportHeldBuffers', [{ out, ...arg }], () => undefined);
+  const report = (arg: Record<string, unknown> = {}) => {
+    run(arg);
+    return { buffers: out[0], bytes: out[1] };
+  };
+  report(); // hands `out` over
+  const messages = poolJobMessages();
+  const posted = poolJobsPosted();
+  for (let i = 0; i < 5; i++) report();
+  expect([poolJobsPosted() - posted, poolJobMessages() - messages]).toEqual([5, 0]);
+  expect(report()).toEqual(poolHeldBuffers()[0]);
+  // 100 jobs, each handing over a new 4 MiB buffer (400 MiB in all): the worker keeps at most HELD_LIMIT_BYTES
+  for (let i = 0; i < 100; i++) {
+    run({ extra: allocShared('float32', 1 << 20) });
+    expect(poolHeldBuffers()[0].bytes).toBeLessThanOrEqual(HELD_LIMIT_BYTES);
+  }
+  expect(report()).toEqual(poolHeldBuffers()[0]);
+  expect(poolHeldBuffers()[0].bytes).toBeGreaterThan(HELD_LIMIT_BYTES / 2);
+  // buffers the caller's collector frees are forgotten with the next job
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  gc();
+  await new Promise((r) => setTimeout(r, 100));
+  expect(report()).toEqual({ buffers: 1, bytes: 16 });
+  // sharedQueue: a job the worker has not read when local() returns is withdrawn, its forgets kept
+  // for the next job (whichever way each race goes, the worker ends up holding what the pool says)
+  const posted0 = poolJobsPosted();
+  for (let i = 0; i < 200; i++) {
+    const a = allocShared('float32', 64);
+    run({ a }); // hands a over (by message: waited for)
+    forgetShared(a.buffer);
+    runOnPool(task, 'reportHeldBuffers', [{ out }], () => undefined, { sharedQueue: true });
+  }
+  expect(poolJobsPosted() - posted0).toBe(400);
+  expect(poolJobsWithdrawn()).toBeLessThanOrEqual(200);
+  expect(report()).toEqual(poolHeldBuffers()[0]);
+  expect(report()).toEqual({ buffers: 1, bytes: 16 });
+  setThreads(1);
 });
 
 const splitCases = layouts.flatMap(([name, gemm]) => [[name, 37, 203, 'columns', gemm], [name, 203, 37, 'rows', gemm]] as const);

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { Tensor, tensor, sum, mean, max, min, argmax, softmax, logSoftmax, exp, hasNaN } from '@seqlab/tensor';
+import { Rng, Tensor, tensor, sum, mean, max, min, argmax, softmax, logSoftmax, exp, hasNaN, setKernels, softmaxBackwardRows, softmaxRows } from '@seqlab/tensor';
 import { FC, tensorArb, naiveReduce, errorOf, unravel, ravel } from './helpers';
 import { expectClose } from '../../../tests/support';
 
@@ -146,6 +146,39 @@ describe('softmax and logSoftmax', () => {
       }),
       FC,
     );
+  });
+
+  test('property: the last-axis row kernel is within a few float32 roundings (the shift z - m is rounded, as in TensorFlow) of the float64 formula, the same on wasm and js kernels, lse exact', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 80 }), fc.nat(), (rows, n, seed) => {
+        const rng = new Rng(seed);
+        const z = Float32Array.from({ length: rows * n }, () => rng.uniform(-15, 15));
+        const lse = new Float64Array(rows);
+        const p = new Float32Array(rows * n);
+        softmaxRows(z, p, rows, n, lse);
+        const was = setKernels('js');
+        const pJs = softmax(new Tensor(z, [rows, n])).data;
+        setKernels(was);
+        expect(Array.from(pJs)).toEqual(Array.from(p));
+        for (let r = 0; r < rows; r++) {
+          const row = Array.from(z.subarray(r * n, (r + 1) * n));
+          const m = Math.max(...row);
+          const s = row.reduce((a, v) => a + Math.exp(v - m), 0);
+          expect(Math.abs(lse[r] - (m + Math.log(s)))).toBeLessThan(1e-6 * Math.max(1, Math.abs(lse[r])));
+          expectClose(p.subarray(r * n, (r + 1) * n), row.map((v) => Math.exp(v - m) / s), { rtol: 2e-6, atol: 1e-12 });
+        }
+      }),
+      FC,
+    );
+  });
+
+  test('softmaxBackwardRows: dx = p·(dy - Σ dy·p), row by row', () => {
+    const p = Float64Array.of(0.25, 0.75, 0.5, 0.5);
+    const dy = Float64Array.of(1, 0, 2, -2);
+    const dx = new Float64Array(4);
+    softmaxBackwardRows(p, dy, dx, 2, 2);
+    // row 1: Σ = 0.25, dx = [0.25·0.75, 0.75·(-0.25)]; row 2: Σ = 0, dx = [1, -1]
+    expect(Array.from(dx)).toEqual([0.1875, -0.1875, 1, -1]);
   });
 
   test('NaN in a row gives NaN in that row only', () => {

@@ -51,6 +51,10 @@ export function softmax(x: Tensor, axis = -1): Tensor {
     const a = T.normAxis('softmax', axis, x.rank);
     const { outer, n, inner } = T.aroundAxis(x.shape, a);
     const dx = allocLike(T.resultType(x, dy), x.size);
+    if (inner === 1) {
+      T.softmaxBackwardRows(y.data, dy.data, dx, outer, n);
+      return [new Tensor(dx, x.shape)];
+    }
     for (let o = 0; o < outer; o++) {
       for (let k = 0; k < inner; k++) {
         const base = o * n * inner + k;

@@ -5,6 +5,7 @@
 import * as A from '@seqlab/autograd';
 import { Tensor } from '@seqlab/tensor';
 import { CallArgs, Layer, LayerArgs, registerLayer } from '../engine/layer';
+import { attachLogits, logitsOf } from '../engine/logits';
 import { SymShape, fmtReceived } from '../engine/shapes';
 
 /** Options of a wrapper layer (TimeDistributed, Bidirectional): the wrapped layer. */
@@ -53,7 +54,10 @@ export class TimeDistributed extends Layer {
     const [b, t] = x.shape;
     const folded = A.reshape(x, [b * t, ...x.shape.slice(2)]);
     const y = this.layer.call(folded, { training: args.training, mask: null }) as Tensor;
-    return A.reshape(y, [b, t, ...y.shape.slice(1)]);
+    const unfold = (v: Tensor): Tensor => A.reshape(v, [b, t, ...v.shape.slice(1)]);
+    // a softmax's logits unfold with its probabilities, so that the cross-entropy still finds them
+    const z = logitsOf(y);
+    return z ? attachLogits(unfold(y), unfold(z)) : unfold(y);
   }
 }
 registerLayer('TimeDistributed', TimeDistributed);

@@ -3,10 +3,18 @@
  * outputs): the last axis is reduced, the rest is kept, so masks and sample weights can be applied
  * before the mean. Probabilities are clipped to [1e-7, 1 - 1e-7] as Keras does; the `fromLogits`
  * forms use the stable log-sum-exp identities instead.
+ *
+ * Predictions made by the 'softmax' activation carry their logits (engine/logits.ts); the
+ * categorical cross-entropies then compute from those, as Keras with the TensorFlow backend does
+ * (`_keras_logits`): one fused op, loss = lse(z) - Σ y·z (sparse: lse(z) - z_label), gradient
+ * (Σy·softmax(z) - y)·g. This differs from the clipped formula only where a probability is clipped
+ * (p < 1e-7 or p > 1 - 1e-7): there the clipped loss is capped at -log(1e-7) ≈ 16.1 (or floored at
+ * -log(1 - 1e-7)) with a zero gradient, while the logits give the exact loss and gradient.
  */
 import * as A from '@seqlab/autograd';
 import * as T from '@seqlab/tensor';
 import { Tensor, fmtShape } from '@seqlab/tensor';
+import { logitsOf } from '../engine/logits';
 import { camel } from '../initializers';
 
 /** Keras's backend epsilon: probabilities are clipped into [EPSILON, 1 - EPSILON] before a log. */
@@ -58,21 +66,22 @@ export function binaryCrossentropy(options: LossOptions = {}): LossFn {
   });
 }
 
-/** CCE = -Σ_c y_c·log p_c with p normalized to sum 1 (Keras) and clipped; from logits: -Σ y·logSoftmax(z). */
+/**
+ * CCE = -Σ_c y_c·log p_c with p normalized to sum 1 (Keras) and clipped; from logits (given, or
+ * carried by a softmax's output): -Σ y·logSoftmax(z), the labels as given.
+ */
 export function categoricalCrossentropy(options: LossOptions = {}): LossFn {
   return named('categoricalCrossentropy', (labels, yPred) => {
     const yTrue = alignLabels('categoricalCrossentropy', labels, yPred);
-    let logp: Tensor;
-    if (options.fromLogits) logp = A.logSoftmax(yPred, -1);
-    else {
-      const p = A.div(yPred, A.sum(yPred, -1, true));
-      logp = A.log(A.clip(p, EPSILON, 1 - EPSILON));
-    }
+    const z = options.fromLogits ? yPred : logitsOf(yPred);
+    if (z) return A.softmaxCrossentropy(z, yTrue);
+    const p = A.div(yPred, A.sum(yPred, -1, true));
+    const logp = A.log(A.clip(p, EPSILON, 1 - EPSILON));
     return A.neg(A.sum(A.mul(yTrue, logp), -1));
   });
 }
 
-/** Sparse CCE: integer labels of shape S (or S + [1]) against predictions S + [C]. */
+/** Sparse CCE: integer labels of shape S (or S + [1]) against predictions S + [C]; from logits as categoricalCrossentropy. */
 export function sparseCategoricalCrossentropy(options: LossOptions = {}): LossFn {
   return named('sparseCategoricalCrossentropy', (yTrue, yPred) => {
     const c = yPred.shape[yPred.rank - 1];
@@ -88,9 +97,10 @@ export function sparseCategoricalCrossentropy(options: LossOptions = {}): LossFn
         throw new Error(`sparseCategoricalCrossentropy: labels must be integers in [0, ${c}), received ${v} at flat position ${i}`);
       }
     }
+    const z = options.fromLogits ? yPred : logitsOf(yPred);
+    if (z) return A.sparseSoftmaxCrossentropy(z, labels);
     const onehot = T.oneHot(labels, c).cast(yPred.dtype);
-    const logp = options.fromLogits ? A.logSoftmax(yPred, -1) : A.log(A.clip(yPred, EPSILON, 1 - EPSILON));
-    return A.neg(A.sum(A.mul(onehot, logp), -1));
+    return A.neg(A.sum(A.mul(onehot, A.log(A.clip(yPred, EPSILON, 1 - EPSILON))), -1));
   });
 }
 

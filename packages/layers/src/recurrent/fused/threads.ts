@@ -3,7 +3,8 @@
  * bias gradients by bands of columns. No cell math here.
  *
  * With two threads the calling thread and a pool worker take bands of batch rows from a shared
- * counter until none is left; with one, the calling thread runs [0, B). Results do not depend on
+ * counter until none is left (a worker that has not started when the calling thread takes the last
+ * band is not waited for: `runOnPool`'s `sharedQueue`); with one, the calling thread runs [0, B). Results do not depend on
  * the split (loop.ts). Workers load compiled modules: bands.js and the cell's rows module.
  */
 import { DataArray, getThreads, isShared, poolServes, runOnPool, sharedBuffer, toShared } from '@seqlab/tensor';
@@ -137,7 +138,8 @@ export function runRows<J extends Omit<RowsJob, 'b0' | 'b1' | 'serial'>>(s: Spli
   const { bands, counter } = bandsAndCounter(s.B, s.parts);
   const shared = { ...job, module: s.rows as string, fn, bands, counter, b0: 0, b1: 0, serial: true } as unknown as BandsJob;
   const others = Array.from({ length: s.parts - 1 }, () => shared as unknown as Record<string, unknown>);
-  runOnPool(bandsModule() as string, 'runBands', others, () => runBands(shared, f as RowFunction));
+  // the calling thread takes bands until none is left: a worker that has not started by then is not waited for
+  runOnPool(bandsModule() as string, 'runBands', others, () => runBands(shared, f as RowFunction), { sharedQueue: true });
 }
 
 /** `a` itself on one thread, a shared copy (unless it is one already) when the loops are split. */
