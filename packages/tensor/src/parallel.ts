@@ -300,6 +300,30 @@ function copyRows(from: DataArray, at: number, ld: number, rows: number, cols: n
   for (let r = 0; r < rows; r++) to.set(from.subarray(at + r * ld, at + r * ld + cols), r * cols);
 }
 
+/** A worker's view of a band [rows, cols] of an operand: the array, its offset and row stride. */
+interface Band {
+  data: DataArray;
+  offset: number;
+  ld: number;
+  /** Stores a band of C computed on scratch back into the caller's C (nothing when in place). */
+  copyBack: () => void;
+}
+
+/**
+ * The band [rows, cols] of `x` stored at row stride `ld` from `at`, as worker `w` reads or writes
+ * it: in place when `x` is shared, else a dense copy in the worker's scratch `key` (filled from x
+ * when `fill`; for C, `copyBack` stores it into x afterwards).
+ */
+function bandOf(w: PoolWorker, key: string, x: DataArray, at: number, ld: number, rows: number, cols: number, fill = true): Band {
+  if (isShared(x)) return { data: x, offset: at, ld, copyBack: () => {} };
+  const s = scratchOf(w, key, x, rows * cols);
+  if (fill) copyRows(x, at, ld, rows, cols, s);
+  const copyBack = () => {
+    for (let r = 0; r < rows; r++) x.set(s.subarray(r * cols, (r + 1) * cols), at + r * ld);
+  };
+  return { data: s, offset: 0, ld: cols, copyBack };
+}
+
 /** Waits for every job; copies back the C (and column sums) of those that worked on scratch. */
 function finish(layout: Layout, args: GemmArgs, jobs: { w: PoolWorker; copyBack: () => void }[]): void {
   let failed = false;
@@ -325,57 +349,18 @@ function splitRows(layout: Layout, args: GemmArgs, serial: SerialGemm, pool: Poo
   const co = args.cOffset ?? 0;
   const beta = args.beta ?? 0;
   const { lda, ldb, ldc } = strides(layout, args);
-  const bRows = layout === 'NT' ? n : k;
-  const bCols = layout === 'NT' ? k : n;
   const jobs: { w: PoolWorker; copyBack: () => void }[] = [];
   for (let p = 1; p < parts; p++) {
     const r0 = Math.min(m, p * band);
     const rows = Math.min(m, r0 + band) - r0;
     if (rows <= 0) break;
     const w = pool[p - 1];
-    // A's band: rows r0.. of A [m, k] (NN, NT), or columns r0.. of A stored [k, m] (TN), read in
-    // place (at its row stride lda) when shared, else copied dense
-    let a: DataArray;
-    let aOff = 0;
-    let aLd: number;
-    if (isShared(args.a)) {
-      a = args.a;
-      aOff = layout === 'TN' ? ao + r0 : ao + r0 * lda;
-      aLd = lda;
-    } else if (layout === 'TN') {
-      a = scratchOf(w, 'a', args.a, k * rows);
-      copyRows(args.a, ao + r0, lda, k, rows, a);
-      aLd = rows;
-    } else {
-      a = scratchOf(w, 'a', args.a, rows * k);
-      copyRows(args.a, ao + r0 * lda, lda, rows, k, a);
-      aLd = k;
-    }
-    let b = args.b;
-    let bOff = bo;
-    let bLd = ldb;
-    if (!isShared(args.b)) {
-      b = scratchOf(w, 'b', args.b, bRows * bCols);
-      copyRows(args.b, bo, ldb, bRows, bCols, b);
-      bOff = 0;
-      bLd = bCols;
-    }
-    let c = args.c;
-    let cOff = co + r0 * ldc;
-    let cLd = ldc;
-    let copyBack = () => {};
-    if (!isShared(args.c)) {
-      const cs = scratchOf(w, 'c', args.c, rows * n);
-      if (beta !== 0) copyRows(args.c, co + r0 * ldc, ldc, rows, n, cs);
-      c = cs;
-      cOff = 0;
-      cLd = n;
-      copyBack = () => {
-        for (let r = 0; r < rows; r++) args.c.set(cs.subarray(r * n, (r + 1) * n), co + (r0 + r) * ldc);
-      };
-    }
-    post(w, { layout, m: rows, n, k, a, aOffset: aOff, lda: aLd, b, bOffset: bOff, ldb: bLd, c, cOffset: cOff, ldc: cLd, beta });
-    jobs.push({ w, copyBack });
+    // A's band: rows r0.. of A [m, k] (NN, NT), or columns r0.. of A stored [k, m] (TN)
+    const a = layout === 'TN' ? bandOf(w, 'a', args.a, ao + r0, lda, k, rows) : bandOf(w, 'a', args.a, ao + r0 * lda, lda, rows, k);
+    const b = layout === 'NT' ? bandOf(w, 'b', args.b, bo, ldb, n, k) : bandOf(w, 'b', args.b, bo, ldb, k, n);
+    const c = bandOf(w, 'c', args.c, co + r0 * ldc, ldc, rows, n, beta !== 0);
+    post(w, { layout, m: rows, n, k, a: a.data, aOffset: a.offset, lda: a.ld, b: b.data, bOffset: b.offset, ldb: b.ld, c: c.data, cOffset: c.offset, ldc: c.ld, beta });
+    jobs.push({ w, copyBack: c.copyBack });
   }
   // the caller's band, in place (A at its row stride; a packed B is used here, workers pack b)
   serial(layout, { ...args, m: Math.min(band, m), lda, ldb, ldc });
@@ -398,19 +383,9 @@ function splitColumns(layout: Layout, args: GemmArgs, serial: SerialGemm, pool: 
   const co = args.cOffset ?? 0;
   const beta = args.beta ?? 0;
   const { lda, ldb, ldc } = strides(layout, args);
-  const aRows = layout === 'TN' ? k : m;
-  const aCols = layout === 'TN' ? m : k;
   const sums = args.bColumnSums;
   // all of A for every worker: in place when shared, else one dense shared copy they all read
-  let a = args.a;
-  let aOff = ao;
-  let aLd = lda;
-  if (!isShared(args.a)) {
-    a = scratchOf(pool[0], 'a', args.a, aRows * aCols);
-    copyRows(args.a, ao, lda, aRows, aCols, a);
-    aOff = 0;
-    aLd = aCols;
-  }
+  const a = layout === 'TN' ? bandOf(pool[0], 'a', args.a, ao, lda, k, m) : bandOf(pool[0], 'a', args.a, ao, lda, m, k);
   const jobs: { w: PoolWorker; copyBack: () => void }[] = [];
   for (let p = 1; p < parts; p++) {
     const j0 = Math.min(n, p * band);
@@ -418,35 +393,9 @@ function splitColumns(layout: Layout, args: GemmArgs, serial: SerialGemm, pool: 
     if (cols <= 0) break;
     const w = pool[p - 1];
     // B's band: columns j0.. of B [k, n] (NN, TN), or rows j0.. of B stored [n, k] (NT)
-    let b = args.b;
-    let bOff = layout === 'NT' ? bo + j0 * ldb : bo + j0;
-    let bLd = ldb;
-    if (!isShared(args.b)) {
-      if (layout === 'NT') {
-        b = scratchOf(w, 'b', args.b, cols * k);
-        copyRows(args.b, bOff, ldb, cols, k, b);
-        bLd = k;
-      } else {
-        b = scratchOf(w, 'b', args.b, k * cols);
-        copyRows(args.b, bOff, ldb, k, cols, b);
-        bLd = cols;
-      }
-      bOff = 0;
-    }
-    let c = args.c;
-    let cOff = co + j0;
-    let cLd = ldc;
-    const back: (() => void)[] = [];
-    if (!isShared(args.c)) {
-      const cs = scratchOf(w, 'c', args.c, m * cols);
-      if (beta !== 0) copyRows(args.c, co + j0, ldc, m, cols, cs);
-      c = cs;
-      cOff = 0;
-      cLd = cols;
-      back.push(() => {
-        for (let r = 0; r < m; r++) args.c.set(cs.subarray(r * cols, (r + 1) * cols), co + r * ldc + j0);
-      });
-    }
+    const b = layout === 'NT' ? bandOf(w, 'b', args.b, bo + j0 * ldb, ldb, cols, k) : bandOf(w, 'b', args.b, bo + j0, ldb, k, cols);
+    const c = bandOf(w, 'c', args.c, co + j0, ldc, m, cols, beta !== 0);
+    const back = [c.copyBack];
     // column sums: the worker adds its float64 sums to float64 copies of sums[j0..], which are
     // then stored back (one rounding, as `sums[j] += s` on one thread)
     let colSums: Float64Array | undefined;
@@ -458,7 +407,7 @@ function splitColumns(layout: Layout, args: GemmArgs, serial: SerialGemm, pool: 
         for (let j = 0; j < cols; j++) sums[j0 + j] = s[j];
       });
     }
-    post(w, { layout, m, n: cols, k, a, aOffset: aOff, lda: aLd, b, bOffset: bOff, ldb: bLd, c, cOffset: cOff, ldc: cLd, beta, ...(colSums ? { bColumnSums: colSums } : {}) });
+    post(w, { layout, m, n: cols, k, a: a.data, aOffset: a.offset, lda: a.ld, b: b.data, bOffset: b.offset, ldb: b.ld, c: c.data, cOffset: c.offset, ldc: c.ld, beta, ...(colSums ? { bColumnSums: colSums } : {}) });
     jobs.push({ w, copyBack: () => back.forEach((f) => f()) });
   }
   // the caller's band, in place: columns [0, band) of B and C at their row strides
