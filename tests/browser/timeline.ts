@@ -18,8 +18,12 @@ export interface FitTimeline {
   ends: number[];
 }
 
-/** How many yields found the timer due, and after how many of them it did not run within two yields. */
+/**
+ * The ticks between the first batch's begin and the last one's end; how many yields found the
+ * timer due, and after how many of them it did not run within two yields.
+ */
 export interface YieldCheck {
+  ticks: number;
   due: number;
   missed: number;
 }
@@ -53,5 +57,8 @@ export function checkYields(t: FitTimeline): YieldCheck {
     due++;
     if (k >= t.ticks.length || t.ticks[k] >= t.begins[b + 2]) missed++;
   }
-  return { due, missed };
+  const first = t.begins.length > 0 ? t.begins[0] : 0;
+  const lastEnd = t.ends.length > 0 ? t.ends[t.ends.length - 1] : 0;
+  const ticks = t.ticks.filter((x) => x > first && x < lastEnd).length;
+  return { ticks, due, missed };
 }
