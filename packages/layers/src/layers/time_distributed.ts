@@ -5,7 +5,7 @@
 import * as A from '@seqlab/autograd';
 import { Tensor } from '@seqlab/tensor';
 import { CallArgs, Layer, LayerArgs, registerLayer } from '../engine/layer';
-import { attachLogits, logitsOf } from '../engine/logits';
+import { attachLogits, logitsOf, softmaxOf } from '../engine/logits';
 import { SymShape, fmtReceived } from '../engine/shapes';
 
 /** Options of a wrapper layer (TimeDistributed, Bidirectional): the wrapped layer. */
@@ -57,7 +57,7 @@ export class TimeDistributed extends Layer {
     const unfold = (v: Tensor): Tensor => A.reshape(v, [b, t, ...v.shape.slice(1)]);
     // a softmax's logits unfold with its probabilities, so that the cross-entropy still finds them
     const z = logitsOf(y);
-    return z ? attachLogits(unfold(y), unfold(z)) : unfold(y);
+    return z ? attachLogits(unfold(y), unfold(z), softmaxOf(y)?.logSumExp ?? null) : unfold(y);
   }
 }
 registerLayer('TimeDistributed', TimeDistributed);
