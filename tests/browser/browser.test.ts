@@ -11,6 +11,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { BrowserPage, BrowserSession, STRICT_CSP, Server, bundle, chromiumPath, launch, serve } from '../support/browser';
+import { FitTimeline, checkYields } from './timeline';
 import { CaseOptions, CaseResult, trainCase } from './training_case';
 
 const chromium = chromiumPath();
@@ -35,7 +36,6 @@ afterAll(async () => {
 });
 
 type Seqlab = {
-  ticks(): number;
   isolated(): boolean;
   useWorkers(n: number): Promise<number>;
   jobs(): number;
@@ -51,7 +51,7 @@ async function open(options: { isolated?: boolean; csp?: string }): Promise<Brow
   return browser.open(`${server.url}/`);
 }
 
-type PageResult = Omit<CaseResult, 'weights'> & { weights: number[] };
+type PageResult = Omit<CaseResult, 'weights'> & { weights: number[]; timeline: FitTimeline };
 const inPage = (page: BrowserPage, o: CaseOptions): Promise<PageResult> => call(page, (s, opts: CaseOptions) => s.train(opts), o);
 
 const small: CaseOptions = { kernels: 'js', batch: 16, time: 12, units: 8, epochs: 3, samples: 64 };
@@ -81,13 +81,16 @@ describeBrowser('in Chromium', () => {
     expect(web.restored).toEqual(web.predictions);
   });
 
-  test('a timer keeps ticking while fit runs (fit yields to the event loop)', async () => {
-    const before = await call(page, (s) => s.ticks());
-    const r = await inPage(page, { ...small, epochs: 4, samples: 128 });
-    const after = await call(page, (s) => s.ticks());
-    // a 10 ms timer: at least a third of the ticks it would have had over the training
-    expect({ ms: Math.round(r.ms), ticks: after - before }).toEqual({ ms: Math.round(r.ms), ticks: expect.any(Number) });
-    expect(after - before).toBeGreaterThan(r.ms / 30);
+  test('a timer keeps ticking while fit runs: a timer due when fit yields after a batch runs within two yields (and never when fit does not yield)', async () => {
+    const o: CaseOptions = { ...small, time: 24, units: 16, epochs: 4, samples: 128 };
+    const yielding = checkYields((await inPage(page, o)).timeline);
+    const blocking = checkYields((await inPage(page, { ...o, yieldEvery: 'never' })).timeline);
+    // the timer ran while fit trained, and a timer due at a yield ran within two yields nearly
+    // every time (every time, in runs at load 1.4-9.6); a fit that never yields misses every one
+    expect(yielding.ticks).toBeGreaterThanOrEqual(3);
+    expect(yielding.missed).toBeLessThanOrEqual(yielding.due / 4);
+    expect(blocking).toEqual({ ticks: 0, due: blocking.due, missed: blocking.due });
+    expect(blocking.due).toBeGreaterThanOrEqual(1);
   });
 
   test('a page that is not cross-origin isolated stays on one thread', async () => {

@@ -1,17 +1,20 @@
 /**
  * The test page: the training case (training_case.ts) bundled for the browser from the packages'
- * platform-neutral entries, with a timer that counts its ticks (the page must stay responsive
- * while `fit` runs) and a progress line.
+ * platform-neutral entries, with a timer that records its ticks (the page must stay responsive
+ * while `fit` runs: timeline.ts) and a progress line.
  */
 import { getThreads, poolJobsPosted, setThreads, sharedMemoryAvailable, useWebWorkers } from '@seqlab/tensor';
+import type { FitTimeline } from './timeline';
 import { CaseOptions, trainCase } from './training_case';
 
 const w = window as unknown as Record<string, unknown>;
-let ticks = 0;
-setInterval(() => ticks++, 10);
+/** The timer's period (ms). */
+const TICK_MS = 10;
+/** performance.now() of each tick while a training runs (null: none runs). */
+let tickTimes: number[] | null = null;
+setInterval(() => tickTimes?.push(performance.now()), TICK_MS);
 
 w.seqlab = {
-  ticks: () => ticks,
   isolated: () => sharedMemoryAvailable(),
   useWorkers: (threads: number) => useWebWorkers('worker.js', { threads }),
   setThreads: (n: number) => setThreads(n),
@@ -19,7 +22,18 @@ w.seqlab = {
   jobs: () => poolJobsPosted(),
   train: async (o: CaseOptions) => {
     const progress = document.getElementById('progress') as HTMLElement;
-    const r = await trainCase({ ...o, onEpoch: (epoch, loss) => (progress.textContent = `epoch ${epoch + 1}: loss ${loss}`) });
-    return { ...r, weights: Array.from(r.weights) };
+    const timeline: FitTimeline = { tickMs: TICK_MS, ticks: [], begins: [], ends: [] };
+    tickTimes = timeline.ticks;
+    try {
+      const r = await trainCase({
+        ...o,
+        onEpoch: (epoch, loss) => (progress.textContent = `epoch ${epoch + 1}: loss ${loss}`),
+        onBatchBegin: () => timeline.begins.push(performance.now()),
+        onBatchEnd: () => timeline.ends.push(performance.now()),
+      });
+      return { ...r, weights: Array.from(r.weights), timeline };
+    } finally {
+      tickTimes = null;
+    }
   },
 };

@@ -19,6 +19,9 @@ export interface CaseOptions {
   yieldEvery?: 'batch' | 'never';
   /** Called after every epoch (the page reports progress with it). */
   onEpoch?: (epoch: number, loss: number) => void;
+  /** Called as each batch begins and after it ends (before fit yields), with the batch's index. */
+  onBatchBegin?: (batch: number) => void;
+  onBatchEnd?: (batch: number) => void;
 }
 
 export interface CaseResult {
@@ -44,7 +47,13 @@ export async function trainCase(o: CaseOptions): Promise<CaseResult> {
       shuffle: false,
       verbose: 0,
       yieldEvery: o.yieldEvery ?? 'batch',
-      callbacks: [{ onEpochEnd: (epoch: number, logs: Record<string, unknown>) => o.onEpoch?.(epoch, Number(logs.loss)) }],
+      callbacks: [
+        {
+          onEpochEnd: (epoch: number, logs: Record<string, unknown>) => o.onEpoch?.(epoch, Number(logs.loss)),
+          onBatchBegin: (batch: number) => o.onBatchBegin?.(batch),
+          onBatchEnd: (batch: number) => o.onBatchEnd?.(batch),
+        },
+      ],
     });
     const ms = performance.now() - start;
     const predictions = Array.from((model.predict(x) as Tensor).data.subarray(0, 8));

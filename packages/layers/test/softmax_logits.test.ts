@@ -2,9 +2,10 @@
  * The categorical cross-entropies compute from the logits that the 'softmax' activation attaches to
  * its output (Keras's `_keras_logits`). Held to the clipped formula they replace, written out here
  * as a custom loss: the same losses and the same updates within float32 rounding where no
- * probability is clipped, with Dense on 2-D and 3-D input, TimeDistributed(Dense), Activation, the
- * sparse loss, masks and sample weights; predictions stay probabilities; other losses are
- * untouched; where a probability is below 1e-7 the logits give the exact loss.
+ * probability is clipped, with Dense on 2-D and 3-D input, Activation, the sparse loss, masks and
+ * sample weights; predictions stay probabilities; other losses are untouched; where a probability
+ * is below 1e-7 the logits give the exact loss. TimeDistributed(Dense(softmax)) hands on new
+ * tensors without the logits, as Keras's does, so its loss is the clipped formula itself.
  */
 import fc from 'fast-check';
 import * as A from '@seqlab/autograd';
@@ -71,11 +72,13 @@ describe('softmax + categorical cross-entropy from the logits', () => {
 
   test('the loss takes the probabilities and log-sum-exps the activation computed: the same loss and gradient bit for bit as from the logits alone', () => {
     setSeed(5);
+    // Dense on 3-D input: its softmax keeps the logits (TimeDistributed drops them, as Keras does)
     const dense = new Dense({ units: 7, activation: 'softmax' });
-    const td = new TimeDistributed({ layer: dense });
+    const td = dense;
     const x = T.randomNormal([3, 4, 5], 0, 1, { seed: 6 });
     const y = T.oneHot(T.tensor([0, 6, 2, 3, 1, 5, 4, 0, 2, 2, 6, 1], [3, 4]), 7);
     const p = td.apply(x) as Tensor;
+    expect(p.shape).toEqual([3, 4, 7]);
     const kept = softmaxOf(p);
     expect(kept).not.toBeNull();
     expect(kept!.probabilities).toBe(p);
@@ -91,6 +94,7 @@ describe('softmax + categorical cross-entropy from the logits', () => {
     const g2 = A.gradients(() => A.sum(A.softmaxCrossentropy(logitsOf(td.apply(x) as Tensor)!, y)), [w]).grads[0];
     expect(Array.from(g1.data)).toEqual(Array.from(g2.data));
     expect(softmaxOf(z)).toBeNull();
+    expect(softmaxOf(new TimeDistributed({ layer: new Dense({ units: 7, activation: 'softmax' }) }).apply(x) as Tensor)).toBeNull();
   });
 
   test('property: Dense(softmax) on 2-D input, and Dense + Activation(softmax): the same training as the clipped formula', () => {
@@ -173,7 +177,6 @@ describe('softmax + categorical cross-entropy from the logits', () => {
     ['Dense(softmax), sparse labels', () => new Sequential([new Dense({ units: 3, activation: 'softmax', inputShape: [1], useBias: false })]), T.tensor([[1]]), T.tensor([[1]]), 'sparseCategoricalCrossentropy'],
     ['Dense + Activation(softmax)', () => new Sequential([new Dense({ units: 3, inputShape: [1], useBias: false }), new Activation({ activation: 'softmax' })]), T.tensor([[1]]), T.tensor([[0, 1, 0]]), 'categoricalCrossentropy'],
     ['Dense(softmax) on 3-D input', () => new Sequential([new Dense({ units: 3, activation: 'softmax', inputShape: [1, 1], useBias: false })]), T.tensor([[[1]]]), T.tensor([[[0, 1, 0]]]), 'categoricalCrossentropy'],
-    ['TimeDistributed(Dense(softmax))', () => new Sequential([new TimeDistributed({ layer: new Dense({ units: 3, activation: 'softmax', useBias: false }), inputShape: [1, 1] })]), T.tensor([[[1]]]), T.tensor([[[0, 1, 0]]]), 'categoricalCrossentropy'],
   ];
   test.each(confident)('%s: where a probability is below 1e-7 the logits give the exact loss and a gradient (the clipped formula stops at -log 1e-7)', (_name, make, x, y, loss) => {
     const build: Build = () => {
@@ -189,5 +192,26 @@ describe('softmax + categorical cross-entropy from the logits', () => {
     // the clipped formula's gradient is zero there; the logits' is (p - y)·x = [1, -1, 0] (×0.5 learning rate)
     expect(Array.from(clipped.weights[0].data)).toEqual([30, 0, 0]);
     expectClose(fused.weights[0], [29.5, 0.5, 0], { rtol: 1e-6, atol: 1e-6 }, 'kernel');
+  });
+
+  test('TimeDistributed(Dense(softmax)) drops the logits as Keras does: the clipped loss, bit for bit, and no gradient where p is clipped', () => {
+    const make = (): Sequential => {
+      const m = new Sequential([new TimeDistributed({ layer: new Dense({ units: 3, activation: 'softmax', useBias: false }), inputShape: [1, 1] })]);
+      m.setWeights([T.tensor([[30, 0, 0]])]);
+      return m;
+    };
+    const x = T.tensor([[[1]]]);
+    const m = make();
+    expect(logitsOf(m.apply(x) as Tensor)).toBeNull();
+    for (const [loss, reference, y] of [
+      ['categoricalCrossentropy', clippedCce, T.tensor([[[0, 1, 0]]])],
+      ['sparseCategoricalCrossentropy', clippedSparse, T.tensor([[1]])],
+    ] as [string, LossFn, Tensor][]) {
+      const [named, custom] = twoSteps(make, 0, [loss, reference], x, y);
+      expect(named.before).toBe(custom.before);
+      expect(named.stepLoss).toBe(custom.stepLoss);
+      expect(named.before).toBeCloseTo(-Math.log(EPSILON), 4);
+      expect(Array.from(named.weights[0].data)).toEqual([30, 0, 0]);
+    }
   });
 });

@@ -27,6 +27,7 @@ export * from './matmul';
 export * from './shape_ops';
 export * from './parallel';
 export * from './buffer_pool';
+export * from './step_buffers';
 export { setPoolHost } from './pool_host';
 export type { PoolHost, PoolWorkerHandle } from './pool_host';
 export type { PoolTask } from './pool_job';

@@ -1,11 +1,14 @@
 /**
  * TimeDistributed(layer): applies `layer` to every timestep, y[:, t] = layer(x[:, t]), by folding
  * time into the batch: [B, T, ...] -> [B·T, ...] -> layer -> [B, T, ...].
+ *
+ * The output is a new tensor, as in Keras (which stacks the steps' outputs): a softmax's logits do
+ * not come with it, so a cross-entropy on TimeDistributed(Dense(softmax)) uses the clipped
+ * probabilities, as Keras's does. Dense on 3-D input keeps them (Keras: `_keras_logits`).
  */
 import * as A from '@seqlab/autograd';
 import { Tensor } from '@seqlab/tensor';
 import { CallArgs, Layer, LayerArgs, registerLayer } from '../engine/layer';
-import { attachLogits, logitsOf, softmaxOf } from '../engine/logits';
 import { SymShape, fmtReceived } from '../engine/shapes';
 
 /** Options of a wrapper layer (TimeDistributed, Bidirectional): the wrapped layer. */
@@ -54,10 +57,7 @@ export class TimeDistributed extends Layer {
     const [b, t] = x.shape;
     const folded = A.reshape(x, [b * t, ...x.shape.slice(2)]);
     const y = this.layer.call(folded, { training: args.training, mask: null }) as Tensor;
-    const unfold = (v: Tensor): Tensor => A.reshape(v, [b, t, ...v.shape.slice(1)]);
-    // a softmax's logits unfold with its probabilities, so that the cross-entropy still finds them
-    const z = logitsOf(y);
-    return z ? attachLogits(unfold(y), unfold(z), softmaxOf(y)?.logSumExp ?? null) : unfold(y);
+    return A.reshape(y, [b, t, ...y.shape.slice(1)]);
   }
 }
 registerLayer('TimeDistributed', TimeDistributed);
