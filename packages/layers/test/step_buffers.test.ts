@@ -12,19 +12,25 @@ import { execFileSync } from 'child_process';
 import * as path from 'path';
 import * as T from '@seqlab/tensor';
 import { StepBufferMode, Tensor, setStepBufferMode } from '@seqlab/tensor';
-import { Adam, Dense, Embedding, LSTM, Metric, Sequential, setSeed } from '@seqlab/layers';
+import { Adam, Dense, Embedding, GRU, LSTM, Metric, Sequential, setSeed } from '@seqlab/layers';
 // the Node entry: it gives the pool's workers the compiled rows.js
 import '../src/node';
 import { setFusedSplit } from '../src/recurrent/fused/threads';
 
 jest.setTimeout(120_000);
 
-// sizes above the pool's least (POOL_MIN_VALUES = 32768 values): rows [16, 40, 64], table [600, 64]
-const [B, L, V, E, H] = [16, 40, 600, 64, 32];
+// sizes above the pool's least (POOL_MIN_VALUES = 32768 values): rows [16, 40, 64], table [600, 64], characters [16, 40, 65]
+const [B, L, V, E, H, C] = [16, 40, 600, 64, 32, 65];
 
+/** Ids [n, L], each row padded with 0 in front to a random length (as pad_sequences). */
 function ids(n: number, seed: number): Tensor {
   const rng = new T.Rng(seed);
-  return new Tensor(Float32Array.from({ length: n * L }, () => 1 + Math.floor(rng.next() * (V - 1))), [n, L]);
+  const out = new Float32Array(n * L);
+  for (let b = 0; b < n; b++) {
+    const pad = Math.floor(rng.next() * L * 0.5);
+    for (let t = pad; t < L; t++) out[b * L + t] = 1 + Math.floor(rng.next() * (V - 1));
+  }
+  return new Tensor(out, [n, L]);
 }
 
 function labels(n: number, seed: number): Tensor {
@@ -32,11 +38,15 @@ function labels(n: number, seed: number): Tensor {
   return new Tensor(Float32Array.from({ length: n }, () => (rng.next() < 0.5 ? 0 : 1)), [n, 1]);
 }
 
-/** Embedding -> LSTM -> Dense(1, sigmoid), as the IMDb case; stateful with a fixed batch when asked. */
+/**
+ * Embedding (maskZero) -> LSTM (the whole sequence, masked) -> LSTM -> Dense(1, sigmoid), as the
+ * IMDb case with a second recurrent layer; stateful with a fixed batch when asked.
+ */
 function imdbLike(stateful: boolean): Sequential {
   setSeed(7);
   const model = new Sequential([
-    new Embedding({ inputDim: V, outputDim: E, ...(stateful ? { batchInputShape: [B, L] } : { inputLength: L }) }),
+    new Embedding({ inputDim: V, outputDim: E, maskZero: true, ...(stateful ? { batchInputShape: [B, L] } : { inputLength: L }) }),
+    new LSTM({ units: E, stateful, returnSequences: true }),
     new LSTM({ units: H, stateful, dropout: 0.2 }),
     new Dense({ units: 1, activation: 'sigmoid' }),
   ]);
@@ -44,17 +54,46 @@ function imdbLike(stateful: boolean): Sequential {
   return model;
 }
 
+/** One-hot characters [n, L, C] and the one-hot next characters. */
+function chars(n: number, seed: number): [Tensor, Tensor] {
+  const rng = new T.Rng(seed);
+  const x = new Float32Array(n * L * C);
+  const y = new Float32Array(n * L * C);
+  for (let r = 0; r < n * L; r++) {
+    x[r * C + Math.floor(rng.next() * C)] = 1;
+    y[r * C + Math.floor(rng.next() * C)] = 1;
+  }
+  return [new Tensor(x, [n, L, C]), new Tensor(y, [n, L, C])];
+}
+
+/** One-hot characters -> GRU or LSTM (returnSequences) -> Dense(C, softmax), as the char-model case. */
+function charLike(cell: 'LSTM' | 'GRU'): Sequential {
+  setSeed(8);
+  const rnn = { units: E, returnSequences: true, inputShape: [L, C] };
+  const model = new Sequential([cell === 'LSTM' ? new LSTM(rnn) : new GRU({ ...rnn, resetAfter: false }), new Dense({ units: C, activation: 'softmax' })]);
+  model.compile({ optimizer: new Adam({ learningRate: 0.01 }), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+  return model;
+}
+
+type Kind = 'imdb' | 'imdb stateful' | 'char LSTM' | 'char GRU';
+
+/** The model of a kind, and its n samples of data from `seed`. */
+function setupOf(kind: Kind): { model: Sequential; data: (n: number, seed: number) => [Tensor, Tensor] } {
+  if (kind === 'char LSTM' || kind === 'char GRU') return { model: charLike(kind === 'char LSTM' ? 'LSTM' : 'GRU'), data: chars };
+  return { model: imdbLike(kind === 'imdb stateful'), data: (n, seed) => [ids(n, seed), labels(n, seed + 1)] };
+}
+
 /** Every number a short training run produces: fit's history, trainOnBatch's results, carried states, final weights. */
-async function train(mode: StepBufferMode, stateful: boolean): Promise<number[][]> {
+async function train(mode: StepBufferMode, kind: Kind): Promise<number[][]> {
   const prev = setStepBufferMode(mode);
   try {
-    const model = imdbLike(stateful);
-    const x = ids(3 * B, 1);
-    const y = labels(3 * B, 2);
+    const { model, data } = setupOf(kind);
+    const stateful = kind === 'imdb stateful';
+    const [x, y] = data(3 * B, 1);
     const h = await model.fit(x, y, { batchSize: B, epochs: 2, shuffle: !stateful, seed: 3, verbose: 0 });
     const out: number[][] = Object.keys(h.history).sort().map((k) => h.history[k] as number[]);
     for (let s = 0; s < 3; s++) {
-      const r = model.trainOnBatch(ids(B, 10 + s), labels(B, 20 + s));
+      const r = model.trainOnBatch(...data(B, 10 + 2 * s));
       out.push(Array.isArray(r) ? r : [r]);
     }
     if (stateful) for (const l of model.layers) if (l instanceof LSTM) out.push(...l.getStates().map((t) => Array.from(t.data)));
@@ -107,25 +146,23 @@ describe('step buffers in training', () => {
     T.setThreads(1);
   });
 
-  test.each([
-    [1, false],
-    [2, false],
-    [1, true],
-    [2, true],
-  ])('on %i thread(s), stateful %s: losses, metrics, states and weights the same with step buffers new, recycled and poisoned', async (threads, stateful) => {
-    T.setThreads(threads);
-    const fresh = await train('fresh', stateful);
-    expectSame(await train('reuse', stateful), fresh, 'reuse');
-    expectSame(await train('poison', stateful), fresh, 'poison');
-  });
+  test.each(([1, 2] as const).flatMap((threads) => (['imdb', 'imdb stateful', 'char LSTM', 'char GRU'] as Kind[]).map((kind) => [kind, threads] as const)))(
+    '%s on %i thread(s): losses, metrics, states and weights the same with step buffers new, recycled and poisoned',
+    async (kind, threads) => {
+      T.setThreads(threads);
+      const fresh = await train('fresh', kind);
+      expectSame(await train('reuse', kind), fresh, 'reuse');
+      expectSame(await train('poison', kind), fresh, 'poison');
+    },
+  );
 
-  test('the embedding rows and gradients are recycled: a second run of steps makes no new array of their sizes', async () => {
+  test.each(['imdb', 'char LSTM'] as Kind[])('%s: the large arrays of a step are recycled: later steps make no new float array of their sizes', async (kind) => {
     T.setThreads(1);
-    const model = imdbLike(false);
-    const x = ids(B, 1);
-    const y = labels(B, 2);
+    const { model, data } = setupOf(kind);
+    const [x, y] = data(B, 1);
     model.trainOnBatch(x, y);
-    const sizes = new Set([B * L * E, V * E]);
+    // imdb: the rows and the recurrent input gradient, the table's gradient; char: the output sequence, the Dense products, softmax, loss and their gradients
+    const sizes = new Set(kind === 'imdb' ? [B * L * E, V * E] : [B * L * E, B * L * C]);
     const Base = globalThis.Float32Array;
     let made = 0;
     class Counted extends Base {
@@ -170,7 +207,7 @@ describe('step buffers in training', () => {
 
       const stateful = imdbLike(true);
       stateful.trainOnBatch(ids(B, 6), labels(B, 7));
-      const lstm = stateful.layers[1] as LSTM;
+      const lstm = stateful.layers[2] as LSTM;
       const held = lstm.getStates();
       const heldValues = held.map((t) => Array.from(t.data));
       stateful.trainOnBatch(ids(B, 8), labels(B, 9));

@@ -2,7 +2,7 @@
  * Ops that move data without arithmetic: transpose, slice, concat, stack, split, gather, oneHot,
  * reverse. Each copies into a new contiguous tensor.
  */
-import { DType, DataArray, Shape, Tensor, allocLike, fmtShape, normAxis, resultType, sizeOf, stridesOf } from './tensor';
+import { Shape, Tensor, allocLike, fmtShape, normAxis, resultType, sizeOf, stridesOf } from './tensor';
 import { aroundAxis } from './reduce';
 
 /** Permutes axes; default reverses them. `transpose(x, [0, 2, 1])` swaps the last two of a 3-D x. */
@@ -158,15 +158,14 @@ export function checkIndex(op: string, v: number, n: number, where: string, cont
 
 /**
  * Rows of `t` (along `axis`, default 0) picked by integer indices; the result has the indices'
- * shape in place of that axis. `gather(table [V, D], ids [B, T])` -> `[B, T, D]`. `alloc` makes
- * the result's array (Embedding passes `stepBuffer`: its rows live for one training step).
+ * shape in place of that axis. `gather(table [V, D], ids [B, T])` -> `[B, T, D]`.
  */
-export function gather(t: Tensor, indices: Tensor | number[], axis = 0, alloc: (dtype: DType, n: number) => DataArray = allocLike): Tensor {
+export function gather(t: Tensor, indices: Tensor | number[], axis = 0): Tensor {
   const a = normAxis('gather', axis, t.rank, t.shape);
   const idx = indices instanceof Tensor ? indices : new Tensor(Float32Array.from(indices), [indices.length]);
   const { outer, n, inner } = aroundAxis(t.shape, a);
   const k = idx.size;
-  const out = alloc(t.dtype, outer * k * inner);
+  const out = allocLike(t.dtype, outer * k * inner);
   for (let i = 0; i < k; i++) {
     const v = idx.data[i];
     if (!Number.isInteger(v) || v < 0 || v >= n) checkIndex('gather', v, n, `position ${i}`, `axis ${a} of ${fmtShape(t.shape)}`);

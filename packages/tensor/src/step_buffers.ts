@@ -15,11 +15,15 @@
  * metrics) it takes back from the step first (`keepFromStep`). Outside a step (predict, evaluate,
  * `gradients` called directly) `stepBuffer` is a plain new array and nothing is lent.
  *
+ * Code all of whose arrays die with the step runs inside `lendAllocations` instead: every array
+ * `allocLike` makes there is a step buffer (a Dense layer, the loss; the tape runs the VJPs of
+ * the ops recorded there the same way).
+ *
  * `setStepBufferMode('poison')` fills every buffer with NaN as it goes back: a test that reads a
  * value recycled too early, or a buffer taken unzeroed that is not overwritten whole, sees NaN.
  */
 import { POOL_MIN_VALUES, Pooled, giveBack, takeBuffer } from './buffer_pool';
-import { DType, DataArray, allocLike } from './tensor';
+import { DType, DataArray, setArraySource } from './tensor';
 
 /** 'reuse' (the default): lent buffers go back to the pool at the end of the step; 'fresh': nothing is lent (every `stepBuffer` is a new array); 'poison': as 'reuse', and every buffer is filled with NaN as it goes back. */
 export type StepBufferMode = 'reuse' | 'fresh' | 'poison';
@@ -51,10 +55,37 @@ export function withStepBuffers<T>(fn: () => T): T {
  */
 export function stepBuffer(dtype: DType, n: number, zeroed = true): DataArray {
   const lent = steps.length > 0 && mode !== 'fresh' && n >= POOL_MIN_VALUES ? steps[steps.length - 1] : null;
-  if (lent === null) return allocLike(dtype, n);
+  // not allocLike: inside `lendAllocations` it comes back here
+  if (lent === null) return dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
   const a = takeBuffer(dtype, n, null, zeroed);
   lent.push(a);
   return a;
+}
+
+let lending = false;
+
+/**
+ * Runs `fn` (synchronous) with every array `allocLike` makes taken by `stepBuffer`, lent to the
+ * open step: for code all of whose arrays die with the step (a Dense layer's products and
+ * activation, a loss). The tape runs the VJPs of the ops recorded here the same way
+ * (autograd's tape.ts), so their gradients are lent too. Outside a step, or in 'fresh' mode, it
+ * only runs `fn`.
+ */
+export function lendAllocations<T>(fn: () => T): T {
+  if (lending || steps.length === 0 || mode === 'fresh') return fn();
+  const prev = setArraySource(stepBuffer);
+  lending = true;
+  try {
+    return fn();
+  } finally {
+    lending = false;
+    setArraySource(prev);
+  }
+}
+
+/** True inside `lendAllocations` within a step: what `allocLike` makes now is lent to the step. */
+export function isLendingAllocations(): boolean {
+  return lending;
 }
 
 /**

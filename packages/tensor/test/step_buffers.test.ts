@@ -2,9 +2,10 @@
  * Step buffers (step_buffers.ts): outside a step a plain new array, inside one a pooled buffer that
  * goes back when the step ends (returns or throws) and is what the next step gets; steps nest;
  * `keepFromStep` keeps a buffer (or the buffer under a view) from being recycled; 'fresh' lends
- * nothing; 'poison' leaves NaN in what goes back; small arrays are never lent.
+ * nothing; 'poison' leaves NaN in what goes back; small arrays are never lent. `lendAllocations`
+ * lends what ops allocate inside it, in a step only.
  */
-import { POOL_MIN_VALUES, bufferPoolBytes, keepFromStep, lendToStep, setBufferPoolLimit, setStepBufferMode, stepBuffer, takeBuffer, withStepBuffers } from '@seqlab/tensor';
+import { POOL_MIN_VALUES, add, bufferPoolBytes, isLendingAllocations, keepFromStep, lendAllocations, lendToStep, ones, setBufferPoolLimit, setStepBufferMode, stepBuffer, takeBuffer, withStepBuffers, zeros } from '@seqlab/tensor';
 
 const N = POOL_MIN_VALUES;
 
@@ -97,6 +98,30 @@ describe('step buffers', () => {
     });
     expect((a as unknown as Float32Array).every((v) => Number.isNaN(v))).toBe(true);
     expect(() => setStepBufferMode('sometimes' as never)).toThrow("setStepBufferMode: expected 'reuse', 'fresh' or 'poison', received sometimes");
+  });
+
+  test('lendAllocations: what ops allocate inside it is lent to the step; outside a step, new arrays', () => {
+    const a = ones([N]);
+    const outside = lendAllocations(() => add(a, a));
+    expect(isLendingAllocations()).toBe(false);
+    expect(bufferPoolBytes()).toBe(0);
+    let sum = outside;
+    withStepBuffers(() => {
+      sum = lendAllocations(() => {
+        expect(isLendingAllocations()).toBe(true);
+        // small arrays are new, and nested calls lend to the same step
+        expect(zeros([3]).data.length).toBe(3);
+        return lendAllocations(() => add(a, a));
+      });
+      expect(isLendingAllocations()).toBe(false);
+      expect(Array.from(sum.data.subarray(0, 2))).toEqual([2, 2]);
+      // allocated after the lending: a new array
+      add(a, a);
+      expect(bufferPoolBytes()).toBe(0);
+    });
+    expect(bufferPoolBytes()).toBe(4 * N);
+    withStepBuffers(() => expect(lendAllocations(() => zeros([N])).data).toBe(sum.data));
+    expect(Array.from(outside.data.subarray(0, 2))).toEqual([2, 2]);
   });
 
   test('arrays too small to pool are new arrays inside a step too', () => {

@@ -2,7 +2,7 @@
  * Ops that move data. Each VJP moves the gradient back the other way.
  */
 import * as T from '@seqlab/tensor';
-import { DType, DataArray, Shape, Tensor } from '@seqlab/tensor';
+import { Shape, Tensor } from '@seqlab/tensor';
 import { record } from '../tape';
 
 /** Same elements, new shape (one axis may be -1). dx = reshape(dy, x.shape). */
@@ -99,18 +99,15 @@ export function split(x: Tensor, sizes: number | number[], axis = 0): Tensor[] {
   });
 }
 
-/**
- * Rows by integer ids (ids are never differentiated); dx scatters-adds dy rows. `alloc` makes the
- * zeroed arrays of the output and of dx (Embedding passes `stepBuffer`: both live for one training step).
- */
-export function gather(x: Tensor, indices: Tensor | number[], axis = 0, alloc: (dtype: DType, n: number) => DataArray = T.allocLike): Tensor {
+/** Rows by integer ids (ids are never differentiated); dx scatters-adds dy rows. */
+export function gather(x: Tensor, indices: Tensor | number[], axis = 0): Tensor {
   const idx = indices instanceof Tensor ? indices : T.tensor(indices);
-  const out = T.gather(x, idx, axis, alloc);
+  const out = T.gather(x, idx, axis);
   const a = T.normAxis('gather', axis, x.rank);
   return record('gather', [x], out, (dy) => {
     const { outer, n, inner } = T.aroundAxis(x.shape, a);
     const k = idx.size;
-    const dx = new Tensor(alloc(x.dtype, x.size), x.shape);
+    const dx = T.zerosLike(x);
     const [out, g, at] = [dx.data, dy.data, idx.data];
     for (let o = 0; o < outer; o++) {
       for (let i = 0; i < k; i++) {

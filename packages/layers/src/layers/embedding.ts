@@ -92,7 +92,7 @@ export class Embedding extends Layer {
   call(ids: Tensor): Tensor {
     this.checkIds(ids);
     // the rows and their gradient live for one training step: step buffers (step_buffers.ts)
-    return A.gather(this.embeddings.value, ids, 0, T.stepBuffer);
+    return T.lendAllocations(() => A.gather(this.embeddings.value, ids));
   }
 
   override computeMask(ids: Tensor): Tensor | null {

@@ -9,6 +9,8 @@
 import { globalNorm, gradients, noGrad, variableGrads } from '@seqlab/autograd';
 import * as T from '@seqlab/tensor';
 import { Rng, Tensor, keepFromStep, withStepBuffers } from '@seqlab/tensor';
+import { logitsOf } from '../engine/logits';
+import { maskOf } from '../engine/mask';
 import { withRng } from '../initializers';
 import { Callback, History, Logs } from './callbacks';
 import { Optimizer, getOptimizer } from './optimizers';
@@ -69,14 +71,16 @@ export class Trainer extends Evaluator {
 
   /**
    * `trainBatch` and the metrics' update, as one step of step buffers (tensor's step_buffers.ts):
-   * the large arrays that live for the step (an embedding's rows and gradient, a recurrent layer's
-   * input gradient) go back to the buffer pool when it ends, after the optimizer's update, and the
-   * next step reuses their memory. The predictions, which the metrics may keep, are never recycled.
+   * the large arrays that live for the step (an embedding's rows, a Dense layer's products, a
+   * recurrent layer's output sequence, the loss's arrays, and their gradients) go back to the
+   * buffer pool when it ends, after the optimizer's update, and the next step reuses their memory.
+   * The predictions are not recycled when a loss or metric of the user's could have kept them.
    */
   private trainStep(xs: Tensor[], ys: Tensor[], weights: Tensor | null): ReturnType<Trainer['trainBatch']> {
     return withStepBuffers(() => {
       const r = this.trainBatch(xs, ys, weights);
-      for (const p of r.preds) keepFromStep(p.data);
+      // a user's loss or metric may have kept them, with the logits and mask that travel with them
+      if (this.userLossOrMetric) for (const p of r.preds) for (const t of [p, logitsOf(p), maskOf(p)]) if (t !== null) keepFromStep(t.data);
       noGrad(() => this.updateMetrics(ys, r.preds, weights));
       return r;
     });
