@@ -5,8 +5,8 @@
 import { DataArray, Tensor, gemmTN, stepBuffer } from '@seqlab/tensor';
 import { isRecording, isTracked, recordMulti } from '@seqlab/autograd';
 import type { SequenceResult } from '../sequence';
-import { oneHotKernelGrad } from './one_hot';
 import type { KernelArgs, Prepared } from './prepare';
+import { oneHotKernelGradSplit } from './threads';
 
 export interface GradNeeds {
   x: boolean;
@@ -97,7 +97,7 @@ export function anyNeed(n: GradNeeds): boolean {
 export function kernelGrad(p: Prepared, dG: DataArray, cols: number, db: DataArray | null = null): Tensor {
   // a weight gradient lives for the training step (tensor's step_buffers.ts)
   const dW = stepBuffer(p.dtype, p.I * cols);
-  if (p.hot !== null) oneHotKernelGrad(p.hot, dG, cols, dW, db);
+  if (p.hot !== null) oneHotKernelGradSplit(p, p.hot, dG, cols, dW, db);
   else gemmTN({ m: p.I, n: cols, k: p.T * p.B, a: p.xs, b: dG, c: dW, ...(db ? { bColumnSums: db } : {}) });
   return new Tensor(dW, [p.I, cols]);
 }
