@@ -4,6 +4,7 @@
  *
  *   npm run bench:profile                                          the LSTM training step at 256 units
  *   node bench/dist/profile.js --case gru-train-64x64x128x256 --reps 6 --warmup 2
+ *   node bench/dist/profile.js --case charlm-train --threads 2   the calling thread of a two-thread step
  *
  * Categories, by function (wasm functions by their names in the modules' name section, the rest by
  * source file):
@@ -15,9 +16,14 @@
  * A js-to-wasm call wrapper counts with the module it enters (V8's sampler often charges a wasm
  * function's time to the wrapper that called it).
  * With the case's GEMM flops, the GEMM share gives the rate GEMM runs at inside the step.
+ *
+ * With `--threads n` (n > 1) the profile is of the calling thread only (the workers are other
+ * isolates), and its time is also split into what runs inside the pool's sections (under
+ * `runOnPool` or a GEMM's split: the workers work alongside) and outside them: the serial part, which
+ * a second thread cannot shorten.
  */
 import { Session } from 'inspector';
-import { GemmArgs, Rng, gemmNN, gemmNT, gemmTN, packGemmB, setThreads } from '@seqlab/tensor';
+import { GemmArgs, Rng, gemmNN, gemmNT, gemmTN, getThreads, packGemmB } from '@seqlab/tensor';
 import { findCase } from './suite/cases';
 import { setup } from './suite/impls';
 
@@ -29,6 +35,7 @@ function arg(name: string, fallback: string): string {
 interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string };
+  children?: number[];
 }
 interface Profile {
   nodes: ProfileNode[];
@@ -113,15 +120,34 @@ function lstmGemmRate(B: number, T: number, I: number, H: number, rounds: number
   return best;
 }
 
+/** Functions whose callees run while the pool's workers work alongside (parallel.ts). */
+const POOL_SECTIONS = new Set(['runOnPool', 'splitRows', 'splitColumns']);
+
+/** The nodes of the call tree at or under a pool section's frame. */
+function pooledNodes(nodes: ProfileNode[], byNode: Map<number, ProfileNode>): Set<ProfileNode> {
+  const out = new Set<ProfileNode>();
+  const stack = nodes.filter((n) => POOL_SECTIONS.has(n.callFrame.functionName));
+  while (stack.length > 0) {
+    const n = stack.pop() as ProfileNode;
+    if (out.has(n)) continue;
+    out.add(n);
+    for (const c of n.children ?? []) stack.push(byNode.get(c) as ProfileNode);
+  }
+  return out;
+}
+
 async function main(): Promise<void> {
   const id = arg('--case', 'lstm-train-64x64x128x256');
   const reps = Number(arg('--reps', '5'));
   const warmup = Number(arg('--warmup', '2'));
-  setThreads(1);
+  const wantThreads = Number(arg('--threads', '1'));
   const c = findCase(id, 'full');
-  const ready = await setup(c, 'seqlab');
+  if (wantThreads !== 1 && wantThreads !== 2) throw new Error(`profile: --threads must be 1 or 2, received ${wantThreads}`);
+  const ready = await setup(c, wantThreads === 2 ? 'seqlab-2t' : 'seqlab');
   if ('unsupported' in ready) throw new Error(`profile: ${ready.unsupported}`);
   for (let i = 0; i < warmup; i++) await ready.step();
+  const threads = getThreads();
+  if (threads !== wantThreads) throw new Error(`profile: ${wantThreads} threads asked for, ${threads} running after the warm-up`);
 
   const session = new Session();
   session.connect();
@@ -140,6 +166,8 @@ async function main(): Promise<void> {
   session.disconnect();
 
   const byNode = new Map<number, ProfileNode>(profile.nodes.map((n) => [n.id, n]));
+  const pooled = pooledNodes(profile.nodes, byNode);
+  let inPool = 0;
   const selfUs = new Map<ProfileNode, number>();
   profile.samples.forEach((id, i) => {
     const n = byNode.get(id) as ProfileNode;
@@ -148,18 +176,25 @@ async function main(): Promise<void> {
   const total = [...selfUs.values()].reduce((a, b) => a + b, 0);
   const cats = new Map<string, number>();
   const fns = new Map<string, number>();
+  const serialFns = new Map<string, number>();
   const modules = wasmModules(profile.nodes);
   for (const [n, us] of selfUs) {
     if (n.callFrame.functionName === '(idle)' || n.callFrame.functionName === '(program)') continue;
+    if (pooled.has(n)) inPool += us;
     const cat = category(n.callFrame, modules);
     cats.set(cat, (cats.get(cat) ?? 0) + us);
     const key = `${n.callFrame.functionName || '(anonymous)'} ${n.callFrame.url.split('/').slice(-2).join('/')}`;
     fns.set(key, (fns.get(key) ?? 0) + us);
+    if (!pooled.has(n)) serialFns.set(key, (serialFns.get(key) ?? 0) + us);
   }
   const counted = [...cats.values()].reduce((a, b) => a + b, 0);
   const perStep = wall / reps;
   // on a shared machine the process waits for a core: the CPU time it got is the better measure
   console.log(`${id}: ${reps} steps; per step ${perStep.toFixed(1)} ms wall, ${(cpuMs / reps).toFixed(1)} ms CPU, ${(counted / 1000 / reps).toFixed(1)} ms sampled running (of ${(total / 1000 / reps).toFixed(1)} sampled)`);
+  if (threads > 1) {
+    const serial = (counted - inPool) / 1000 / reps;
+    console.log(`${threads} threads, the calling thread: ${(inPool / 1000 / reps).toFixed(1)} ms a step inside the pool's sections, ${serial.toFixed(1)} ms outside them (serial)`);
+  }
   console.log('| part | ms per step | share |');
   console.log('|---|---:|---:|');
   for (const cat of ['GEMM', 'activations', 'lanes', 'cell loops', 'rest']) {
@@ -181,6 +216,10 @@ async function main(): Promise<void> {
   }
   console.log('top functions by self time:');
   for (const [k, us] of [...fns].sort((a, b) => b[1] - a[1]).slice(0, 12)) console.log(`  ${((100 * us) / counted).toFixed(1).padStart(5)}%  ${k}`);
+  if (threads > 1) {
+    console.log('outside the pool\'s sections, top functions (ms a step):');
+    for (const [k, us] of [...serialFns].sort((a, b) => b[1] - a[1]).slice(0, 16)) console.log(`  ${(us / 1000 / reps).toFixed(2).padStart(6)}  ${k}`);
+  }
 }
 
 main().catch((e) => {

@@ -13,7 +13,7 @@
  * - saved tensors: whatever the VJP closure captures (for tanh, its output y). Nothing else is
  *   kept; the tape is dropped after backward, so repeated training steps do not grow memory.
  */
-import { Tensor, add as addRaw, fmtShape, shapesEqual } from '@seqlab/tensor';
+import { Tensor, add as addRaw, fmtShape, isLendingAllocations, lendAllocations, shapesEqual } from '@seqlab/tensor';
 
 /** Computes the gradients of an op's inputs from the gradient of its output. */
 export type Vjp = (dy: Tensor, needs: boolean[]) => (Tensor | null)[];
@@ -29,6 +29,8 @@ interface Entry {
   inputs: Tensor[];
   outputs: Tensor[];
   vjp: MultiVjp;
+  /** Recorded inside tensor's `lendAllocations` (a training step's Dense layer, loss...): its VJP runs there too, and its gradients are step buffers. */
+  lent: boolean;
 }
 
 class Tape {
@@ -97,7 +99,7 @@ export function recordMulti(name: string, inputs: Tensor[], outputs: Tensor[], v
   }
   if (!any) return outputs;
   for (const o of outputs) tape.tracked.add(o);
-  tape.entries.push({ name, inputs, outputs, vjp });
+  tape.entries.push({ name, inputs, outputs, vjp, lent: isLendingAllocations() });
   return outputs;
 }
 
@@ -171,7 +173,7 @@ function backward(tape: Tape, output: Tensor, seed: Tensor): Map<Tensor, Tensor>
     // an output's gradient is complete once its producer is reached: free it
     for (const o of entry.outputs) grads.delete(o);
     const needs = entry.inputs.map((x) => tape.tracked.has(x));
-    const dxs = entry.vjp(dys, needs);
+    const dxs = entry.lent ? lendAllocations(() => entry.vjp(dys, needs)) : entry.vjp(dys, needs);
     for (let i = 0; i < entry.inputs.length; i++) {
       const dx = dxs[i];
       if (!needs[i] || dx === null || dx === undefined) continue;

@@ -92,6 +92,44 @@ describe('softmaxCrossentropy', () => {
     expect(Array.from(grads[0].data)).toEqual([1, -1, 0, 0, 0, 0]);
   });
 
+  test('property: with the softmax given (A.softmax with its lse), the same loss and gradients bit for bit, dense and sparse', () => {
+    fc.assert(
+      fc.property(caseArb, fc.constantFrom<'float32' | 'float64'>('float32', 'float64'), ([lead, classes, seed], dtype) => {
+        const z = uniform([...lead, classes], seed, -20, 20, dtype);
+        const y = uniform([...lead, classes], seed + 1, 0, 1, dtype);
+        const { ids } = idsAndOneHot(lead, classes, seed + 2, dtype);
+        const given = (t: Tensor) => {
+          const lse = new Float64Array(T.sizeOf(lead));
+          const p = T.softmax(t, -1, lse);
+          return { probabilities: p, logSumExp: lse };
+        };
+        const pairs: [(t: Tensor) => Tensor, (t: Tensor) => Tensor][] = [
+          [(t) => A.softmaxCrossentropy(t, y), (t) => A.softmaxCrossentropy(t, y, given(t))],
+          [(t) => A.sparseSoftmaxCrossentropy(t, ids), (t) => A.sparseSoftmaxCrossentropy(t, ids, given(t))],
+        ];
+        for (const [computed, reused] of pairs) {
+          const a = valueAndLogitGrad(computed, z, seed + 3);
+          const b = valueAndLogitGrad(reused, z, seed + 3);
+          expect(Array.from(b.value.data)).toEqual(Array.from(a.value.data));
+          expect(Array.from(b.dz.data)).toEqual(Array.from(a.dz.data));
+        }
+        // the labels' gradient too
+        const dy = (f: (t: Tensor, l: Tensor) => Tensor) => A.gradients(() => A.sum(f(z, y)), [y]).grads[0];
+        expect(Array.from(dy((t, l) => A.softmaxCrossentropy(t, l, given(t))).data)).toEqual(Array.from(dy((t, l) => A.softmaxCrossentropy(t, l)).data));
+      }),
+      RUNS,
+    );
+  });
+
+  test('refuses a given softmax that does not fit the logits, naming the op', () => {
+    const z = T.zeros([2, 3]);
+    const y = T.zeros([2, 3]);
+    expect(() => A.softmaxCrossentropy(z, y, { probabilities: T.zeros([2, 4]), logSumExp: new Float64Array(2) })).toThrow('softmaxCrossentropy: the softmax given (probabilities [2,4] float32, 2 log-sum-exps) does not match logits of shape [2,3] float32');
+    expect(() => A.sparseSoftmaxCrossentropy(z, T.zeros([2]), { probabilities: T.zeros([2, 3]), logSumExp: new Float64Array(3) })).toThrow('sparseSoftmaxCrossentropy: the softmax given (probabilities [2,3] float32, 3 log-sum-exps)');
+    expect(() => T.softmax(z, 0, new Float64Array(3))).toThrow('softmax: lse is for a softmax over the last axis, one value a row (2 rows of shape [2,3]), received axis 0 and 3 values');
+    expect(() => A.softmax(z, -1, new Float64Array(3))).toThrow('received axis -1 and 3 values');
+  });
+
   test('refuses labels of another shape and logits without classes, naming the op', () => {
     expect(() => A.softmaxCrossentropy(T.zeros([2, 3]), T.zeros([2, 4]))).toThrow('softmaxCrossentropy: labels of shape [2,4] do not match logits of shape [2,3]');
     expect(() => A.softmaxCrossentropy(T.zeros([2, 0]), T.zeros([2, 0]))).toThrow('softmaxCrossentropy: logits must have a non-empty last axis');

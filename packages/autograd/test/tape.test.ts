@@ -115,3 +115,32 @@ describe('memory', () => {
     expect(grown).toBeLessThan(8 * 1024 * 1024);
   });
 });
+
+describe('ops recorded while a training step lends allocations (tensor step_buffers.ts)', () => {
+  test('their VJPs lend too: the gradients go back to the pool when the step ends; ops recorded outside do not', () => {
+    const saved = T.setBufferPoolLimit(0);
+    T.setBufferPoolLimit(256 * 1024 * 1024);
+    try {
+      const n = T.POOL_MIN_VALUES;
+      const x = T.randomNormal([n], 0, 1, { seed: 1 });
+      const y = T.randomNormal([n], 0, 1, { seed: 2 });
+      let lent: Tensor[] = [];
+      let plain: Tensor[] = [];
+      T.withStepBuffers(() => {
+        // d(x ⊙ y)/dx = y, d/dy = x: new arrays from the VJP of mul
+        lent = A.gradients(() => T.lendAllocations(() => A.sum(A.mul(x, y))), [x, y]).grads;
+        plain = A.gradients(() => A.sum(A.mul(x, y)), [x, y]).grads;
+        expect(T.bufferPoolBytes()).toBe(0);
+        expect(Array.from(lent[0].data)).toEqual(Array.from(plain[0].data));
+      });
+      expect(Array.from(plain[0].data)).toEqual(Array.from(y.data));
+      // the lent gradients are back in the pool (a second give-back is refused); the others are not
+      for (const g of lent) expect(() => T.giveBack(g.data)).toThrow('already given back');
+      const held = T.bufferPoolBytes();
+      T.giveBack(plain[0].data);
+      expect(T.bufferPoolBytes()).toBe(held + 4 * n);
+    } finally {
+      T.setBufferPoolLimit(saved);
+    }
+  });
+});

@@ -4,7 +4,7 @@
  */
 import * as A from '@seqlab/autograd';
 import { Tensor } from '@seqlab/tensor';
-import { attachLogits } from './engine/logits';
+import { softmaxWithLogits } from './engine/logits';
 import { camel } from './initializers';
 
 /** An activation: a differentiable element-wise function of a tensor, built from autograd ops. */
@@ -26,7 +26,7 @@ const byName: Record<string, ActivationFn> = {
   relu: A.relu,
   linear: A.linear,
   // over the last axis; the output carries its logits for the cross-entropy losses (engine/logits.ts)
-  softmax: (x) => attachLogits(A.softmax(x, -1), x),
+  softmax: softmaxWithLogits,
   elu: A.elu,
   selu: A.selu,
   softplus: A.softplus,

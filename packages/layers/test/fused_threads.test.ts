@@ -16,20 +16,24 @@ import * as T from '@seqlab/tensor';
 import { Tensor } from '@seqlab/tensor';
 // the Node entry: it gives the pool's workers the compiled rows.js
 import '../src/node';
-import { oneHotRows } from '../src/recurrent/fused/one_hot';
-import { bandsModule, compiledModule, rowBands, setFusedSplit, splitParts } from '../src/recurrent/fused/threads';
+import { oneHotKernelGrad, oneHotRows } from '../src/recurrent/fused/one_hot';
+import { bandsModule, compiledModule, oneHotKernelGradSplit, rowBands, setFusedSplit, setOneHotGradSplit, splitParts } from '../src/recurrent/fused/threads';
 import { BuiltinArgs, fusedSequence } from './helpers/builtin_args';
+import { Adam, Dense, LSTM, Sequential, setSeed } from '../src';
 
 jest.setTimeout(120_000);
 
 let saved: { minRows: number; minWork: number };
+let savedOneHot: number;
 beforeAll(() => {
   const root = path.join(__dirname, '..', '..', '..');
   execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-b', path.join(root, 'packages', 'layers')], { stdio: 'pipe' });
   saved = setFusedSplit(2, 0); // split every batch of at least 2 rows
+  savedOneHot = setOneHotGradSplit(0); // and every one-hot kernel gradient
 });
 afterAll(() => {
   setFusedSplit(saved.minRows, saved.minWork);
+  setOneHotGradSplit(savedOneHot);
   T.setThreads(1);
 });
 
@@ -220,6 +224,89 @@ describe.each(kinds)('%s: one thread vs two (batch split)', (kind) => {
   test.each(variants)('%s', (_name, v) => {
     oneVsTwo({ ...base, ...v, kind });
   });
+});
+
+test('the one-hot kernel gradient split by columns over 2 and 3 threads: the same dW and db bit for bit, and jobs posted', () => {
+  const rng = new T.Rng(11);
+  for (const [rows, I, cols, f64] of [[300, 20, 64, false], [97, 7, 30, true], [120, 5, 100, false], [50, 3, 9, false]] as [number, number, number, boolean][]) {
+    const hot = new Int32Array(new SharedArrayBuffer(4 * rows));
+    for (let r = 0; r < rows; r++) hot[r] = rng.next() < 0.1 ? -1 : Math.floor(rng.next() * I);
+    const dG = f64 ? new Float64Array(new SharedArrayBuffer(8 * rows * cols)) : new Float32Array(new SharedArrayBuffer(4 * rows * cols));
+    for (let i = 0; i < dG.length; i++) dG[i] = rng.uniform(-1, 1) * 10 ** Math.floor(rng.uniform(-3, 4));
+    const make = () => (f64 ? new Float64Array(I * cols) : new Float32Array(I * cols));
+    const bias = () => Float64Array.from({ length: cols }, (_, k) => k / 7);
+    T.setThreads(1);
+    const dW1 = make();
+    const db1 = bias();
+    oneHotKernelGrad(hot, dG, cols, dW1, db1);
+    // the reference: the same float64 sums written out, row by row
+    const ref = new Float64Array(I * cols);
+    const refB = bias();
+    const sums = new Float64Array(cols);
+    for (let r = 0; r < rows; r++) {
+      for (let k = 0; k < cols; k++) {
+        sums[k] += dG[r * cols + k];
+        if (hot[r] >= 0) ref[hot[r] * cols + k] += dG[r * cols + k];
+      }
+    }
+    for (let k = 0; k < cols; k++) refB[k] += sums[k];
+    expect(Array.from(dW1)).toEqual(Array.from(f64 ? ref : Float32Array.from(ref)));
+    expect(Array.from(db1)).toEqual(Array.from(refB));
+    for (const threads of [2, 3]) {
+      expect(T.setThreads(threads)).toBe(threads);
+      const posted = T.poolJobsPosted();
+      const dW = make();
+      const db = bias();
+      oneHotKernelGradSplit({ B: rows, parts: threads, rows: null }, hot, dG, cols, dW, db);
+      // bands of whole multiples of 8 columns, at most one a thread; the calling thread takes the first
+      const parts = Math.min(threads, Math.floor(cols / 8));
+      const jobs = parts > 1 ? Math.ceil(cols / (Math.ceil(cols / parts / 8) * 8)) - 1 : 0;
+      expect(T.poolJobsPosted() - posted).toBe(jobs);
+      expect(Array.from(dW)).toEqual(Array.from(dW1));
+      expect(Array.from(db)).toEqual(Array.from(db1));
+      const dWnoBias = make();
+      oneHotKernelGradSplit({ B: rows, parts: threads, rows: null }, hot, dG, cols, dWnoBias, null);
+      expect(Array.from(dWnoBias)).toEqual(Array.from(dW1));
+    }
+  }
+  T.setThreads(1);
+});
+
+test('a character model (one-hot -> LSTM -> Dense(softmax) on every step, cross-entropy from the logits) trains bit for bit the same on one, two and three threads', () => {
+  // every split on: the time loops, the one-hot kernel gradient by columns, the softmax and the
+  // loss rows by bands of rows (and the Dense GEMMs where large enough)
+  const savedRows = T.setRowSplit(0);
+  try {
+    const [B, steps, V, H] = [20, 9, 17, 12];
+    const rng = new T.Rng(21);
+    const x = new Float32Array(B * steps * V);
+    const y = new Float32Array(B * steps * V);
+    for (let r = 0; r < B * steps; r++) {
+      x[r * V + Math.floor(rng.next() * V)] = 1;
+      y[r * V + Math.floor(rng.next() * V)] = 1;
+    }
+    const train = (threads: number) => {
+      expect(T.setThreads(threads)).toBe(threads);
+      setSeed(3);
+      const m = new Sequential([new LSTM({ units: H, returnSequences: true, inputShape: [steps, V] }), new Dense({ units: V, activation: 'softmax' })]);
+      m.compile({ optimizer: new Adam({ learningRate: 0.01 }), loss: 'categoricalCrossentropy' });
+      const losses = [0, 1, 2].map(() => m.trainOnBatch(new Tensor(x, [B, steps, V]), new Tensor(y, [B, steps, V])) as number);
+      return { losses, weights: m.getWeights().map((w) => Array.from(w.data)) };
+    };
+    const one = train(1);
+    for (const threads of [2, 3]) {
+      const splits = T.rowSplits();
+      const posted = T.poolJobsPosted();
+      const many = train(threads);
+      expect(T.rowSplits() - splits).toBeGreaterThanOrEqual(3 * 3); // softmax, loss, loss gradient each step
+      expect(T.poolJobsPosted()).toBeGreaterThan(posted);
+      expect(many.losses).toEqual(one.losses);
+      many.weights.forEach((w, k) => expect({ threads, weight: k, values: w }).toEqual({ threads, weight: k, values: one.weights[k] }));
+    }
+  } finally {
+    T.setRowSplit(savedRows);
+    T.setThreads(1);
+  }
 });
 
 test('a split whose worker fails is reported, and the next call works (the worker prints its error)', () => {

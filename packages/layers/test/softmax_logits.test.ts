@@ -12,7 +12,7 @@ import * as A from '@seqlab/autograd';
 import * as T from '@seqlab/tensor';
 import { Tensor } from '@seqlab/tensor';
 import {
-  Activation, Dense, EPSILON, Embedding, LSTM, LossFn, SGD, Sequential, TimeDistributed, categoricalCrossentropy, logitsOf, setSeed,
+  Activation, Dense, EPSILON, Embedding, LSTM, LossFn, SGD, Sequential, TimeDistributed, categoricalCrossentropy, logitsOf, setSeed, softmaxOf,
 } from '@seqlab/layers';
 import { expectClose } from '../../../tests/support';
 
@@ -68,6 +68,33 @@ describe('softmax + categorical cross-entropy from the logits', () => {
     const viaCall = m.layers[0].apply(x) as Tensor;
     expectClose(logitsOf(viaCall)!, z, { rtol: 0, atol: 0 }, 'logits');
     expect(logitsOf(z)).toBeNull();
+  });
+
+  test('the loss takes the probabilities and log-sum-exps the activation computed: the same loss and gradient bit for bit as from the logits alone', () => {
+    setSeed(5);
+    // Dense on 3-D input: its softmax keeps the logits (TimeDistributed drops them, as Keras does)
+    const dense = new Dense({ units: 7, activation: 'softmax' });
+    const td = dense;
+    const x = T.randomNormal([3, 4, 5], 0, 1, { seed: 6 });
+    const y = T.oneHot(T.tensor([0, 6, 2, 3, 1, 5, 4, 0, 2, 2, 6, 1], [3, 4]), 7);
+    const p = td.apply(x) as Tensor;
+    expect(p.shape).toEqual([3, 4, 7]);
+    const kept = softmaxOf(p);
+    expect(kept).not.toBeNull();
+    expect(kept!.probabilities).toBe(p);
+    const z = logitsOf(p)!;
+    const lse = new Float64Array(12);
+    expectClose(T.softmax(z, -1, lse), p, { rtol: 0, atol: 0 }, 'probabilities');
+    expect(Array.from(kept!.logSumExp)).toEqual(Array.from(lse));
+    const viaLoss = categoricalCrossentropy()(y, p);
+    const fromLogits = A.softmaxCrossentropy(z, y);
+    expect(Array.from(viaLoss.data)).toEqual(Array.from(fromLogits.data));
+    const w = dense.getWeights()[0];
+    const g1 = A.gradients(() => A.sum(categoricalCrossentropy()(y, td.apply(x) as Tensor)), [w]).grads[0];
+    const g2 = A.gradients(() => A.sum(A.softmaxCrossentropy(logitsOf(td.apply(x) as Tensor)!, y)), [w]).grads[0];
+    expect(Array.from(g1.data)).toEqual(Array.from(g2.data));
+    expect(softmaxOf(z)).toBeNull();
+    expect(softmaxOf(new TimeDistributed({ layer: new Dense({ units: 7, activation: 'softmax' }) }).apply(x) as Tensor)).toBeNull();
   });
 
   test('property: Dense(softmax) on 2-D input, and Dense + Activation(softmax): the same training as the clipped formula', () => {

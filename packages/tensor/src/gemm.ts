@@ -13,6 +13,7 @@ import type { DataArray } from './tensor';
 import { getKernels } from './kernels';
 import { Layout, parallelGemm } from './parallel';
 import { strides } from './gemm_strides';
+import { giveBack, takeBuffer } from './buffer_pool';
 import { wasmGemm, wasmPackB } from './wasm/gemm_wasm';
 
 /**
@@ -235,7 +236,8 @@ export function packGemmB(b: DataArray, k: number, n: number, transposed: boolea
   if (getKernels() === 'wasm' && b instanceof Float32Array && k > 0 && n > 0) return { k, n, data: null, wasm: wasmPackB(b, k, n, transposed, bOffset) };
   let size = 0;
   for (let jc = 0; jc < n; jc += NC) size += k * 4 * ((Math.min(NC, n - jc) + 3) >> 2);
-  const data = new Float64Array(size);
+  // from the buffer pool (zeroed: the panels past column n stay zero): `releasePackedB` gives it back
+  const data = takeBuffer('float64', size) as Float64Array;
   let block = 0;
   for (let jc = 0; jc < n; jc += NC) {
     const nc = Math.min(NC, n - jc);
@@ -249,6 +251,20 @@ export function packGemmB(b: DataArray, k: number, n: number, transposed: boolea
     }
   }
   return { k, n, data };
+}
+
+/**
+ * Gives the arrays of packs made by `packGemmB` back to the buffer pool (buffer_pool.ts) once their
+ * products are done, so that the next packs of their sizes reuse the memory (a recurrent kernel
+ * packs its weights on every call); null is ignored. A pack must not be used after its release.
+ */
+export function releasePackedB(...packs: (PackedB | null)[]): void {
+  for (const p of packs) {
+    if (p === null) continue;
+    giveBack(p.data, p.wasm ?? null);
+    p.data = null;
+    p.wasm = null;
+  }
 }
 
 /** pb[(q·kc + p)·4 + s] = B[pc + p, jc + 4q + s] for B stored [k, n] (row stride n = ldb); zeros past column n. */

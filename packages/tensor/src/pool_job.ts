@@ -2,13 +2,15 @@
  * What a pool worker does with its jobs, wherever it runs (parallel_worker.ts in Node,
  * web_worker.ts in a page): waits on its channel for the next one, rebuilds it from the wire
  * (pool_wire.ts: its text, naming the buffers this worker holds by id), and runs it: a band of
- * rows of a GEMM on the serial kernel, or a task `{ module, fn, arg }` of another package
- * (`runOnPool`), on the caller's kernels ('wasm' or 'js': each thread has its own wasm instance and
+ * rows of a GEMM on the serial kernel, a band of rows of this package's row kernels (row_tasks.ts),
+ * or a task `{ module, fn, arg }` of another package (`runOnPool`), on the caller's kernels ('wasm' or 'js': each thread has its own wasm instance and
  * memory). Then stores its status, 1 done or 2 failed, in ctrl[1].
  */
 import { gemmSerial } from './gemm';
 import { KernelsName, setKernels } from './kernels';
 import { HeldBuffers, JOB_IN_MESSAGE, JOB_IN_SLOT, NO_JOB, PoolChannel, WireMessage, readSlot } from './pool_wire';
+import { ROW_TASKS_MODULE } from './row_split';
+import * as rowTasks from './row_tasks';
 
 /** A task a pool worker runs with the argument the caller gave (`runOnPool`). */
 export type PoolTask = (arg: never) => void;
@@ -28,7 +30,7 @@ export function runPoolJob(job: PoolJob, taskOf: TaskFinder): void {
   setKernels(job.kernels);
   if (job.task) {
     const { module, fn, arg } = job.task;
-    const f = taskOf(module, fn);
+    const f = module === ROW_TASKS_MODULE ? (rowTasks as Record<string, PoolTask>)[fn] : taskOf(module, fn);
     if (typeof f !== 'function') throw new Error(`parallel worker: ${module} has no function '${fn}'`);
     (f as (a: unknown) => void)(arg);
   } else {

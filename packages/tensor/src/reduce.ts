@@ -155,14 +155,22 @@ export function argmax(t: Tensor, axis = -1): Tensor {
 
 /**
  * softmax(x)_j = exp(x_j - m) / Σ_k exp(x_k - m), m = max_k x_k (subtracting m keeps exp finite).
- * Over the last axis it runs row by row (softmax_rows.ts).
+ * Over the last axis it runs row by row (softmax_rows.ts); there `lse`, when given (one value a
+ * row), receives each row's log Σ_k exp(x_k) (what a cross-entropy from the same logits needs).
  */
-export function softmax(t: Tensor, axis = -1): Tensor {
+export function softmax(t: Tensor, axis = -1, lse?: Float64Array): Tensor {
   const a = normAxis('softmax', axis, t.rank, t.shape);
+  if (lse !== undefined) {
+    const last = t.shape[t.rank - 1];
+    const rows = last > 0 ? t.size / last : 0;
+    if (a !== t.rank - 1 || lse.length !== rows) {
+      throw new Error(`softmax: lse is for a softmax over the last axis, one value a row (${rows} rows of shape ${fmtShape(t.shape)}), received axis ${axis} and ${lse.length} values`);
+    }
+  }
   if (a !== t.rank - 1 || t.size === 0) return softmaxImpl('softmax', t, axis, false);
   const n = t.shape[a];
   const out = allocLike(t.dtype, t.size);
-  softmaxRows(t.data, out, t.size / n, n);
+  softmaxRows(t.data, out, t.size / n, n, lse);
   return new Tensor(out, t.shape);
 }
 

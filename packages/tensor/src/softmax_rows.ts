@@ -8,7 +8,11 @@
  * exp over the whole buffer in one call (float32: `vectorActivate`, on wasm SIMD where available;
  * float64: Math.exp), then the row sums and the division. As TensorFlow's float32 kernels do, the
  * shift z - m is rounded to the buffer's type before the exp.
+ *
+ * Each row depends on its own values alone, so large inputs are split over the thread pool by
+ * bands of rows (row_split.ts) with the same results bit for bit.
  */
+import { runRowKernel } from './row_split';
 import { DataArray } from './tensor';
 import { vectorActivate } from './vector';
 
@@ -25,23 +29,37 @@ export function expInPlace(buf: DataArray, o: number, n: number): void {
  * @example const p = new Float32Array(3); softmaxRows(Float32Array.of(0, 0, Math.log(2)), p, 1, 3);  // [0.25, 0.25, 0.5]
  */
 export function softmaxRows(z: DataArray, p: DataArray, rows: number, n: number, lse?: Float64Array): void {
-  const shift = lse ?? new Float64Array(rows);
-  for (let r = 0, b = 0; r < rows; r++, b += n) {
+  const job: SoftmaxJob = { n, z, p, lse: lse ?? new Float64Array(rows) };
+  runRowKernel('softmax', softmaxBand, rows, job, ['p', 'lse']);
+}
+
+/** The arrays of `softmaxRows`: p = softmax(z), lse = log Σ exp(z), row by row. */
+export interface SoftmaxJob {
+  n: number;
+  z: DataArray;
+  p: DataArray;
+  lse: Float64Array;
+}
+
+/** `softmaxRows` over the rows [r0, r1): the same three passes over those rows. */
+export function softmaxBand(j: SoftmaxJob, r0: number, r1: number): void {
+  const { n, z, p, lse } = j;
+  for (let r = r0, b = r0 * n; r < r1; r++, b += n) {
     let m = -Infinity;
-    for (let j = b; j < b + n; j++) {
-      const v = z[j];
+    for (let k = b; k < b + n; k++) {
+      const v = z[k];
       if (v > m || v !== v) m = v;
     }
     if (m === -Infinity) m = 0;
-    shift[r] = m;
-    for (let j = b; j < b + n; j++) p[j] = z[j] - m;
+    lse[r] = m;
+    for (let k = b; k < b + n; k++) p[k] = z[k] - m;
   }
-  expInPlace(p, 0, rows * n);
-  for (let r = 0, b = 0; r < rows; r++, b += n) {
+  expInPlace(p, r0 * n, (r1 - r0) * n);
+  for (let r = r0, b = r0 * n; r < r1; r++, b += n) {
     let s = 0;
-    for (let j = b; j < b + n; j++) s += p[j];
-    for (let j = b; j < b + n; j++) p[j] /= s;
-    shift[r] += Math.log(s);
+    for (let k = b; k < b + n; k++) s += p[k];
+    for (let k = b; k < b + n; k++) p[k] /= s;
+    lse[r] += Math.log(s);
   }
 }
 
@@ -50,9 +68,24 @@ export function softmaxRows(z: DataArray, p: DataArray, rows: number, n: number,
  * dx may be dy's buffer.
  */
 export function softmaxBackwardRows(p: DataArray, dy: DataArray, dx: DataArray, rows: number, n: number): void {
-  for (let r = 0, b = 0; r < rows; r++, b += n) {
+  const job: SoftmaxBackwardJob = { n, p, dy, dx };
+  runRowKernel('softmaxBackward', softmaxBackwardBand, rows, job, ['dx']);
+}
+
+/** The arrays of `softmaxBackwardRows`. */
+export interface SoftmaxBackwardJob {
+  n: number;
+  p: DataArray;
+  dy: DataArray;
+  dx: DataArray;
+}
+
+/** `softmaxBackwardRows` over the rows [r0, r1). */
+export function softmaxBackwardBand(j: SoftmaxBackwardJob, r0: number, r1: number): void {
+  const { n, p, dy, dx } = j;
+  for (let r = r0, b = r0 * n; r < r1; r++, b += n) {
     let dot = 0;
-    for (let j = b; j < b + n; j++) dot += dy[j] * p[j];
-    for (let j = b; j < b + n; j++) dx[j] = p[j] * (dy[j] - dot);
+    for (let k = b; k < b + n; k++) dot += dy[k] * p[k];
+    for (let k = b; k < b + n; k++) dx[k] = p[k] * (dy[k] - dot);
   }
 }

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { GemmArgs, Rng, Tensor, gemmNN, gemmTN, gemmNT, gemmNaive, gemmSerial, matmul, packGemmB, setKernels, tensor, ones, randomNormal, transpose, eye } from '@seqlab/tensor';
+import { GemmArgs, PackedB, Rng, Tensor, gemmNN, gemmTN, gemmNT, gemmNaive, gemmSerial, matmul, packGemmB, releasePackedB, setBufferPoolLimit, setKernels, tensor, ones, randomNormal, transpose, eye } from '@seqlab/tensor';
 import { FC, naiveGemm, errorOf } from './helpers';
 import { expectClose } from '../../../tests/support';
 
@@ -155,6 +155,41 @@ describe('gemm: row stride (lda) and a B packed once', () => {
       }
     }
     expect(() => gemmSerial(layout, { m: 2, n: 3, k: 4, a: new Float32Array(8), b: new Float32Array(12), c: new Float32Array(6), packedB: packGemmB(new Float32Array(12), 3, 4, false) })).toThrow(/packed B is \[3, 4\]/);
+  });
+
+  // packs take their arrays from the buffer pool and `releasePackedB` gives them back: the next
+  // pack of the size reuses the memory (left full of NaN here, which the pack overwrites whole)
+  test.each([['wasm', false], ['wasm', true], ['js', false], ['js', true]] as const)('%s kernels, transposed %s: a released pack\'s memory makes the next pack, with the same products', (kernels, transposed) => {
+    const prevKernels = setKernels(kernels);
+    const prevLimit = setBufferPoolLimit(256 * 1024 * 1024);
+    try {
+      const [m, n, k] = [7, 4 * 128, 128]; // an LSTM(128)'s U: packed, more than the pool's least
+      const rng = new Rng(11);
+      const fill = (len: number) => Float32Array.from({ length: len }, () => rng.normal());
+      const a = fill(m * (transposed ? n : k));
+      const [b1, b2] = [fill(k * n), fill(k * n)];
+      const layout = transposed ? 'NT' : 'NN';
+      const [kk, nn] = transposed ? [n, k] : [k, n];
+      const run = (b: Float32Array, packedB?: PackedB) => {
+        const c = new Float32Array(m * nn);
+        gemmSerial(layout, { m, n: nn, k: kk, a, b, c, ...(packedB ? { packedB } : {}) });
+        return Array.from(c);
+      };
+      const first = packGemmB(b1, kk, nn, transposed);
+      const array = first.wasm ?? first.data;
+      expect(run(b1, first)).toEqual(run(b1));
+      array?.fill(NaN);
+      releasePackedB(first, null);
+      const second = packGemmB(b2, kk, nn, transposed);
+      expect(second.wasm ?? second.data).toBe(array);
+      expect(run(b2, second)).toEqual(run(b2));
+      // a released pack is empty: a product given it packs B itself
+      expect(run(b1, first)).toEqual(run(b1));
+      releasePackedB(second);
+    } finally {
+      setKernels(prevKernels);
+      setBufferPoolLimit(prevLimit);
+    }
   });
 });
 

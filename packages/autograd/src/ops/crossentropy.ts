@@ -7,7 +7,9 @@
  *   d loss / d z_c = (Σ y) · p_c - y_c        d loss / d y_c = lse - z_c
  *
  * One forward pass keeps p (and Σ y) for the backward pass; nothing is formed per element beyond
- * p. Labels are used as given (not normalized), as TensorFlow does. TensorFlow's gradient is
+ * p, and not even p when the caller has it already (`SoftmaxOfLogits`: a softmax activation's
+ * output). The rows run in @seqlab/tensor (crossentropy_rows.ts, softmax_rows.ts), split over the
+ * thread pool when large. Labels are used as given (not normalized), as TensorFlow does. TensorFlow's gradient is
  * p - y, the derivative when the labels of a row sum to 1; here it is the exact derivative for any
  * labels, the same for one-hot or probability labels.
  */
@@ -23,46 +25,61 @@ function rowsOf(op: string, z: Tensor): { rows: number; n: number } {
 }
 
 /**
+ * The softmax of some logits over their last axis, computed already (`T.softmax` with its `lse`):
+ * the probabilities p and each row's log-sum-exp. The cross-entropies use them instead of
+ * computing them again; they must be exactly what `T.softmaxRows` gives for those logits.
+ */
+export interface SoftmaxOfLogits {
+  /** softmax(z), the logits' shape and dtype */
+  probabilities: Tensor;
+  /** log Σ_c e^{z_c} of each row */
+  logSumExp: Float64Array;
+}
+
+/** p and lse of the logits: `known`'s (checked against the logits), else computed. */
+function softmaxOf(op: string, logits: Tensor, rows: number, n: number, known: SoftmaxOfLogits | undefined): { p: T.DataArray; lse: Float64Array } {
+  if (known === undefined) {
+    const p = allocLike(logits.dtype, logits.size);
+    const lse = new Float64Array(rows);
+    T.softmaxRows(logits.data, p, rows, n, lse);
+    return { p, lse };
+  }
+  const { probabilities: pt, logSumExp: lse } = known;
+  if (!T.shapesEqual(pt.shape, logits.shape) || pt.dtype !== logits.dtype || lse.length !== rows) {
+    throw new Error(`${op}: the softmax given (probabilities ${fmtShape(pt.shape)} ${pt.dtype}, ${lse.length} log-sum-exps) does not match logits of shape ${fmtShape(logits.shape)} ${logits.dtype}`);
+  }
+  return { p: pt.data, lse };
+}
+
+/**
  * Per-row cross-entropy -Σ y · log softmax(z) over the last axis, from the logits z and labels y
- * of the same shape; the result has z's shape without its last axis.
+ * of the same shape; the result has z's shape without its last axis. `known`: z's softmax,
+ * computed already (it is then not computed again).
  * @example softmaxCrossentropy(tensor([[0, 0]]), tensor([[1, 0]]))   // [0.6931...] = log 2
  */
-export function softmaxCrossentropy(logits: Tensor, labels: Tensor): Tensor {
+export function softmaxCrossentropy(logits: Tensor, labels: Tensor, known?: SoftmaxOfLogits): Tensor {
   const op = 'softmaxCrossentropy';
   const { rows, n } = rowsOf(op, logits);
   if (!T.shapesEqual(logits.shape, labels.shape)) throw new Error(`${op}: labels of shape ${fmtShape(labels.shape)} do not match logits of shape ${fmtShape(logits.shape)}`);
   const z = logits.data;
   const y = labels.data;
-  const p = allocLike(logits.dtype, logits.size);
-  const lse = new Float64Array(rows);
+  const { p, lse } = softmaxOf(op, logits, rows, n, known);
   const ySum = new Float64Array(rows);
-  T.softmaxRows(z, p, rows, n, lse);
   const loss = allocLike(T.resultType(logits, labels), rows);
-  for (let r = 0, b = 0; r < rows; r++, b += n) {
-    let sy = 0;
-    let syz = 0;
-    for (let j = b; j < b + n; j++) {
-      sy += y[j];
-      syz += y[j] * z[j];
-    }
-    ySum[r] = sy;
-    loss[r] = sy * lse[r] - syz;
-  }
+  T.crossentropyRows(z, y, lse, loss, ySum, rows, n);
   const out = new Tensor(loss, logits.shape.slice(0, -1));
   return record(op, [logits, labels], out, (g, needs) => {
     const gd = g.data;
     let dz: Tensor | null = null;
     let dy: Tensor | null = null;
     if (needs[0]) {
+      // d loss / d z_c = (Σ y) · p_c - y_c
       const d = allocLike(T.resultType(logits, g), logits.size);
-      for (let r = 0, b = 0; r < rows; r++, b += n) {
-        const gr = gd[r];
-        const sy = ySum[r];
-        for (let j = b; j < b + n; j++) d[j] = gr * (sy * p[j] - y[j]);
-      }
+      T.crossentropyGradRows(p, y, gd, ySum, d, rows, n);
       dz = new Tensor(d, logits.shape);
     }
     if (needs[1]) {
+      // d loss / d y_c = lse - z_c
       const d = allocLike(T.resultType(labels, g), labels.size);
       for (let r = 0, b = 0; r < rows; r++, b += n) {
         const gr = gd[r];
@@ -78,10 +95,10 @@ export function softmaxCrossentropy(logits: Tensor, labels: Tensor): Tensor {
 /**
  * Per-row cross-entropy -log softmax(z)[k] = lse - z_k over the last axis, from the logits z and
  * class indices k (shape: z's without its last axis; integers in [0, classes)). d loss / d z_c =
- * p_c - [c = k]; the indices get no gradient.
+ * p_c - [c = k]; the indices get no gradient. `known`: z's softmax, computed already.
  * @example sparseSoftmaxCrossentropy(tensor([[0, 0]]), tensor([1]))   // [0.6931...] = log 2
  */
-export function sparseSoftmaxCrossentropy(logits: Tensor, classes: Tensor): Tensor {
+export function sparseSoftmaxCrossentropy(logits: Tensor, classes: Tensor, known?: SoftmaxOfLogits): Tensor {
   const op = 'sparseSoftmaxCrossentropy';
   const { rows, n } = rowsOf(op, logits);
   const expected = logits.shape.slice(0, -1);
@@ -93,20 +110,14 @@ export function sparseSoftmaxCrossentropy(logits: Tensor, classes: Tensor): Tens
     if (!Number.isInteger(k[r]) || k[r] < 0 || k[r] >= n) throw new Error(`${op}: class indices must be integers in [0, ${n}), received ${k[r]} at flat position ${r}`);
   }
   const z = logits.data;
-  const p = allocLike(logits.dtype, logits.size);
-  const lse = new Float64Array(rows);
-  T.softmaxRows(z, p, rows, n, lse);
+  const { p, lse } = softmaxOf(op, logits, rows, n, known);
   const loss = allocLike(logits.dtype, rows);
   for (let r = 0; r < rows; r++) loss[r] = lse[r] - z[r * n + k[r]];
   const out = new Tensor(loss, expected);
   return record(op, [logits], out, (g) => {
-    const gd = g.data;
+    // d loss / d z_c = p_c - [c = k]
     const d = allocLike(T.resultType(logits, g), logits.size);
-    for (let r = 0, b = 0; r < rows; r++, b += n) {
-      const gr = gd[r];
-      for (let j = b; j < b + n; j++) d[j] = gr * p[j];
-      d[b + k[r]] = gr * (p[b + k[r]] - 1);
-    }
+    T.sparseCrossentropyGradRows(p, k, g.data, d, rows, n);
     return [new Tensor(d, logits.shape)];
   });
 }

@@ -43,10 +43,11 @@ export const min = (x: Tensor, axes?: Axes, keepDims = false): Tensor => extremu
 
 /**
  * Softmax along `axis` (last by default), stable (the maximum is subtracted first).
- * y = softmax(x): dx = y ⊙ (dy - Σⱼ dyⱼ yⱼ).
+ * y = softmax(x): dx = y ⊙ (dy - Σⱼ dyⱼ yⱼ). `lse` (over the last axis only): receives each row's
+ * log Σ exp(x), as `T.softmax`'s; it gets no gradient.
  */
-export function softmax(x: Tensor, axis = -1): Tensor {
-  const y = T.softmax(x, axis);
+export function softmax(x: Tensor, axis = -1, lse?: Float64Array): Tensor {
+  const y = T.softmax(x, axis, lse);
   return record('softmax', [x], y, (dy) => {
     const a = T.normAxis('softmax', axis, x.rank);
     const { outer, n, inner } = T.aroundAxis(x.shape, a);

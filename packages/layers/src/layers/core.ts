@@ -92,11 +92,14 @@ export class Dense extends Layer {
   }
 
   call(x: Tensor): Tensor {
-    const flat = x.rank === 2 ? x : A.reshape(x, [-1, this.inputDim]);
-    let y = A.matmul(flat, this.kernel.value);
-    if (this.bias) y = A.add(y, this.bias.value);
-    if (x.rank !== 2) y = A.reshape(y, [...x.shape.slice(0, -1), this.units]);
-    return this.activation(y);
+    // in a training step, the products, the activation and their gradients live for the step (tensor's step_buffers.ts)
+    return T.lendAllocations(() => {
+      const flat = x.rank === 2 ? x : A.reshape(x, [-1, this.inputDim]);
+      let y = A.matmul(flat, this.kernel.value);
+      if (this.bias) y = A.add(y, this.bias.value);
+      if (x.rank !== 2) y = A.reshape(y, [...x.shape.slice(0, -1), this.units]);
+      return this.activation(y);
+    });
   }
 }
 registerLayer('Dense', Dense);

@@ -24,7 +24,9 @@ export interface EmbeddingArgs extends LayerArgs {
 /**
  * Keras's Embedding: integer ids [batch, time] to vectors [batch, time, outputDim], one row of the
  * [inputDim, outputDim] weight per id. With `maskZero`, id 0 is padding: the layer attaches a mask
- * that the recurrent layers after it respect.
+ * that the recurrent layers after it respect. Inside a training step the looked-up rows and their
+ * gradient are step buffers (tensor's step_buffers.ts), recycled when the step ends: a custom layer
+ * after it that keeps its input beyond the step must keep a copy.
  * @example
  *   new Embedding({ inputDim: 10000, outputDim: 64, maskZero: true })   // [B, T] ids -> [B, T, 64]
  */
@@ -89,7 +91,8 @@ export class Embedding extends Layer {
 
   call(ids: Tensor): Tensor {
     this.checkIds(ids);
-    return A.gather(this.embeddings.value, ids);
+    // the rows and their gradient live for one training step: step buffers (step_buffers.ts)
+    return T.lendAllocations(() => A.gather(this.embeddings.value, ids));
   }
 
   override computeMask(ids: Tensor): Tensor | null {

@@ -4,7 +4,7 @@
  */
 import { Variable, add, noGrad } from '@seqlab/autograd';
 import * as T from '@seqlab/tensor';
-import { NestedArray, Rng, Tensor, fmtShape } from '@seqlab/tensor';
+import { NestedArray, Rng, Tensor, fmtShape, lendAllocations } from '@seqlab/tensor';
 import type { CallArgs, Layer } from '../engine/layer';
 import { maskOf } from '../engine/mask';
 import type { SymbolicTensor } from '../engine/symbolic';
@@ -107,6 +107,11 @@ export class Evaluator {
   readonly lossNames: (string | null)[];
   readonly metricSpecs: MetricSpec[];
   private readonly outputMetrics: Metric[][];
+  /**
+   * Whether a loss or metric is the user's own (a function, a Metric object), which may keep the
+   * predictions it is handed: a training step then keeps them out of its step buffers (trainer.ts).
+   */
+  protected readonly userLossOrMetric: boolean;
 
   constructor(protected readonly model: TrainableModel, args: CompileArgs) {
     // a Sequential without an input shape is built on its first data; it has one output
@@ -116,6 +121,7 @@ export class Evaluator {
     this.losses = specs.map(getLoss);
     this.lossNames = specs.map(lossName);
     this.metricSpecs = args.metrics ?? [];
+    this.userLossOrMetric = [...specs, ...this.metricSpecs].some((s) => typeof s !== 'string');
     this.outputMetrics = this.lossNames.map((ln, i) =>
       this.metricSpecs.map((m) => {
         const metric = getMetric(m, ln);
@@ -163,6 +169,8 @@ export class Evaluator {
   /** Labels out of range for the loss are refused before any weight changes. */
   protected checkLabels(y: Tensor, output: number, who: string): void {
     const name = this.lossNames[output];
+    // only these two losses restrict their labels (a pass over a char model's one-hot targets costs ~1 ms)
+    if (name !== 'binaryCrossentropy' && name !== 'sparseCategoricalCrossentropy') return;
     const classes = this.model.outputs[output].shape.slice(-1)[0];
     for (let i = 0; i < y.size; i++) {
       const v = y.data[i];
@@ -189,7 +197,8 @@ export class Evaluator {
     let total: Tensor | null = null;
     const perOutput: number[] = [];
     preds.forEach((p, i) => {
-      const per = this.losses[i](ys[i], p);
+      // in a training step, the loss's arrays and their gradients live for the step (tensor's step_buffers.ts)
+      const per = lendAllocations(() => this.losses[i](ys[i], p));
       const mask = maskOf(p);
       const usableMask = mask && mask.shape.length === per.shape.length && mask.shape.every((d, k) => d === per.shape[k]) ? mask : null;
       const l = reduceLoss(per, weights, usableMask);

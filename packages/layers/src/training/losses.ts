@@ -7,14 +7,15 @@
  * Predictions made by the 'softmax' activation carry their logits (engine/logits.ts); the
  * categorical cross-entropies then compute from those, as Keras with the TensorFlow backend does
  * (`_keras_logits`): one fused op, loss = lse(z) - Σ y·z (sparse: lse(z) - z_label), gradient
- * (Σy·softmax(z) - y)·g. This differs from the clipped formula only where a probability is clipped
+ * (Σy·softmax(z) - y)·g, with the probabilities and log-sum-exps the activation computed (the softmax
+ * is not computed a second time). This differs from the clipped formula only where a probability is clipped
  * (p < 1e-7 or p > 1 - 1e-7): there the clipped loss is capped at -log(1e-7) ≈ 16.1 (or floored at
  * -log(1 - 1e-7)) with a zero gradient, while the logits give the exact loss and gradient.
  */
 import * as A from '@seqlab/autograd';
 import * as T from '@seqlab/tensor';
 import { Tensor, fmtShape } from '@seqlab/tensor';
-import { logitsOf } from '../engine/logits';
+import { logitsOf, softmaxOf } from '../engine/logits';
 import { camel } from '../initializers';
 
 /** Keras's backend epsilon: probabilities are clipped into [EPSILON, 1 - EPSILON] before a log. */
@@ -74,7 +75,7 @@ export function categoricalCrossentropy(options: LossOptions = {}): LossFn {
   return named('categoricalCrossentropy', (labels, yPred) => {
     const yTrue = alignLabels('categoricalCrossentropy', labels, yPred);
     const z = options.fromLogits ? yPred : logitsOf(yPred);
-    if (z) return A.softmaxCrossentropy(z, yTrue);
+    if (z) return A.softmaxCrossentropy(z, yTrue, (options.fromLogits ? null : softmaxOf(yPred)) ?? undefined);
     const p = A.div(yPred, A.sum(yPred, -1, true));
     const logp = A.log(A.clip(p, EPSILON, 1 - EPSILON));
     return A.neg(A.sum(A.mul(yTrue, logp), -1));
@@ -98,7 +99,7 @@ export function sparseCategoricalCrossentropy(options: LossOptions = {}): LossFn
       }
     }
     const z = options.fromLogits ? yPred : logitsOf(yPred);
-    if (z) return A.sparseSoftmaxCrossentropy(z, labels);
+    if (z) return A.sparseSoftmaxCrossentropy(z, labels, (options.fromLogits ? null : softmaxOf(yPred)) ?? undefined);
     const onehot = T.oneHot(labels, c).cast(yPred.dtype);
     return A.neg(A.sum(A.mul(onehot, A.log(A.clip(yPred, EPSILON, 1 - EPSILON))), -1));
   });

@@ -8,7 +8,9 @@
  */
 import { globalNorm, gradients, noGrad, variableGrads } from '@seqlab/autograd';
 import * as T from '@seqlab/tensor';
-import { Rng, Tensor } from '@seqlab/tensor';
+import { Rng, Tensor, keepFromStep, withStepBuffers } from '@seqlab/tensor';
+import { logitsOf } from '../engine/logits';
+import { maskOf } from '../engine/mask';
 import { withRng } from '../initializers';
 import { Callback, History, Logs } from './callbacks';
 import { Optimizer, getOptimizer } from './optimizers';
@@ -65,6 +67,23 @@ export class Trainer extends Evaluator {
   constructor(model: TrainableModel, args: CompileArgs) {
     super(model, args);
     this.optimizer = getOptimizer(args.optimizer);
+  }
+
+  /**
+   * `trainBatch` and the metrics' update, as one step of step buffers (tensor's step_buffers.ts):
+   * the large arrays that live for the step (an embedding's rows, a Dense layer's products, a
+   * recurrent layer's output sequence, the loss's arrays, and their gradients) go back to the
+   * buffer pool when it ends, after the optimizer's update, and the next step reuses their memory.
+   * The predictions are not recycled when a loss or metric of the user's could have kept them.
+   */
+  private trainStep(xs: Tensor[], ys: Tensor[], weights: Tensor | null): ReturnType<Trainer['trainBatch']> {
+    return withStepBuffers(() => {
+      const r = this.trainBatch(xs, ys, weights);
+      // a user's loss or metric may have kept them, with the logits and mask that travel with them
+      if (this.userLossOrMetric) for (const p of r.preds) for (const t of [p, logitsOf(p), maskOf(p)]) if (t !== null) keepFromStep(t.data);
+      noGrad(() => this.updateMetrics(ys, r.preds, weights));
+      return r;
+    });
   }
 
   /** One optimization step on a batch; returns the loss and the gradient norm before clipping. */
@@ -245,10 +264,9 @@ export class Trainer extends Evaluator {
           if (batch === null) break;
           const size = batch.size;
           for (const cb of callbacks) await cb.onBatchBegin?.(b, { batch: b, size });
-          const { loss, gradNorm, preds, perOutput, skipped } = this.trainBatch(batch.xs, batch.ys, batch.weights);
+          const { loss, gradNorm, perOutput, skipped } = this.trainStep(batch.xs, batch.ys, batch.weights);
           trained = true;
           perOutput.forEach((v, i) => (outSums[i] += v * size));
-          noGrad(() => this.updateMetrics(batch.ys, preds, batch.weights));
           lossSum += loss * size;
           normSum += gradNorm * size;
           seen += size;
@@ -300,9 +318,8 @@ export class Trainer extends Evaluator {
     const data = this.prepare(x, y, sampleWeight, undefined, 'trainOnBatch');
     const batch = takeBatch(data, 0, data.n, null);
     this.resetMetrics();
-    const { loss, preds, skipped } = this.trainBatch(batch.xs, batch.ys, batch.weights);
+    const { loss, skipped } = this.trainStep(batch.xs, batch.ys, batch.weights);
     if (skipped) console.warn(`trainOnBatch: ${skipped}`);
-    noGrad(() => this.updateMetrics(batch.ys, preds, batch.weights));
     const m = Object.values(this.metricLogs()) as number[];
     return m.length ? [loss, ...m] : loss;
   }

@@ -12,6 +12,7 @@
  */
 import type { GemmArgs, PackedB } from '../gemm';
 import type { Layout } from '../parallel';
+import { takeBuffer } from '../buffer_pool';
 import { strides } from '../gemm_strides';
 import { TILE_COLS, TILE_ROWS, gemmModule } from './gemm_kernel';
 import { Arena, arena, relaxedAvailable } from './runtime';
@@ -69,7 +70,10 @@ export function wasmPackB(b: Float32Array, k: number, n: number, transposed: boo
   const f32 = mem.f32;
   f32.set(b.subarray(bOffset, bOffset + k * n), raw >> 2);
   packAll(gemm, raw, k, n, transposed, dst);
-  return mem.f32.slice(dst >> 2, (dst >> 2) + size);
+  // from the buffer pool: `releasePackedB` gives it back when the products are done
+  const out = takeBuffer('float32', size, null, false) as Float32Array;
+  out.set(mem.f32.subarray(dst >> 2, (dst >> 2) + size));
+  return out;
 }
 
 /**

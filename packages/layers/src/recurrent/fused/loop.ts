@@ -18,7 +18,7 @@
  * and ./wasm_band. Per-step scratch comes from `scratch` (wasm_band.ts: in the band's wasm memory
  * when the band runs there); what outlives the call is in the job.
  */
-import { DataArray, GemmArgs, PackedB, gemmNN, gemmNT, gemmSerial, lanes, packGemmB } from '@seqlab/tensor';
+import { DataArray, GemmArgs, PackedB, gemmNN, gemmNT, gemmSerial, lanes, packGemmB, releasePackedB } from '@seqlab/tensor';
 import { oneHotProjectRows } from './one_hot';
 import { scratch } from './wasm_band';
 
@@ -146,6 +146,7 @@ export function inputGradRows(j: RowsJob & BackJob, dG: DataArray, cols: number)
       }
     }
   }
+  releasePackedB(pwt); // their memory goes to the next packs (buffer_pool.ts)
 }
 
 /** One GEMM: on this thread only inside a split (`serial`), else free to use the pool. */

@@ -10,7 +10,7 @@
  * step ≤ s ran). The gradient is the same too: it reaches the last step that ran through the
  * identity of the masked steps in between.
  */
-import { DType, DataArray, Tensor, allocLike } from '@seqlab/tensor';
+import { DType, DataArray, Tensor, allocLike, stepBuffer } from '@seqlab/tensor';
 
 /** What the mask rules read: the [B, T] mask (or null) and how time is walked. */
 export interface MaskArgs {
@@ -53,7 +53,8 @@ export function emitOutputs(p: StatesLayout, returnSequences: boolean, hs: DataA
   const { B, T, H } = p;
   const emit = p.emit;
   if (returnSequences) {
-    const out = allocLike(p.dtype, B * T * H);
+    // in a training step it lives for the step (tensor's step_buffers.ts); every row is written when there is no emit mask
+    const out = stepBuffer(p.dtype, B * T * H, emit !== null);
     for (let s = 0; s < T; s++) {
       for (let b = 0; b < B; b++) {
         if (emit !== null && emit[s * B + b] === 0) continue;

@@ -51,19 +51,60 @@ export function oneHotProjectRows(hot: Int32Array, W: DataArray, bias: DataArray
 
 /**
  * dW = Xsᵀ·dG for a one-hot Xs: dW[hot[r]] += dG[r] over the rows r in order (and db += Σ_r dG[r]),
- * summed in float64, on the calling thread (the same sums for any number of threads).
+ * summed in float64 (`oneHotKernelGradCols` over every column). threads.ts `oneHotKernelGradSplit`
+ * splits the same sums over threads by bands of columns.
  */
 export function oneHotKernelGrad(hot: Int32Array, dG: DataArray, cols: number, dW: DataArray, db: DataArray | null): void {
   const acc = new Float64Array(dW.length);
   const sums = db === null ? null : new Float64Array(cols);
+  oneHotKernelGradCols({ hot, dG, cols, acc, sums, c0: 0, c1: cols });
+  storeOneHotKernelGrad(acc, sums, dW, db, cols);
+}
+
+/** What one thread of `oneHotKernelGrad` sums: the columns [c0, c1) of every row. */
+export interface OneHotGradJob {
+  /** [rows]: the 1's index of each row (-1: an all-zero row) */
+  hot: Int32Array;
+  /** [rows, cols] */
+  dG: DataArray;
+  cols: number;
+  /** [I, cols] float64 sums, zeroed: acc[hot[r], k] += dG[r, k] */
+  acc: Float64Array;
+  /** [cols] float64 sums, zeroed: sums[k] += dG[r, k] (the bias gradient); null without one */
+  sums: Float64Array | null;
+  c0: number;
+  c1: number;
+}
+
+/**
+ * The columns [c0, c1) of the one-hot kernel gradient's float64 sums: acc[hot[r], k] += dG[r, k]
+ * and sums[k] += dG[r, k] over the rows r in order, each column the same sum whichever thread runs it.
+ */
+export function oneHotKernelGradCols(j: OneHotGradJob): void {
+  const { hot, dG, cols, acc, sums, c0, c1 } = j;
   for (let r = 0; r < hot.length; r++) {
     const g = r * cols;
-    if (sums !== null) for (let k = 0; k < cols; k++) sums[k] += dG[g + k];
-    const j = hot[r];
-    if (j < 0) continue;
-    const o = j * cols;
-    for (let k = 0; k < cols; k++) acc[o + k] += dG[g + k];
+    const at = hot[r];
+    if (sums === null) {
+      if (at < 0) continue;
+      const o = at * cols;
+      for (let k = c0; k < c1; k++) acc[o + k] += dG[g + k];
+    } else if (at < 0) {
+      for (let k = c0; k < c1; k++) sums[k] += dG[g + k];
+    } else {
+      // one read of dG[r, k] for both sums
+      const o = at * cols;
+      for (let k = c0; k < c1; k++) {
+        const v = dG[g + k];
+        sums[k] += v;
+        acc[o + k] += v;
+      }
+    }
   }
-  dW.set(acc);
+}
+
+/** dW = acc (rounded to dW's type), db += sums: the end of `oneHotKernelGrad` on the calling thread. */
+export function storeOneHotKernelGrad(acc: Float64Array, sums: Float64Array | null, dW: DataArray, db: DataArray | null, cols: number): void {
+  dW.set(acc.subarray(0, dW.length));
   if (db !== null && sums !== null) for (let k = 0; k < cols; k++) db[k] += sums[k];
 }

@@ -15,7 +15,7 @@
  *   run  [T·B]        1 where the step runs (mask true), 0 where it keeps the state (masks.ts)
  *   emit [T·B]        1 where output_s = hs[s+1], 0 where output_s = 0 (masks.ts)
  */
-import { DType, DataArray, Tensor, allocLike, fmtShape, getKernels, giveBack, resultType, sharedBuffer, takeBuffer, takeSharedCopy } from '@seqlab/tensor';
+import { DType, DataArray, Tensor, allocLike, fmtShape, getKernels, giveBack, lendToStep, resultType, sharedBuffer, stepBuffer, takeBuffer, takeSharedCopy } from '@seqlab/tensor';
 import type { SequenceArgs } from '../sequence';
 import { stepMasks } from './masks';
 import { oneHotRows } from './one_hot';
@@ -76,14 +76,17 @@ export interface Prepared extends Split {
   parts: number;
   /**
    * A zeroed buffer of the kernel's dtype for a result the loops write (a gradient returned as a
-   * tensor): a new array on one thread; when the loops are split, a shared `temp` buffer, which
-   * `result` copies out (a buffer made per call and handed to the pool's workers would stay alive
-   * until their collector runs: buffer_pool.ts).
+   * tensor): a `stepBuffer` on one thread (a new array outside a training step); when the loops
+   * are split, a shared `temp` buffer, which `result` lends to the step or copies out (a buffer
+   * made per call and handed to the pool's workers would stay alive until their collector runs:
+   * buffer_pool.ts).
    */
   alloc: (n: number) => DataArray;
   /**
    * What a returned tensor may hold of `a`: `a` itself, or a plain copy when `a` lies in a buffer
-   * that goes back to the pool (`done`). tape.ts `recordSequence` applies it to every gradient.
+   * that goes back to the pool (`done`); inside a training step, such a buffer itself when `a` is
+   * all of it, lent to the step (step_buffers.ts `lendToStep`) instead of going back with `done`.
+   * tape.ts `recordSequence` applies it to every gradient.
    */
   result: (a: DataArray) => DataArray;
   /**
@@ -157,10 +160,16 @@ export function prepare(args: KernelArgs, G: number, nStates: number, biasShape:
   };
   const temp = (n: number) => take(n, true);
   const loopOutput = (n: number) => take(n, !inWasm);
-  const alloc = parts > 1 ? temp : (n: number) => allocLike(dtype, n);
+  // a gradient returned in a training step lives for the step: a step buffer (step_buffers.ts)
+  const alloc = parts > 1 ? temp : (n: number) => stepBuffer(dtype, n);
   const result = (a: DataArray) => {
     for (const t of taken) {
       if (t.buffer !== a.buffer) continue;
+      // the whole buffer, in a step: lent to the step instead of copied out (and not given back by `done`)
+      if (t === a && lendToStep(t)) {
+        taken.delete(t);
+        return a;
+      }
       const out = allocLike(dtype, a.length);
       out.set(a);
       return out;

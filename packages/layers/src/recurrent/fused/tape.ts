@@ -2,11 +2,11 @@
  * A fused sequence as ONE tape entry, and the weight gradients over all steps (one GEMM each).
  * No cell math: the cells' sequence functions say which buffers hold which gradient.
  */
-import { DataArray, Tensor, allocLike, gemmTN } from '@seqlab/tensor';
+import { DataArray, Tensor, gemmTN, stepBuffer } from '@seqlab/tensor';
 import { isRecording, isTracked, recordMulti } from '@seqlab/autograd';
 import type { SequenceResult } from '../sequence';
-import { oneHotKernelGrad } from './one_hot';
 import type { KernelArgs, Prepared } from './prepare';
+import { oneHotKernelGradSplit } from './threads';
 
 export interface GradNeeds {
   x: boolean;
@@ -95,8 +95,9 @@ export function anyNeed(n: GradNeeds): boolean {
  * db += Σ_rows dG, the bias gradient, summed while the GEMM packs dG (gemm's `bColumnSums`).
  */
 export function kernelGrad(p: Prepared, dG: DataArray, cols: number, db: DataArray | null = null): Tensor {
-  const dW = allocLike(p.dtype, p.I * cols);
-  if (p.hot !== null) oneHotKernelGrad(p.hot, dG, cols, dW, db);
+  // a weight gradient lives for the training step (tensor's step_buffers.ts)
+  const dW = stepBuffer(p.dtype, p.I * cols);
+  if (p.hot !== null) oneHotKernelGradSplit(p, p.hot, dG, cols, dW, db);
   else gemmTN({ m: p.I, n: cols, k: p.T * p.B, a: p.xs, b: dG, c: dW, ...(db ? { bColumnSums: db } : {}) });
   return new Tensor(dW, [p.I, cols]);
 }
@@ -107,7 +108,7 @@ export function kernelGrad(p: Prepared, dG: DataArray, cols: number, db: DataArr
  * [offset, offset + n) of `into.c` (rows `into.ldc` apart) instead of a new array, which is returned.
  */
 export function stepsTN(p: Prepared, a: DataArray, rowsA: number, dG: DataArray, cols: number, db: DataArray | null = null, into: { c: DataArray; offset: number; ldc: number } | null = null): DataArray {
-  const out = into === null ? allocLike(p.dtype, rowsA * cols) : into.c;
+  const out = into === null ? stepBuffer(p.dtype, rowsA * cols) : into.c;
   const at = into === null ? {} : { cOffset: into.offset, ldc: into.ldc };
   gemmTN({ m: rowsA, n: cols, k: p.T * p.B, a, b: dG, c: out, ...at, ...(db ? { bColumnSums: db } : {}) });
   return out;

@@ -7,9 +7,10 @@
  * band is not waited for: `runOnPool`'s `sharedQueue`); with one, the calling thread runs [0, B). Results do not depend on
  * the split (loop.ts). Workers load compiled modules: bands.js and the cell's rows module.
  */
-import { DataArray, getThreads, isShared, poolServes, runOnPool, sharedBuffer, toShared } from '@seqlab/tensor';
+import { DataArray, getThreads, giveBack, isShared, poolServes, runOnPool, sharedBuffer, takeBuffer, toShared } from '@seqlab/tensor';
 import { BandsJob, ColumnSumsJob, RowFunction, columnSumsCols, takeBands } from './bands';
 import type { RowsJob } from './loop';
+import { OneHotGradJob, oneHotKernelGrad, oneHotKernelGradCols, storeOneHotKernelGrad } from './one_hot';
 
 /**
  * Least batch rows and least per-sequence work (B·T·G·H·H multiply-adds of the recurrent
@@ -169,4 +170,50 @@ export function columnSums(s: Split, g: DataArray, rows: number, cols: number, o
     if (c1 > c0) others.push({ g, rows, cols, out, offset, c0, c1 });
   }
   runOnPool(bandsModule() as string, 'columnSumsCols', others as unknown as Record<string, unknown>[], () => columnSumsCols({ g, rows, cols, out, offset, c0: 0, c1: band }));
+}
+
+/**
+ * Least values of dG (rows · columns) for which a one-hot kernel gradient is split by columns
+ * (`oneHotKernelGradSplit`): about 2 ns a value on one thread, against a worker's round trip.
+ */
+let oneHotSplitMinValues = 1 << 18;
+
+/** Sets the least values of dG for which a one-hot kernel gradient is split (tests: 0); returns the previous value. */
+export function setOneHotGradSplit(minValues: number): number {
+  const prev = oneHotSplitMinValues;
+  oneHotSplitMinValues = minValues;
+  return prev;
+}
+
+/**
+ * one_hot.ts `oneHotKernelGrad` (dW = Xsᵀ·dG for a one-hot Xs, db += Σ dG), split over the
+ * threads of the loops by bands of columns when dG is large enough: each thread sums its columns
+ * of the float64 accumulators over the rows in order, so every value is the same sum as on one
+ * thread. hot and dG are then on SharedArrayBuffers (prepare.ts), the accumulators come from the
+ * buffer pool, and the calling thread rounds them into dW and adds the bias sums.
+ */
+export function oneHotKernelGradSplit(s: Split, hot: Int32Array, dG: DataArray, cols: number, dW: DataArray, db: DataArray | null): void {
+  const module = compiledModule('fused', 'one_hot.js');
+  const parts = Math.min(s.parts, Math.floor(cols / 8));
+  if (parts <= 1 || hot.length * cols < oneHotSplitMinValues || module === null || !poolServes(module, 'oneHotKernelGradCols') || !isShared(dG) || !isShared(hot)) {
+    oneHotKernelGrad(hot, dG, cols, dW, db);
+    return;
+  }
+  const acc = takeBuffer('float64', dW.length, sharedBuffer) as Float64Array;
+  const sums = db === null ? null : (takeBuffer('float64', cols, sharedBuffer) as Float64Array);
+  try {
+    // bands of whole 64-byte lines of the float64 sums (8 values), so no two threads write one line
+    const band = Math.ceil(cols / parts / 8) * 8;
+    const others: OneHotGradJob[] = [];
+    for (let k = 1; k < parts; k++) {
+      const c0 = Math.min(cols, k * band);
+      const c1 = Math.min(cols, c0 + band);
+      if (c1 > c0) others.push({ hot, dG, cols, acc, sums, c0, c1 });
+    }
+    const local = () => oneHotKernelGradCols({ hot, dG, cols, acc, sums, c0: 0, c1: Math.min(cols, band) });
+    runOnPool(module, 'oneHotKernelGradCols', others as unknown as Record<string, unknown>[], local);
+    storeOneHotKernelGrad(acc, sums, dW, db, cols);
+  } finally {
+    giveBack(acc, sums);
+  }
 }

@@ -3,7 +3,7 @@
  * rows_reset_after.ts and rows_reset_before.ts). One tape entry; weight gradients over all steps
  * at the end, one GEMM each.
  */
-import { DataArray, Tensor, allocLike } from '@seqlab/tensor';
+import { DataArray, Tensor, stepBuffer } from '@seqlab/tensor';
 import type { SequenceResult } from '../sequence';
 import { activationCode } from '../fused/activations';
 import { emitOutputs, finalState } from '../fused/masks';
@@ -101,7 +101,7 @@ function gruResetBefore(args: KernelArgs): SequenceResult {
     else if (db) columnSums(p, dGx, T * B, G3, db, 0);
     if (needs.recurrentKernel) {
       // each half straight into its columns of dU [H, 3H] (rows G3 apart)
-      const dU = allocLike(p.dtype, H * G3);
+      const dU = stepBuffer(p.dtype, H * G3); // lives for the training step (tensor's step_buffers.ts)
       stepsTN(p, hd, H, dGzr, 2 * H, null, { c: dU, offset: GRU_GATE.z * H, ldc: G3 });
       stepsTN(p, rhd, H, dGh, H, null, { c: dU, offset: GRU_GATE.h * H, ldc: G3 });
       grads.recurrentKernel = new Tensor(dU, [H, G3]);

@@ -16,7 +16,7 @@
  * each line to the band's rows of a step at once (`laneRows`, `activateRows`), then puts back the
  * masked rows' states.
  */
-import { DataArray, laneRows, lanes, packGemmB } from '@seqlab/tensor';
+import { DataArray, laneRows, lanes, packGemmB, releasePackedB } from '@seqlab/tensor';
 import { activateRows, scaleByDerivativeRows } from '../fused/activations';
 import { BackJob, RowsJob, addOutputGradRows, buildXs, dropRows, inputGradRows, mm, packInput, project, putMaskedBack, setMaskedAside } from '../fused/loop';
 import { BandBuffers, runBandInWasm, scratch } from '../fused/wasm_band';
@@ -117,6 +117,7 @@ function gruBeforeForward(j: GruBeforeJob): void {
       if (run[s * B + b] === 0) lanes.copy(hs, prev + b * H + BH, hs, prev + b * H, H); // masked: h_t = h_{t-1}
     }
   }
+  releasePackedB(pw, pzr, ph); // their memory goes to the next packs (buffer_pool.ts)
 }
 
 function gruBeforeBackward(j: GruBeforeBackJob): void {
@@ -168,4 +169,5 @@ function gruBeforeBackward(j: GruBeforeBackJob): void {
     if (s > 0) addOutputGradRows(j, s - 1);
   }
   inputGradRows(j, dGx, G3);
+  releasePackedB(pht, pzrt); // their memory goes to the next packs (buffer_pool.ts)
 }

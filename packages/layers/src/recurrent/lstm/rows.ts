@@ -15,7 +15,7 @@
  * (`laneRows`, `activateRows`: one call per line and step, not per row), then puts back the
  * states of the masked rows.
  */
-import { DataArray, laneRows, lanes, packGemmB } from '@seqlab/tensor';
+import { DataArray, laneRows, lanes, packGemmB, releasePackedB } from '@seqlab/tensor';
 import { activateRange, activateRows, scaleByDerivativeRows } from '../fused/activations';
 import { BackJob, RowsJob, addOutputGradRows, buildXs, dropRows, inputGradRows, mm, packInput, project, putMaskedBack, recurrentGradRows, setMaskedAside } from '../fused/loop';
 import { BandBuffers, runBandInWasm, scratch } from '../fused/wasm_band';
@@ -119,6 +119,7 @@ function lstmForward(j: LstmJob): void {
       lanes.copy(hs, r + BH, hs, r, H);
     }
   }
+  releasePackedB(pw, pu); // their memory goes to the next packs (buffer_pool.ts)
 }
 
 function lstmBackward(j: LstmBackJob): void {
@@ -162,4 +163,5 @@ function lstmBackward(j: LstmBackJob): void {
     if (s > 0) addOutputGradRows(j, s - 1);
   }
   inputGradRows(j, dG, G4);
+  releasePackedB(put); // their memory goes to the next packs (buffer_pool.ts)
 }

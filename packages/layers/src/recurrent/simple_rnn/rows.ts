@@ -10,7 +10,7 @@
  * element-wise steps are `lanes` primitives (f32x4 on wasm memory, where the band runs:
  * fused/wasm_band.ts).
  */
-import { DataArray, lanes, packGemmB } from '@seqlab/tensor';
+import { DataArray, lanes, packGemmB, releasePackedB } from '@seqlab/tensor';
 import { activateRange, scaleByDerivative } from '../fused/activations';
 import { BackJob, RowsJob, addOutputGradRows, buildXs, dropRows, inputGradRows, mm, packInput, project, putMaskedBack, recurrentGradRows, setMaskedAside } from '../fused/loop';
 import { BandBuffers, runBandInWasm, scratch } from '../fused/wasm_band';
@@ -78,6 +78,7 @@ function simpleRnnForward(j: RnnJob): void {
       if (run[s * B + b] === 0) lanes.copy(hs, prev + b * H + BH, hs, prev + b * H, H); // masked: h_t = h_{t-1}
     }
   }
+  releasePackedB(pw, pu); // their memory goes to the next packs (buffer_pool.ts)
 }
 
 function simpleRnnBackward(j: RnnBackJob): void {
@@ -101,4 +102,5 @@ function simpleRnnBackward(j: RnnBackJob): void {
     if (s > 0) addOutputGradRows(j, s - 1);
   }
   inputGradRows(j, dA, H);
+  releasePackedB(put); // their memory goes to the next packs (buffer_pool.ts)
 }
