@@ -6,6 +6,7 @@
  */
 import * as T from '@seqlab/tensor';
 import { Tensor } from '@seqlab/tensor';
+import { firstNonFinite } from '../src/training/validate';
 import {
   Adagrad, Adam, Add, Concatenate, Dense, Embedding, GRU, LSTM, Masking, RMSprop, SGD, Sequential, input, setSeed,
 } from '@seqlab/layers';
@@ -106,4 +107,27 @@ test('int32 ids feed a model exactly as the same float32 values do', () => {
   const a = m.predict(ids) as Tensor;
   const b = m.predict(new Tensor(Float32Array.from(ids.data), [2, 4])) as Tensor;
   expect(Array.from(a.data)).toEqual(Array.from(b.data));
+});
+
+test('firstNonFinite finds the first NaN or infinity of float32, float64 and plain arrays, in any block, as a test per value does', () => {
+  const reference = (d: ArrayLike<number>) => {
+    for (let i = 0; i < d.length; i++) if (!Number.isFinite(d[i])) return i;
+    return -1;
+  };
+  const rng = new T.Rng(17);
+  for (const n of [0, 1, 2, 3, 4095, 4096, 4097, 10_000]) {
+    for (const make of [(k: number) => new Float32Array(k), (k: number) => new Float64Array(k), (k: number) => new Array<number>(k).fill(0)]) {
+      const d = make(n);
+      for (let i = 0; i < n; i++) d[i] = rng.uniform(-1e30, 1e30) * (rng.next() < 0.1 ? -0 : 1);
+      expect(firstNonFinite(d)).toBe(-1);
+      for (const bad of [NaN, Infinity, -Infinity]) {
+        for (const at of n > 0 ? [0, n - 1, Math.floor(rng.next() * n)] : []) {
+          const e = d.slice() as typeof d;
+          e[at] = bad;
+          if (n > 1 && rng.next() < 0.5) e[Math.min(n - 1, at + 1 + Math.floor(rng.next() * 5000))] = NaN; // a later one too
+          expect({ n, at, bad, found: firstNonFinite(e) }).toEqual({ n, at, bad, found: reference(e) });
+        }
+      }
+    }
+  }
 });

@@ -2,7 +2,7 @@
  * Element-wise ops. Binary ops broadcast (see broadcast.ts). NaN in gives NaN out.
  */
 import { binaryMap, broadcastShapes, broadcastStrides } from './broadcast';
-import { Tensor, allocLike, resultType, sizeOf, fmtShape } from './tensor';
+import { DataArray, Tensor, allocLike, resultType, sizeOf, fmtShape } from './tensor';
 
 /** A tensor, or a number standing for a scalar tensor (it broadcasts to any shape). */
 export type TensorLike = Tensor | number;
@@ -23,15 +23,49 @@ function binary(op: string, f: (x: number, y: number) => number) {
   };
 }
 
+/** An arithmetic op's loop over a [n] and b [m] repeated (m divides n; m = n: the same shape): out[i + j] = a[i + j] op b[j]. */
+type RepeatLoop = (out: DataArray, a: DataArray, b: DataArray, n: number, m: number) => void;
+
+/**
+ * `binary`, with the loop written out for a b of a's shape or of its trailing axes (a bias): the
+ * same values, without a call of `f` per element (binaryMap calls many different `f`s, so none is
+ * inlined there: a [6400, 65] + [65] bias add took 4.8-5.5 ms through it, 1.4 ms written out).
+ */
+function arithmetic(op: string, f: (x: number, y: number) => number, loop: RepeatLoop) {
+  const general = binary(op, f);
+  return (a: TensorLike, b: TensorLike): Tensor => {
+    if (!(a instanceof Tensor) || !(b instanceof Tensor) || b.size === 0 || !repeatsOver(b.shape, a.shape)) return general(a, b);
+    const out = allocLike(resultType(a, b), a.size);
+    loop(out, a.data, b.data, a.size, b.size);
+    return new Tensor(out, a.shape.slice());
+  };
+}
+
+/** Whether `shape`, without its leading 1s, is the trailing axes of `of` (so `of` is the broadcast shape). */
+function repeatsOver(shape: readonly number[], of: readonly number[]): boolean {
+  let lead = 0;
+  while (lead < shape.length && shape[lead] === 1) lead++;
+  const k = shape.length - lead;
+  if (k > of.length || shape.length > of.length) return false;
+  for (let i = 1; i <= k; i++) if (shape[shape.length - i] !== of[of.length - i]) return false;
+  return true;
+}
+
 /**
  * `a + b` element-wise, broadcasting (NumPy rules): `[4, 3] + [3]` is `[4, 3]`.
  * @example add(tensor([[1, 2], [3, 4]]), 10).toArray()  // [[11, 12], [13, 14]]
  */
-export const add = binary('add', (x, y) => x + y);
+export const add = arithmetic('add', (x, y) => x + y, (out, a, b, n, m) => {
+  for (let i = 0; i < n; i += m) for (let j = 0; j < m; j++) out[i + j] = a[i + j] + b[j];
+});
 /** `a - b` element-wise, broadcasting. */
-export const sub = binary('sub', (x, y) => x - y);
+export const sub = arithmetic('sub', (x, y) => x - y, (out, a, b, n, m) => {
+  for (let i = 0; i < n; i += m) for (let j = 0; j < m; j++) out[i + j] = a[i + j] - b[j];
+});
 /** `a * b` element-wise (the Hadamard product ⊙), broadcasting. */
-export const mul = binary('mul', (x, y) => x * y);
+export const mul = arithmetic('mul', (x, y) => x * y, (out, a, b, n, m) => {
+  for (let i = 0; i < n; i += m) for (let j = 0; j < m; j++) out[i + j] = a[i + j] * b[j];
+});
 /** `a / b` element-wise, broadcasting. */
 export const div = binary('div', (x, y) => x / y);
 /** `a ** b` element-wise, broadcasting. */

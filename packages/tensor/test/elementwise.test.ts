@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import {
   Tensor, tensor, scalar, add, sub, mul, div, pow, maximum, minimum, equal, greater, less,
   neg, exp, log, sqrt, tanh, sigmoid, relu, abs, sign, square, clip, where, hasNaN,
-  broadcastShapes, reduceToShape, sum,
+  broadcastShapes, reduceToShape, sum, binaryMap,
 } from '@seqlab/tensor';
 import { FC, broadcastPairArb, tensorOf, naiveBinary, naiveBroadcastShape, errorOf, tensorArb, valueArb } from './helpers';
 import { expectClose } from '../../../tests/support';
@@ -109,6 +109,39 @@ describe('broadcasting binary ops', () => {
     for (const [name, op] of binaryOps) {
       expect(errorOf(() => op(tensor([1, 2, 3]), tensor([1, 2])))).toBe(`${name}: shapes [3] and [2] cannot be broadcast together`);
     }
+  });
+});
+
+describe('add, sub and mul over a bias-like operand (their written-out loop)', () => {
+  test('property: bit for bit what binaryMap gives, for every broadcast pair, float32, float64 and mixed, with NaN, ±∞ and -0', () => {
+    const special = [NaN, Infinity, -Infinity, -0, 0, 1e-45, 3.4e38];
+    fc.assert(
+      fc.property(
+        broadcastPairArb,
+        fc.boolean(),
+        fc.constantFrom<['float32' | 'float64', 'float32' | 'float64']>(['float32', 'float32'], ['float64', 'float64'], ['float32', 'float64'], ['float64', 'float32']),
+        fc.integer({ min: 0, max: 1000 }),
+        ([sa, sb], swap, [da, db], seed) => {
+          const make = (shape: number[], dtype: 'float32' | 'float64', s: number) => {
+            const n = shape.reduce((p, d) => p * d, 1);
+            const d = dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
+            for (let i = 0; i < n; i++) d[i] = (i + s) % 7 === 0 ? special[(i + s) % special.length] : Math.sin(i * 12.9898 + s) * 1e3;
+            return new Tensor(d, shape);
+          };
+          const [x, y] = swap ? [make(sb, db, seed), make(sa, da, seed + 1)] : [make(sa, da, seed), make(sb, db, seed + 1)];
+          for (const [name, op, f] of binaryOps.slice(0, 3)) {
+            const got = op(x, y);
+            const want = binaryMap(name, x, y, f);
+            expect(got.shape).toEqual(want.shape);
+            expect(got.dtype).toBe(want.dtype);
+            for (let i = 0; i < want.size; i++) {
+              if (!Object.is(got.data[i], want.data[i])) throw new Error(`${name} ${JSON.stringify([x.shape, y.shape])} at ${i}: ${got.data[i]}, binaryMap ${want.data[i]}`);
+            }
+          }
+        },
+      ),
+      FC,
+    );
   });
 });
 
