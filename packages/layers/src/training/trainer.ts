@@ -104,8 +104,9 @@ export class Trainer extends Evaluator {
     );
     const loss = value.item();
     const gradNorm = globalNorm(grads);
-    // a step whose loss or gradients are not finite is not applied (it would write NaN into the weights)
-    const bad = Number.isFinite(loss) ? nonFiniteGradients(vars, grads) : [];
+    // a step whose loss or gradients are not finite is not applied (it would write NaN into the weights);
+    // a finite global norm already says every gradient is (a NaN or infinity makes the sum of squares one)
+    const bad = Number.isFinite(loss) && !Number.isFinite(gradNorm) ? nonFiniteGradients(vars, grads) : [];
     if (Number.isFinite(loss) && bad.length === 0) {
       this.optimizer.applyGradients(vars, grads, gradNorm);
       return { loss, gradNorm, preds, perOutput, skipped: null };
