@@ -188,37 +188,28 @@ function packBT(): Func {
 /**
  * colSums(src, ld, k, n, dst): dst[j] = Σ_p B[p, j] for p = 0..k-1 in order, in float64, from B
  * [k, n] at `src` (row stride `ld` bytes) into float64 dst[n] (the bias gradient a weight-gradient
- * GEMM sums on the way: `bColumnSums`). Columns go two to an f64x2, eight at a time down the rows,
- * then one at a time: each lane is one column's own sum of promoted floats in the order a scalar
- * loop takes, so the sums are that loop's, bit for bit.
+ * GEMM sums on the way: `bColumnSums`). Two columns to an f64x2 (the last one alone when n is
+ * odd): each lane is one column's own sum of promoted floats in the order a scalar loop takes, so
+ * the sums are that loop's, bit for bit.
  */
 function colSums(): Func {
   const f = new Func('colSums', [['src', I32], ['ld', I32], ['k', I32], ['n', I32], ['dst', I32]]);
-  const [j, p, sp, whole] = [f.local('j', I32), f.local('p', I32), f.local('sp', I32), f.local('whole', I32)];
-  const acc = [0, 1, 2, 3].map((v) => f.local(`s${v}`, V128));
-  // acc += f64(the floats loaded), the low two lanes of the load
-  const add = (a: string, load: 'v128.load64_zero' | 'v128.load32_zero', offset: number) =>
-    f.get(a).get(sp).op(load, offset).op('f64x2.promote_low_f32x4').op('f64x2.add').set(a);
-  f.get('n').i32(-8).op('i32.and').set(whole);
-  f.for(j, 0, whole, 8, () => {
-    for (const a of acc) f.f64x2(0).set(a);
+  const [j, p, sp, pairs, s] = [f.local('j', I32), f.local('p', I32), f.local('sp', I32), f.local('pairs', I32), f.local('s', V128)];
+  // s = Σ_p f64(the one or two floats at src + 4j + p·ld), then the address dst + 8j to store it at
+  const sum = (load: 'v128.load64_zero' | 'v128.load32_zero') => {
+    f.f64x2(0).set(s);
     f.get('src').get(j).i32(2).op('i32.shl').op('i32.add').set(sp);
-    f.for(p, 0, 'k', 1, () => {
-      acc.forEach((a, v) => add(a, 'v128.load64_zero', 8 * v));
-      f.inc(sp, 'ld');
-    });
-    // dst[j .. j+7] at dst + 8j bytes, two doubles a store
-    acc.forEach((a, v) => f.get('dst').get(j).i32(3).op('i32.shl').op('i32.add').get(a).op('v128.store', 16 * v));
+    f.for(p, 0, 'k', 1, () => f.get(s).get(sp).op(load).op('f64x2.promote_low_f32x4').op('f64x2.add').set(s).inc(sp, 'ld'));
+    f.get('dst').get(j).i32(3).op('i32.shl').op('i32.add').get(s);
+  };
+  f.get('n').i32(-2).op('i32.and').set(pairs);
+  f.for(j, 0, pairs, 2, () => {
+    sum('v128.load64_zero');
+    f.op('v128.store');
   });
-  // the n mod 8 columns left, one lane each
-  f.for(j, whole, 'n', 1, () => {
-    f.f64x2(0).set(acc[0]);
-    f.get('src').get(j).i32(2).op('i32.shl').op('i32.add').set(sp);
-    f.for(p, 0, 'k', 1, () => {
-      add(acc[0], 'v128.load32_zero', 0);
-      f.inc(sp, 'ld');
-    });
-    f.get('dst').get(j).i32(3).op('i32.shl').op('i32.add').get(acc[0]).storeLane('v128.store64_lane', 0, 0);
+  f.get(j).get('n').op('i32.lt_s').if(() => {
+    sum('v128.load32_zero');
+    f.storeLane('v128.store64_lane', 0, 0);
   });
   return f;
 }

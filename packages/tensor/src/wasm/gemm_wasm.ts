@@ -258,7 +258,7 @@ export function wasmGemm(layout: Layout, args: GemmArgs): void {
     // Σ_p B[p, j] in float64, p ascending, added once (as the scalar kernel does), from B where
     // it lies in wasm memory (NN, TN: bColumnSums comes without packedB, so B is there)
     gemm.colSums(bRaw, 4 * bLd, k, n, s.sums);
-    const f64 = mem.f64;
-    for (let j = 0, at = s.sums >> 3; j < n; j++) sums[j] += f64[at + j];
+    const f64 = new Float64Array(mem.memory.buffer, s.sums, n);
+    for (let j = 0; j < n; j++) sums[j] += f64[j];
   }
 }

@@ -68,17 +68,12 @@ export class Arena {
    */
   private buffer = this.memory.buffer;
   private view = new Float32Array(this.buffer);
-  private view64 = new Float64Array(this.buffer);
 
   /** A Float32Array over the whole memory (renewed after the memory grows). */
   get f32(): Float32Array {
     return this.view;
   }
 
-  /** A Float64Array over the whole memory (renewed after the memory grows). */
-  get f64(): Float64Array {
-    return this.view64;
-  }
 
   /** The byte offset of region `name`, at least `bytes` long (its contents are kept only if it did not move). */
   region(name: string, bytes: number): number {
@@ -92,7 +87,6 @@ export class Arena {
         this.memory.grow(Math.ceil(need / PAGE));
         this.buffer = this.memory.buffer;
         this.view = new Float32Array(this.buffer);
-        this.view64 = new Float64Array(this.buffer);
       }
       r = { ptr, bytes: size };
       this.regions.set(name, r);
