@@ -8,9 +8,7 @@
  */
 import { globalNorm, gradients, noGrad, variableGrads } from '@seqlab/autograd';
 import * as T from '@seqlab/tensor';
-import { Rng, Tensor, keepFromStep, withStepBuffers } from '@seqlab/tensor';
-import { logitsOf } from '../engine/logits';
-import { maskOf } from '../engine/mask';
+import { Rng, Tensor, withStepBuffers } from '@seqlab/tensor';
 import { withRng } from '../initializers';
 import { Callback, History, Logs } from './callbacks';
 import { Optimizer, getOptimizer } from './optimizers';
@@ -79,8 +77,7 @@ export class Trainer extends Evaluator {
   private trainStep(xs: Tensor[], ys: Tensor[], weights: Tensor | null): ReturnType<Trainer['trainBatch']> {
     return withStepBuffers(() => {
       const r = this.trainBatch(xs, ys, weights);
-      // a user's loss or metric may have kept them, with the logits and mask that travel with them
-      if (this.userLossOrMetric) for (const p of r.preds) for (const t of [p, logitsOf(p), maskOf(p)]) if (t !== null) keepFromStep(t.data);
+      this.keepPredictions(r.preds);
       noGrad(() => this.updateMetrics(ys, r.preds, weights));
       return r;
     });
