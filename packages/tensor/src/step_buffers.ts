@@ -34,6 +34,11 @@ let mode: StepBufferMode = 'reuse';
 /** The buffers lent to each open step, innermost last. */
 const steps: Pooled[][] = [];
 
+/** What the innermost open step has lent, or null: no step is open, or the mode lends nothing ('fresh'). */
+function innermost(): Pooled[] | null {
+  return steps.length === 0 || mode === 'fresh' ? null : steps[steps.length - 1];
+}
+
 /**
  * Runs `fn` (synchronous) as one step: what is lent while it runs goes back to the pool when it
  * returns or throws. Steps nest; a buffer goes back with the innermost step open when it was lent.
@@ -45,7 +50,7 @@ export function withStepBuffers<T>(fn: () => T): T {
     return fn();
   } finally {
     steps.pop();
-    if (mode === 'poison') for (const a of lent) if (!(a instanceof Uint8Array || a instanceof Int32Array)) a.fill(NaN);
+    if (mode === 'poison') for (const a of lent) a.fill(NaN); // (integer arrays: 0)
     giveBack(...lent);
   }
 }
@@ -56,7 +61,7 @@ export function withStepBuffers<T>(fn: () => T): T {
  * step is open and the array is large enough to be pooled, else a new array (never lent).
  */
 export function stepBuffer(dtype: DType, n: number, zeroed = true): DataArray {
-  const lent = steps.length > 0 && mode !== 'fresh' && n >= POOL_MIN_VALUES ? steps[steps.length - 1] : null;
+  const lent = n >= POOL_MIN_VALUES ? innermost() : null;
   // not allocLike: inside `lendAllocations` it comes back here
   if (lent === null) return dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
   const a = takeBuffer(dtype, n, null, zeroed);
@@ -74,7 +79,7 @@ let lending = false;
  * only runs `fn`.
  */
 export function lendAllocations<T>(fn: () => T): T {
-  if (lending || steps.length === 0 || mode === 'fresh') return fn();
+  if (lending || innermost() === null) return fn();
   const prev = setArraySource(stepBuffer);
   lending = true;
   try {
@@ -96,9 +101,9 @@ export function isLendingAllocations(): boolean {
  * the mode is 'fresh': the caller still owns it.
  */
 export function lendToStep(a: Pooled): boolean {
-  if (steps.length === 0 || mode === 'fresh') return false;
-  steps[steps.length - 1].push(a);
-  return true;
+  const lent = innermost();
+  lent?.push(a);
+  return lent !== null;
 }
 
 /** Takes the buffer under `a` (an array or a view) back from the open steps, if it was lent: it will not be recycled (it outlives the step). */

@@ -269,7 +269,7 @@ export class Evaluator {
    */
   protected keepPredictions(preds: Tensor[]): void {
     if (!this.userLossOrMetric) return;
-    for (const p of preds) for (const t of [p, logitsOf(p), maskOf(p)]) if (t !== null) keepFromStep(t.data);
+    for (const p of preds) for (const t of [p, logitsOf(p), maskOf(p)]) if (t) keepFromStep(t.data);
   }
 
   private evalLogs(sums: EvalSums, prefix: string): Logs {
