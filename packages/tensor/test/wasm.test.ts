@@ -177,6 +177,34 @@ describe('wasm GEMM', () => {
     expect(Array.from(sums('wasm'))).toEqual(Array.from(sums('js')));
   });
 
+  test('bColumnSums on the wasm kernel: float64 sums of a plain loop, bit for bit (widths around 8, strided B, NN and TN)', () => {
+    const rng = new Rng(12);
+    const was = setKernels('wasm');
+    try {
+      for (const n of [1, 2, 7, 8, 9, 16, 19]) {
+        for (const extra of [0, 5]) {
+          for (const layout of ['NN', 'TN'] as const) {
+            const m = 3, k = 37, ldb = n + extra;
+            const a = Float32Array.from({ length: k * m }, () => rng.normal());
+            const b = Float32Array.from({ length: k * ldb }, () => rng.normal() * 100);
+            const sums = new Float64Array(n).fill(0.25);
+            const args = { m, n, k, a, b, ldb, c: new Float32Array(m * n), bColumnSums: sums };
+            if (layout === 'NN') gemmNN(args);
+            else gemmTN(args);
+            const expected = Array.from({ length: n }, (_, j) => {
+              let s = 0;
+              for (let p = 0; p < k; p++) s += b[p * ldb + j];
+              return 0.25 + s;
+            });
+            expect({ n, extra, layout, sums: Array.from(sums) }).toEqual({ n, extra, layout, sums: expected });
+          }
+        }
+      }
+    } finally {
+      setKernels(was);
+    }
+  });
+
   test('float64 operands stay on the scalar kernel: bit-identical under either switch', () => {
     const rng = new Rng(9);
     const m = 7, n = 9, k = 13;

@@ -15,6 +15,9 @@
  * pack. Past the edges the packs hold zeros, and C is a scratch with rows padded to a multiple of 8
  * columns and 4 rows, so every tile is whole: no edge code in the kernel.
  *
+ * B's column sums (colSums) come with the module: a weight-gradient product sums its B, the
+ * gate gradients, into the bias gradient while B is in wasm memory.
+ *
  * Why this shape (bench/README.md): V8 keeps wasm locals in the 16 xmm registers and hoists the
  * loads; a 4×8 tile uses 8 accumulators + 2 B vectors + 1 splat; larger tiles, or k unrolled by
  * two, spill. With relaxed SIMD, `f32x4.relaxed_madd` fuses each multiply-add (FMA where the CPU
@@ -182,7 +185,36 @@ function packBT(): Func {
   return f;
 }
 
-/** The GEMM module's bytes: the micro-kernel (FMA or mul+add) and the packers of A and B. */
+/**
+ * colSums(src, ld, k, n, dst): dst[j] = Σ_p B[p, j] for p = 0..k-1 in order, in float64, from B
+ * [k, n] at `src` (row stride `ld` bytes) into float64 dst[n] (the bias gradient a weight-gradient
+ * GEMM sums on the way: `bColumnSums`). Two columns to an f64x2 (the last one alone when n is
+ * odd): each lane is one column's own sum of promoted floats in the order a scalar loop takes, so
+ * the sums are that loop's, bit for bit.
+ */
+function colSums(): Func {
+  const f = new Func('colSums', [['src', I32], ['ld', I32], ['k', I32], ['n', I32], ['dst', I32]]);
+  const [j, p, sp, pairs, s] = [f.local('j', I32), f.local('p', I32), f.local('sp', I32), f.local('pairs', I32), f.local('s', V128)];
+  // s = Σ_p f64(the one or two floats at src + 4j + p·ld), then the address dst + 8j to store it at
+  const sum = (load: 'v128.load64_zero' | 'v128.load32_zero') => {
+    f.f64x2(0).set(s);
+    f.get('src').get(j).i32(2).op('i32.shl').op('i32.add').set(sp);
+    f.for(p, 0, 'k', 1, () => f.get(s).get(sp).op(load).op('f64x2.promote_low_f32x4').op('f64x2.add').set(s).inc(sp, 'ld'));
+    f.get('dst').get(j).i32(3).op('i32.shl').op('i32.add').get(s);
+  };
+  f.get('n').i32(-2).op('i32.and').set(pairs);
+  f.for(j, 0, pairs, 2, () => {
+    sum('v128.load64_zero');
+    f.op('v128.store');
+  });
+  f.get(j).get('n').op('i32.lt_s').if(() => {
+    sum('v128.load32_zero');
+    f.storeLane('v128.store64_lane', 0, 0);
+  });
+  return f;
+}
+
+/** The GEMM module's bytes: the micro-kernel (FMA or mul+add), the packers of A and B, and B's column sums. */
 export function gemmModule(fma: boolean): Uint8Array {
-  return encodeModule([microKernel(fma), packA(), packB(), packBT()]);
+  return encodeModule([microKernel(fma), packA(), packB(), packBT(), colSums()]);
 }

@@ -26,6 +26,7 @@ interface GemmExports {
   packA(src: number, rs: number, ks: number, rows: number, kc: number, dst: number): void;
   packB(src: number, ld: number, kc: number, nc: number, dst: number): void;
   packBT(src: number, ld: number, kc: number, nc: number, dst: number): void;
+  colSums(src: number, ld: number, k: number, n: number, dst: number): void;
 }
 
 let state: { arena: Arena; gemm: GemmExports } | null = null;
@@ -99,8 +100,6 @@ function residentPanels(mem: Arena, pre: PackedB, panels: Float32Array): number 
   return ptr;
 }
 
-let colSums = new Float64Array(0);
-
 /** The scratch regions of one product (byte offsets; 0 where the product needs none). */
 interface Scratch {
   aRaw: number;
@@ -108,6 +107,8 @@ interface Scratch {
   c: number;
   bRaw: number;
   bPack: number;
+  /** B's column sums, float64 [n] (bColumnSums). */
+  sums: number;
 }
 
 /**
@@ -115,7 +116,7 @@ interface Scratch {
  * and one packed block of it. `inMemory` says which operands are views of wasm memory already
  * (those need no copy, and C needs no scratch when its tiles are whole).
  */
-function scratch(mem: Arena, layout: Layout, m: number, n: number, k: number, packed: boolean, inMemory: { a: boolean; b: boolean; c: boolean }): Scratch {
+function scratch(mem: Arena, layout: Layout, m: number, n: number, k: number, packed: boolean, inMemory: { a: boolean; b: boolean; c: boolean }, sums = false): Scratch {
   const mPad = roundUp(m, TILE_ROWS);
   const nPad = roundUp(n, TILE_COLS);
   return {
@@ -124,6 +125,7 @@ function scratch(mem: Arena, layout: Layout, m: number, n: number, k: number, pa
     c: inMemory.c && mPad === m && nPad === n ? 0 : mem.region('c', mPad * nPad * 4),
     bRaw: packed || inMemory.b ? 0 : mem.region('b', k * n * 4),
     bPack: packed ? 0 : mem.region('pack', Math.min(k, KC) * roundUp(Math.min(n, NC), TILE_COLS) * 4),
+    sums: sums ? mem.region('colsums', n * 8) : 0,
   };
 }
 
@@ -181,7 +183,7 @@ export function wasmGemm(layout: Layout, args: GemmArgs): void {
   const bAt = inMemory.b ? b.byteOffset + 4 * bo : 0;
   const cAt = inMemory.c ? c.byteOffset + 4 * co : 0;
   const buffer = mem.memory.buffer;
-  const s = scratch(mem, layout, m, n, k, pre !== null, inMemory);
+  const s = scratch(mem, layout, m, n, k, pre !== null, inMemory, args.bColumnSums !== undefined);
   const bResident = pre === null ? 0 : residentPanels(mem, args.packedB as PackedB, pre);
   if ((inMemory.a || inMemory.b || inMemory.c) && mem.memory.buffer !== buffer) {
     throw new Error(`gemm${layout}: wasm memory grew under operands that live in it ([${m}, ${n}, ${k}] not reserved with wasmReserve)`);
@@ -253,14 +255,10 @@ export function wasmGemm(layout: Layout, args: GemmArgs): void {
 
   const sums = args.bColumnSums;
   if (sums !== undefined) {
-    // Σ_p B[p, j] in float64, p ascending, added once (as the scalar kernel does)
-    if (colSums.length < n) colSums = new Float64Array(n);
-    const s = colSums;
-    s.fill(0, 0, n);
-    for (let p = 0; p < k; p++) {
-      const row = bo + p * ldb;
-      for (let j = 0; j < n; j++) s[j] += b[row + j];
-    }
-    for (let j = 0; j < n; j++) sums[j] += s[j];
+    // Σ_p B[p, j] in float64, p ascending, added once (as the scalar kernel does), from B where
+    // it lies in wasm memory (NN, TN: bColumnSums comes without packedB, so B is there)
+    gemm.colSums(bRaw, 4 * bLd, k, n, s.sums);
+    const f64 = new Float64Array(mem.memory.buffer, s.sums, n);
+    for (let j = 0; j < n; j++) sums[j] += f64[j];
   }
 }

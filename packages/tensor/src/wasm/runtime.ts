@@ -74,6 +74,7 @@ export class Arena {
     return this.view;
   }
 
+
   /** The byte offset of region `name`, at least `bytes` long (its contents are kept only if it did not move). */
   region(name: string, bytes: number): number {
     let r = this.regions.get(name);
