@@ -1,10 +1,12 @@
 /**
- * Step buffers in training (tensor's step_buffers.ts, trainer.ts `trainStep`): the embedding's rows
- * and gradient and the recurrent layer's input gradient live for one step and then go back to the
+ * Step buffers in training and evaluation (tensor's step_buffers.ts, trainer.ts `trainStep`,
+ * evaluator.ts `evalBatch`): the embedding's rows, the Dense layers' products, the loss's arrays, the
+ * recurrent output sequences and all their gradients live for one step and then go back to the
  * buffer pool. Recycling changes nothing: losses, metrics, carried states and weights over several
- * steps of `fit` and `trainOnBatch` are bit-identical with every step buffer new ('fresh'), with
- * them recycled ('reuse'), and recycled full of NaN ('poison', which also shows a buffer taken
- * unzeroed and not overwritten whole), on one thread and with the recurrent loops split over two.
+ * steps of `fit`, `trainOnBatch` and `evaluate` are bit-identical with every step buffer new
+ * ('fresh'), with them recycled ('reuse'), and recycled full of NaN ('poison', which also shows a
+ * buffer taken unzeroed and not overwritten whole), on one thread and with the recurrent loops
+ * split over two.
  * What a user can still hold is never recycled: predictions handed to a metric (which may keep
  * them), `predict`'s output, a stateful layer's states.
  */
@@ -96,6 +98,8 @@ async function train(mode: StepBufferMode, kind: Kind): Promise<number[][]> {
       const r = model.trainOnBatch(...data(B, 10 + 2 * s));
       out.push(Array.isArray(r) ? r : [r]);
     }
+    const e = model.evaluate(...data(2 * B, 30), { batchSize: B });
+    out.push(Array.isArray(e) ? e : [e]);
     if (stateful) for (const l of model.layers) if (l instanceof LSTM) out.push(...l.getStates().map((t) => Array.from(t.data)));
     out.push(...model.getWeights().map((w) => Array.from(w.data)));
     return out;
@@ -199,9 +203,10 @@ describe('step buffers in training', () => {
       const predicted = model.predict(x) as Tensor;
       const predictedValues = Array.from(predicted.data);
       await model.fit(x, y, { batchSize: B, epochs: 2, verbose: 0 });
+      model.evaluate(x, y, { batchSize: B });
       model.trainOnBatch(T.slice(x, [0], [B]), T.slice(y, [0], [B]));
-      expect(keeping.kept.length).toBe(5);
-      // held across four later steps, each of which recycled (and poisoned) the step buffers of this size
+      expect(keeping.kept.length).toBe(7);
+      // held across later steps (training and evaluation), each of which recycled (and poisoned) the step buffers of this size
       keeping.kept.forEach((k, i) => expectUnchanged(k.t, k.values, `predictions of step ${i + 1}, kept by a metric`));
       expectUnchanged(predicted, predictedValues, 'predict output');
 

@@ -40,9 +40,11 @@ export interface RowBandsJob<J extends RowJob = RowJob> {
 }
 
 /**
- * Least values (rows · n) for which a row kernel is split: the softmax rows take ~8 ns a value on
- * one thread (a 6400 x 65 softmax: 3.3 ms), a split costs a worker's round trip and the copies of
- * its arrays into shared memory (bench/README.md).
+ * Least values (rows · n) for which a row kernel is split: a floor chosen, not measured on a free
+ * second core. The softmax rows take ~8 ns a value on one thread (a 6400 x 65 softmax: 3.3 ms, 2^16
+ * values ~0.5 ms); a split costs a worker's round trip and the copies of its arrays into shared
+ * memory, which at load ~3 (no free core: the worker seldom took a band) came to 0.05-0.3 ms over
+ * one thread for 128 to 6400 rows of 65.
  */
 let minValues = 1 << 16;
 

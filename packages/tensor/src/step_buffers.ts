@@ -2,17 +2,19 @@
  * Buffers lent for one training step.
  *
  * Some large arrays of a training step are new every step and dead once the optimizer has applied
- * the update: the embedding's looked-up rows and its gradient, the input gradient of a recurrent
- * layer. A fresh array costs its page faults on first touch (a 3.2 MB array filled once: 13.4 ms
- * on the machine measured, 0.07 ms when it was in use before), so the trainer runs each step inside
- * `withStepBuffers`, and the code that makes such an array takes it with `stepBuffer` (or hands
- * over a pooled buffer it owns with `lendToStep`): when the step ends, all of them go back to the
- * buffer pool (buffer_pool.ts), and the next step gets the same memory, already mapped.
+ * the update: the embedding's looked-up rows and its gradient, a Dense layer's products, the
+ * loss's arrays, a recurrent layer's output sequence and gradients. A fresh array costs its page
+ * faults on first touch (a 3.2 MB array filled once: 1.5 to 13.4 ms on the virtual machine
+ * measured, 0.07 ms when it was in use before), so the trainer runs each step inside
+ * `withStepBuffers` (so does evaluate, each batch), and the code that makes such an array takes it
+ * with `stepBuffer` (or hands over a pooled buffer it owns with `lendToStep`): when the step ends,
+ * all of them go back to the buffer pool (buffer_pool.ts), and the next step gets the same memory,
+ * already mapped.
  *
  * The contract is the caller's: only an array that nothing keeps beyond the step may be lent. The
  * built-in sites are forward values that only the step's later layers and backward read, and
  * gradients, which the trainer alone sees. What the trainer hands on (the step's predictions, to
- * metrics) it takes back from the step first (`keepFromStep`). Outside a step (predict, evaluate,
+ * a user's loss or metric) it takes back from the step (`keepFromStep`). Outside a step (predict,
  * `gradients` called directly) `stepBuffer` is a plain new array and nothing is lent.
  *
  * Code all of whose arrays die with the step runs inside `lendAllocations` instead: every array
@@ -32,6 +34,11 @@ let mode: StepBufferMode = 'reuse';
 /** The buffers lent to each open step, innermost last. */
 const steps: Pooled[][] = [];
 
+/** What the innermost open step has lent, or null: no step is open, or the mode lends nothing ('fresh'). */
+function innermost(): Pooled[] | null {
+  return steps.length === 0 || mode === 'fresh' ? null : steps[steps.length - 1];
+}
+
 /**
  * Runs `fn` (synchronous) as one step: what is lent while it runs goes back to the pool when it
  * returns or throws. Steps nest; a buffer goes back with the innermost step open when it was lent.
@@ -43,7 +50,7 @@ export function withStepBuffers<T>(fn: () => T): T {
     return fn();
   } finally {
     steps.pop();
-    if (mode === 'poison') for (const a of lent) if (!(a instanceof Uint8Array || a instanceof Int32Array)) a.fill(NaN);
+    if (mode === 'poison') for (const a of lent) a.fill(NaN); // (integer arrays: 0)
     giveBack(...lent);
   }
 }
@@ -54,7 +61,7 @@ export function withStepBuffers<T>(fn: () => T): T {
  * step is open and the array is large enough to be pooled, else a new array (never lent).
  */
 export function stepBuffer(dtype: DType, n: number, zeroed = true): DataArray {
-  const lent = steps.length > 0 && mode !== 'fresh' && n >= POOL_MIN_VALUES ? steps[steps.length - 1] : null;
+  const lent = n >= POOL_MIN_VALUES ? innermost() : null;
   // not allocLike: inside `lendAllocations` it comes back here
   if (lent === null) return dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
   const a = takeBuffer(dtype, n, null, zeroed);
@@ -72,7 +79,7 @@ let lending = false;
  * only runs `fn`.
  */
 export function lendAllocations<T>(fn: () => T): T {
-  if (lending || steps.length === 0 || mode === 'fresh') return fn();
+  if (lending || innermost() === null) return fn();
   const prev = setArraySource(stepBuffer);
   lending = true;
   try {
@@ -94,9 +101,9 @@ export function isLendingAllocations(): boolean {
  * the mode is 'fresh': the caller still owns it.
  */
 export function lendToStep(a: Pooled): boolean {
-  if (steps.length === 0 || mode === 'fresh') return false;
-  steps[steps.length - 1].push(a);
-  return true;
+  const lent = innermost();
+  lent?.push(a);
+  return lent !== null;
 }
 
 /** Takes the buffer under `a` (an array or a view) back from the open steps, if it was lent: it will not be recycled (it outlives the step). */

@@ -37,7 +37,9 @@ export function lastDim(owner: string, shape: SymShape, minRank = 2): number {
 
 /**
  * y = activation(x·W + b), W: [in, units]. On 3-D input [B, T, in] it applies to the last axis
- * (the same as TimeDistributed(Dense)).
+ * (the same as TimeDistributed(Dense)). Inside a training step its products, its activation and
+ * their gradients are step buffers (tensor's step_buffers.ts), recycled when the step ends: a
+ * custom activation or a layer after it that keeps a tensor beyond the step must keep a copy.
  */
 export class Dense extends Layer {
   readonly units: number;

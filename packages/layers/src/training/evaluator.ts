@@ -4,8 +4,9 @@
  */
 import { Variable, add, noGrad } from '@seqlab/autograd';
 import * as T from '@seqlab/tensor';
-import { NestedArray, Rng, Tensor, fmtShape, lendAllocations } from '@seqlab/tensor';
+import { NestedArray, Rng, Tensor, fmtShape, keepFromStep, lendAllocations, withStepBuffers } from '@seqlab/tensor';
 import type { CallArgs, Layer } from '../engine/layer';
+import { logitsOf } from '../engine/logits';
 import { maskOf } from '../engine/mask';
 import type { SymbolicTensor } from '../engine/symbolic';
 import { CallbackModel, History, Logs } from './callbacks';
@@ -248,14 +249,27 @@ export class Evaluator {
   // -------------------------------------------------------------------------------------------
   // evaluation (one batch, then the sync loop over arrays and the async one over feeds)
 
+  /** One batch, as a step of step buffers like a training step (its large arrays go back to the pool after it). */
   private evalBatch(batch: Batch, sums: EvalSums): void {
-    noGrad(() => {
-      const { loss, preds, perOutput } = this.batchLoss(batch.xs, batch.ys, batch.weights, false);
-      this.updateMetrics(batch.ys, preds, batch.weights);
-      perOutput.forEach((v, i) => (sums.outputs[i] += v * batch.size));
-      sums.loss += loss.item() * batch.size;
-    });
+    withStepBuffers(() =>
+      noGrad(() => {
+        const { loss, preds, perOutput } = this.batchLoss(batch.xs, batch.ys, batch.weights, false);
+        this.keepPredictions(preds);
+        this.updateMetrics(batch.ys, preds, batch.weights);
+        perOutput.forEach((v, i) => (sums.outputs[i] += v * batch.size));
+        sums.loss += loss.item() * batch.size;
+      }),
+    );
     sums.seen += batch.size;
+  }
+
+  /**
+   * Keeps a step's predictions, with the logits and mask that travel with them, out of its step
+   * buffers when a loss or metric is the user's own (it may have kept them); built-in ones keep nothing.
+   */
+  protected keepPredictions(preds: Tensor[]): void {
+    if (!this.userLossOrMetric) return;
+    for (const p of preds) for (const t of [p, logitsOf(p), maskOf(p)]) if (t) keepFromStep(t.data);
   }
 
   private evalLogs(sums: EvalSums, prefix: string): Logs {

@@ -8,9 +8,7 @@
  */
 import { globalNorm, gradients, noGrad, variableGrads } from '@seqlab/autograd';
 import * as T from '@seqlab/tensor';
-import { Rng, Tensor, keepFromStep, withStepBuffers } from '@seqlab/tensor';
-import { logitsOf } from '../engine/logits';
-import { maskOf } from '../engine/mask';
+import { Rng, Tensor, withStepBuffers } from '@seqlab/tensor';
 import { withRng } from '../initializers';
 import { Callback, History, Logs } from './callbacks';
 import { Optimizer, getOptimizer } from './optimizers';
@@ -79,8 +77,7 @@ export class Trainer extends Evaluator {
   private trainStep(xs: Tensor[], ys: Tensor[], weights: Tensor | null): ReturnType<Trainer['trainBatch']> {
     return withStepBuffers(() => {
       const r = this.trainBatch(xs, ys, weights);
-      // a user's loss or metric may have kept them, with the logits and mask that travel with them
-      if (this.userLossOrMetric) for (const p of r.preds) for (const t of [p, logitsOf(p), maskOf(p)]) if (t !== null) keepFromStep(t.data);
+      this.keepPredictions(r.preds);
       noGrad(() => this.updateMetrics(ys, r.preds, weights));
       return r;
     });
@@ -104,8 +101,9 @@ export class Trainer extends Evaluator {
     );
     const loss = value.item();
     const gradNorm = globalNorm(grads);
-    // a step whose loss or gradients are not finite is not applied (it would write NaN into the weights)
-    const bad = Number.isFinite(loss) ? nonFiniteGradients(vars, grads) : [];
+    // a step whose loss or gradients are not finite is not applied (it would write NaN into the weights);
+    // a finite global norm already says every gradient is (a NaN or infinity makes the sum of squares one)
+    const bad = Number.isFinite(loss) && !Number.isFinite(gradNorm) ? nonFiniteGradients(vars, grads) : [];
     if (Number.isFinite(loss) && bad.length === 0) {
       this.optimizer.applyGradients(vars, grads, gradNorm);
       return { loss, gradNorm, preds, perOutput, skipped: null };
