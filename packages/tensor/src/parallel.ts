@@ -12,9 +12,9 @@
  *
  * The caller stays synchronous: it posts the job, computes its own band, and blocks in
  * `Atomics.wait` (a page's main thread: spins) until every worker has stored "done". A job goes
- * to a worker as a short text naming its shared buffers by id (pool_wire.ts): through shared
- * memory and one `Atomics.notify` when the worker holds them all, by message with the buffers it
- * lacks otherwise; so the same buffers are handed over once, not at every job. Workers are
+ * to a worker as a message of plain values naming its shared buffers by id (pool_wire.ts), with
+ * only the buffers the worker lacks beside it; so the same buffers are handed over once, not at
+ * every job. Workers are
  * started by `setThreads(n > 1)`, never by a test that does not ask, and are `unref`ed so they
  * never keep a process (or jest) alive.
  *
@@ -35,7 +35,7 @@ import type { GemmArgs } from './gemm';
 import { strides } from './gemm_strides';
 import { getKernels } from './kernels';
 import { StartedWorker, onPoolHostChange, poolHost, startWorker, waitForStatus } from './pool_host';
-import { JOB_IN_MESSAGE, JOB_IN_SLOT, NO_JOB, forgetShared, writeSlot } from './pool_wire';
+import { TAKEN, forgetShared } from './pool_wire';
 import type { DType, DataArray } from './tensor';
 
 /** Which operand a GEMM reads transposed: 'NN' C = A·B, 'TN' C = Aᵀ·B, 'NT' C = A·Bᵀ. */
@@ -111,8 +111,10 @@ export function poolServes(module: string, fn: string): boolean {
 }
 
 let posted = 0;
-let messages = 0;
+let handing = 0;
 let withdrawn = 0;
+/** The number of the last job posted (ctrl[0] holds it until the worker takes the job). */
+let seq = 0;
 
 /** How many jobs have been handed to workers so far (tests check that a split really happened). */
 export function poolJobsPosted(): number {
@@ -120,11 +122,11 @@ export function poolJobsPosted(): number {
 }
 
 /**
- * How many of those jobs went by message (handing over buffers the worker did not hold yet, or a
- * text too long for the shared slot); the others went through shared memory alone.
+ * How many of those jobs handed over buffers the worker did not hold yet; the others named held
+ * buffers only.
  */
 export function poolJobMessages(): number {
-  return messages;
+  return handing;
 }
 
 /** How many posted jobs were withdrawn before a worker took them up (`runOnPool`'s `sharedQueue`). */
@@ -138,19 +140,17 @@ export function poolHeldBuffers(): { buffers: number; bytes: number }[] {
 }
 
 function post(w: PoolWorker, job: Record<string, unknown>): void {
-  const wire = w.handed.encode({ ...job, kernels: getKernels() });
-  const { ctrl, slot } = w.channel;
+  seq = seq >= 0x3fffffff ? 1 : seq + 1;
+  const message = w.handed.encode({ ...job, kernels: getKernels() }, seq);
+  const { ctrl } = w.channel;
   posted++;
+  if (message.fresh.length > 0) handing++;
   Atomics.store(ctrl, 1, 0);
-  if (wire.fresh.length === 0 && wire.text.length <= slot.length) {
-    writeSlot(w.channel, wire.text);
-    Atomics.store(ctrl, 0, JOB_IN_SLOT);
-  } else {
-    messages++;
-    w.handle.send(wire);
-    Atomics.store(ctrl, 0, JOB_IN_MESSAGE);
-  }
-  Atomics.notify(ctrl, 0);
+  Atomics.store(ctrl, 0, seq);
+  w.handle.send(message);
+  // a Node worker waits on the count of messages (a Web Worker on its event loop)
+  Atomics.add(ctrl, 2, 1);
+  Atomics.notify(ctrl, 2);
 }
 
 /** True when `x` is a view of a SharedArrayBuffer (what the pool's threads can see without a copy). */
@@ -190,16 +190,19 @@ export interface RunOnPoolOptions {
    * The workers and `local` take their work from one queue in shared memory, which `local` empties
    * before it returns (the fused time loops' bands of rows): a worker that has not taken up its job
    * by then has nothing left to do, so its job is withdrawn instead of waited for. A worker that
-   * other load keeps off a core then costs the caller nothing. (Only a job that went through
-   * shared memory can be withdrawn; one sent by message is always waited for.)
+   * other load keeps off a core then costs the caller nothing.
    */
   sharedQueue?: boolean;
 }
 
-/** Takes back a job the worker has not read yet (true), else false: it runs or has run it. */
+/**
+ * Takes back a job the worker has not taken yet (true), else false: it runs or has run it. The
+ * message still arrives; the worker takes its buffers and forgets, and skips the job.
+ */
 function withdraw(w: PoolWorker): boolean {
-  if (Atomics.compareExchange(w.channel.ctrl, 0, JOB_IN_SLOT, NO_JOB) !== JOB_IN_SLOT) return false;
-  w.handed.withdrawn();
+  const ctrl = w.channel.ctrl;
+  const s = Atomics.load(ctrl, 0);
+  if (s === TAKEN || s === 0 || Atomics.compareExchange(ctrl, 0, s, 0) !== s) return false;
   withdrawn++;
   return true;
 }

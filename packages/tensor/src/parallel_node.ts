@@ -1,8 +1,8 @@
 /**
  * The pool's workers in Node: `worker_threads` running parallel_worker.js (Node only; installed
- * by the Node entry, node.ts). A worker blocks in `Atomics.wait` on its channel's ctrl[0] and reads
- * its job from the channel's slot, or takes it from its port synchronously when the job hands over
- * new buffers (pool_wire.ts), so a job costs one notify, and one message now and then.
+ * by the Node entry, node.ts). A worker blocks in `Atomics.wait` on its channel and takes its job
+ * messages from its port synchronously (pool_wire.ts), so a job costs a message of plain values
+ * and one notify.
  *
  *   SEQLAB_THREADS=1 node …  one thread: the switch that forces the calling thread only
  *   SEQLAB_THREADS=4 node …  four threads from the start

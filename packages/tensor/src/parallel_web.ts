@@ -5,8 +5,8 @@
  *
  * The worker script is a bundle whose entry calls `serveWebWorker` (web_worker.ts) with the tasks
  * it can run; `@seqlab/layers/worker` is one that serves the recurrent layers' time loops. A job
- * reaches a worker through shared memory, or by `postMessage` when it hands over buffers the
- * worker does not hold yet (pool_wire.ts, web_worker.ts); the page's main thread may not block, so
+ * reaches a worker by `postMessage`, naming the buffers the worker holds by id (pool_wire.ts,
+ * web_worker.ts); the page's main thread may not block, so
  * it spins on the worker's status word while the workers compute (the bands take milliseconds).
  */
 import { PoolHost, PoolWorkerHandle, setPoolHost } from './pool_host';

@@ -1,8 +1,8 @@
 /**
- * The worker of the pool in Node (parallel_node.ts): waits on its channel, reads each job from the
- * channel's slot or, when the job hands over new buffers, takes its message synchronously from its
- * port, runs it and stores "done" (pool_job.ts). A task's module is loaded once, with
- * `require(module)`.
+ * The worker of the pool in Node (parallel_node.ts): blocks in `Atomics.wait` on its channel until
+ * a job is posted, takes the job messages synchronously from its port (`receiveMessageOnPort`, no
+ * turn of its event loop), runs them and stores "done" (pool_job.ts). A task's module is loaded
+ * once, with `require(module)`.
  *
  * Memory: the worker keeps the shared buffers it was handed by id, as many as its caller says
  * (pool_wire.ts: the caller tells it what to forget, and bounds the rest), and gets no new object
@@ -30,10 +30,8 @@ function taskOf(module: string, fn: string): PoolTask | undefined {
   return mod[fn];
 }
 
-function receive(): WireMessage {
-  const m = receiveMessageOnPort(port);
-  if (!m) throw new Error('parallel worker: signalled a job message, and none came');
-  return m.message as WireMessage;
+function receive(): WireMessage | undefined {
+  return receiveMessageOnPort(port)?.message as WireMessage | undefined;
 }
 
 serveChannel(channel, taskOf, receive);

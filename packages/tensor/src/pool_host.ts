@@ -6,14 +6,13 @@
 import { HandedBuffers, PoolChannel, WireMessage, newChannel } from './pool_wire';
 
 /**
- * One started worker. Jobs reach it through its channel (pool_wire.ts): the caller writes a job's
- * text into the channel's slot, or sends it as a message when the worker must be handed new
- * buffers, and signals ctrl[0]; the worker stores its status in ctrl[1].
+ * One started worker. Jobs reach it as messages (pool_wire.ts), with their number in its
+ * channel's ctrl[0] until it takes them; it stores its status in ctrl[1].
  */
 export interface PoolWorkerHandle {
   /** False until the worker has started and can take a job (a Web Worker loads asynchronously). */
   readonly ready: boolean;
-  /** Sends one job message (the caller then signals JOB_IN_MESSAGE on the channel). */
+  /** Sends one job message. */
   send(message: WireMessage): void;
   /** Stops the worker (its job, if any, is abandoned). */
   terminate(): void;

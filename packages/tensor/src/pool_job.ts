@@ -1,14 +1,14 @@
 /**
  * What a pool worker does with its jobs, wherever it runs (parallel_worker.ts in Node,
- * web_worker.ts in a page): waits on its channel for the next one, rebuilds it from the wire
- * (pool_wire.ts: its text, naming the buffers this worker holds by id), and runs it: a band of
+ * web_worker.ts in a page): takes each job message, rebuilds the job from it (pool_wire.ts: its
+ * arrays name the buffers this worker holds by id), and runs it: a band of
  * rows of a GEMM on the serial kernel, a band of rows of this package's row kernels (row_tasks.ts),
  * or a task `{ module, fn, arg }` of another package (`runOnPool`), on the caller's kernels ('wasm' or 'js': each thread has its own wasm instance and
  * memory). Then stores its status, 1 done or 2 failed, in ctrl[1].
  */
 import { gemmSerial } from './gemm';
 import { KernelsName, setKernels } from './kernels';
-import { HeldBuffers, JOB_IN_MESSAGE, JOB_IN_SLOT, NO_JOB, PoolChannel, WireMessage, readSlot } from './pool_wire';
+import { HeldBuffers, PoolChannel, TAKEN, WireMessage } from './pool_wire';
 import { ROW_TASKS_MODULE } from './row_split';
 import * as rowTasks from './row_tasks';
 
@@ -48,11 +48,16 @@ export function reportHeldBuffers(arg: { out: Float64Array }): void {
   arg.out[1] = h.bytes;
 }
 
-/** Runs one job from the wire (a message, or the slot's text) and stores its status. */
-export function runWireJob(ch: PoolChannel, wire: WireMessage | string, taskOf: TaskFinder): void {
+/**
+ * Takes one job message: its buffers and forgets always; then the job itself, unless the caller
+ * withdrew it (ctrl[0] no longer holds its number): runs it and stores its status.
+ */
+export function runWireJob(ch: PoolChannel, m: WireMessage, taskOf: TaskFinder): void {
+  held.take(m);
+  if (Atomics.compareExchange(ch.ctrl, 0, m.seq, TAKEN) !== m.seq) return;
   let status = 1;
   try {
-    runPoolJob(held.decode(wire) as PoolJob, taskOf);
+    runPoolJob(held.job(m) as PoolJob, taskOf);
   } catch (e) {
     status = 2;
     console.error(e);
@@ -62,28 +67,15 @@ export function runWireJob(ch: PoolChannel, wire: WireMessage | string, taskOf: 
 }
 
 /**
- * Waits in `Atomics.wait` for jobs on `ch` and runs them, for ever; returns only when a job comes
- * by message and `receive` is null (a Web Worker, which must return to its event loop to get it).
- * `receive` takes a job message synchronously (Node: from the worker's port).
+ * Runs the job messages of `ch` for ever, blocking in `Atomics.wait` on the count of messages
+ * posted between them (Node: `receive` takes the next message from the worker's port
+ * synchronously, undefined when none is there).
  */
-export function serveChannel(ch: PoolChannel, taskOf: TaskFinder, receive: (() => WireMessage) | null): void {
+export function serveChannel(ch: PoolChannel, taskOf: TaskFinder, receive: () => WireMessage | undefined): void {
+  let seen = 0;
   for (;;) {
-    Atomics.wait(ch.ctrl, 0, NO_JOB);
-    // a job the caller withdrew before this read (runOnPool's sharedQueue) leaves NO_JOB: wait again
-    const signal = Atomics.exchange(ch.ctrl, 0, NO_JOB);
-    if (signal === JOB_IN_SLOT) runWireJob(ch, readSlot(ch), taskOf);
-    else if (signal === JOB_IN_MESSAGE) {
-      if (receive === null) return;
-      let wire: WireMessage;
-      try {
-        wire = receive();
-      } catch (e) {
-        console.error(e);
-        Atomics.store(ch.ctrl, 1, 2);
-        Atomics.notify(ch.ctrl, 1);
-        continue;
-      }
-      runWireJob(ch, wire, taskOf);
-    }
+    Atomics.wait(ch.ctrl, 2, seen);
+    seen = Atomics.load(ch.ctrl, 2);
+    for (let m = receive(); m !== undefined; m = receive()) runWireJob(ch, m, taskOf);
   }
 }

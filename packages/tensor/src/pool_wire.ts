@@ -1,40 +1,34 @@
 /**
- * How a job reaches a pool worker: its shared buffers are handed over once, the job itself as a
- * short text.
+ * How a job reaches a pool worker: a message of plain values, its shared buffers named by id.
  *
  * Handing a SharedArrayBuffer to a worker in a message costs the sender and the receiver at every
  * message (Chromium serializes each one; the receiver makes a new object for it, which its
  * collector must free): a job of a fused time loop holds some thirty arrays, and posting it cost
  * a page 0.41 ms a call (bench/README.md). The fused kernels and the GEMM bands hand the same
  * buffers over again and again (buffer_pool.ts, per-worker scratch), so each worker keeps the
- * buffers it was given by id (`HeldBuffers`), and a job names them: an array travels as
- * `{"$view":[id, byteOffset, length, type]}` inside the job's JSON text, with the buffers the
- * worker does not hold yet beside it. A job whose buffers the worker holds goes as text alone,
- * through shared memory (`PoolChannel`), with no message at all.
+ * buffers it was given by id (`HeldBuffers`), and a job names them: in the message, each typed
+ * array is `{ $view: [id, byteOffset, length, type] }`, and only the buffers the worker does not
+ * hold yet travel beside it. The rest of the job is numbers, strings, booleans, arrays and
+ * objects, which the message's structured clone carries exactly (-0, NaN and ±Infinity
+ * included) and keeps an object held twice as one object; the worker makes one view per
+ * descriptor, so an array held twice is one array there too (a loop tests `j.hd !== j.hs`). The
+ * key `$view` is the wire's own: a job may not use it.
  *
  * What a worker holds is decided by the caller (`HandedBuffers`, one per worker), which tells it
  * in the next job what to forget: buffers the caller's collector has freed (a FinalizationRegistry;
  * its callbacks run when the caller's event loop turns), buffers the buffer pool dropped
  * (`forgetShared`), and the least recently used beyond HELD_LIMIT_BYTES. So a worker keeps at most
- * HELD_LIMIT_BYTES of buffers alive (more only while one job names more).
- *
- * Numbers keep their exact value (shortest round-trip text; -0, NaN and ±Infinity spelled out),
- * and an object (an array above all) that a job holds twice is one object on the worker too, as a
- * structured clone keeps it (a loop tests `j.hd !== j.hs`), so a job computes the same on either
- * side of the wire. Keys `$view`, `$ref` and `$num` are the wire's own: a job may not use them.
+ * HELD_LIMIT_BYTES of buffers alive (more only while one job names more). Every message is
+ * delivered, a withdrawn job's too (runOnPool's `sharedQueue`: the worker then applies its
+ * buffers and forgets without running it), so the ledger and the worker never disagree.
  */
 
 /** The typed arrays a job may hold, by their code on the wire. */
 const VIEWS = [Float32Array, Float64Array, Int32Array, Uint8Array, Uint16Array, Uint32Array, Int16Array, Int8Array, Uint8ClampedArray] as const;
 type View = InstanceType<(typeof VIEWS)[number]>;
 
-/** ctrl[0], the job signal: nothing posted, a job in the slot, a job in a message. */
-export const NO_JOB = 0;
-export const JOB_IN_SLOT = 1;
-export const JOB_IN_MESSAGE = 2;
-
-/** Characters of the shared slot a job's text goes through (a longer text goes by message). */
-export const SLOT_CHARS = 1 << 14;
+/** ctrl[0] when a worker has taken the job posted to it (before: the job's number; 0: withdrawn or none). */
+export const TAKEN = -1;
 
 /**
  * Bytes of buffers a worker keeps at most, least recently used forgotten first (more only while
@@ -45,24 +39,26 @@ export const SLOT_CHARS = 1 << 14;
 export const HELD_LIMIT_BYTES = 64 * 1024 * 1024;
 
 /**
- * The shared memory between the caller and one worker: `ctrl[0]` the job signal (NO_JOB,
- * JOB_IN_SLOT, JOB_IN_MESSAGE), `ctrl[1]` the worker's status (0 busy, 1 done, 2 failed),
- * `ctrl[2]` the length of the text in `slot`.
+ * The shared memory between the caller and one worker: `ctrl[0]` the number of the job posted
+ * and not yet taken (TAKEN once the worker has it, 0 when the caller withdrew it), `ctrl[1]` the
+ * worker's status (0 busy, 1 done, 2 failed), `ctrl[2]` how many messages were posted (what a
+ * Node worker waits on between jobs).
  */
 export interface PoolChannel {
   ctrl: Int32Array;
-  slot: Uint16Array;
 }
 
-/** A new channel (the worker is given its two buffers when it starts). */
+/** A new channel (the worker is given it when it starts). */
 export function newChannel(): PoolChannel {
-  return { ctrl: new Int32Array(new SharedArrayBuffer(16)), slot: new Uint16Array(new SharedArrayBuffer(2 * SLOT_CHARS)) };
+  return { ctrl: new Int32Array(new SharedArrayBuffer(16)) };
 }
 
-/** A job as it travels by message: its text, and the buffers the worker does not hold yet. */
+/** A job as it travels: its number, what to forget, the buffers the worker does not hold yet, the job with its arrays as `$view`s. */
 export interface WireMessage {
-  text: string;
+  seq: number;
+  forget: number[];
   fresh: [number, SharedArrayBuffer][];
+  job: unknown;
 }
 
 let nextId = 1;
@@ -82,19 +78,6 @@ export function forgetShared(buffer: ArrayBufferLike): void {
   for (const l of ledgers) l.drop(id);
 }
 
-/** Keys as the wire writes them (`"key":`), made once: jobs use a few dozen names over and over (at most 4096 kept). */
-const keys = new Map<string, string>();
-const keyOf = (k: string): string => {
-  let q = keys.get(k);
-  if (q === undefined) {
-    q = `${JSON.stringify(k)}:`;
-    if (keys.size < 4096) keys.set(k, q);
-  }
-  return q;
-};
-
-const num = (x: number): string => (Number.isFinite(x) ? (Object.is(x, -0) ? '-0' : String(x)) : `{"$num":"${x}"}`);
-
 /**
  * The caller's record of what one worker holds, by id, least recently used first; it writes
  * that worker's jobs (`encode`). `close` when the worker is stopped.
@@ -103,12 +86,10 @@ export class HandedBuffers {
   private held = new Map<number, number>();
   private bytes = 0;
   private forget: number[] = [];
-  /** The forgets the last job carried (put back if that job is withdrawn unread). */
-  private sent: number[] = [];
   private fresh: [number, SharedArrayBuffer][] = [];
   private used = new Set<number>();
-  /** Objects of the job written so far, by order of first appearance (a repeat is written as a reference). */
-  private seen = new Map<object, number>();
+  /** Objects of the job met so far and what they became (one held twice is written once). */
+  private seen = new Map<object, unknown>();
 
   /** `limit`: the bytes the worker may keep (HELD_LIMIT_BYTES; more only while one job names more). */
   constructor(private readonly limit = HELD_LIMIT_BYTES) {
@@ -139,22 +120,15 @@ export class HandedBuffers {
     this.forget.push(id);
   }
 
-  /** The last job was withdrawn before the worker read it: its forgets go with the next one. */
-  withdrawn(): void {
-    this.forget.push(...this.sent);
-    this.sent = [];
-  }
-
   /**
-   * The text of `job` for this worker, and the buffers it must be handed first (empty once it
-   * holds every buffer the job names). Throws on what cannot be handed over: a typed array that
-   * is not on a SharedArrayBuffer (the worker would write to a copy), a function, a bigint.
+   * The message of job number `seq` for this worker: the job with its typed arrays as `$view`s,
+   * and the buffers it must be handed first (none once it holds every buffer the job names).
+   * Throws on what cannot be handed over: a typed array that is not on a SharedArrayBuffer (the
+   * worker would write to a copy), a function, a bigint.
    */
-  encode(job: unknown): WireMessage {
-    this.fresh = [];
+  encode(job: unknown, seq: number): WireMessage {
     this.used.clear();
-    this.seen.clear();
-    const body = this.write(job);
+    const plain = this.plain(job);
     this.seen.clear();
     // forget the least recently used beyond the limit, never what this job names
     for (const [id, b] of this.held) {
@@ -164,47 +138,36 @@ export class HandedBuffers {
       this.bytes -= b;
       this.forget.push(id);
     }
-    const text = `{"forget":[${this.forget.join(',')}],"job":${body}}`;
-    this.sent = this.forget;
+    const m: WireMessage = { seq, forget: this.forget, fresh: this.fresh, job: plain };
     this.forget = [];
-    const fresh = this.fresh;
     this.fresh = [];
-    return { text, fresh };
+    return m;
   }
 
-  private write(v: unknown): string {
-    switch (typeof v) {
-      case 'number':
-        return num(v);
-      case 'boolean':
-        return v ? 'true' : 'false';
-      case 'string':
-        return JSON.stringify(v);
-      case 'undefined':
-        return 'null';
-      case 'object': {
-        if (v === null) return 'null';
-        // an object met again is the same object on the worker too (code compares arrays by identity)
-        const k = this.seen.get(v);
-        if (k !== undefined) return `{"$ref":${k}}`;
-        this.seen.set(v, this.seen.size);
-        if (ArrayBuffer.isView(v)) return this.view(v);
-        if (Array.isArray(v)) return `[${v.map((x) => this.write(x)).join(',')}]`;
-        let s = '{';
-        for (const k in v) {
-          if (!Object.prototype.hasOwnProperty.call(v, k)) continue;
-          const x = (v as Record<string, unknown>)[k];
-          if (x === undefined) continue;
-          s += `${s.length === 1 ? '' : ','}${keyOf(k)}${this.write(x)}`;
-        }
-        return `${s}}`;
-      }
-      default:
-        throw new Error(`pool job: a ${typeof v} cannot be handed to a worker thread`);
+  /** `v` with its typed arrays as `$view`s (undefined fields left out, as a clone leaves them undefined). */
+  private plain(v: unknown): unknown {
+    if (typeof v === 'function' || typeof v === 'bigint' || typeof v === 'symbol') throw new Error(`pool job: a ${typeof v} cannot be handed to a worker thread`);
+    if (typeof v !== 'object' || v === null) return v;
+    const known = this.seen.get(v);
+    if (known !== undefined) return known;
+    if (ArrayBuffer.isView(v)) {
+      const d = this.view(v);
+      this.seen.set(v, d);
+      return d;
     }
+    const out: Record<string, unknown> | unknown[] = Array.isArray(v) ? [] : {};
+    this.seen.set(v, out);
+    if (Array.isArray(v)) for (const x of v) (out as unknown[]).push(this.plain(x));
+    else {
+      for (const k in v) {
+        const x = (v as Record<string, unknown>)[k];
+        if (x !== undefined && Object.prototype.hasOwnProperty.call(v, k)) (out as Record<string, unknown>)[k] = this.plain(x);
+      }
+    }
+    return out;
   }
 
-  private view(v: ArrayBufferView): string {
+  private view(v: ArrayBufferView): { $view: number[] } {
     const code = VIEWS.indexOf(v.constructor as never);
     if (code < 0) throw new Error(`pool job: a ${v.constructor.name} cannot be handed to a worker thread (typed arrays only)`);
     const buffer = v.buffer;
@@ -228,13 +191,15 @@ export class HandedBuffers {
       this.fresh.push([id, buffer]);
     }
     this.used.add(id);
-    return `{"$view":[${id},${v.byteOffset},${(v as View).length},${code}]}`;
+    return { $view: [id, v.byteOffset, (v as View).length, code] };
   }
 }
 
-/** A worker's buffers by id, as its caller handed them over; rebuilds its jobs (`decode`). */
+/** A worker's buffers by id, as its caller handed them over (`take`); rebuilds its jobs (`job`). */
 export class HeldBuffers {
   private buffers = new Map<number, SharedArrayBuffer>();
+  /** The job's objects read so far and what they became (a `$view`: its array). */
+  private seen = new Map<object, unknown>();
 
   /** Buffers held now, and their bytes. */
   holding(): { buffers: number; bytes: number } {
@@ -243,56 +208,34 @@ export class HeldBuffers {
     return { buffers: this.buffers.size, bytes };
   }
 
-  /** The job of a message (taking its fresh buffers) or of a slot's text. */
-  decode(m: WireMessage | string): unknown {
-    const wire = JSON.parse(typeof m === 'string' ? m : m.text) as { forget: number[]; job: unknown };
-    // what the caller dropped before this job, then what this job hands over
-    for (const id of wire.forget) this.buffers.delete(id);
-    if (typeof m !== 'string') for (const [id, b] of m.fresh) this.buffers.set(id, b);
-    this.seen = [];
-    const job = this.read(wire.job);
-    this.seen = [];
+  /** Forgets what the caller dropped before this message, and takes the buffers it hands over (done for every message, withdrawn or not). */
+  take(m: WireMessage): void {
+    for (const id of m.forget) this.buffers.delete(id);
+    for (const [id, b] of m.fresh) this.buffers.set(id, b);
+  }
+
+  /** The job of a message (after `take`), its `$view`s as arrays on the buffers held. */
+  job(m: WireMessage): unknown {
+    const job = this.read(m.job);
+    this.seen.clear();
     return job;
   }
 
-  /** The job's objects by order of first appearance, as `HandedBuffers` counted them. */
-  private seen: unknown[] = [];
-
   private read(v: unknown): unknown {
     if (typeof v !== 'object' || v === null) return v;
-    if (Array.isArray(v)) {
-      this.seen.push(v);
-      for (let i = 0; i < v.length; i++) v[i] = this.read(v[i]);
-      return v;
-    }
-    const o = v as Record<string, unknown>;
-    if (typeof o.$num === 'string') return Number(o.$num);
-    if (typeof o.$ref === 'number') return this.seen[o.$ref];
-    const d = o.$view as number[] | undefined;
+    const known = this.seen.get(v);
+    if (known !== undefined) return known;
+    const d = (v as { $view?: number[] }).$view;
     if (d !== undefined) {
       const buffer = this.buffers.get(d[0]);
       if (buffer === undefined) throw new Error(`pool worker: no buffer ${d[0]} was handed over`);
       const view = new VIEWS[d[3]](buffer as unknown as ArrayBuffer, d[1], d[2]);
-      this.seen.push(view);
+      this.seen.set(v, view);
       return view;
     }
-    this.seen.push(o);
-    for (const k of Object.keys(o)) o[k] = this.read(o[k]);
-    return o;
+    this.seen.set(v, v);
+    if (Array.isArray(v)) for (let i = 0; i < v.length; i++) v[i] = this.read(v[i]);
+    else for (const k of Object.keys(v)) (v as Record<string, unknown>)[k] = this.read((v as Record<string, unknown>)[k]);
+    return v;
   }
-}
-
-/** Writes `text` into the channel's slot (the caller checked that it fits). */
-export function writeSlot(ch: PoolChannel, text: string): void {
-  const { slot } = ch;
-  for (let i = 0; i < text.length; i++) slot[i] = text.charCodeAt(i);
-  Atomics.store(ch.ctrl, 2, text.length);
-}
-
-/** The text in the channel's slot. */
-export function readSlot(ch: PoolChannel): string {
-  const n = Atomics.load(ch.ctrl, 2);
-  let s = '';
-  for (let i = 0; i < n; i += 4096) s += String.fromCharCode.apply(null, ch.slot.subarray(i, Math.min(n, i + 4096)) as unknown as number[]);
-  return s;
 }

@@ -1,10 +1,11 @@
 /**
  * The pool's wire (pool_wire.ts), without threads: a job written by a worker's ledger
- * (`HandedBuffers`) and read by that worker (`HeldBuffers`) comes back with the same values (every
- * number exactly, -0, NaN and ±Infinity included), arrays on the same memory, and an object held
- * twice as one object; a buffer is handed over once; what the worker holds stays within the
- * limit, matches the ledger, and drops what `forgetShared` names (also when the job that carried
- * the forget was withdrawn unread); what cannot cross is refused.
+ * (`HandedBuffers`), cloned as a message is, and read by that worker (`HeldBuffers`) comes back
+ * with the same values (every number exactly, -0, NaN and ±Infinity included), arrays on the
+ * same memory, and an object held twice as one object; a buffer is handed over once; what the
+ * worker holds stays within the limit, matches the ledger, and drops what `forgetShared` names
+ * (also when the job that carried the forget was withdrawn: its message is taken, the job not
+ * run); what cannot cross is refused.
  */
 import fc from 'fast-check';
 import { HandedBuffers, HeldBuffers, WireMessage, forgetShared } from '../src/pool_wire';
@@ -13,10 +14,13 @@ import { HandedBuffers, HeldBuffers, WireMessage, forgetShared } from '../src/po
 function pair(limit?: number) {
   const ledger = new HandedBuffers(limit);
   const worker = new HeldBuffers();
+  let seq = 0;
   const send = (job: unknown): { back: unknown; wire: WireMessage } => {
-    const wire = ledger.encode(job);
-    // the slot carries the text alone, a message the text and the new buffers
-    return { back: worker.decode(wire.fresh.length === 0 ? wire.text : wire), wire };
+    const wire = ledger.encode(job, ++seq);
+    // what postMessage delivers: a structured clone
+    const m = structuredClone(wire);
+    worker.take(m);
+    return { back: worker.job(m), wire };
   };
   return { ledger, worker, send };
 }
@@ -67,7 +71,7 @@ describe('pool wire', () => {
     ledger.close();
   });
 
-  test('a buffer is handed over once: the next jobs on it are text alone', () => {
+  test('a buffer is handed over once: the next jobs on it carry no buffer', () => {
     const { ledger, send } = pair();
     const a = f32(16);
     const b = f32(16);
@@ -115,31 +119,32 @@ describe('pool wire', () => {
     expect(ledger.holding().buffers).toBe(2);
   });
 
-  test('a job withdrawn unread: its forgets go with the next job', () => {
+  test('a withdrawn job: the worker takes its forgets and buffers without running it, and holds what the ledger says', () => {
     const { ledger, worker, send } = pair();
     const a = f32(8);
     const b = f32(8);
+    const c = f32(4);
     send({ a, b });
     forgetShared(a.buffer);
-    const unread = ledger.encode({ b }); // carries the forget of a; the worker never reads it
-    expect(unread.text).toContain('"forget":[');
-    ledger.withdrawn();
-    send({ b });
-    expect(worker.holding()).toEqual({ buffers: 1, bytes: 32 });
+    const withdrawn = ledger.encode({ b, c }, 100); // forgets a, hands over c
+    expect([withdrawn.forget.length, withdrawn.fresh.length]).toEqual([1, 1]);
+    worker.take(structuredClone(withdrawn));
+    expect(worker.holding()).toEqual({ buffers: 2, bytes: 48 });
+    expect(send({ b, c }).wire.fresh).toEqual([]);
     expect(worker.holding()).toEqual(ledger.holding());
     ledger.close();
   });
 
   test('what cannot cross is refused by name', () => {
     const { ledger } = pair();
-    expect(() => ledger.encode({ x: new Float32Array(4) })).toThrow(/pool job: a typed array is not on a SharedArrayBuffer/);
-    expect(() => ledger.encode({ f: () => 1 })).toThrow(/pool job: a function cannot be handed/);
-    expect(() => ledger.encode({ v: new DataView(new SharedArrayBuffer(4)) })).toThrow(/pool job: a DataView cannot be handed/);
+    expect(() => ledger.encode({ x: new Float32Array(4) }, 1)).toThrow(/pool job: a typed array is not on a SharedArrayBuffer/);
+    expect(() => ledger.encode({ f: () => 1 }, 1)).toThrow(/pool job: a function cannot be handed/);
+    expect(() => ledger.encode({ v: new DataView(new SharedArrayBuffer(4)) }, 1)).toThrow(/pool job: a DataView cannot be handed/);
     ledger.close();
   });
 
   test('a worker asked for a buffer it was never handed says which', () => {
     const w = new HeldBuffers();
-    expect(() => w.decode('{"forget":[],"job":{"a":{"$view":[999999,0,1,0]}}}')).toThrow(/pool worker: no buffer 999999/);
+    expect(() => w.job({ seq: 1, forget: [], fresh: [], job: { a: { $view: [999999, 0, 1, 0] } } })).toThrow(/pool worker: no buffer 999999/);
   });
 });
