@@ -117,6 +117,16 @@ describeBrowser('in Chromium', () => {
     expect(two.predictions).toEqual(one.predictions);
   });
 
+  test('two Web Workers used at once: fit right after useWebWorkers, in the same task, runs (it used to spin for ever)', async () => {
+    const iso = await open({ isolated: true, csp: STRICT_CSP });
+    const o: CaseOptions = { kernels: 'wasm', batch: 64, time: 16, units: 64, epochs: 1, samples: 128 };
+    const r = await Promise.race([
+      iso.evaluate(new Function('o', 'return window.seqlab.useWorkers(2).then((n) => window.seqlab.train(o).then((r) => ({ n, losses: r.losses })))') as (o: CaseOptions) => { n: number; losses: number[] }, o),
+      new Promise<string>((resolve) => setTimeout(() => resolve('no answer in 30 s'), 30_000)),
+    ]);
+    expect(r).toEqual({ n: 2, losses: [expect.any(Number)] });
+  });
+
   test('no console errors', async () => {
     expect(await browser.errors()).toEqual([]);
   });

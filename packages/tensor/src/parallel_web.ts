@@ -77,10 +77,17 @@ export function useWebWorkers(url: string | URL, options: WebWorkersOptions = {}
       terminate: () => worker.terminate(),
     };
     worker.onmessage = (e) => {
-      const m = e.data as { ready?: boolean; tasks?: string[] };
+      const m = e.data as { ready?: boolean; tasks?: string[]; echo?: boolean };
       if (m && m.ready) {
-        h.ready = true;
+        // not ready yet: a page that posted its first job as soon as 'ready' came, and spun
+        // waiting for it (the main thread may not block), spun for ever in Chromium: the worker
+        // never got the job (messages to a worker are held until the page has run a task of its
+        // own, it seems, and a spinning page runs none). A 200 ms pause first was enough; so is
+        // waiting until the worker has answered a message of the page's.
         h.tasks = m.tasks ?? [];
+        worker.postMessage({ echo: true });
+      } else if (m && m.echo) {
+        h.ready = true;
         for (const f of waiting.splice(0)) f();
       }
     };

@@ -23,7 +23,10 @@ export function serveWebWorker(tasks: Record<string, PoolTask>): void {
   const taskOf: TaskFinder = (_module, fn) => tasks[fn];
   let channel: PoolChannel | null = null;
   scope.onmessage = (e) => {
-    if (channel === null) channel = (e.data as { channel: PoolChannel }).channel;
+    const m = e.data as { echo?: boolean; channel?: PoolChannel };
+    // the page's check that its messages arrive (parallel_web.ts), before any job
+    if (m.echo === true) scope.postMessage({ echo: true });
+    else if (channel === null) channel = m.channel as PoolChannel;
     else runWireJob(channel, e.data as WireMessage, taskOf);
   };
   scope.postMessage({ ready: true, tasks: Object.keys(tasks) });
