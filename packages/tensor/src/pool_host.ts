@@ -77,8 +77,25 @@ export function onPoolHostChange(f: () => void): void {
 let canBlock: boolean | undefined;
 
 /**
+ * Milliseconds a posted job may stay untaken (ctrl[0] still its number) before the wait gives up
+ * with an error: a worker that died, or never woke, would otherwise hang its caller for ever.
+ * A job that has been taken is waited for as long as it runs.
+ */
+let takeLimitMs = 60_000;
+
+/** Sets the limit on an untaken job's wait (tests); returns the previous value. */
+export function setTakeLimit(ms: number): number {
+  const prev = takeLimitMs;
+  takeLimitMs = ms;
+  return prev;
+}
+
+/**
  * Waits until `ctrl[1]` leaves 0: `Atomics.wait` where the thread may block (Node, a worker),
- * a spin on `Atomics.load` on a page's main thread, where blocking is refused.
+ * a spin on `Atomics.load` on a page's main thread, where blocking is refused. Where it blocks,
+ * every second without an answer it wakes the worker again (ctrl[2]), so that a wake-up the worker
+ * missed costs a second, not the process; and past `takeLimitMs` with the job still untaken it
+ * throws.
  */
 export function waitForStatus(ctrl: Int32Array): void {
   if (canBlock === undefined) {
@@ -90,7 +107,15 @@ export function waitForStatus(ctrl: Int32Array): void {
     }
   }
   if (canBlock) {
-    while (Atomics.load(ctrl, 1) === 0) Atomics.wait(ctrl, 1, 0, 1000);
+    let waited = 0;
+    while (Atomics.load(ctrl, 1) === 0) {
+      if (Atomics.wait(ctrl, 1, 0, 1000) !== 'timed-out') continue;
+      waited += 1000;
+      if (Atomics.load(ctrl, 0) > 0 && waited >= takeLimitMs) {
+        throw new Error(`parallel: a pool worker has not taken its job in ${waited / 1000} s (it stopped, or never woke); run on one thread (SEQLAB_THREADS=1 or setThreads(1))`);
+      }
+      Atomics.notify(ctrl, 2);
+    }
   } else {
     while (Atomics.load(ctrl, 1) === 0) {
       // spin: a page's main thread may not block; the workers' bands take a few milliseconds
