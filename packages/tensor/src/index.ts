@@ -25,10 +25,27 @@ export type { WasmModuleBytes } from './wasm/modules';
 export { Func as WasmFunc, encodeModule, I32, F32, V128 } from './wasm/encode';
 export * from './matmul';
 export * from './shape_ops';
-export * from './parallel';
+export {
+  PARALLEL_MIN_WORK,
+  allocShared,
+  gemmSplits,
+  getThreads,
+  isShared,
+  parallelGemm,
+  poolHeldBuffers,
+  poolJobMessages,
+  poolJobsPosted,
+  poolJobsWithdrawn,
+  poolServes,
+  runOnPool,
+  setThreads,
+  sharedBuffer,
+  toShared,
+} from './parallel';
+export type { Layout, RunOnPoolOptions, SerialGemm } from './parallel';
 export * from './buffer_pool';
 export * from './step_buffers';
-export { setPoolHost } from './pool_host';
+export { setPoolHost } from './pool_setup';
 export type { PoolHost, PoolWorkerHandle } from './pool_host';
 export type { PoolTask } from './pool_job';
 export { HELD_LIMIT_BYTES } from './pool_wire';

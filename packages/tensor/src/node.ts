@@ -6,7 +6,7 @@
  * @module @seqlab/tensor
  */
 import { nodePoolHost } from './parallel_node';
-import { setPoolHost } from './pool_host';
+import { setPoolHost } from './pool_setup';
 
 export * from './index';
 export * from './ndarray_interop';

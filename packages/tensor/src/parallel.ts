@@ -288,10 +288,21 @@ export function parallelGemm(layout: Layout, args: GemmArgs, serial: SerialGemm)
   const columns = byColumns(args);
   if ((columns ? n : m) < 16) return false;
   const pool = readyWorkers();
-  if (pool.length === 0) return false;
-  if (columns) splitColumns(layout, args, serial, pool);
-  else splitRows(layout, args, serial, pool);
+  if (pool.length === 0 || gemmSplit === null) return false;
+  gemmSplit(columns, layout, args, serial, pool);
   return true;
+}
+
+/**
+ * The split of a product over the pool, set by `enableGemmSplit` when a host is installed (no
+ * worker starts without one): a program that never installs a host (a page without
+ * `useWebWorkers`) carries none of the split's code.
+ */
+let gemmSplit: ((columns: boolean, layout: Layout, args: GemmArgs, serial: SerialGemm, pool: PoolWorker[]) => void) | null = null;
+
+/** Makes large products split over the pool's workers (pool_setup.ts `setPoolHost`). */
+export function enableGemmSplit(): void {
+  gemmSplit = (columns, layout, args, serial, pool) => (columns ? splitColumns : splitRows)(layout, args, serial, pool);
 }
 
 /** A dense copy of A [rows, cols] stored at row stride ld from offset `at`, in `to`. */

@@ -9,7 +9,8 @@
  * web_worker.ts); the page's main thread may not block, so
  * it spins on the worker's status word while the workers compute (the bands take milliseconds).
  */
-import { PoolHost, PoolWorkerHandle, setPoolHost } from './pool_host';
+import { PoolHost, PoolWorkerHandle } from './pool_host';
+import { setPoolHost } from './pool_setup';
 import type { PoolChannel } from './pool_wire';
 
 /** The part of the DOM's Worker that the pool uses (no DOM typings needed to compile this). */

@@ -48,8 +48,8 @@ export interface StartedWorker {
  */
 let starter: () => StartedWorker | null = () => null;
 
-/** Installs the source of workers (the Node entry does so for worker_threads; `useWebWorkers` in a page). */
-export function setPoolHost(h: PoolHost): void {
+/** Installs the source of workers: `setPoolHost` (pool_setup.ts), which also enables the pool's splits. */
+export function installPoolHost(h: PoolHost): void {
   host = h;
   starter = () => {
     const channel = newChannel();

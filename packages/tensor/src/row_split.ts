@@ -100,10 +100,27 @@ function bandsFor(rows: number, parts: number): { bands: Int32Array; counter: In
  */
 export function runRowKernel<J extends RowJob>(name: string, kernel: RowKernel<J>, rows: number, job: J, outputs: (keyof J & string)[]): void {
   const threads = getThreads();
-  if (threads <= 1 || rows * job.n < minValues || rows < 2 * MIN_BAND_ROWS) {
+  if (rowSplit === null || threads <= 1 || rows * job.n < minValues || rows < 2 * MIN_BAND_ROWS) {
     kernel(job, 0, rows);
     return;
   }
+  rowSplit(name, kernel as RowKernel, rows, job, outputs, threads);
+}
+
+/**
+ * The split of a row kernel over the pool, set by `enableRowSplit` when a host is installed (no
+ * worker starts without one, so `getThreads()` stays 1): a program that never installs a host
+ * carries none of the split's code.
+ */
+let rowSplit: typeof splitRowKernel | null = null;
+
+/** Makes large row kernels split over the pool's workers (pool_setup.ts `setPoolHost`). */
+export function enableRowSplit(): void {
+  rowSplit = splitRowKernel;
+}
+
+/** `runRowKernel`'s split: the calling thread and `threads - 1` workers take bands of rows. */
+function splitRowKernel<J extends RowJob>(name: string, kernel: RowKernel<J>, rows: number, job: J, outputs: (keyof J & string)[], threads: number): void {
   const { bands, counter } = bandsFor(rows, threads);
   const shared: Record<string, unknown> = { ...(job as object) };
   const taken: RowArray[] = [];
