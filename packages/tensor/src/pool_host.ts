@@ -90,12 +90,19 @@ export function setTakeLimit(ms: number): number {
   return prev;
 }
 
+/** Throws when the job posted on `ctrl` is still untaken after `waitedMs` past the limit. */
+function giveUpIfUntaken(ctrl: Int32Array, waitedMs: number): void {
+  if (Atomics.load(ctrl, 0) > 0 && waitedMs >= takeLimitMs) {
+    throw new Error(`parallel: a pool worker has not taken its job in ${Math.round(waitedMs / 1000)} s (it stopped, or never woke); run on one thread (SEQLAB_THREADS=1 or setThreads(1))`);
+  }
+}
+
 /**
  * Waits until `ctrl[1]` leaves 0: `Atomics.wait` where the thread may block (Node, a worker),
  * a spin on `Atomics.load` on a page's main thread, where blocking is refused. Where it blocks,
  * every second without an answer it wakes the worker again (ctrl[2]), so that a wake-up the worker
- * missed costs a second, not the process; and past `takeLimitMs` with the job still untaken it
- * throws.
+ * missed costs a second, not the process; either way, past `takeLimitMs` with the job still
+ * untaken it throws.
  */
 export function waitForStatus(ctrl: Int32Array): void {
   if (canBlock === undefined) {
@@ -106,19 +113,26 @@ export function waitForStatus(ctrl: Int32Array): void {
       canBlock = false;
     }
   }
-  if (canBlock) {
-    let waited = 0;
-    while (Atomics.load(ctrl, 1) === 0) {
-      if (Atomics.wait(ctrl, 1, 0, 1000) !== 'timed-out') continue;
-      waited += 1000;
-      if (Atomics.load(ctrl, 0) > 0 && waited >= takeLimitMs) {
-        throw new Error(`parallel: a pool worker has not taken its job in ${waited / 1000} s (it stopped, or never woke); run on one thread (SEQLAB_THREADS=1 or setThreads(1))`);
-      }
-      Atomics.notify(ctrl, 2);
-    }
-  } else {
-    while (Atomics.load(ctrl, 1) === 0) {
-      // spin: a page's main thread may not block; the workers' bands take a few milliseconds
-    }
+  if (!canBlock) {
+    spinForStatus(ctrl);
+    return;
+  }
+  let waited = 0;
+  while (Atomics.load(ctrl, 1) === 0) {
+    if (Atomics.wait(ctrl, 1, 0, 1000) !== 'timed-out') continue;
+    waited += 1000;
+    giveUpIfUntaken(ctrl, waited);
+    Atomics.notify(ctrl, 2);
+  }
+}
+
+/**
+ * The wait of a page's main thread, which may not block: spins on ctrl[1] (the workers' bands take
+ * a few milliseconds), and looks at the clock every 65,536 loads for an untaken job past the limit.
+ */
+export function spinForStatus(ctrl: Int32Array): void {
+  const t0 = Date.now();
+  for (let i = 1; Atomics.load(ctrl, 1) === 0; i++) {
+    if ((i & 0xffff) === 0) giveUpIfUntaken(ctrl, Date.now() - t0);
   }
 }

@@ -1,9 +1,10 @@
 /**
  * waitForStatus, the caller's wait for a worker's answer: a wake-up the worker missed is repaired
- * (the wait wakes it again each second), and a job no worker takes ends in an error, not a hang.
+ * (the wait wakes it again each second), and a job no worker takes ends in an error, not a hang;
+ * the same limit holds for a page's spinning wait (spinForStatus).
  */
 import { Worker } from 'worker_threads';
-import { setTakeLimit, waitForStatus } from '../src/pool_host';
+import { setTakeLimit, spinForStatus, waitForStatus } from '../src/pool_host';
 
 /**
  * A stand-in worker on `ctrl`: it waits for a wake-up on ctrl[2] as a pool worker does, and
@@ -60,5 +61,24 @@ describe('waitForStatus', () => {
     }
     await w.terminate();
     expect(ctrl[1]).toBe(1);
+  });
+
+  test("a page's spinning wait gives up on an untaken job too, and waits out a taken one", async () => {
+    const prev = setTakeLimit(500);
+    try {
+      const untaken = new Int32Array(new SharedArrayBuffer(16));
+      untaken[0] = 4;
+      const t0 = Date.now();
+      expect(() => spinForStatus(untaken)).toThrow('parallel: a pool worker has not taken its job in 1 s');
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(500);
+      const taken = new Int32Array(new SharedArrayBuffer(16));
+      taken[0] = -1;
+      const w = new Worker(`const { workerData } = require('worker_threads'); const c = workerData.ctrl; const s = new Int32Array(new SharedArrayBuffer(4)); Atomics.wait(s, 0, 0, 1200); Atomics.store(c, 1, 1);`, { eval: true, workerData: { ctrl: taken } });
+      spinForStatus(taken);
+      await w.terminate();
+      expect(taken[1]).toBe(1);
+    } finally {
+      setTakeLimit(prev);
+    }
   });
 });
