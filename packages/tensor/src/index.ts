@@ -14,7 +14,7 @@ export * from './elementwise';
 export * from './reduce';
 export * from './softmax_rows';
 export * from './crossentropy_rows';
-export { setRowSplit, rowSplits } from './row_split';
+export { setRowSplit, rowSplits, sharedBands } from './row_split';
 export * from './gemm';
 export * from './kernels';
 export * from './vector';

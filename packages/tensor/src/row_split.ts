@@ -75,8 +75,26 @@ export function takeRowBands<J extends RowJob>(j: RowBandsJob<J>, kernel: RowKer
   }
 }
 
-/** The counter and bands of a split, [counter, b0, b1, …]: one shared array reused by every split. */
+/**
+ * The bands and the counter of a split, [counter, b0, b1, b0, b1, …]: one shared array, reused by
+ * every split of this package's row kernels and of the fused loops' bands (layers), so that no
+ * split hands the workers a new buffer. A split returns only when every worker that took its job is
+ * done with it, and workers never split, so one array serves them all.
+ */
 let bandsScratch: Int32Array | null = null;
+
+/**
+ * `pairs` ([b0, b1) pairs of rows) and a counter of the next band to take, set to 0, in the shared
+ * array that every split reuses: what the calling thread and the pool's workers take bands from.
+ */
+export function sharedBands(pairs: ArrayLike<number>): { bands: Int32Array; counter: Int32Array } {
+  if (bandsScratch === null || bandsScratch.length < pairs.length + 1) bandsScratch = new Int32Array(sharedBuffer(4 * Math.max(64, pairs.length + 1)));
+  const counter = bandsScratch.subarray(0, 1);
+  counter[0] = 0;
+  const bands = bandsScratch.subarray(1, 1 + pairs.length);
+  bands.set(pairs);
+  return { bands, counter };
+}
 
 function bandsFor(rows: number, parts: number): { bands: Int32Array; counter: Int32Array } {
   // two bands a thread (a thread slowed by other load takes fewer), of at least MIN_BAND_ROWS rows
@@ -84,12 +102,7 @@ function bandsFor(rows: number, parts: number): { bands: Int32Array; counter: In
   const size = Math.ceil(rows / count);
   const pairs: number[] = [];
   for (let r0 = 0; r0 < rows; r0 += size) pairs.push(r0, Math.min(rows, r0 + size));
-  if (bandsScratch === null || bandsScratch.length < pairs.length + 1) bandsScratch = new Int32Array(sharedBuffer(4 * Math.max(64, pairs.length + 1)));
-  const counter = bandsScratch.subarray(0, 1);
-  counter[0] = 0;
-  const bands = bandsScratch.subarray(1, 1 + pairs.length);
-  bands.set(pairs);
-  return { bands, counter };
+  return sharedBands(pairs);
 }
 
 /**

@@ -7,7 +7,7 @@
  * band is not waited for: `runOnPool`'s `sharedQueue`); with one, the calling thread runs [0, B). Results do not depend on
  * the split (loop.ts). Workers load compiled modules: bands.js and the cell's rows module.
  */
-import { DataArray, getThreads, giveBack, isShared, poolServes, runOnPool, sharedBuffer, takeBuffer, toShared } from '@seqlab/tensor';
+import { DataArray, getThreads, giveBack, isShared, poolServes, runOnPool, sharedBands, sharedBuffer, takeBuffer, toShared } from '@seqlab/tensor';
 import { BandsJob, ColumnSumsJob, RowFunction, columnSumsCols, takeBands } from './bands';
 import type { RowsJob } from './loop';
 import { OneHotGradJob, oneHotKernelGrad, oneHotKernelGradCols, storeOneHotKernelGrad } from './one_hot';
@@ -110,23 +110,6 @@ export interface Split {
 }
 
 /**
- * The bands and the counter of a split, [counter, b0, b1, b0, b1, …]: one shared array for the
- * calling thread, reused by every split (a split returns only when every worker is done with it,
- * and workers never split), so that no split hands the workers a new buffer.
- */
-let bandsScratch: Int32Array | null = null;
-
-function bandsAndCounter(B: number, parts: number): { bands: Int32Array; counter: Int32Array } {
-  const plain = rowBands(B, parts);
-  if (bandsScratch === null || bandsScratch.length < plain.length + 1) bandsScratch = new Int32Array(sharedBuffer(4 * Math.max(64, plain.length + 1)));
-  const counter = bandsScratch.subarray(0, 1);
-  counter[0] = 0;
-  const bands = bandsScratch.subarray(1, 1 + plain.length);
-  bands.set(plain);
-  return { bands, counter };
-}
-
-/**
  * Runs `f` (exported as `fn` by the compiled module `s.rows`) over every band of batch rows: on
  * the calling thread alone when `s.parts` is 1, else on the calling thread and the pool's workers,
  * each taking the next band from a shared counter until none is left (bands.ts `takeBands`; the
@@ -137,7 +120,7 @@ export function runRows<J extends Omit<RowsJob, 'b0' | 'b1' | 'serial'>>(s: Spli
     f({ ...job, b0: 0, b1: s.B, serial: false } as J & RowsJob);
     return;
   }
-  const { bands, counter } = bandsAndCounter(s.B, s.parts);
+  const { bands, counter } = sharedBands(rowBands(s.B, s.parts));
   const shared = { ...job, module: s.rows as string, fn, bands, counter, b0: 0, b1: 0, serial: true } as unknown as BandsJob;
   const others = Array.from({ length: s.parts - 1 }, () => shared as unknown as Record<string, unknown>);
   // the calling thread takes bands until none is left: a worker that has not started by then is not waited for
