@@ -188,29 +188,35 @@ function packBT(): Func {
 /**
  * colSums(src, ld, k, n, dst): dst[j] = Σ_p B[p, j] for p = 0..k-1 in order, in float64, from B
  * [k, n] at `src` (row stride `ld` bytes) into float64 dst[n] (the bias gradient a weight-gradient
- * GEMM sums on the way: `bColumnSums`). Two columns to an f64x2 (the last one alone when n is
- * odd): each lane is one column's own sum of promoted floats in the order a scalar loop takes, so
+ * GEMM sums on the way: `bColumnSums`). Eight columns a pass down the rows, as four f64x2 sums
+ * that do not wait on each other; then two columns to an f64x2, and the last one alone when n is
+ * odd. Each lane is one column's own sum of promoted floats in the order a scalar loop takes, so
  * the sums are that loop's, bit for bit.
  */
 function colSums(): Func {
   const f = new Func('colSums', [['src', I32], ['ld', I32], ['k', I32], ['n', I32], ['dst', I32]]);
-  const [j, p, sp, pairs, s] = [f.local('j', I32), f.local('p', I32), f.local('sp', I32), f.local('pairs', I32), f.local('s', V128)];
-  // s = Σ_p f64(the one or two floats at src + 4j + p·ld), then the address dst + 8j to store it at
-  const sum = (load: 'v128.load64_zero' | 'v128.load32_zero') => {
-    f.f64x2(0).set(s);
+  const [j, p, sp, end] = [f.local('j', I32), f.local('p', I32), f.local('sp', I32), f.local('end', I32)];
+  const acc = [0, 1, 2, 3].map((u) => f.local(`s${u}`, V128));
+  // the sums of `lanes` columns from j on: `lanes` / 2 f64x2 sums (one with one column when 1)
+  const sums = (lanes: 8 | 2 | 1) => {
+    const vs = acc.slice(0, Math.max(1, lanes / 2));
+    for (const s of vs) f.f64x2(0).set(s);
     f.get('src').get(j).i32(2).op('i32.shl').op('i32.add').set(sp);
-    f.for(p, 0, 'k', 1, () => f.get(s).get(sp).op(load).op('f64x2.promote_low_f32x4').op('f64x2.add').set(s).inc(sp, 'ld'));
-    f.get('dst').get(j).i32(3).op('i32.shl').op('i32.add').get(s);
+    f.for(p, 0, 'k', 1, () => {
+      vs.forEach((s, u) => f.get(s).get(sp).op(lanes === 1 ? 'v128.load32_zero' : 'v128.load64_zero', 8 * u).op('f64x2.promote_low_f32x4').op('f64x2.add').set(s));
+      f.inc(sp, 'ld');
+    });
+    vs.forEach((s, u) => {
+      f.get('dst').get(j).i32(3).op('i32.shl').op('i32.add').get(s);
+      if (lanes === 1) f.storeLane('v128.store64_lane', 0, 0);
+      else f.op('v128.store', 16 * u);
+    });
   };
-  f.get('n').i32(-2).op('i32.and').set(pairs);
-  f.for(j, 0, pairs, 2, () => {
-    sum('v128.load64_zero');
-    f.op('v128.store');
-  });
-  f.get(j).get('n').op('i32.lt_s').if(() => {
-    sum('v128.load32_zero');
-    f.storeLane('v128.store64_lane', 0, 0);
-  });
+  f.get('n').i32(-8).op('i32.and').set(end);
+  f.for(j, 0, end, 8, () => sums(8));
+  f.get('n').i32(-2).op('i32.and').set(end);
+  f.for(j, j, end, 2, () => sums(2));
+  f.get(j).get('n').op('i32.lt_s').if(() => sums(1));
   return f;
 }
 
