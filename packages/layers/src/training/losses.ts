@@ -68,14 +68,25 @@ export function binaryCrossentropy(options: LossOptions = {}): LossFn {
 }
 
 /**
+ * The logits a categorical cross-entropy computes from: the predictions themselves with
+ * `fromLogits`, else those a softmax's output carries, with the softmax it kept (not computed
+ * again); null when there are none (the clipped formula then).
+ */
+function logitsFor(yPred: Tensor, options: LossOptions): { z: Tensor; softmax?: A.SoftmaxOfLogits } | null {
+  if (options.fromLogits) return { z: yPred };
+  const z = logitsOf(yPred);
+  return z === null ? null : { z, softmax: softmaxOf(yPred) ?? undefined };
+}
+
+/**
  * CCE = -Σ_c y_c·log p_c with p normalized to sum 1 (Keras) and clipped; from logits (given, or
  * carried by a softmax's output): -Σ y·logSoftmax(z), the labels as given.
  */
 export function categoricalCrossentropy(options: LossOptions = {}): LossFn {
   return named('categoricalCrossentropy', (labels, yPred) => {
     const yTrue = alignLabels('categoricalCrossentropy', labels, yPred);
-    const z = options.fromLogits ? yPred : logitsOf(yPred);
-    if (z) return A.softmaxCrossentropy(z, yTrue, (options.fromLogits ? null : softmaxOf(yPred)) ?? undefined);
+    const l = logitsFor(yPred, options);
+    if (l) return A.softmaxCrossentropy(l.z, yTrue, l.softmax);
     const p = A.div(yPred, A.sum(yPred, -1, true));
     const logp = A.log(A.clip(p, EPSILON, 1 - EPSILON));
     return A.neg(A.sum(A.mul(yTrue, logp), -1));
@@ -98,8 +109,8 @@ export function sparseCategoricalCrossentropy(options: LossOptions = {}): LossFn
         throw new Error(`sparseCategoricalCrossentropy: labels must be integers in [0, ${c}), received ${v} at flat position ${i}`);
       }
     }
-    const z = options.fromLogits ? yPred : logitsOf(yPred);
-    if (z) return A.sparseSoftmaxCrossentropy(z, labels, (options.fromLogits ? null : softmaxOf(yPred)) ?? undefined);
+    const l = logitsFor(yPred, options);
+    if (l) return A.sparseSoftmaxCrossentropy(l.z, labels, l.softmax);
     const onehot = T.oneHot(labels, c).cast(yPred.dtype);
     return A.neg(A.sum(A.mul(onehot, A.log(A.clip(yPred, EPSILON, 1 - EPSILON))), -1));
   });
