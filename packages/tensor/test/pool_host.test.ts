@@ -25,17 +25,14 @@ function standIn(ctrl: Int32Array, fallbackMs: number): Worker {
 }
 
 describe('waitForStatus', () => {
-  test('a missed wake-up costs about a second: the wait wakes the worker again', async () => {
+  test('a missed wake-up is repaired: the wait wakes the worker again', async () => {
     const ctrl = new Int32Array(new SharedArrayBuffer(16));
     ctrl[0] = 7; // job 7 posted, not taken; ctrl[2] never bumped: the wake-up was missed
     const w = standIn(ctrl, 8000);
     await new Promise((resolve) => w.once('message', resolve));
-    const t0 = Date.now();
     waitForStatus(ctrl);
-    const took = Date.now() - t0;
     await w.terminate();
-    expect(ctrl[1]).toBe(1); // woken, not timed out
-    expect(took).toBeLessThan(7000);
+    expect(ctrl[1]).toBe(1); // woken by the wait's re-notify, not by the stand-in's own time-out
   });
 
   test('a job no worker takes ends in a clear error after the limit', () => {
