@@ -6,6 +6,7 @@ import * as A from '@seqlab/autograd';
 import { Variable } from '@seqlab/autograd';
 import * as T from '@seqlab/tensor';
 import { Tensor } from '@seqlab/tensor';
+import * as L from '@seqlab/layers';
 import { Adagrad, Adam, Optimizer, RMSprop, SGD, getOptimizer } from '@seqlab/layers';
 import { expectClose } from '../../../tests/support';
 
@@ -119,5 +120,50 @@ describe('gradient clipping inside the optimizer', () => {
     const byValue = appliedUpdate(new SGD({ learningRate: 1, clipvalue: 2 }), grads);
     expectClose(byValue[0], [2, -2], 1e-12);
     expect(() => new SGD({ clipnorm: 1, clipvalue: 1 })).toThrow('set at most one of clipnorm, clipvalue, globalClipnorm');
+  });
+});
+
+describe("Adam's update on the wasm kernel (slots in the optimizer's wasm memory)", () => {
+  const tokens = (b: number, t: number, rng: T.Rng) => T.tensor(Array.from({ length: b * t }, () => 1 + Math.floor(rng.uniform() * 29)), [b, t]);
+
+  /** Weights after `steps` steps of an Embedding + LSTM + Dense model trained with Adam; `adamOn` the kernels Adam's update runs on. */
+  function train(adamOn: T.KernelsName, amsgrad: boolean, steps: number): Float32Array[] {
+    L.setSeed(11);
+    const model = new L.Sequential([new L.Embedding({ inputDim: 30, outputDim: 9 }), new L.LSTM({ units: 5 }), new L.Dense({ units: 1, activation: 'sigmoid' })]);
+    const opt = new Adam({ learningRate: 0.05, amsgrad });
+    // the forward and backward passes run on the same kernels in both runs: only the update differs
+    const apply = opt.applyGradients.bind(opt);
+    opt.applyGradients = (vars, grads, norm) => {
+      const was = T.setKernels(adamOn);
+      try { apply(vars, grads, norm); } finally { T.setKernels(was); }
+    };
+    model.compile({ optimizer: opt, loss: 'binaryCrossentropy' });
+    const rng = new T.Rng(4);
+    for (let s = 0; s < steps; s++) model.trainOnBatch(tokens(6, 7, rng), T.tensor(Array.from({ length: 6 }, (_, i) => [(i + s) % 2])));
+    return model.getWeights().map((w) => w.data as Float32Array);
+  }
+
+  (T.getKernels() === 'wasm' ? test : test.skip)("a model trained a few steps gets the same weights, bit for bit, with Adam on 'js' and on 'wasm'", () => {
+    for (const amsgrad of [false, true]) {
+      const js = train('js', amsgrad, 4);
+      const wasm = train('wasm', amsgrad, 4);
+      wasm.forEach((w, i) => expect([amsgrad, i, Buffer.from(w.buffer, w.byteOffset, w.byteLength).equals(Buffer.from(js[i].buffer, js[i].byteOffset, js[i].byteLength))]).toEqual([amsgrad, i, true]));
+    }
+  });
+
+  test('getSlots returns copies; setSlots copies in; both survive the memory growing for later variables', () => {
+    const opt = new Adam({ learningRate: 0.1 });
+    const v = new Variable(T.tensor([1, 2, 3], [3]), 'v');
+    opt.applyGradients([v], [T.tensor([0.5, -1, 2], [3])]);
+    const slots = opt.getSlots(v)!;
+    expect(slots.map((s) => s.length)).toEqual([3, 3]);
+    slots[0][0] = 123;
+    expect(opt.getSlots(v)![0][0]).not.toBe(123);
+    opt.setSlots(v, [Float64Array.of(1, 2, 3), Float64Array.of(4, 5, 6)]);
+    // a large variable later: the slot memory grows, v's slots keep their values
+    const big = new Variable(T.zeros([1 << 18]), 'big');
+    opt.applyGradients([big], [T.zeros([1 << 18])]);
+    expect(opt.getSlots(v)!.map((s) => Array.from(s))).toEqual([[1, 2, 3], [4, 5, 6]]);
+    expect(opt.getSlots(big)![1].length).toBe(1 << 18);
   });
 });

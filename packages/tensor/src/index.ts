@@ -19,10 +19,11 @@ export * from './gemm';
 export * from './kernels';
 export * from './vector';
 export * from './lanes';
+export * from './adam';
 export { wasmModules } from './wasm/modules';
 export type { WasmModuleBytes } from './wasm/modules';
 /** The wasm emitter the kernels are written with, for a reader's own kernels (bench/src/peak.ts uses it). */
-export { Func as WasmFunc, encodeModule, I32, F32, V128 } from './wasm/encode';
+export { Func as WasmFunc, encodeModule, I32, F32, F64, V128 } from './wasm/encode';
 export * from './matmul';
 export * from './shape_ops';
 export {

@@ -327,6 +327,7 @@ describe('the generated modules', () => {
       gemm: ['(func $kernel', '(func $packA', '(func $packB', '(func $packBT', 'v128.load32_splat'],
       vector: ['(func $sigmoid', '(func $tanh', '(func $exp', 'f64x2.floor'],
       lanes: ['(func $mul', '(func $mul2add', '(func $lerp', '(func $tanhGrad', 'f32x4.mul', 'f32.mul'],
+      adam: ['(func $adam', '(func $adamAmsgrad', 'f64x2.sqrt', 'f64x2.pmax', 'f32x4.demote_f64x2_zero'],
     };
     for (const relaxed of [false, true]) {
       const modules = wasmModules(relaxed);

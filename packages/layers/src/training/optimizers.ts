@@ -7,7 +7,7 @@
  *   globalClipnorm (all gradients scaled together to global norm ≤ globalClipnorm).
  */
 import { Variable, clipByGlobalNorm, clipByNorm, clipByValue } from '@seqlab/autograd';
-import { DataArray, Tensor, fmtShape } from '@seqlab/tensor';
+import { DataArray, SlotStore, Tensor, adamUpdate, fmtShape, slotStore } from '@seqlab/tensor';
 import { classNameOf, registerClass } from '../engine/registry';
 import { camel } from '../initializers';
 
@@ -33,7 +33,8 @@ export abstract class Optimizer {
   readonly globalClipnorm?: number;
   /** Number of updates applied so far. */
   iterations = 0;
-  private slots = new Map<Variable, Float64Array[]>();
+  /** The slot buffers by variable (Adam keeps them in wasm memory: `slotStore`). */
+  protected slots: SlotStore<Variable> = new Map<Variable, Float64Array[]>();
 
   /** The fixed Keras class name ('Adam'), used in errors and model files. */
   get className(): string {
@@ -89,8 +90,8 @@ export abstract class Optimizer {
   protected slotsFor(v: Variable, count: number, init = 0): Float64Array[] {
     let s = this.slots.get(v);
     if (!s) {
-      s = Array.from({ length: count }, () => new Float64Array(v.value.size).fill(init));
-      this.slots.set(v, s);
+      this.slots.set(v, Array.from({ length: count }, () => new Float64Array(v.value.size).fill(init)));
+      s = this.slots.get(v)!;
     }
     return s;
   }
@@ -180,6 +181,8 @@ export interface AdamArgs extends OptimizerArgs {
  * Defaults lr 0.001, β₁ 0.9, β₂ 0.999, ε 1e-7.
  */
 export class Adam extends Optimizer {
+  /** In a wasm memory of the optimizer's own, where the update runs on them in place (@seqlab/tensor's adamUpdate). */
+  protected override slots = slotStore<Variable>();
   readonly beta1: number;
   readonly beta2: number;
   readonly epsilon: number;
@@ -195,23 +198,11 @@ export class Adam extends Optimizer {
     return { ...super.getConfig(), beta_1: this.beta1, beta_2: this.beta2, epsilon: this.epsilon, amsgrad: this.amsgrad };
   }
   protected update(v: Variable, w: DataArray, g: DataArray): void {
-    const [m, s, vhat] = this.slotsFor(v, this.amsgrad ? 3 : 2);
+    const slots = this.slotsFor(v, this.amsgrad ? 3 : 2);
     const t = this.iterations;
-    const b1 = this.beta1;
-    const b2 = this.beta2;
-    const alpha = (this.learningRate * Math.sqrt(1 - Math.pow(b2, t))) / (1 - Math.pow(b1, t));
-    const eps = this.epsilon;
-    for (let i = 0; i < w.length; i++) {
-      const gi = g[i];
-      m[i] += (gi - m[i]) * (1 - b1);
-      s[i] += (gi * gi - s[i]) * (1 - b2);
-      let denom = s[i];
-      if (vhat) {
-        if (s[i] > vhat[i]) vhat[i] = s[i];
-        denom = vhat[i];
-      }
-      w[i] -= (alpha * m[i]) / (Math.sqrt(denom) + eps);
-    }
+    const { beta1, beta2, epsilon } = this;
+    const alpha = (this.learningRate * Math.sqrt(1 - Math.pow(beta2, t))) / (1 - Math.pow(beta1, t));
+    adamUpdate(w, g, slots, { alpha, beta1, beta2, epsilon }, this.slots);
   }
 }
 registerClass('Adam', Adam);

@@ -8,9 +8,9 @@
  * sections, each an id byte, its size as unsigned LEB128 and its contents; vectors are a LEB128
  * count followed by their elements.
  */
-import { ALIGN, F32, I32, MEMORY_OPS, Op, PLAIN, SIMD, V128, ValType } from './opcodes';
+import { ALIGN, F32, F64, I32, MEMORY_OPS, Op, PLAIN, SIMD, V128, ValType } from './opcodes';
 
-export { I32, F32, V128 };
+export { I32, F32, F64, V128 };
 export type { ValType };
 
 /** Unsigned LEB128: 7 bits a byte, low first, the high bit set on all but the last. */

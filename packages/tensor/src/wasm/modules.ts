@@ -3,8 +3,9 @@
  *
  *   import { wasmModules } from '@seqlab/tensor';
  *   for (const { name, bytes } of wasmModules()) fs.writeFileSync(`${name}.wasm`, bytes);
- *   // npx wasm2wat --enable-relaxed-simd gemm.wasm        (and vector.wasm: σ, tanh, exp; lanes.wasm: the cells' element-wise primitives)
+ *   // npx wasm2wat --enable-relaxed-simd gemm.wasm        (and vector.wasm: σ, tanh, exp; lanes.wasm: the cells' element-wise primitives; adam.wasm: the Adam step)
  */
+import { adamModule } from './adam_kernel';
 import { gemmModule } from './gemm_kernel';
 import { lanesModule } from './lanes_kernel';
 import { relaxedAvailable } from './runtime';
@@ -24,5 +25,6 @@ export function wasmModules(relaxed = relaxedAvailable()): WasmModuleBytes[] {
     { name: 'gemm', relaxed, bytes: gemmModule(relaxed) },
     { name: 'vector', relaxed: false, bytes: vectorModule() },
     { name: 'lanes', relaxed: false, bytes: lanesModule() },
+    { name: 'adam', relaxed: false, bytes: adamModule() },
   ];
 }

@@ -96,6 +96,7 @@ export const SIMD = {
   'f32x4.pmin': 0xea,
   'f32x4.pmax': 0xeb,
   'f64x2.neg': 0xed,
+  'f64x2.sqrt': 0xef,
   'f64x2.add': 0xf0,
   'f64x2.sub': 0xf1,
   'f64x2.mul': 0xf2,
@@ -128,6 +129,8 @@ export type Op = PlainOp | SimdOp;
 export const I32 = 0x7f;
 /** The wasm value type f32 (its binary code), for `WasmFunc` locals and parameters. */
 export const F32 = 0x7d;
+/** The wasm value type f64 (its binary code), for float64 parameters. */
+export const F64 = 0x7c;
 /** The wasm value type v128 (a 128-bit SIMD vector), for `WasmFunc` locals and parameters. */
 export const V128 = 0x7b;
-export type ValType = typeof I32 | typeof F32 | typeof V128;
+export type ValType = typeof I32 | typeof F32 | typeof F64 | typeof V128;

@@ -52,6 +52,22 @@ export function relaxedAvailable(): boolean {
 
 const PAGE = 65536;
 
+/** A new growable wasm memory of `pages` 64 KiB pages. */
+export function newMemory(pages: number): WasmMemory {
+  return new (api as WasmApi).Memory({ initial: pages });
+}
+
+/** A kernel module compiled once, to instantiate on several memories. */
+export function compile(bytes: Uint8Array): object {
+  return new (api as WasmApi).Module(bytes);
+}
+
+/** Instantiates a compiled kernel module (or its bytes) on `memory`, imported as `env.memory`. */
+export function instantiate<T>(module: object | Uint8Array, memory: WasmMemory): T {
+  const m = module instanceof Uint8Array ? compile(module) : module;
+  return new (api as WasmApi).Instance(m, { env: { memory } }).exports as unknown as T;
+}
+
 interface Region {
   ptr: number;
   bytes: number;
@@ -59,7 +75,7 @@ interface Region {
 
 /** One thread's wasm memory and its named regions (byte offsets, 16-byte aligned). */
 export class Arena {
-  readonly memory = new (api as WasmApi).Memory({ initial: 16 });
+  readonly memory = newMemory(16);
   private top = 64;
   private readonly regions = new Map<string, Region>();
   /**
@@ -101,8 +117,7 @@ export class Arena {
 
   /** Instantiates a kernel module on this memory. */
   instantiate<T>(bytes: Uint8Array): T {
-    const wasm = api as WasmApi;
-    return new wasm.Instance(new wasm.Module(bytes), { env: { memory: this.memory } }).exports as unknown as T;
+    return instantiate<T>(bytes, this.memory);
   }
 }
 
