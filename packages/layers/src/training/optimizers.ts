@@ -178,7 +178,8 @@ export interface AdamArgs extends OptimizerArgs {
  * Adam (Kingma & Ba), Keras form:
  *   m ← β₁m + (1-β₁)g;  v ← β₂v + (1-β₂)g²;  (amsgrad: v̂ ← max(v̂, v))
  *   α_t = lr·√(1-β₂ᵗ)/(1-β₁ᵗ);  w ← w - α_t·m/(√v + ε)
- * Defaults lr 0.001, β₁ 0.9, β₂ 0.999, ε 1e-7.
+ * Defaults lr 0.001, β₁ 0.9, β₂ 0.999, ε 1e-7. The step is @seqlab/tensor's `adamUpdate`: a
+ * WebAssembly SIMD kernel, bit-identical to its scalar reference `adamUpdateJs`.
  */
 export class Adam extends Optimizer {
   /** In a wasm memory of the optimizer's own, where the update runs on them in place (@seqlab/tensor's adamUpdate). */
