@@ -22,12 +22,11 @@ export interface AdamStep {
   epsilon: number;
 }
 
-/**
- * Where an optimizer keeps its float64 slots, by variable: Map-like, `get` returns the buffers (the
- * current views), `set` copies values in. `slotStore()` makes one.
- */
+/** Where an optimizer keeps its float64 slots, by variable (a Map is one). `slotStore()` makes one. */
 export interface SlotStore<K> {
+  /** The key's slot buffers (the current views, in a wasm memory), or undefined before its first `set`. */
   get(key: K): Float64Array[] | undefined;
+  /** Makes `arrays` the key's slot buffers: copies their values in (a Map keeps the arrays themselves). */
   set(key: K, arrays: Float64Array[]): unknown;
 }
 
