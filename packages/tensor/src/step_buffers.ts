@@ -23,6 +23,7 @@
  *
  * `setStepBufferMode('poison')` fills every buffer with NaN as it goes back: a test that reads a
  * value recycled too early, or a buffer taken unzeroed that is not overwritten whole, sees NaN.
+ * The same mode fills with NaN the parts of a wasm workspace taken unzeroed (`wasmWorkspace`).
  */
 import { POOL_MIN_VALUES, Pooled, giveBack, takeBuffer } from './buffer_pool';
 import { DType, DataArray, setArraySource } from './tensor';
@@ -112,6 +113,11 @@ export function keepFromStep(a: DataArray): void {
     const i = lent.findIndex((b) => b.buffer === a.buffer);
     if (i >= 0) lent.splice(i, 1);
   }
+}
+
+/** How step buffers behave now (see `StepBufferMode`). */
+export function stepBufferMode(): StepBufferMode {
+  return mode;
 }
 
 /** Sets how step buffers behave (see `StepBufferMode`); returns the previous mode. */
