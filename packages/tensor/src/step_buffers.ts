@@ -26,6 +26,7 @@
  * The same mode fills with NaN the parts of a wasm workspace taken unzeroed (`wasmWorkspace`).
  */
 import { POOL_MIN_VALUES, Pooled, giveBack, takeBuffer } from './buffer_pool';
+import { getThreads, sharedBuffer } from './parallel';
 import { DType, DataArray, setArraySource } from './tensor';
 
 /** 'reuse' (the default): lent buffers go back to the pool at the end of the step; 'fresh': nothing is lent (every `stepBuffer` is a new array); 'poison': as 'reuse', and every buffer is filled with NaN as it goes back. */
@@ -60,12 +61,15 @@ export function withStepBuffers<T>(fn: () => T): T {
  * A zeroed array of `n` values (`zeroed` false: whatever its last user left in it, for a caller
  * that overwrites it whole) that lives until the current step ends: from the buffer pool when a
  * step is open and the array is large enough to be pooled, else a new array (never lent).
+ * With more than one thread it is on a SharedArrayBuffer: a product the pool splits then hands
+ * it to the workers as it is, where a plain array would be copied for them (their band of it in,
+ * their band of the result back) on the calling thread, while the workers wait.
  */
 export function stepBuffer(dtype: DType, n: number, zeroed = true): DataArray {
   const lent = n >= POOL_MIN_VALUES ? innermost() : null;
   // not allocLike: inside `lendAllocations` it comes back here
   if (lent === null) return dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
-  const a = takeBuffer(dtype, n, null, zeroed);
+  const a = takeBuffer(dtype, n, getThreads() > 1 ? sharedBuffer : null, zeroed);
   lent.push(a);
   return a;
 }
