@@ -142,6 +142,34 @@ describe('buffer reuse in the fused kernels', () => {
     }));
   });
 
+  test.each(['lstm', 'gruAfter', 'gruBefore', 'simpleRNN'] as Kind[])('%s: the wasm workspace is taken unzeroed, and NaN in it (poison mode) reaches nothing, with masks, dropout, a one-hot input, backwards', (kind) => {
+    T.setThreads(1);
+    setBufferPoolLimit(256 * 1024 * 1024);
+    expect(T.getKernels()).toBe('wasm');
+    // a one-hot input (no input dropout: it takes the gather path), and a sequence run backwards
+    const hot = { ...makeArgs(kind, 32, 32, 8), inputDropoutMask: null };
+    const rng = new T.Rng(4);
+    const I = 16;
+    const ids = new Float32Array(32 * 32 * I);
+    for (let r = 0; r < 32 * 32; r++) if (rng.next() < 0.9) ids[r * I + Math.floor(rng.next() * I)] = 1; // some rows all zeros
+    hot.x = new Tensor(ids, [32, 32, I]);
+    hot.kernel = uniform(rng, [I, GATES[kind] * 32], -0.5, 0.5);
+    const backwards = { ...makeArgs(kind, 24, 20, 10), goBackwards: true };
+    for (const args of [makeArgs(kind, 32, 32, 5), hot, backwards]) {
+      const plain = run(args);
+      const prev = T.setStepBufferMode('poison');
+      let poisoned: number[][];
+      try {
+        poisoned = run(args);
+      } finally {
+        T.setStepBufferMode(prev);
+      }
+      poisoned.forEach((values, k) => values.forEach((v, i) => {
+        if (!Object.is(v, plain[k][i])) throw new Error(`${kind}: tensor ${k} value ${i}: ${v} with the workspace full of NaN, ${plain[k][i]} without`);
+      }));
+    }
+  });
+
   test.each(['lstm', 'gruAfter', 'gruBefore', 'simpleRNN'] as Kind[])('%s on two threads: returned outputs and gradients keep their values when the next sequence reuses the buffers', (kind) => {
     T.setThreads(2);
     setBufferPoolLimit(256 * 1024 * 1024);

@@ -158,7 +158,8 @@ export function laneRows(
 }
 
 /**
- * Zeroed float32 buffers of the given sizes in this thread's wasm memory, where the lanes
+ * Float32 buffers of the given sizes in this thread's wasm memory, zeroed unless `zeroed[i]` is
+ * false (then whatever was there: for a buffer the caller writes whole before reading), where the lanes
  * primitives, vectorActivate and the GEMMs (float32, on the 'wasm' kernels) work on them in place;
  * null when the kernels are 'js'. `products` lists the GEMMs the caller will run while it uses
  * the buffers (their scratch and packed operands are placed now: nothing may grow the memory while
@@ -167,7 +168,7 @@ export function laneRows(
  *   const ws = wasmWorkspace([T * B * 4 * H, (T + 1) * B * H], [{ layout: 'NN', m: B, n: 4 * H, k: H, packed: true }]);
  *   if (ws) { const [gates, hs] = ws; ... }
  */
-export function wasmWorkspace(sizes: number[], products: ReservedProduct[] = []): Float32Array[] | null {
+export function wasmWorkspace(sizes: number[], products: ReservedProduct[] = [], zeroed?: readonly boolean[]): Float32Array[] | null {
   if (getKernels() !== 'wasm') return null;
-  return wasmWorkspaceViews(sizes, products);
+  return wasmWorkspaceViews(sizes, products, zeroed);
 }

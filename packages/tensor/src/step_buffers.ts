@@ -23,8 +23,10 @@
  *
  * `setStepBufferMode('poison')` fills every buffer with NaN as it goes back: a test that reads a
  * value recycled too early, or a buffer taken unzeroed that is not overwritten whole, sees NaN.
+ * The same mode fills with NaN the parts of a wasm workspace taken unzeroed (`wasmWorkspace`).
  */
 import { POOL_MIN_VALUES, Pooled, giveBack, takeBuffer } from './buffer_pool';
+import { getThreads, sharedBuffer } from './parallel';
 import { DType, DataArray, setArraySource } from './tensor';
 
 /** 'reuse' (the default): lent buffers go back to the pool at the end of the step; 'fresh': nothing is lent (every `stepBuffer` is a new array); 'poison': as 'reuse', and every buffer is filled with NaN as it goes back. */
@@ -59,12 +61,15 @@ export function withStepBuffers<T>(fn: () => T): T {
  * A zeroed array of `n` values (`zeroed` false: whatever its last user left in it, for a caller
  * that overwrites it whole) that lives until the current step ends: from the buffer pool when a
  * step is open and the array is large enough to be pooled, else a new array (never lent).
+ * With more than one thread it is on a SharedArrayBuffer: a product the pool splits then hands
+ * it to the workers as it is, where a plain array would be copied for them (their band of it in,
+ * their band of the result back) on the calling thread, while the workers wait.
  */
 export function stepBuffer(dtype: DType, n: number, zeroed = true): DataArray {
   const lent = n >= POOL_MIN_VALUES ? innermost() : null;
   // not allocLike: inside `lendAllocations` it comes back here
   if (lent === null) return dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
-  const a = takeBuffer(dtype, n, null, zeroed);
+  const a = takeBuffer(dtype, n, getThreads() > 1 ? sharedBuffer : null, zeroed);
   lent.push(a);
   return a;
 }
@@ -112,6 +117,11 @@ export function keepFromStep(a: DataArray): void {
     const i = lent.findIndex((b) => b.buffer === a.buffer);
     if (i >= 0) lent.splice(i, 1);
   }
+}
+
+/** How step buffers behave now (see `StepBufferMode`). */
+export function stepBufferMode(): StepBufferMode {
+  return mode;
 }
 
 /** Sets how step buffers behave (see `StepBufferMode`); returns the previous mode. */

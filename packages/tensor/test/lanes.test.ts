@@ -6,7 +6,7 @@
  * the memory growing under them.
  */
 import fc from 'fast-check';
-import { DataArray, GemmArgs, Rng, gemmNN, gemmNT, gemmTN, getKernels, laneRows, lanes, packGemmB, setKernels, sigmoid32, tanh32, vectorActivate, wasmWorkspace } from '@seqlab/tensor';
+import { DataArray, GemmArgs, Rng, gemmNN, gemmNT, gemmTN, getKernels, laneRows, lanes, packGemmB, setKernels, setStepBufferMode, sigmoid32, tanh32, vectorActivate, wasmWorkspace } from '@seqlab/tensor';
 import { LANE_OPS, LaneExpr, LaneOp } from '../src/wasm/lanes_kernel';
 
 const OPS = Object.keys(LANE_OPS) as LaneOp[];
@@ -232,6 +232,21 @@ describe('workspaces', () => {
     const m = 1500, k = 1500;
     const [a, c] = wasmWorkspace([m * k, m * 8]) as Float32Array[];
     expect(() => gemmNN({ m, n: 8, k, a, b: new Float32Array(k * 8), c })).toThrow(/gemmNN: wasm memory grew under operands that live in it/);
+  });
+
+  test('buffers are zeroed unless the caller says it writes them first; those hold NaN in poison mode, the zeroed ones still zeros', () => {
+    const sizes = [5, 8, 3];
+    const first = wasmWorkspace(sizes) as Float32Array[];
+    first.forEach((b) => b.fill(7));
+    const kept = wasmWorkspace(sizes, [], [false, true, false]) as Float32Array[];
+    expect(kept.map((b) => Array.from(b))).toEqual([[7, 7, 7, 7, 7], new Array(8).fill(0), [7, 7, 7]]);
+    const prev = setStepBufferMode('poison');
+    try {
+      const poisoned = wasmWorkspace(sizes, [], [false, true, false]) as Float32Array[];
+      expect(poisoned.map((b) => Array.from(b))).toEqual([new Array(5).fill(NaN), new Array(8).fill(0), new Array(3).fill(NaN)]);
+    } finally {
+      setStepBufferMode(prev);
+    }
   });
 
   test('the js kernels get no workspace', () => {

@@ -11,7 +11,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { setFlagsFromString } from 'v8';
 import { runInNewContext } from 'vm';
-import { GemmArgs, Rng, allocShared, gemmNN, gemmNT, gemmSplits, gemmTN, getThreads, packGemmB, poolHeldBuffers, poolJobMessages, poolJobsPosted, poolJobsWithdrawn, runOnPool, setKernels, setThreads, toShared } from '@seqlab/tensor';
+import { GemmArgs, Rng, allocShared, gemmNN, gemmNT, gemmSplits, gemmTN, getThreads, packGemmB, poolHeldBuffers, poolJobMessages, poolJobsPosted, poolJobsWithdrawn, runOnPool, setKernels, setThreads, stepBuffer, toShared, withStepBuffers } from '@seqlab/tensor';
+import { isShared } from '../src/parallel';
 import { HELD_LIMIT_BYTES, forgetShared } from '../src/pool_wire';
 
 jest.setTimeout(60_000);
@@ -23,6 +24,19 @@ beforeAll(() => {
   if (!fs.existsSync(path.join(pkg, 'dist', 'parallel_worker.js'))) throw new Error('tsc -b did not produce dist/parallel_worker.js');
 });
 afterAll(() => setThreads(1));
+
+test('step buffers are on SharedArrayBuffers with two threads (a split product hands them to the workers without copies), plain arrays with one', () => {
+  for (const threads of [1, 2]) {
+    setThreads(threads);
+    withStepBuffers(() => {
+      for (const dtype of ['float32', 'float64'] as const) {
+        const a = stepBuffer(dtype, 1 << 16);
+        expect({ threads, dtype, shared: isShared(a) }).toEqual({ threads, dtype, shared: threads > 1 });
+      }
+    });
+  }
+  setThreads(1);
+});
 
 function fill(n: number, rng: Rng, f64: boolean): Float32Array | Float64Array {
   const a = f64 ? new Float64Array(n) : new Float32Array(n);

@@ -6,6 +6,7 @@
 import { LaneOp, lanesModule } from './lanes_kernel';
 import { ReservedProduct, wasmReserve } from './gemm_wasm';
 import { arena } from './runtime';
+import { stepBufferMode } from '../step_buffers';
 
 export type LaneExports = Record<LaneOp | `${LaneOp}Rows`, (...ptrsThenN: number[]) => void>;
 
@@ -20,12 +21,15 @@ export function laneExports(): LaneExports {
 export { inArena as inWasm } from './runtime';
 
 /**
- * Zeroed float32 buffers of the given sizes in this thread's wasm memory, for one sequence's loop
- * on this thread, after reserving the scratch of the GEMMs the loop will run on them (`products`):
+ * Float32 buffers of the given sizes in this thread's wasm memory, for one sequence's loop on this
+ * thread, after reserving the scratch of the GEMMs the loop will run on them (`products`):
  * growing the memory would detach every view, so nothing may grow it while they are in use. The
  * views stay valid until the next call on this thread (each call reuses the same region).
+ * Buffer i is zeroed unless `zeroed[i]` is false: then it holds whatever the last loop left there,
+ * for a caller that writes it whole before reading it (NaN in `setStepBufferMode('poison')`, so
+ * that tests see a read of what was never written).
  */
-export function wasmWorkspaceViews(sizes: number[], products: ReservedProduct[]): Float32Array[] {
+export function wasmWorkspaceViews(sizes: number[], products: ReservedProduct[], zeroed?: readonly boolean[]): Float32Array[] {
   laneExports();
   wasmReserve(products);
   const mem = arena();
@@ -39,6 +43,10 @@ export function wasmWorkspaceViews(sizes: number[], products: ReservedProduct[])
   const ptr = mem.region('workspace', Math.max(16, total * 4));
   const f32 = mem.f32;
   const base = ptr >> 2;
-  f32.fill(0, base, base + total);
+  const poison = stepBufferMode() === 'poison';
+  sizes.forEach((n, i) => {
+    const zero = zeroed === undefined || zeroed[i] !== false;
+    if (zero || poison) f32.fill(zero ? 0 : NaN, base + starts[i], base + starts[i] + n);
+  });
   return sizes.map((n, i) => f32.subarray(base + starts[i], base + starts[i] + n));
 }

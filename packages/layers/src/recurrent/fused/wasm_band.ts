@@ -128,7 +128,10 @@ export function runBandInWasm<J extends RowsJob>(j: J, own: BandBuffers, rows: (
 
   const sizes = placed.map((p) => bandSize(p, T, nb));
   const products: NonNullable<Parameters<typeof wasmWorkspace>[1]> = own.products.map((p) => ({ ...p, m: nb }));
-  const ws = wasmWorkspace([...sizes, own.scratch], products);
+  // nothing is zeroed: what a loop reads it has copied in ('in', 'inout': the initial states of a
+  // forward loop) or written first, and its scratch it writes before reading (held by the tests in
+  // poison mode, where the workspace starts full of NaN); the fill cost ~2.5% of a training step
+  const ws = wasmWorkspace([...sizes, own.scratch], products, [...sizes, own.scratch].map(() => false));
   if (ws === null) {
     if (placed.some((p) => p.layout !== 'whole' && p.shared.length < rowsOf(p.layout, T) * B * p.width)) {
       throw new Error('runBandInWasm: step buffers were left out for a loop in wasm memory, but the kernels are not wasm');
