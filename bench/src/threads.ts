@@ -1,0 +1,88 @@
+/**
+ * Two threads against one, measured in pairs: for each training case, a one-thread process and a
+ * two-thread process run alternately, `--pairs` times, and each pair gives a ratio (one-thread
+ * median / two-thread median of that pair's repetitions). We report the median of those ratios
+ * with its range, beside the medians of every repetition of each.
+ *
+ *   npm run bench:threads                                  the cases of the two-thread target, 5 pairs
+ *   node bench/dist/threads.js --pairs 7 --only charlm     more pairs, fewer cases
+ *
+ * Why pairs: on a shared virtual machine the same process, run twice a few seconds apart, can
+ * differ by a third (other tenants take the host's cores and memory bandwidth). The suite
+ * (run.ts) runs the one-thread and two-thread processes once each, back to back; one slow spell
+ * in either moves that ratio by as much. Alternating them and taking the median of the pairs
+ * leaves out most such spells. Each process warms up first (as the suite's), then times `--reps`
+ * repetitions by wall time.
+ */
+import { spawn } from 'child_process';
+import * as os from 'os';
+import * as path from 'path';
+import { Case, allCases } from './suite/cases';
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(name);
+  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const h = s.length >> 1;
+  return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
+};
+
+/** The repetitions' wall times (ms) of one process of `c` on `threads` threads. */
+function reps(c: Case, threads: 1 | 2, count: number, warmup: number): Promise<number[]> {
+  const argv = [path.join(__dirname, 'child.js'), '--case', c.id, '--impl', threads === 2 ? 'seqlab-2t' : 'seqlab', '--warmup', String(warmup), '--reps', String(count), '--min-warm-ms', '1000', '--min-time-ms', '0', '--budget', '60000', '--clock', 'wall', '--no-after-check'];
+  const env = { ...process.env, SEQLAB_THREADS: String(threads) };
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, argv, { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('close', (code) => {
+      const ms = out
+        .split('\n')
+        .filter((l) => l.startsWith('@@ '))
+        .map((l) => JSON.parse(l.slice(3)) as { type: string; ms?: number; reason?: string })
+        .filter((e) => e.type === 'rep')
+        .map((e) => e.ms as number);
+      if (code !== 0 || ms.length === 0) reject(new Error(`threads: ${c.id} on ${threads} thread(s) gave no repetitions (exit ${code})`));
+      else resolve(ms);
+    });
+  });
+}
+
+async function main(): Promise<void> {
+  const pairs = Number(arg('--pairs', '5'));
+  const count = Number(arg('--reps', '5'));
+  const warmup = Number(arg('--warmup', '1'));
+  const only = arg('--only', '64x64x128x,charlm,imdb').split(',');
+  if (!Number.isInteger(pairs) || pairs < 1) throw new Error(`threads: --pairs must be a positive integer, received ${arg('--pairs', '')}`);
+  const cases = allCases('full').filter((c) => c.kind !== 'gemm' && c.mode === 'train' && only.some((o) => c.id.includes(o)));
+  const load = () => os.loadavg().map((x) => x.toFixed(2)).join(', ');
+  console.log(`two threads against one, ${pairs} alternating pairs of processes a case, ${count} timed reps each (wall time); ${os.cpus()[0]?.model ?? '?'}, ${os.cpus().length} CPUs, Node.js ${process.version}`);
+  console.log(`load average at the start: ${load()}`);
+  console.log('');
+  console.log('| case | one thread, ms | two threads, ms | ratio of the medians | median of the pair ratios (min-max) |');
+  console.log('|---|---:|---:|---:|---:|');
+  for (const c of cases) {
+    const one: number[] = [];
+    const two: number[] = [];
+    const ratios: number[] = [];
+    for (let p = 0; p < pairs; p++) {
+      const a = await reps(c, 1, count, warmup);
+      const b = await reps(c, 2, count, warmup);
+      one.push(...a);
+      two.push(...b);
+      ratios.push(median(a) / median(b));
+    }
+    const [m1, m2] = [median(one), median(two)];
+    console.log(`| ${c.id} | ${m1.toFixed(1)} | ${m2.toFixed(1)} | ${(m1 / m2).toFixed(2)}x | ${median(ratios).toFixed(2)}x (${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}) |`);
+  }
+  console.log('');
+  console.log(`load average at the end: ${load()}`);
+}
+
+main().catch((e) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+});
