@@ -40,7 +40,7 @@ export function broadcastStrides(shape: Shape, outShape: Shape): number[] {
 export function binaryMap(op: string, a: Tensor, b: Tensor, f: (x: number, y: number) => number): Tensor {
   const outShape = shapesEqual(a.shape, b.shape) ? a.shape.slice() : broadcastShapes(op, a.shape, b.shape);
   const n = sizeOf(outShape);
-  const out = allocLike(resultType(a, b), n);
+  const out = allocLike(resultType(a, b), n, false); // every branch below writes every element
   const ad = a.data;
   const bd = b.data;
   if (a.size === n && b.size === n) {

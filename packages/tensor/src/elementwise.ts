@@ -35,7 +35,7 @@ function arithmetic(op: string, f: (x: number, y: number) => number, loop: Repea
   const general = binary(op, f);
   return (a: TensorLike, b: TensorLike): Tensor => {
     if (!(a instanceof Tensor) || !(b instanceof Tensor) || b.size === 0 || !repeatsOver(b.shape, a.shape)) return general(a, b);
-    const out = allocLike(resultType(a, b), a.size);
+    const out = allocLike(resultType(a, b), a.size, false);
     loop(out, a.data, b.data, a.size, b.size);
     return new Tensor(out, a.shape.slice());
   };
@@ -83,7 +83,7 @@ export const less = binary('less', (x, y) => (x < y ? 1 : 0));
 
 /** Applies `f` to every element. */
 export function unaryMap(t: Tensor, f: (x: number) => number): Tensor {
-  const out = allocLike(t.dtype, t.size);
+  const out = allocLike(t.dtype, t.size, false);
   const d = t.data;
   for (let i = 0; i < d.length; i++) out[i] = f(d[i]);
   return new Tensor(out, t.shape);

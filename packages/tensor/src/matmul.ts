@@ -43,7 +43,7 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
   }
   const nb = sizeOf(batch);
   const dtype = resultType(a, b);
-  const out = allocLike(dtype, nb * m * n);
+  const out = allocLike(dtype, nb * m * n, k === 0); // with k > 0 each product writes its C whole
   // mixed precision: promote the float32 operand so the kernel sees one array type
   const ad = dtype === a.dtype ? a.data : Float64Array.from(a.data);
   const bd = dtype === b.dtype ? b.data : Float64Array.from(b.data);

@@ -138,21 +138,25 @@ export function normAxis(op: string, axis: number, rank: number, shape?: Shape):
 }
 
 /** Where `allocLike` takes its arrays while set (step_buffers.ts `lendAllocations`), else null: new arrays. */
-let arraySource: ((dtype: DType, n: number) => DataArray) | null = null;
+let arraySource: ((dtype: DType, n: number, zeroed?: boolean) => DataArray) | null = null;
 
 /**
  * Sets where `allocLike` takes its zero-filled arrays (null: new arrays); returns the previous
  * source. step_buffers.ts sets it while a training step lends what ops allocate (`lendAllocations`).
  */
-export function setArraySource(source: ((dtype: DType, n: number) => DataArray) | null): ((dtype: DType, n: number) => DataArray) | null {
+export function setArraySource(source: ((dtype: DType, n: number, zeroed?: boolean) => DataArray) | null): ((dtype: DType, n: number, zeroed?: boolean) => DataArray) | null {
   const prev = arraySource;
   arraySource = source;
   return prev;
 }
 
-/** A zero-filled buffer of `n` elements in the given precision. */
-export function allocLike(dtype: DType, n: number): DataArray {
-  if (arraySource !== null) return arraySource(dtype, n);
+/**
+ * A zero-filled buffer of `n` elements in the given precision. `zeroed` false: the caller writes
+ * every element before reading any, so a buffer the array source recycles (a step buffer) need
+ * not be cleared; a new array is zero-filled all the same.
+ */
+export function allocLike(dtype: DType, n: number, zeroed = true): DataArray {
+  if (arraySource !== null) return arraySource(dtype, n, zeroed);
   return dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
 }
 

@@ -5,7 +5,7 @@
  * nothing; 'poison' leaves NaN in what goes back; small arrays are never lent. `lendAllocations`
  * lends what ops allocate inside it, in a step only.
  */
-import { POOL_MIN_VALUES, add, bufferPoolBytes, isLendingAllocations, keepFromStep, lendAllocations, lendToStep, ones, setBufferPoolLimit, setStepBufferMode, stepBuffer, takeBuffer, withStepBuffers, zeros } from '@seqlab/tensor';
+import { POOL_MIN_VALUES, Rng, Tensor, add, matmul, mul, reshape, sub, tanh, bufferPoolBytes, isLendingAllocations, keepFromStep, lendAllocations, lendToStep, ones, setBufferPoolLimit, setStepBufferMode, stepBuffer, takeBuffer, withStepBuffers, zeros } from '@seqlab/tensor';
 
 const N = POOL_MIN_VALUES;
 
@@ -130,5 +130,32 @@ describe('step buffers', () => {
       expect(small.length).toBe(N - 1);
     });
     expect(bufferPoolBytes()).toBe(0);
+  });
+
+  test('ops that write their output whole take step buffers uncleared: after steps that leave NaN in the pool, they give what they give outside a step', () => {
+    const rng = new Rng(3);
+    const t = (shape: number[]) => new Tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.uniform(-1, 1)), shape);
+    const [x, bias, col, wide, w] = [t([N / 64, 64]), t([64]), t([N / 64, 1]), t([1, 2, N / 128, 64]), t([64, 64])];
+    const ops: [string, () => Tensor][] = [
+      ['bias add', () => add(x, bias)],
+      ['bias mul', () => mul(x, bias)],
+      ['sub', () => sub(x, x)],
+      ['column', () => add(x, col)],
+      ['general broadcast', () => add(wide, reshape(x, [2, 1, N / 128, 64]))],
+      ['unary', () => tanh(x)],
+      ['matmul', () => matmul(x, w)],
+    ];
+    const outside = ops.map(([, f]) => Array.from(f().data));
+    setStepBufferMode('poison');
+    for (let step = 0; step < 3; step++) {
+      withStepBuffers(() =>
+        lendAllocations(() => {
+          ops.forEach(([name, f], i) => {
+            const got = Array.from(f().data);
+            expect({ name, same: got.every((v, k) => Object.is(v, outside[i][k])) }).toEqual({ name, same: true });
+          });
+        }),
+      );
+    }
   });
 });

@@ -39,7 +39,7 @@ export interface SoftmaxOfLogits {
 /** p and lse of the logits: `known`'s (checked against the logits), else computed. */
 function softmaxOf(op: string, logits: Tensor, rows: number, n: number, known: SoftmaxOfLogits | undefined): { p: T.DataArray; lse: Float64Array } {
   if (known === undefined) {
-    const p = allocLike(logits.dtype, logits.size);
+    const p = allocLike(logits.dtype, logits.size, false);
     const lse = new Float64Array(rows);
     T.softmaxRows(logits.data, p, rows, n, lse);
     return { p, lse };
@@ -74,13 +74,13 @@ export function softmaxCrossentropy(logits: Tensor, labels: Tensor, known?: Soft
     let dy: Tensor | null = null;
     if (needs[0]) {
       // d loss / d z_c = (Σ y) · p_c - y_c
-      const d = allocLike(T.resultType(logits, g), logits.size);
+      const d = allocLike(T.resultType(logits, g), logits.size, false);
       T.crossentropyGradRows(p, y, gd, ySum, d, rows, n);
       dz = new Tensor(d, logits.shape);
     }
     if (needs[1]) {
       // d loss / d y_c = lse - z_c
-      const d = allocLike(T.resultType(labels, g), labels.size);
+      const d = allocLike(T.resultType(labels, g), labels.size, false);
       for (let r = 0, b = 0; r < rows; r++, b += n) {
         const gr = gd[r];
         const l = lse[r];
@@ -116,7 +116,7 @@ export function sparseSoftmaxCrossentropy(logits: Tensor, classes: Tensor, known
   const out = new Tensor(loss, expected);
   return record(op, [logits], out, (g) => {
     // d loss / d z_c = p_c - [c = k]
-    const d = allocLike(T.resultType(logits, g), logits.size);
+    const d = allocLike(T.resultType(logits, g), logits.size, false);
     T.sparseCrossentropyGradRows(p, k, g.data, d, rows, n);
     return [new Tensor(d, logits.shape)];
   });

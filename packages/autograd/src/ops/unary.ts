@@ -14,7 +14,7 @@ type Derivative = (x: number, y: number) => number;
 function unary(name: string, x: Tensor, forward: (x: Tensor) => Tensor, df: Derivative): Tensor {
   const y = forward(x);
   return record(name, [x], y, (dy) => {
-    const dx = allocLike(T.resultType(x, dy), x.size);
+    const dx = allocLike(T.resultType(x, dy), x.size, false);
     const xd = x.data;
     const yd = y.data;
     const g = dy.data;
