@@ -77,27 +77,6 @@ export function onPoolHostChange(f: () => void): void {
 let canBlock: boolean | undefined;
 
 /**
- * Milliseconds a thread of the pool spins on what it waits for (a worker: its next job; the caller:
- * a worker's "done") before it blocks in `Atomics.wait`. On a virtual machine a thread that blocks
- * lets its virtual CPU halt, and waking it costs time once when a split starts and once when it
- * ends; a training step has a dozen splits, which follow each other within about a millisecond.
- * Measured (2 vCPUs, Node 20): a split with 0.2 ms of work on the calling thread took 0.39-0.51 ms
- * (median) without the spin, 0.24-0.32 ms with 1 ms of it; band starts inside a training step came
- * 0.6-1.8 ms late on average without it.
- */
-export const POOL_SPIN_MS = 1;
-
-/** Spins until `ctrl[i]` differs from `value` or `ms` have passed; true if it did differ. */
-export function spinWhile(ctrl: Int32Array, i: number, value: number, ms: number): boolean {
-  if (ms <= 0) return Atomics.load(ctrl, i) !== value;
-  const until = performance.now() + ms;
-  for (let n = 1; Atomics.load(ctrl, i) === value; n++) {
-    if ((n & 0xff) === 0 && performance.now() > until) return false;
-  }
-  return true;
-}
-
-/**
  * Milliseconds a posted job may stay untaken (ctrl[0] still its number) before the wait gives up
  * with an error: a worker that died, or never woke, would otherwise hang its caller for ever.
  * A job that has been taken is waited for as long as it runs.
@@ -138,7 +117,6 @@ export function waitForStatus(ctrl: Int32Array): void {
     spinForStatus(ctrl);
     return;
   }
-  if (spinWhile(ctrl, 1, 0, POOL_SPIN_MS)) return;
   let waited = 0;
   while (Atomics.load(ctrl, 1) === 0) {
     if (Atomics.wait(ctrl, 1, 0, 1000) !== 'timed-out') continue;

@@ -8,7 +8,6 @@
  */
 import { gemmSerial } from './gemm';
 import { KernelsName, setKernels } from './kernels';
-import { POOL_SPIN_MS, spinWhile } from './pool_host';
 import { HeldBuffers, PoolChannel, TAKEN, WireMessage } from './pool_wire';
 import { ROW_TASKS_MODULE } from './row_split';
 import * as rowTasks from './row_tasks';
@@ -75,8 +74,7 @@ export function runWireJob(ch: PoolChannel, m: WireMessage, taskOf: TaskFinder):
 export function serveChannel(ch: PoolChannel, taskOf: TaskFinder, receive: () => WireMessage | undefined): void {
   let seen = 0;
   for (;;) {
-    // the next job of a training step comes within about a millisecond: spin for it before blocking
-    if (!spinWhile(ch.ctrl, 2, seen, POOL_SPIN_MS)) Atomics.wait(ch.ctrl, 2, seen);
+    Atomics.wait(ch.ctrl, 2, seen);
     seen = Atomics.load(ch.ctrl, 2);
     for (let m = receive(); m !== undefined; m = receive()) runWireJob(ch, m, taskOf);
   }

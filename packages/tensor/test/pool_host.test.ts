@@ -4,7 +4,7 @@
  * the same limit holds for a page's spinning wait (spinForStatus).
  */
 import { Worker } from 'worker_threads';
-import { setTakeLimit, spinForStatus, spinWhile, waitForStatus } from '../src/pool_host';
+import { setTakeLimit, spinForStatus, waitForStatus } from '../src/pool_host';
 
 /**
  * A stand-in worker on `ctrl`: it waits for a wake-up on ctrl[2] as a pool worker does, and
@@ -78,21 +78,4 @@ describe('waitForStatus', () => {
       setTakeLimit(prev);
     }
   });
-});
-
-test('spinWhile: true as soon as the value differs (at once, or when another thread stores it), false once the time is up', () => {
-  const ctrl = new Int32Array(new SharedArrayBuffer(8));
-  ctrl[1] = 5;
-  expect(spinWhile(ctrl, 1, 0, 50)).toBe(true);
-  const t0 = performance.now();
-  expect(spinWhile(ctrl, 0, 0, 20)).toBe(false);
-  expect(performance.now() - t0).toBeGreaterThanOrEqual(20);
-  expect(spinWhile(ctrl, 0, 0, 0)).toBe(false);
-  // another thread stores the value while this one spins
-  const w = new Worker('const { workerData } = require("worker_threads"); Atomics.store(workerData, 0, 1);', { eval: true, workerData: ctrl });
-  try {
-    expect(spinWhile(ctrl, 0, 0, 30_000)).toBe(true);
-  } finally {
-    void w.terminate();
-  }
 });
