@@ -258,11 +258,11 @@ function scratchOf(w: PoolWorker, key: string, like: DataArray, n: number): Data
   return s;
 }
 
-/** How many products were split by rows and by columns of C so far, and how many of them by bands from a shared counter (tests check which split ran). */
-const splits = { rows: 0, columns: 0, banded: 0 };
+/** How many products were split by rows and by columns of C so far (tests check which split ran). */
+const splits = { rows: 0, columns: 0 };
 
-/** The products split over the pool so far, by rows of C and by columns of C; `banded`: those split by bands from a shared counter (gemm_bands.ts). */
-export function gemmSplits(): { rows: number; columns: number; banded: number } {
+/** The products split over the pool so far, by rows of C and by columns of C. */
+export function gemmSplits(): { rows: number; columns: number } {
   return { ...splits };
 }
 
@@ -300,17 +300,9 @@ export function parallelGemm(layout: Layout, args: GemmArgs, serial: SerialGemm)
  */
 let gemmSplit: ((columns: boolean, layout: Layout, args: GemmArgs, serial: SerialGemm, pool: PoolWorker[]) => void) | null = null;
 
-/**
- * Makes large products split over the pool's workers (pool_setup.ts `setPoolHost`): by bands from a
- * shared counter when `byBands` takes the product (its operands all shared: gemm_bands.ts), else
- * one fixed band a thread.
- */
-export function enableGemmSplit(byBands: (columns: boolean, layout: Layout, args: GemmArgs, serial: SerialGemm, threads: number) => boolean): void {
-  gemmSplit = (columns, layout, args, serial, pool) => {
-    splits[columns ? 'columns' : 'rows']++;
-    if (byBands(columns, layout, args, serial, pool.length + 1)) splits.banded++;
-    else (columns ? splitColumns : splitRows)(layout, args, serial, pool);
-  };
+/** Makes large products split over the pool's workers (pool_setup.ts `setPoolHost`). */
+export function enableGemmSplit(): void {
+  gemmSplit = (columns, layout, args, serial, pool) => (columns ? splitColumns : splitRows)(layout, args, serial, pool);
 }
 
 /** A dense copy of A [rows, cols] stored at row stride ld from offset `at`, in `to`. */
@@ -363,6 +355,7 @@ function finish(layout: Layout, args: GemmArgs, jobs: { w: PoolWorker; copyBack:
  */
 function splitRows(layout: Layout, args: GemmArgs, serial: SerialGemm, pool: PoolWorker[]): void {
   const { m, n, k } = args;
+  splits.rows++;
   const parts = pool.length + 1;
   const band = Math.ceil(m / parts / 4) * 4;
   const ao = args.aOffset ?? 0;
@@ -396,6 +389,7 @@ function splitRows(layout: Layout, args: GemmArgs, serial: SerialGemm, pool: Poo
  */
 function splitColumns(layout: Layout, args: GemmArgs, serial: SerialGemm, pool: PoolWorker[]): void {
   const { m, n, k } = args;
+  splits.columns++;
   const parts = pool.length + 1;
   const band = Math.ceil(n / parts / 8) * 8;
   const ao = args.aOffset ?? 0;

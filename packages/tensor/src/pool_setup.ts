@@ -5,13 +5,12 @@
  * page without `useWebWorkers`) carries none of their code.
  */
 import { PoolHost, installPoolHost } from './pool_host';
-import { splitGemmBands } from './gemm_bands';
 import { enableGemmSplit } from './parallel';
 import { enableRowSplit } from './row_split';
 
 /** Installs the source of workers (the Node entry does so for worker_threads; `useWebWorkers` in a page). */
 export function setPoolHost(h: PoolHost): void {
-  enableGemmSplit(splitGemmBands);
+  enableGemmSplit();
   enableRowSplit();
   installPoolHost(h);
 }

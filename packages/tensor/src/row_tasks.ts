@@ -3,8 +3,6 @@
  * platform have them, as they have the GEMM bands, with no module to load.
  */
 import { crossentropyBand, crossentropyGradBand, sparseCrossentropyGradBand } from './crossentropy_rows';
-import { gemmSerial } from './gemm';
-import { GemmBandsJob, takeGemmBands } from './gemm_bands';
 import { RowBandsJob, RowKernel, takeRowBands } from './row_split';
 import { softmaxBackwardBand, softmaxBand } from './softmax_rows';
 
@@ -21,9 +19,4 @@ export function rows(j: RowBandsJob): void {
   const kernel = kernels[j.kernel] as RowKernel | undefined;
   if (kernel === undefined) throw new Error(`row tasks: no row kernel '${j.kernel}'`);
   takeRowBands(j, kernel);
-}
-
-/** A worker's part of a product split by bands (gemm_bands.ts): takes bands and computes each. */
-export function gemmBands(j: GemmBandsJob): void {
-  takeGemmBands(j, gemmSerial);
 }
