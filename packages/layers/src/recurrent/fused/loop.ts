@@ -18,7 +18,7 @@
  * and ./wasm_band. Per-step scratch comes from `scratch` (wasm_band.ts: in the band's wasm memory
  * when the band runs there); what outlives the call is in the job.
  */
-import { DataArray, GemmArgs, PackedB, gemmNN, gemmNT, gemmSerial, lanes, packGemmB, releasePackedB } from '@seqlab/tensor';
+import { DataArray, GemmArgs, PackedB, gemmNN, gemmNT, gemmSerial, laneRows, lanes, packGemmB, releasePackedB } from '@seqlab/tensor';
 import { oneHotProjectRows } from './one_hot';
 import { scratch } from './wasm_band';
 
@@ -111,9 +111,8 @@ export function project(j: RowsJob, s: number, pw: PackedB | null, out: DataArra
     if (bias !== null) for (let r = r0; r < s * B + b1; r++) if (hot[r] >= 0) lanes.add(out, r * cols, out, r * cols, bias, 0, cols);
     return;
   }
-  if (bias !== null) {
-    for (let r = r0; r < s * B + b1; r++) lanes.copy(out, r * cols, bias, 0, cols);
-  }
+  // every row of the band starts as the bias (one call: the bias is read at stride 0)
+  if (bias !== null) laneRows('copy', b1 - b0, cols, out, r0 * cols, cols, bias, 0, 0);
   mm(j.serial, 'NN', { m: b1 - b0, n: cols, k: j.I, a: j.xs, aOffset: r0 * j.I, b: j.W, packedB: pw ?? undefined, c: out, cOffset: r0 * cols, beta: bias === null ? 0 : 1 });
 }
 
