@@ -6,6 +6,7 @@
  *
  *   npm run bench:threads                                  the cases of the two-thread target, 5 pairs
  *   node bench/dist/threads.js --pairs 7 --only charlm     more pairs, fewer cases
+ *   node bench/dist/threads.js --smoke                     tiny shapes, the char and IMDb cases (the test)
  *
  * Why pairs: on a shared virtual machine the same process, run twice a few seconds apart, can
  * differ by a third (other tenants take the host's cores and memory bandwidth). The suite
@@ -31,8 +32,9 @@ const median = (xs: number[]): number => {
 };
 
 /** The repetitions' wall times (ms) of one process of `c` on `threads` threads. */
-function reps(c: Case, threads: 1 | 2, count: number, warmup: number): Promise<number[]> {
-  const argv = [path.join(__dirname, 'child.js'), '--case', c.id, '--impl', threads === 2 ? 'seqlab-2t' : 'seqlab', '--warmup', String(warmup), '--reps', String(count), '--min-warm-ms', '1000', '--min-time-ms', '0', '--budget', '60000', '--clock', 'wall', '--no-after-check'];
+function reps(c: Case, threads: 1 | 2, count: number, warmup: number, smoke: boolean): Promise<number[]> {
+  const argv = [path.join(__dirname, 'child.js'), '--case', c.id, '--impl', threads === 2 ? 'seqlab-2t' : 'seqlab', '--warmup', String(warmup), '--reps', String(count), '--min-warm-ms', smoke ? '0' : '1000', '--min-time-ms', '0', '--budget', '60000', '--clock', 'wall', '--no-after-check'];
+  if (smoke) argv.push('--smoke');
   const env = { ...process.env, SEQLAB_THREADS: String(threads) };
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, argv, { env, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -55,9 +57,10 @@ async function main(): Promise<void> {
   const pairs = Number(arg('--pairs', '5'));
   const count = Number(arg('--reps', '5'));
   const warmup = Number(arg('--warmup', '1'));
-  const only = arg('--only', '64x64x128x,charlm,imdb').split(',');
+  const smoke = process.argv.includes('--smoke');
+  const only = arg('--only', smoke ? 'charlm,imdb' : '64x64x128x,charlm,imdb').split(',');
   if (!Number.isInteger(pairs) || pairs < 1) throw new Error(`threads: --pairs must be a positive integer, received ${arg('--pairs', '')}`);
-  const cases = allCases('full').filter((c) => c.kind !== 'gemm' && c.mode === 'train' && only.some((o) => c.id.includes(o)));
+  const cases = allCases(smoke ? 'smoke' : 'full').filter((c) => c.kind !== 'gemm' && c.mode === 'train' && only.some((o) => c.id.includes(o)));
   const load = () => os.loadavg().map((x) => x.toFixed(2)).join(', ');
   console.log(`two threads against one, ${pairs} alternating pairs of processes a case, ${count} timed reps each (wall time); ${os.cpus()[0]?.model ?? '?'}, ${os.cpus().length} CPUs, Node.js ${process.version}`);
   console.log(`load average at the start: ${load()}`);
@@ -69,8 +72,8 @@ async function main(): Promise<void> {
     const two: number[] = [];
     const ratios: number[] = [];
     for (let p = 0; p < pairs; p++) {
-      const a = await reps(c, 1, count, warmup);
-      const b = await reps(c, 2, count, warmup);
+      const a = await reps(c, 1, count, warmup, smoke);
+      const b = await reps(c, 2, count, warmup, smoke);
       one.push(...a);
       two.push(...b);
       ratios.push(median(a) / median(b));
