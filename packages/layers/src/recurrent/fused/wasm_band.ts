@@ -126,12 +126,13 @@ export function runBandInWasm<J extends RowsJob>(j: J, own: BandBuffers, rows: (
   if (backward) place('dh', 'rows', H, 'inout');
   for (const b of own.buffers) place(b.field, b.layout, b.width, b.io);
 
-  const sizes = placed.map((p) => bandSize(p, T, nb));
+  // the placed buffers, then the loop's scratch
+  const sizes = [...placed.map((p) => bandSize(p, T, nb)), own.scratch];
   const products: NonNullable<Parameters<typeof wasmWorkspace>[1]> = own.products.map((p) => ({ ...p, m: nb }));
   // nothing is zeroed: what a loop reads it has copied in ('in', 'inout': the initial states of a
   // forward loop) or written first, and its scratch it writes before reading (held by the tests in
   // poison mode, where the workspace starts full of NaN); the fill cost ~2.5% of a training step
-  const ws = wasmWorkspace([...sizes, own.scratch], products, [...sizes, own.scratch].map(() => false));
+  const ws = wasmWorkspace(sizes, products, sizes.map(() => false));
   if (ws === null) {
     if (placed.some((p) => p.layout !== 'whole' && p.shared.length < rowsOf(p.layout, T) * B * p.width)) {
       throw new Error('runBandInWasm: step buffers were left out for a loop in wasm memory, but the kernels are not wasm');
