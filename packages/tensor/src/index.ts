@@ -28,6 +28,7 @@ export * from './matmul';
 export * from './shape_ops';
 export {
   PARALLEL_MIN_WORK,
+  setGemmSplit,
   allocShared,
   gemmSplits,
   getThreads,

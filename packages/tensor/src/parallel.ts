@@ -46,6 +46,20 @@ export type SerialGemm = (layout: Layout, args: GemmArgs) => void;
 /** m·n·k below which a product stays on the calling thread (measured: bench/README.md). */
 export const PARALLEL_MIN_WORK = 1 << 24;
 
+/** The least m·n·k split now: PARALLEL_MIN_WORK unless `setGemmSplit` changed it. */
+let minWork = PARALLEL_MIN_WORK;
+
+/**
+ * Sets the least m·n·k for which products are split over the pool (tests: small products split,
+ * so that a split's every edge is checked in milliseconds); returns the previous value.
+ */
+export function setGemmSplit(work: number): number {
+  if (!Number.isInteger(work) || work < 0) throw new Error(`setGemmSplit: expected a non-negative integer of multiply-adds, received ${work}`);
+  const prev = minWork;
+  minWork = work;
+  return prev;
+}
+
 /** A started worker (`handed`: the buffers it holds, what its jobs name by id). */
 interface PoolWorker extends StartedWorker {
   /** Shared scratch of this worker: a, b, c per dtype. */
@@ -284,7 +298,7 @@ function byColumns(args: GemmArgs): boolean {
  */
 export function parallelGemm(layout: Layout, args: GemmArgs, serial: SerialGemm): boolean {
   const { m, n, k } = args;
-  if (wanted() <= 1 || m * n * k < PARALLEL_MIN_WORK) return false;
+  if (wanted() <= 1 || m * n * k < minWork) return false;
   const columns = byColumns(args);
   if ((columns ? n : m) < 16) return false;
   const pool = readyWorkers();

@@ -11,7 +11,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { setFlagsFromString } from 'v8';
 import { runInNewContext } from 'vm';
-import { GemmArgs, Rng, allocShared, gemmNN, gemmNT, gemmSplits, gemmTN, getThreads, packGemmB, poolHeldBuffers, poolJobMessages, poolJobsPosted, poolJobsWithdrawn, runOnPool, setKernels, setThreads, stepBuffer, toShared, withStepBuffers } from '@seqlab/tensor';
+import { GemmArgs, Rng, allocShared, gemmNN, gemmNT, gemmSplits, gemmTN, getThreads, packGemmB, poolHeldBuffers, poolJobMessages, poolJobsPosted, poolJobsWithdrawn, runOnPool, setGemmSplit, setKernels, setThreads, stepBuffer, toShared, withStepBuffers } from '@seqlab/tensor';
 import { isShared } from '../src/parallel';
 import { HELD_LIMIT_BYTES, forgetShared } from '../src/pool_wire';
 
@@ -77,10 +77,14 @@ test.each(layouts)('gemm%s: two and three threads are bit-identical to one, on e
 test('setThreads refuses nonsense and small products stay on the calling thread', () => {
   expect(() => setThreads(0)).toThrow(/positive integer/);
   expect(() => setThreads(1.5)).toThrow(/positive integer/);
+  expect(() => setGemmSplit(-1)).toThrow(/setGemmSplit: expected a non-negative integer of multiply-adds, received -1/);
+  expect(() => setGemmSplit(0.5)).toThrow(/setGemmSplit/);
   setThreads(2);
   const c = new Float32Array(4);
+  const before = gemmSplits();
   gemmNN({ m: 2, n: 2, k: 2, a: Float32Array.of(1, 2, 3, 4), b: Float32Array.of(5, 6, 7, 8), c });
   expect(Array.from(c)).toEqual([19, 22, 43, 50]);
+  expect(gemmSplits()).toEqual(before);
   setThreads(1);
   expect(getThreads()).toBe(1);
 });
@@ -185,46 +189,54 @@ const splitCases = layouts.flatMap(([name, gemm]) => [[name, 37, 203, 'columns',
 test.each(splitCases)('gemm%s [%i, %i]: split by %s of C, bit-identical to one thread (row strides, shared or not, column sums)', (name, m, n, split, gemm) => {
   // m < n: every thread packs all of A and a band of B's columns (n = 203 leaves bands that are
   // not multiples of 8); m > n: all of B and a band of A's rows. C's rows are ldc apart (C a band
-  // of a wider matrix), B's ldb apart
-  const k = 2300, extra = 3;
+  // of a wider matrix), B's ldb apart. k = 300 crosses one k block (256); m·n·k is below
+  // PARALLEL_MIN_WORK, so the split's least work is lowered for the test (setGemmSplit)
+  const k = 300, extra = 3;
   const bRows = name === 'NT' ? n : k;
   const bCols = name === 'NT' ? k : n;
   const aRows = name === 'TN' ? k : m;
   const aCols = name === 'TN' ? m : k;
   const lda = aCols + 1, ldb = bCols + extra, ldc = n + extra + 2;
-  for (const [kernels, f64] of [['wasm', false], ['js', false], ['js', true]] as const) {
-    for (const shared of [false, true]) {
-      for (const beta of [0, 1]) {
-        const was = setKernels(kernels);
-        const rng = new Rng(11);
-        const put = <X extends Float32Array | Float64Array>(x: X) => (shared ? toShared(x) : x);
-        const a = put(fill(2 + aRows * lda, rng, f64));
-        const b = put(fill(1 + bRows * ldb, rng, f64));
-        const c0 = fill(4 + m * ldc, rng, f64);
-        const s0 = fill(n, rng, f64);
-        const run = (threads: number) => {
-          expect(setThreads(threads)).toBe(threads);
-          const c = put(c0.slice());
-          const sums = s0.slice();
-          const before = gemmSplits();
-          gemm({ m, n, k, a, aOffset: 2, lda, b, bOffset: 1, ldb, c, cOffset: 4, ldc, beta, ...(name === 'NT' ? {} : { bColumnSums: sums }) });
-          const after = gemmSplits();
-          return { c, sums, columns: after.columns - before.columns, rows: after.rows - before.rows };
-        };
-        const one = run(1);
-        const two = run(2);
-        const three = run(3);
-        setKernels(was);
-        const what = { kernels, f64, shared, beta };
-        const once = split === 'columns' ? [1, 0] : [0, 1];
-        expect({ ...what, one: [one.columns, one.rows], two: [two.columns, two.rows], three: [three.columns, three.rows] }).toEqual({ ...what, one: [0, 0], two: once, three: once });
-        let same = true;
-        for (let i = 0; i < one.c.length; i++) if (!Object.is(one.c[i], two.c[i]) || !Object.is(one.c[i], three.c[i])) same = false;
-        for (let j = 0; j < n; j++) if (!Object.is(one.sums[j], two.sums[j]) || !Object.is(one.sums[j], three.sums[j])) same = false;
-        expect({ ...what, same }).toEqual({ ...what, same: true });
-      }
-    }
-  }
+  // every variant's operands, then the products thread count by thread count: setThreads(1)
+  // stops the pool's workers, so going 1, 2, 3 once starts each worker once, not once a variant
+  const variants = (['wasm', 'js', 'js64'] as const).flatMap((kind) => [false, true].flatMap((shared) => [0, 1].map((beta) => {
+    const f64 = kind === 'js64';
+    const rng = new Rng(11);
+    const put = <X extends Float32Array | Float64Array>(x: X) => (shared ? toShared(x) : x);
+    return {
+      what: { kernels: f64 ? 'js' : kind, f64, shared, beta },
+      put,
+      a: put(fill(2 + aRows * lda, rng, f64)),
+      b: put(fill(1 + bRows * ldb, rng, f64)),
+      c0: fill(4 + m * ldc, rng, f64),
+      s0: fill(n, rng, f64),
+    };
+  })));
+  const minWork = setGemmSplit(0);
+  const runs = [1, 2, 3].map((threads) => {
+    expect(setThreads(threads)).toBe(threads);
+    return variants.map(({ what, put, a, b, c0, s0 }) => {
+      const was = setKernels(what.kernels as 'wasm' | 'js');
+      const c = put(c0.slice());
+      const sums = s0.slice();
+      const before = gemmSplits();
+      gemm({ m, n, k, a, aOffset: 2, lda, b, bOffset: 1, ldb, c, cOffset: 4, ldc, beta: what.beta, ...(name === 'NT' ? {} : { bColumnSums: sums }) });
+      const after = gemmSplits();
+      setKernels(was);
+      return { c, sums, columns: after.columns - before.columns, rows: after.rows - before.rows };
+    });
+  });
+  setThreads(1);
+  expect(setGemmSplit(minWork)).toBe(0);
+  const once = split === 'columns' ? [1, 0] : [0, 1];
+  variants.forEach(({ what }, v) => {
+    const [one, two, three] = runs.map((r) => r[v]);
+    expect({ ...what, one: [one.columns, one.rows], two: [two.columns, two.rows], three: [three.columns, three.rows] }).toEqual({ ...what, one: [0, 0], two: once, three: once });
+    let same = true;
+    for (let i = 0; i < one.c.length; i++) if (!Object.is(one.c[i], two.c[i]) || !Object.is(one.c[i], three.c[i])) same = false;
+    for (let j = 0; j < n; j++) if (!Object.is(one.sums[j], two.sums[j]) || !Object.is(one.sums[j], three.sums[j])) same = false;
+    expect({ ...what, same }).toEqual({ ...what, same: true });
+  });
 });
 
 test('a tall product is split by rows, a wide one by columns, a B packed beforehand by rows', () => {
