@@ -128,6 +128,16 @@ export class Func {
     return this;
   }
 
+  /**
+   * `i8x16.shuffle` of the two vectors on the stack, picking four 32-bit lanes: lane l of the
+   * result is lane `lanes[l]` of (first, second), 0-3 from the first and 4-7 from the second.
+   */
+  shuffle32(lanes: [number, number, number, number]): this {
+    this.code.push(0xfd, ...uleb(SIMD['i8x16.shuffle']));
+    for (const l of lanes) this.code.push(4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3);
+    return this;
+  }
+
   /** A store of one lane (`v128.store64_lane offset lane`). */
   storeLane(name: 'v128.store64_lane' | 'v128.store32_lane', offset: number, lane: number): this {
     this.op(name, offset);
