@@ -14,6 +14,7 @@ export * from './elementwise';
 export * from './reduce';
 export * from './softmax_rows';
 export * from './crossentropy_rows';
+export * from './gather_rows';
 export { setRowSplit, rowSplits, sharedBands } from './row_split';
 export * from './gemm';
 export * from './kernels';

@@ -3,6 +3,7 @@
  * platform have them, as they have the GEMM bands, with no module to load.
  */
 import { crossentropyBand, crossentropyGradBand, sparseCrossentropyGradBand } from './crossentropy_rows';
+import { gatherBand, scatterAddBand } from './gather_rows';
 import { RowBandsJob, RowKernel, takeRowBands } from './row_split';
 import { softmaxBackwardBand, softmaxBand } from './softmax_rows';
 
@@ -12,6 +13,8 @@ const kernels: Record<string, RowKernel<never>> = {
   crossentropy: crossentropyBand,
   crossentropyGrad: crossentropyGradBand,
   sparseCrossentropyGrad: sparseCrossentropyGradBand,
+  gather: gatherBand,
+  scatterAdd: scatterAddBand,
 };
 
 /** A worker's part of a row split: takes bands of rows and runs the kernel `j.kernel` on them. */

@@ -3,6 +3,7 @@
  * reverse. Each copies into a new contiguous tensor.
  */
 import { Shape, Tensor, allocLike, fmtShape, normAxis, resultType, sizeOf, stridesOf } from './tensor';
+import { gatherRows } from './gather_rows';
 import { aroundAxis } from './reduce';
 
 /** Permutes axes; default reverses them. `transpose(x, [0, 2, 1])` swaps the last two of a 3-D x. */
@@ -165,15 +166,18 @@ export function gather(t: Tensor, indices: Tensor | number[], axis = 0): Tensor 
   const idx = indices instanceof Tensor ? indices : new Tensor(Float32Array.from(indices), [indices.length]);
   const { outer, n, inner } = aroundAxis(t.shape, a);
   const k = idx.size;
-  const out = allocLike(t.dtype, outer * k * inner);
+  const out = allocLike(t.dtype, outer * k * inner, false); // every row written below
   for (let i = 0; i < k; i++) {
     const v = idx.data[i];
     if (!Number.isInteger(v) || v < 0 || v >= n) checkIndex('gather', v, n, `position ${i}`, `axis ${a} of ${fmtShape(t.shape)}`);
   }
-  for (let o = 0; o < outer; o++) {
-    for (let i = 0; i < k; i++) {
-      const src = (o * n + idx.data[i]) * inner;
-      out.set(t.data.subarray(src, src + inner), (o * k + i) * inner);
+  if (outer === 1) gatherRows(t.data, idx.data, inner, out); // rows of a table: split over the pool when large
+  else {
+    for (let o = 0; o < outer; o++) {
+      for (let i = 0; i < k; i++) {
+        const src = (o * n + idx.data[i]) * inner;
+        out.set(t.data.subarray(src, src + inner), (o * k + i) * inner);
+      }
     }
   }
   const shape = [...t.shape.slice(0, a), ...idx.shape, ...t.shape.slice(a + 1)];

@@ -1,6 +1,7 @@
 /**
  * The row kernels split over the pool by bands of rows (row_split.ts): the softmax rows forward and
- * backward and the cross-entropy rows give bit-identical results on one, two and three threads,
+ * backward, the cross-entropy rows, and the rows of a table by ids and their gradient (gather_rows.ts,
+ * ids repeated and unused) give bit-identical results on one, two and three threads,
  * on either kernel ('wasm' and 'js' exp), in float32 and float64, with rows that do not split
  * evenly, rows of -∞ and NaN, arrays on SharedArrayBuffers or not, and an output that is its
  * input's buffer. The splits are counted, so the test fails if nothing was split.
@@ -9,7 +10,7 @@
 import { execFileSync } from 'child_process';
 import * as path from 'path';
 import {
-  DataArray, Rng, crossentropyGradRows, crossentropyRows, rowSplits, setKernels, setRowSplit, setThreads, softmaxBackwardRows, softmaxRows, sparseCrossentropyGradRows, toShared,
+  DataArray, Rng, crossentropyGradRows, crossentropyRows, gatherRows, rowSplits, scatterAddRows, setKernels, setRowSplit, setThreads, softmaxBackwardRows, softmaxRows, sparseCrossentropyGradRows, toShared,
 } from '@seqlab/tensor';
 
 jest.setTimeout(60_000);
@@ -31,7 +32,7 @@ function fill(n: number, rng: Rng, f64: boolean, lo = -5, hi = 5): DataArray {
   return a;
 }
 
-/** Every output of the five row kernels on `threads` threads, from the same inputs. */
+/** Every output of the seven row kernels on `threads` threads, from the same inputs. */
 function runAll(threads: number, rows: number, n: number, f64: boolean, shared: boolean): { name: string; values: ArrayLike<number> }[] {
   expect(setThreads(threads)).toBe(threads);
   const rng = new Rng(rows * 31 + n);
@@ -58,9 +59,16 @@ function runAll(threads: number, rows: number, n: number, f64: boolean, shared: 
   // softmax in place: z and p one buffer
   const inPlace = share(z.slice());
   softmaxRows(inPlace, inPlace, rows, n);
+  // a table of `rows` rows by ids: a third of the rows named, most of them many times
+  const ids = (f64 ? new Float64Array(rows) : new Float32Array(rows)).map(() => Math.floor(rng.next() * rows / 3));
+  const gathered = share(f64 ? new Float64Array(rows * n) : new Float32Array(rows * n));
+  gatherRows(share(y), share(ids), n, gathered);
+  const dTable = share(fill(rows * n, rng, f64)); // written whole: what was there is overwritten
+  scatterAddRows(share(dy), ids, n, rows, dTable);
   return [
     { name: 'p', values: p }, { name: 'lse', values: lse }, { name: 'loss', values: loss }, { name: 'ySum', values: ySum },
     { name: 'dz', values: dz }, { name: 'dzSparse', values: dzSparse }, { name: 'dx', values: dx }, { name: 'p in place', values: inPlace },
+    { name: 'gathered', values: gathered }, { name: 'dTable', values: dTable },
   ];
 }
 
@@ -76,7 +84,7 @@ test.each([
       for (const threads of [2, 3]) {
         const before = rowSplits();
         const many = runAll(threads, rows, n, f64, shared);
-        expect(rowSplits() - before).toBe(6); // every kernel call was split
+        expect(rowSplits() - before).toBe(8); // every kernel call was split
         one.forEach((o, k) => {
           expect(many[k].name).toBe(o.name);
           let first = -1;
