@@ -127,8 +127,8 @@ describe('buffer reuse in the fused kernels', () => {
     T.setThreads(threads);
     setBufferPoolLimit(256 * 1024 * 1024);
     // every size of step buffer a loop writes (gates and their gradients, act(c), q_h, r ⊙ h, the
-    // dropped states, the step-major input), plain and shared, four of each, full of NaN
-    const sizes = [GATES[kind] * H, 2 * H, H, I].map((w) => steps * B * w);
+    // dropped states, the step-major input, the states), plain and shared, four of each, full of NaN
+    const sizes = [...[GATES[kind] * H, 2 * H, H, I].map((w) => steps * B * w), (steps + 1) * B * H];
     const poisoned: T.DataArray[] = [];
     for (const n of sizes) {
       for (const shared of [null, T.sharedBuffer]) {

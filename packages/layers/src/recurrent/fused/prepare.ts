@@ -231,9 +231,13 @@ export function rowsInputs(args: KernelArgs, p: Prepared): {
   };
 }
 
-/** States buffer [(T+1)·B, H] with the initial state in its first block (a `temp` buffer: outputs are copied out of it). */
+/**
+ * States buffer [(T+1)·B, H] with the initial state in its first block (a `temp` buffer: outputs
+ * are copied out of it). The loops write every later block, masked steps included (they carry the
+ * state on), so it is a `loopOutput`: not zeroed first where the loops run in wasm memory.
+ */
 export function stateBuffer(p: Prepared, h0: DataArray): DataArray {
-  const hs = p.temp((p.T + 1) * p.B * p.H);
+  const hs = p.loopOutput((p.T + 1) * p.B * p.H);
   hs.set(h0);
   return hs;
 }
