@@ -263,6 +263,19 @@ describe('shape ops match finite differences', () => {
     expect(Array.from(g.data.subarray(9, 12))).toEqual([0, 0, 0]);
   });
 
+  test('gather along an inner axis: each outer block scatters its own gradient', () => {
+    const x = valuesFor([2, 5, 3], 4);
+    const ids = T.tensor([[0, 4, 4], [2, 0, 1]]);
+    expectPass(checkGradients((t) => A.gather(t, ids, 1), [x]));
+    expectPass(checkGradients((t) => A.gather(t, [2, 2, 0], -1), [x]));
+    // axis 1: in each of the 2 blocks, row 4 is picked twice, row 3 never
+    const g = A.grad((t: Tensor) => A.sum(A.gather(t, ids, 1)))(x);
+    for (const o of [0, 1]) {
+      expect(Array.from(g.data.subarray(o * 15 + 12, o * 15 + 15))).toEqual([2, 2, 2]);
+      expect(Array.from(g.data.subarray(o * 15 + 9, o * 15 + 12))).toEqual([0, 0, 0]);
+    }
+  });
+
   test('where routes the gradient by the condition', () => {
     const cond = T.tensor([[1, 0, 1]]);
     expectPass(checkGradients((a, b) => A.where(cond, a, b), [valuesFor([2, 3], 1), valuesFor([3], 2)]));

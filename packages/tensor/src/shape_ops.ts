@@ -171,15 +171,8 @@ export function gather(t: Tensor, indices: Tensor | number[], axis = 0): Tensor 
     const v = idx.data[i];
     if (!Number.isInteger(v) || v < 0 || v >= n) checkIndex('gather', v, n, `position ${i}`, `axis ${a} of ${fmtShape(t.shape)}`);
   }
-  if (outer === 1) gatherRows(t.data, idx.data, inner, out); // rows of a table: split over the pool when large
-  else {
-    for (let o = 0; o < outer; o++) {
-      for (let i = 0; i < k; i++) {
-        const src = (o * n + idx.data[i]) * inner;
-        out.set(t.data.subarray(src, src + inner), (o * k + i) * inner);
-      }
-    }
-  }
+  // each of the `outer` blocks is a table [n, inner] whose rows the ids pick (gather_rows.ts)
+  for (let o = 0; o < outer; o++) gatherRows(t.data.subarray(o * n * inner, (o + 1) * n * inner), idx.data, inner, out.subarray(o * k * inner, (o + 1) * k * inner));
   const shape = [...t.shape.slice(0, a), ...idx.shape, ...t.shape.slice(a + 1)];
   return new Tensor(out, shape);
 }

@@ -107,21 +107,9 @@ export function gather(x: Tensor, indices: Tensor | number[], axis = 0): Tensor 
   return record('gather', [x], out, (dy) => {
     const { outer, n, inner } = T.aroundAxis(x.shape, a);
     const k = idx.size;
-    if (outer === 1) {
-      // rows of a table (an Embedding): dx[v] = Σ dy[i] over ids[i] = v, split over the pool when large
-      const dx = new Tensor(T.allocLike(x.dtype, x.size, false), x.shape);
-      T.scatterAddRows(dy.data, idx.data, inner, n, dx.data);
-      return [dx];
-    }
-    const dx = T.zerosLike(x);
-    const [out, g, at] = [dx.data, dy.data, idx.data];
-    for (let o = 0; o < outer; o++) {
-      for (let i = 0; i < k; i++) {
-        const dst = (o * n + at[i]) * inner;
-        const src = (o * k + i) * inner;
-        for (let j = 0; j < inner; j++) out[dst + j] += g[src + j];
-      }
-    }
+    // each of the `outer` blocks: dx[v] = Σ dy[i] over ids[i] = v (gather_rows.ts: split over the pool when large)
+    const dx = new Tensor(T.allocLike(x.dtype, x.size, false), x.shape);
+    for (let o = 0; o < outer; o++) T.scatterAddRows(dy.data.subarray(o * k * inner, (o + 1) * k * inner), idx.data, inner, n, dx.data.subarray(o * n * inner, (o + 1) * n * inner));
     return [dx];
   });
 }

@@ -25,6 +25,9 @@
  */
 import { Func, I32, V128, encodeModule } from './encode';
 
+/** Four 32-bit lanes picked from two vectors (`Func.shuffle32`). */
+type Lanes = [number, number, number, number];
+
 /** Rows of a tile (the kernel's MR); columns are always 8 (two f32x4). */
 export const TILE_ROWS = 4;
 export const TILE_COLS = 8;
@@ -99,15 +102,14 @@ function microKernel(fma: boolean): Func {
  *
  *   rows  a0 a1 a2 a3 / b0 .. / c0 .. / d0 ..   ->   steps  a0 b0 c0 d0 / a1 b1 c1 d1 / ...
  *
- * The rest (k past a multiple of 4, the rows of a last partial strip, the padding) goes a float at a time.
+ * The rest (A [m, k] when k is not a multiple of 4, the rows of a last partial strip, the padding)
+ * goes a float at a time.
  */
 function packA(): Func {
   const f = new Func('packA', [['src', I32], ['rs', I32], ['ks', I32], ['rows', I32], ['kc', I32], ['dst', I32]]);
-  const [i, p, sp, dp, whole, k4, r0, r1, r2, r3, lo01, hi01, lo23, hi23] = [
-    f.local('i', I32), f.local('p', I32), f.local('sp', I32), f.local('dp', I32), f.local('whole', I32), f.local('k4', I32),
-    f.local('r0', V128), f.local('r1', V128), f.local('r2', V128), f.local('r3', V128),
-    f.local('lo01', V128), f.local('hi01', V128), f.local('lo23', V128), f.local('hi23', V128),
-  ];
+  const [i, p, sp, dp, whole] = ['i', 'p', 'sp', 'dp', 'whole'].map((n) => f.local(n, I32));
+  const r = [0, 1, 2, 3].map((k) => f.local(`r${k}`, V128));
+  const mid = [0, 1, 2, 3].map((k) => f.local(`m${k}`, V128));
   // dp = dst + (i >> 2)·kc·16 + (i & 3)·4: where row i's step 0 goes
   const rowStart = () => {
     f.get('dst').get(i).i32(2).op('i32.shr_u').get('kc').op('i32.mul').i32(4).op('i32.shl').op('i32.add');
@@ -125,42 +127,24 @@ function packA(): Func {
       });
     });
   });
-  f.get('rs').i32(4).op('i32.ne').get('ks').i32(4).op('i32.eq').op('i32.and').if(() => {
-    // stored [m, k]: four rows r0..r3 of four steps each, transposed to four steps of four rows
-    f.get('kc').i32(-4).op('i32.and').set(k4);
+  // stored [m, k] with k a multiple of 4 (other k go a float at a time): four rows of four
+  // steps each, r[0..3], transposed to four steps of four rows
+  f.get('rs').i32(4).op('i32.ne').get('ks').i32(4).op('i32.eq').op('i32.and').get('kc').i32(3).op('i32.and').op('i32.eqz').op('i32.and').if(() => {
     f.for(i, 0, whole, 4, () => {
       rowStart();
       f.get('src').get(i).get('rs').op('i32.mul').op('i32.add').set(sp);
-      f.for(p, 0, k4, 4, () => {
-        f.get(sp).op('v128.load').set(r0);
-        f.get(sp).get('rs').op('i32.add').tee(sp).op('v128.load').set(r1);
-        f.get(sp).get('rs').op('i32.add').tee(sp).op('v128.load').set(r2);
-        f.get(sp).get('rs').op('i32.add').tee(sp).op('v128.load').set(r3);
-        // back to row 0, four steps on
-        f.get(sp).get('rs').i32(3).op('i32.mul').op('i32.sub').i32(16).op('i32.add').set(sp);
-        f.get(r0).get(r1).shuffle32([0, 4, 1, 5]).set(lo01); // a0 b0 a1 b1
-        f.get(r0).get(r1).shuffle32([2, 6, 3, 7]).set(hi01); // a2 b2 a3 b3
-        f.get(r2).get(r3).shuffle32([0, 4, 1, 5]).set(lo23); // c0 d0 c1 d1
-        f.get(r2).get(r3).shuffle32([2, 6, 3, 7]).set(hi23); // c2 d2 c3 d3
-        f.get(dp).get(lo01).get(lo23).shuffle32([0, 1, 4, 5]).op('v128.store', 0); //  a0 b0 c0 d0
-        f.get(dp).get(lo01).get(lo23).shuffle32([2, 3, 6, 7]).op('v128.store', 16); // a1 b1 c1 d1
-        f.get(dp).get(hi01).get(hi23).shuffle32([0, 1, 4, 5]).op('v128.store', 32); // a2 b2 c2 d2
-        f.get(dp).get(hi01).get(hi23).shuffle32([2, 3, 6, 7]).op('v128.store', 48); // a3 b3 c3 d3
-        f.inc(dp, 64);
-      });
-      // the steps past k4, a float at a time for each of the four rows
-      f.for(p, k4, 'kc', 1, () => {
-        for (let r = 0; r < 4; r++) {
-          f.get(dp).get(sp);
-          if (r > 0) f.get('rs').i32(r).op('i32.mul').op('i32.add');
-          f.op('f32.load').op('f32.store', 4 * r);
-        }
-        f.inc(sp, 4).inc(dp, 16);
+      f.for(p, 0, 'kc', 4, () => {
+        r.forEach((v, k) => f.get(sp).get('rs').i32(k).op('i32.mul').op('i32.add').op('v128.load').set(v));
+        // rows (0, 1) and (2, 3) interleaved: mid = a0 b0 a1 b1, a2 b2 a3 b3, c0 d0 c1 d1, c2 d2 c3 d3
+        ([[0, 4, 1, 5], [2, 6, 3, 7]] as Lanes[]).forEach((l, h) => [0, 2].forEach((k) => f.get(r[k]).get(r[k + 1]).shuffle32(l).set(mid[k + h])));
+        // then joined: step q of the strip is a_q b_q c_q d_q
+        ([[0, 1, 4, 5], [2, 3, 6, 7]] as Lanes[]).forEach((l, q) => [0, 1].forEach((h) => f.get(dp).get(mid[h]).get(mid[2 + h]).shuffle32(l).op('v128.store', 32 * h + 16 * q)));
+        f.inc(sp, 16).inc(dp, 64);
       });
     });
   });
-  // any other strides: every row a float at a time
-  f.get('rs').i32(4).op('i32.ne').get('ks').i32(4).op('i32.ne').op('i32.and').if(() => f.i32(0).set(whole));
+  // i = whole after either case above, else 0: then every row goes a float at a time
+  f.get(i).set(whole);
   // the rows of a last partial strip (all rows when no case above applied)
   f.for(i, whole, 'rows', 1, () => {
     rowStart();
