@@ -1,6 +1,6 @@
 /**
- * Rows of a table picked by ids, and the gradient that adds rows back: the lookup of `gather`
- * along axis 0 (an Embedding's forward) and its vector-Jacobian product (the backward).
+ * Rows of a table picked by ids, and the gradient that adds rows back: `gather` (an Embedding's
+ * lookup; along an inner axis, each outer block is a table) and its vector-Jacobian product.
  *
  *   out[i] = table[ids[i]]                       i = 0 .. k-1
  *   dTable[v] = Σ_{i : ids[i] = v} dOut[i]        the sum in ascending i, zero where no id is v
@@ -11,6 +11,7 @@
  * every row of dTable is the same sum in the same order whichever thread makes it).
  * Ids are checked by the callers (`gather`): here they are trusted.
  */
+import { lanes } from './lanes';
 import { runRowKernel } from './row_split';
 import type { DataArray } from './tensor';
 
@@ -26,10 +27,7 @@ export interface GatherJob {
 export function gatherBand(j: GatherJob, r0: number, r1: number): void {
   const { n, table, ids, out } = j;
   for (let r = r0, o = r0 * n; r < r1; r++, o += n) {
-    const s = ids[r] * n;
-    // a row of many values is one block copy (measured faster than the loop from 64 values)
-    if (n >= 32) out.set(table.subarray(s, s + n) as never, o);
-    else for (let c = 0; c < n; c++) out[o + c] = table[s + c];
+    lanes.copy(out, o, table, ids[r] * n, n);
   }
 }
 

@@ -33,11 +33,12 @@ function checkOut(name: string, out: DataArray, oo: number, n: number): void {
 
 /** The primitives (wasm/lanes_kernel.ts lists them with their f32x4 expressions). */
 export const lanes = {
-  /** out = a */
+  /** out = a (a range of 32 or more values outside wasm memory is one block copy: faster than the loop, measured at 64) */
   copy(out: DataArray, oo: number, a: DataArray, ao: number, n: number): void {
     checkOut('copy', out, oo, n);
     if (inWasm(out) && inWasm(a)) return laneExports().copy(at(out, oo), at(a, ao), n);
-    for (let k = 0; k < n; k++) out[oo + k] = a[ao + k];
+    if (n >= 32) out.set(a.subarray(ao, ao + n) as never, oo);
+    else for (let k = 0; k < n; k++) out[oo + k] = a[ao + k];
   },
 
   /** out = a ⊙ b */

@@ -88,9 +88,7 @@ export function buildXs(j: RowsJob): void {
       const src = (b * T + t) * I;
       const dst = (s * B + b) * I;
       if (idm === null) {
-        // a row of many features is one block copy (as gather_rows.ts: faster than the loop from 32 values)
-        if (I >= 32) xs.set(x.subarray(src, src + I) as never, dst);
-        else for (let i = 0; i < I; i++) xs[dst + i] = x[src + i];
+        lanes.copy(xs, dst, x, src, I);
       } else {
         const mo = b * I;
         for (let i = 0; i < I; i++) xs[dst + i] = x[src + i] * idm[mo + i];
