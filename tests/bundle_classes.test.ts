@@ -8,6 +8,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import * as zlib from 'zlib';
 import * as L from '@seqlab/layers';
 import { bundle } from './support/browser';
 
@@ -46,7 +47,19 @@ test('an LSTM + Dense + Adam page registers only what it uses', () => {
   );
   const names = page.names as string[];
   expect(names).toEqual(expect.arrayContaining(['LSTM', 'LSTMCell', 'Dense', 'Sequential', 'Adam']));
-  for (const left of ['GRU', 'GRUCell', 'SimpleRNN', 'SimpleRNNCell', 'Bidirectional', 'Embedding']) expect(names).not.toContain(left);
+  for (const left of ['GRU', 'GRUCell', 'SimpleRNN', 'SimpleRNNCell', 'Bidirectional', 'Embedding', 'Dropout', 'Activation', 'Flatten', 'Reshape', 'RepeatVector']) {
+    expect(names).not.toContain(left);
+  }
+});
+
+test('the LSTM + Dense + Adam page of `npm run bench:browser` stays within 60 KiB min+gzip', () => {
+  const source = fs.readFileSync(path.join(__dirname, '..', 'bench', 'browser', 'run.ts'), 'utf8');
+  const page = /`(import \{ Adam, Dense, LSTM, Sequential \} from '@seqlab\/layers';[^`]*)`/.exec(source);
+  expect(page).not.toBeNull();
+  fs.writeFileSync(path.join(dir, 'size_page.ts'), (page as RegExpExecArray)[1]);
+  bundle({ size_page: path.join(dir, 'size_page.ts') }, dir);
+  const bytes = zlib.gzipSync(fs.readFileSync(path.join(dir, 'size_page.js')), { level: 9 }).length;
+  expect(bytes).toBeLessThanOrEqual(60 * 1024);
 });
 
 test.each(['loadModel', 'modelFromBytes', 'fromTfjs', 'loadTfjsModel'])('a page that uses %s registers every built-in class', (load) => {

@@ -20,6 +20,8 @@ export { setSeed, getRng } from './initializers';
 export type { Initializer, InitializerSpec, InitializerDescription } from './initializers';
 export * from './activations';
 export * from './layers/core';
+export { Dense, lastDim } from './layers/dense';
+export type { DenseArgs } from './layers/dense';
 export * from './layers/embedding';
 export * from './layers/masking';
 export * from './layers/normalization';

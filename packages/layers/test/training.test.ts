@@ -285,7 +285,7 @@ describe('saveWeights / loadWeights', () => {
     const dataFlip = Buffer.from(bytes);
     dataFlip[dataFlip.length - 3] ^= 0x10;
     fs.writeFileSync(flip, dataFlip);
-    await expect(target.loadWeights(flip)).rejects.toThrow('the weights are corrupted');
+    await expect(target.loadWeights(flip)).rejects.toThrow('the data are corrupted');
     setSeed(1);
     const wider = new Sequential([new Dense({ units: 9, activation: 'tanh', inputShape: [2] }), new Dense({ units: 1 })]);
     const wb = wider.getWeights().map((w) => Array.from(w.data));

@@ -90,6 +90,8 @@ describe('loadWeights refuses crafted manifests by name', () => {
     ['a fractional offset', (m: Record<string, unknown>) => ((m.weights as Record<string, unknown>[])[1].offset = 1.5), 'has offset 1.5 and byteLength'],
     ['a huge dimension', (m: Record<string, unknown>) => (((m.weights as Record<string, unknown>[])[0].shape as number[])[0] = 1e300), 'has shape [1e+300,8]'],
     ['no byte count', (m: Record<string, unknown>) => (m.dataByteLength = 'all'), `dataByteLength is "all", expected a byte count`],
+    ['a range past the data', (m: Record<string, unknown>) => ((m.weights as Record<string, unknown>[])[1].offset = 4096), `entry 1 ('`],
+    ['a byte length that is not the shape', (m: Record<string, unknown>) => ((m.weights as Record<string, unknown>[])[0].byteLength = 4), 'has an inconsistent dtype, shape [3,8] or byte range'],
   ])('%s', async (_what, change, message) => {
     const dir = fs.mkdtempSync(path.join(tmp, 'craft-'));
     const good = path.join(dir, 'good.slw');
@@ -99,8 +101,20 @@ describe('loadWeights refuses crafted manifests by name', () => {
     fs.writeFileSync(bad, craft(fs.readFileSync(good), change));
     const target = model(4);
     const before = target.getWeights().map((w) => Array.from(w.data));
-    await expect(target.loadWeights(bad)).rejects.toThrow(`loadWeights: ${bad} is not a valid seqlab weights file: `);
+    await expect(target.loadWeights(bad)).rejects.toThrow(`loadWeights: ${bad} is not a valid seqlab-weights file: `);
     await expect(target.loadWeights(bad)).rejects.toThrow(message);
+    expect(target.getWeights().map((w) => Array.from(w.data))).toEqual(before);
+  });
+
+  test('a file of a newer version is refused as such, and the model keeps its weights', async () => {
+    const dir = fs.mkdtempSync(path.join(tmp, 'craft-'));
+    const good = path.join(dir, 'good.slw');
+    await model(3).saveWeights(good);
+    const bad = path.join(dir, 'newer.slw');
+    fs.writeFileSync(bad, craft(fs.readFileSync(good), (m) => (m.version = 2)));
+    const target = model(4);
+    const before = target.getWeights().map((w) => Array.from(w.data));
+    await expect(target.loadWeights(bad)).rejects.toThrow(`loadWeights: ${bad} was written by a newer seqlab (seqlab-weights version 2); this seqlab reads versions up to 1`);
     expect(target.getWeights().map((w) => Array.from(w.data))).toEqual(before);
   });
 });

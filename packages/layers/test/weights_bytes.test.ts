@@ -51,7 +51,7 @@ test('corrupted bytes are refused and the model keeps its weights', async () => 
   const before = values(other);
   const bad = bytes.slice();
   bad[bad.length - 1] ^= 1;
-  await expect(other.loadWeights(bad)).rejects.toThrow('loadWeights: the given bytes is not a valid seqlab weights file: the data checksum does not match');
+  await expect(other.loadWeights(bad)).rejects.toThrow('loadWeights: the given bytes is not a valid seqlab-weights file: the data checksum does not match');
   await expect(other.loadWeights(bytes.subarray(0, 20))).rejects.toThrow('fewer than the 44-byte header');
   await expect(other.loadWeights(42 as never)).rejects.toThrow('loadWeights: expected a file path or the bytes of a weights file (Uint8Array), received 42');
   expect(values(other)).toEqual(before);

@@ -15,7 +15,7 @@ import { initializerToConfig } from '../engine/config';
 import { CallArgs, Layer, LayerArgs, registerLayer } from '../engine/layer';
 import { SymShape, expectShape } from '../engine/shapes';
 import { InitializerSpec, getInitializer } from '../initializers';
-import { lastDim } from './core';
+import { lastDim } from './dense';
 
 /** Options of `BatchNormalization`, Keras's names in camelCase (momentum 0.99, epsilon 1e-3, center, scale). */
 export interface BatchNormalizationArgs extends LayerArgs {

@@ -7,7 +7,8 @@
  * A class given to `registerLayer` / `registerCell` / `registerClass` belongs in this list.
  */
 import { InputLayer } from '../engine/input';
-import { Activation, Dense, Dropout, Flatten, RepeatVector, Reshape } from '../layers/core';
+import { Activation, Dropout, Flatten, RepeatVector, Reshape } from '../layers/core';
+import { Dense } from '../layers/dense';
 import { Embedding } from '../layers/embedding';
 import { Masking } from '../layers/masking';
 import { Add, Concatenate, GlobalAveragePooling1D } from '../layers/merge';

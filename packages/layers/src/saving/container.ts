@@ -15,6 +15,9 @@ import { sha256, toHex } from '../training/sha256';
 
 const HEADER = 8 + 4 + 32;
 
+/** A non-negative integer that can count bytes or values. */
+export const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+
 export interface ContainerManifest {
   format: string;
   version: number;
@@ -67,13 +70,13 @@ export function decodeContainer<M extends ContainerManifest>(
         `this seqlab reads versions up to ${expect.version}. Upgrade seqlab to load it.`,
     );
   }
+  if (!isCount(manifest.dataByteLength)) fail(`dataByteLength is ${JSON.stringify(manifest.dataByteLength)}, expected a byte count`);
+  if (typeof manifest.dataSha256 !== 'string') fail(`dataSha256 is ${JSON.stringify(manifest.dataSha256)}, expected a hex string`);
   const data = bytes.subarray(HEADER + mLen);
   if (data.length !== manifest.dataByteLength) fail(`the data section has ${data.length} bytes, the manifest says ${manifest.dataByteLength} (file truncated or padded)`);
   if (toHex(sha256(data)) !== manifest.dataSha256) fail('the data checksum does not match (the data are corrupted)');
   return { manifest, data };
 }
-
-const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 
 /**
  * Reads `length` values of `kind` at byte `offset` of `data`, after checking the range lies

@@ -1,5 +1,6 @@
 /**
- * The seqlab weights file (`.slw`), little-endian throughout:
+ * The seqlab weights file (`.slw`): the model file's checksummed container (saving/container.ts)
+ * under its own magic, little-endian throughout:
  *
  *   offset 0   8 bytes   magic "SEQLABW1"
  *   offset 8   uint32    manifest length M in bytes
@@ -19,10 +20,10 @@
 import { Variable } from '@seqlab/autograd';
 import { Tensor, fmtShape } from '@seqlab/tensor';
 import { fileAccess } from './file_access';
-import { sha256, toHex } from './sha256';
+import { ContainerManifest, decodeContainer, encodeContainer, isCount } from '../saving/container';
 
 const MAGIC = 'SEQLABW1';
-const HEADER = 8 + 4 + 32;
+const FORMAT = 'seqlab-weights';
 
 /** One weight in a weights file's manifest: key, name, shape, dtype and where its bytes are. */
 export interface WeightEntry {
@@ -35,11 +36,9 @@ export interface WeightEntry {
 }
 
 /** The JSON manifest of a weights file (the layout at the top of this file). */
-export interface Manifest {
+export interface Manifest extends ContainerManifest {
   format: 'seqlab-weights';
   version: 1;
-  dataByteLength: number;
-  dataSha256: string;
   weights: WeightEntry[];
 }
 
@@ -49,7 +48,7 @@ export interface KeyedWeight {
   variable: Variable;
 }
 
-/** The bytes of a weights file holding `weights` (the layout at the top of this file). */
+/** The bytes of a weights file holding `weights` (the layout at the top of this file), in the model file's container. */
 export function encodeWeights(weights: KeyedWeight[]): Uint8Array {
   let offset = 0;
   const entries: WeightEntry[] = weights.map(({ key, variable }) => {
@@ -65,29 +64,11 @@ export function encodeWeights(weights: KeyedWeight[]): Uint8Array {
     const base = entries[i].offset;
     for (let j = 0; j < src.length; j++) dv.setFloat32(base + 4 * j, src[j], true);
   });
-  const manifest: Manifest = {
-    format: 'seqlab-weights',
-    version: 1,
-    dataByteLength: data.length,
-    dataSha256: toHex(sha256(data)),
-    weights: entries,
-  };
-  const m = new TextEncoder().encode(JSON.stringify(manifest));
-  const out = new Uint8Array(HEADER + m.length + data.length);
-  for (let i = 0; i < MAGIC.length; i++) out[i] = MAGIC.charCodeAt(i);
-  new DataView(out.buffer).setUint32(8, m.length, true);
-  out.set(sha256(m), 12);
-  out.set(m, HEADER);
-  out.set(data, HEADER + m.length);
-  return out;
+  return encodeContainer(MAGIC, { format: FORMAT, version: 1, weights: entries }, data);
 }
 
-const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
-
-/** Every field a crafted or damaged manifest could get wrong, checked before any use. */
-function checkManifest(m: Manifest, fail: (why: string) => never): void {
-  if (!isCount(m.dataByteLength)) fail(`dataByteLength is ${JSON.stringify(m.dataByteLength)}, expected a byte count`);
-  if (typeof m.dataSha256 !== 'string') fail(`dataSha256 is ${JSON.stringify(m.dataSha256)}, expected a hex string`);
+/** Every field of the entries a crafted or damaged manifest could get wrong, checked before any use. */
+function checkEntries(m: Manifest, size: number, fail: (why: string) => never): void {
   if (!Array.isArray(m.weights)) fail(`weights is ${JSON.stringify(m.weights)}, expected a list of entries`);
   m.weights.forEach((w, i) => {
     const at = `entry ${i}`;
@@ -95,43 +76,26 @@ function checkManifest(m: Manifest, fail: (why: string) => never): void {
     if (typeof w.key !== 'string' || typeof w.name !== 'string') fail(`${at} needs string key and name`);
     if (!Array.isArray(w.shape) || !w.shape.every(isCount) || w.shape.length > 8) fail(`${at} ('${w.name}') has shape ${JSON.stringify(w.shape)}, expected a list of sizes`);
     if (!isCount(w.offset) || !isCount(w.byteLength) || w.offset % 4 !== 0) fail(`${at} ('${w.name}') has offset ${w.offset} and byteLength ${w.byteLength}, expected byte counts (offset a multiple of 4)`);
+    if (w.dtype !== 'float32' || w.byteLength !== w.shape.reduce((a, b) => a * b, 1) * 4 || w.offset + w.byteLength > size) {
+      fail(`${at} ('${w.name}') has an inconsistent dtype, shape ${fmtShape(w.shape)} or byte range`);
+    }
   });
 }
 
-/** Parses and verifies a weights file; returns the manifest and one Float32Array per weight. */
+/**
+ * Parses and verifies a weights file (magic, checksums, lengths, version: saving/container.ts;
+ * then every entry); returns the manifest and one Float32Array per weight.
+ */
 export function decodeWeights(buf: Uint8Array, source: string): { manifest: Manifest; arrays: Float32Array[] } {
+  const { manifest, data } = decodeContainer<Manifest>(buf, { magic: MAGIC, format: FORMAT, version: 1, who: 'loadWeights', source });
   const fail = (why: string): never => {
-    throw new Error(`loadWeights: ${source} is not a valid seqlab weights file: ${why}`);
+    throw new Error(`loadWeights: ${source} is not a valid ${FORMAT} file: ${why}`);
   };
-  if (buf.length < HEADER) fail(`it has ${buf.length} bytes, fewer than the ${HEADER}-byte header`);
-  const magic = String.fromCharCode(...buf.subarray(0, 8));
-  if (magic !== MAGIC) fail(`wrong magic '${magic}', expected '${MAGIC}'`);
-  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  const mLen = view.getUint32(8, true);
-  if (HEADER + mLen > buf.length) fail(`the manifest needs ${mLen} bytes but the file is cut short at ${buf.length} bytes`);
-  const mBytes = buf.subarray(HEADER, HEADER + mLen);
-  if (toHex(sha256(mBytes)) !== toHex(buf.subarray(12, 44))) fail('the manifest checksum does not match (the manifest is corrupted)');
-  let manifest: Manifest;
-  try {
-    manifest = JSON.parse(new TextDecoder().decode(mBytes)) as Manifest;
-  } catch (e) {
-    return fail(`the manifest is not JSON (${(e as Error).message})`);
-  }
-  if (manifest === null || typeof manifest !== 'object') return fail(`the manifest is ${JSON.stringify(manifest)}, not an object`);
-  if (manifest.format !== 'seqlab-weights' || manifest.version !== 1) fail(`unsupported format ${manifest.format} version ${manifest.version}`);
-  checkManifest(manifest, fail);
-  const data = buf.subarray(HEADER + mLen);
-  if (data.length !== manifest.dataByteLength) {
-    fail(`the data section has ${data.length} bytes, the manifest says ${manifest.dataByteLength} (file truncated or padded)`);
-  }
-  if (toHex(sha256(data)) !== manifest.dataSha256) fail('the data checksum does not match (the weights are corrupted)');
+  checkEntries(manifest, data.length, fail);
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const arrays = manifest.weights.map((w) => {
-    const n = w.shape.reduce((a, b) => a * b, 1);
-    if (w.dtype !== 'float32' || w.byteLength !== n * 4 || w.offset + w.byteLength > data.length) {
-      fail(`entry '${w.name}' has an inconsistent dtype, shape ${fmtShape(w.shape)} or byte range`);
-    }
-    const out = new Float32Array(n);
-    for (let j = 0; j < n; j++) out[j] = view.getFloat32(HEADER + mLen + w.offset + 4 * j, true);
+    const out = new Float32Array(w.byteLength / 4);
+    for (let j = 0; j < out.length; j++) out[j] = view.getFloat32(w.offset + 4 * j, true);
     return out;
   });
   return { manifest, arrays };
