@@ -78,22 +78,20 @@ export interface BackJob {
   dx: DataArray | null;
 }
 
-/** The band's rows of xs: xs[s·B + b] = x[b, t(s)] ⊙ idm[b] (not needed for a one-hot input). */
+/**
+ * The band's rows of xs: xs[s·B + b] = x[b, t(s)] ⊙ idm[b] (not needed for a one-hot input). A step's
+ * rows are I apart in xs and T·I apart in x: one `laneRows` call a step (in wasm memory when the
+ * band runs there, wasm_band.ts places x beside xs).
+ */
 export function buildXs(j: RowsJob): void {
-  const { B, T, I, x, idm, xs } = j;
+  const { B, T, I, x, idm, xs, b0 } = j;
   if (j.hot !== null) return;
+  const nb = j.b1 - b0;
   for (let s = 0; s < T; s++) {
     const t = j.goBackwards ? T - 1 - s : s;
-    for (let b = j.b0; b < j.b1; b++) {
-      const src = (b * T + t) * I;
-      const dst = (s * B + b) * I;
-      if (idm === null) {
-        lanes.copy(xs, dst, x, src, I);
-      } else {
-        const mo = b * I;
-        for (let i = 0; i < I; i++) xs[dst + i] = x[src + i] * idm[mo + i];
-      }
-    }
+    const [dst, src] = [(s * B + b0) * I, (b0 * T + t) * I];
+    if (idm === null) laneRows('copy', nb, I, xs, dst, I, x, src, T * I);
+    else laneRows('mul', nb, I, xs, dst, I, x, src, T * I, idm, b0 * I, I);
   }
 }
 
@@ -130,19 +128,15 @@ export function inputGradRows(j: RowsJob & BackJob, dG: DataArray, cols: number)
   if (dx === null) return;
   const nb = b1 - b0;
   const pwt = packGemmB(j.W, cols, I, true);
-  const step = scratch(j, nb * I, dG);
+  const step = idm === null ? null : scratch(j, nb * I, dG);
   for (let s = 0; s < T; s++) {
     const t = j.goBackwards ? T - 1 - s : s;
-    mm(j.serial, 'NT', { m: nb, n: I, k: cols, a: dG, aOffset: (s * B + b0) * cols, b: j.W, packedB: pwt, c: step });
-    for (let b = b0; b < b1; b++) {
-      const src = (b - b0) * I;
-      const dst = (b * T + t) * I;
-      if (idm === null) {
-        dx.set(step.subarray(src, src + I), dst);
-      } else {
-        const mo = b * I;
-        for (let i = 0; i < I; i++) dx[dst + i] = step[src + i] * idm[mo + i];
-      }
+    const a = { m: nb, n: I, k: cols, a: dG, aOffset: (s * B + b0) * cols, b: j.W, packedB: pwt };
+    // the band's rows of dx[·, t] are T·I apart: the product writes them there (ldc), or the mask's product does
+    if (step === null) mm(j.serial, 'NT', { ...a, c: dx, cOffset: (b0 * T + t) * I, ldc: T * I });
+    else {
+      mm(j.serial, 'NT', { ...a, c: step });
+      laneRows('mul', nb, I, dx, (b0 * T + t) * I, T * I, step, 0, I, idm as DataArray, b0 * I, I);
     }
   }
   releasePackedB(pwt); // their memory goes to the next packs (buffer_pool.ts)

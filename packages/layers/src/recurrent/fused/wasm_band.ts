@@ -120,10 +120,17 @@ export function runBandInWasm<J extends RowsJob>(j: J, own: BandBuffers, rows: (
   // the buffers every loop has: states, dropped states, the step-major input, the state gradient, the dropout mask
   place('hs', 'states', H, backward ? 'in' : 'inout');
   if (j.hd !== j.hs) place('hd', 'steps', H, backward ? 'in' : 'out');
-  if (j.hot === null && !backward) place('xs', 'steps', I, 'out'); // backward never reads xs
+  if (j.hot === null && !backward) {
+    place('xs', 'steps', I, 'out'); // backward never reads xs
+    place('x', 'rows', T * I, 'in'); // the band's input rows, one block, for buildXs
+  }
+  if (j.idm !== null && (j.hot === null || backward)) place('idm', 'rows', I, 'in');
   if (j.rdm !== null) place('rdm', 'rows', H, 'in');
   place('bias', 'whole', 0, 'in');
-  if (backward) place('dh', 'rows', H, 'inout');
+  if (backward) {
+    place('dh', 'rows', H, 'inout');
+    place('dx', 'rows', T * I, 'out'); // written whole by inputGradRows (when the input needs a gradient)
+  }
   for (const b of own.buffers) place(b.field, b.layout, b.width, b.io);
 
   // the placed buffers, then the loop's scratch
@@ -149,16 +156,18 @@ export function runBandInWasm<J extends RowsJob>(j: J, own: BandBuffers, rows: (
   });
   if (j.hd === j.hs) local.hd = local.hs;
   if (backward) local.xs = new Float32Array(0);
-  // batch-major inputs and outputs ([B, ...] rows b0..b1 are contiguous): views, no copy
-  const rowsView = (a: DataArray | null, perRow: number) => (a === null ? null : a.subarray(b0 * perRow, b1 * perRow));
-  local.x = rowsView(j.x, T * I);
-  local.idm = rowsView(j.idm, I);
+  // batch-major inputs and outputs not placed ([B, ...] rows b0..b1 are contiguous): views, no copy
+  const rowsView = (field: string, a: DataArray | null, perRow: number) => {
+    if (!placed.some((p) => p.field === field)) local[field] = a === null ? null : a.subarray(b0 * perRow, b1 * perRow);
+  };
+  rowsView('x', j.x, T * I);
+  rowsView('idm', j.idm, I);
   local.run = maskRows(j.run, B, T, b0, b1);
   local.hot = maskRows(j.hot, B, T, b0, b1);
   if (backward) {
     local.emit = maskRows(back.emit ?? null, B, T, b0, b1);
-    local.dOut = rowsView(back.dOut ?? null, back.returnSequences ? T * H : H);
-    local.dx = rowsView(back.dx ?? null, T * I);
+    rowsView('dOut', back.dOut ?? null, back.returnSequences ? T * H : H);
+    rowsView('dx', back.dx ?? null, T * I);
   }
   const pool = ws[ws.length - 1];
   let used = 0;
