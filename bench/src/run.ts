@@ -26,23 +26,20 @@
  *
  * Writes <out>/latest.json (every sample) and <out>/latest.md (the tables), and prints the tables.
  */
-import { execFileSync, spawn } from 'child_process';
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Case, IMPLS, Impl, allCases, gemmFlops } from './suite/cases';
+import { ChildOptions, Result, median, runChild } from './suite/child_run';
 
-interface Args {
-  mode: 'full' | 'quick' | 'smoke';
+export type { Result };
+
+/** The suite's options: how each child runs (its after-check follows the mode), which cases and implementations, where the results go. */
+interface Args extends Omit<ChildOptions, 'afterCheck'> {
   only: string | null;
   impls: Impl[] | null;
   out: string;
-  reps: number;
-  warmup: number;
-  budgetMs: number;
-  minWarmMs: number;
-  minTimeMs: number;
-  clock: 'wall' | 'cpu';
 }
 
 function parseArgs(argv: string[]): Args {
@@ -68,30 +65,6 @@ function parseArgs(argv: string[]): Args {
   };
 }
 
-export interface Result {
-  case: string;
-  impl: Impl;
-  status: 'ok' | 'unsupported' | 'over budget';
-  reason?: string;
-  warmupMs: number[];
-  samplesMs: number[];
-  medianMs?: number;
-  minMs?: number;
-  maxMs?: number;
-  peakRssMB?: number;
-  rssBeforeMB?: number;
-  notes: string[];
-  checks: Record<string, number>;
-  /** Wall time of the whole process (setup, checks, warm-up, reps). */
-  wallSeconds: number;
-}
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const h = s.length >> 1;
-  return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
-};
-
 /** Which implementations run a case: two threads only where it could pay (large cases, GEMMs). */
 function implsFor(c: Case, mode: Args['mode'], clock: Args['clock'] = 'wall', chosen: Impl[] | null = null): Impl[] {
   // two threads (the default on a 2-core machine) on every case; quick mode: training steps and GEMMs only;
@@ -103,87 +76,6 @@ function implsFor(c: Case, mode: Args['mode'], clock: Args['clock'] = 'wall', ch
 /** Quick mode leaves out the GEMM shapes that only repeat what the others show. */
 function inMode(c: Case, mode: Args['mode']): boolean {
   return mode !== 'quick' || c.kind !== 'gemm' || c.large || c.mkn.join('x') === '256x256x256' || c.mkn.join('x') === '100x32x128';
-}
-
-function runChild(c: Case, impl: Impl, a: Args): Promise<Result> {
-  const r: Result = { case: c.id, impl, status: 'ok', warmupMs: [], samplesMs: [], notes: [], checks: {}, wallSeconds: 0 };
-  const t0 = Date.now();
-  const script = path.join(__dirname, 'child.js');
-  const argv = [script, '--case', c.id, '--impl', impl, '--warmup', String(a.warmup), '--reps', String(a.reps), '--budget', String(a.budgetMs), '--min-warm-ms', String(a.minWarmMs), '--min-time-ms', String(a.minTimeMs)];
-  if (a.mode === 'smoke') argv.push('--smoke');
-  if (a.mode === 'quick') argv.push('--no-after-check');
-  argv.push('--clock', a.clock);
-  const env = { ...process.env, SEQLAB_THREADS: impl === 'seqlab-2t' ? '2' : '1' };
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let buf = '';
-    let stderr = '';
-    let timer: NodeJS.Timeout;
-    let killed = false;
-    // setup may take a while (tfjs loads, the agreement checks run a forward pass): budget + 60 s for the first event
-    const arm = (ms: number) => {
-      clearTimeout(timer);
-      timer = setTimeout(() => {
-        killed = true;
-        child.kill('SIGKILL');
-      }, ms);
-    };
-    arm(a.budgetMs + 60000);
-    child.stdout.on('data', (d: Buffer) => {
-      buf += d.toString();
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        if (!line.startsWith('@@ ')) continue;
-        const ev = JSON.parse(line.slice(3));
-        if (ev.type === 'setup') {
-          r.notes = ev.notes;
-          r.checks = ev.checks;
-          r.rssBeforeMB = ev.rssBeforeMB;
-          arm(a.budgetMs * 1.5 + 5000);
-        } else if (ev.type === 'checks') {
-          r.checks = ev.checks;
-        } else if (ev.type === 'warmup' || ev.type === 'rep') {
-          (ev.type === 'rep' ? r.samplesMs : r.warmupMs).push(ev.ms);
-          arm(a.budgetMs * 1.5 + 5000);
-        } else if (ev.type === 'over') {
-          r.status = 'over budget';
-          r.reason = `over budget: one rep took ${(ev.ms / 1000).toFixed(1)} s (budget ${a.budgetMs / 1000} s per rep)`;
-        } else if (ev.type === 'unsupported') {
-          r.status = 'unsupported';
-          r.reason = ev.reason;
-        } else if (ev.type === 'done') {
-          r.peakRssMB = ev.peakRssMB;
-        }
-      }
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      r.wallSeconds = (Date.now() - t0) / 1000;
-      if (killed && r.status === 'ok') {
-        r.status = 'over budget';
-        r.reason = `over budget: no rep finished within ${((a.budgetMs * 1.5 + 5000) / 1000).toFixed(0)} s (killed)`;
-      } else if (code !== 0 && r.status === 'ok') {
-        r.status = 'unsupported';
-        r.reason = `cannot run: process exited with code ${code}: ${stderr.trim().split('\n').slice(-1)[0] ?? ''}`;
-      }
-      if (r.status === 'ok' && r.samplesMs.length === 0) {
-        r.status = 'unsupported';
-        r.reason = `cannot run: no repetition reported ${stderr.trim().split('\n').slice(-1)[0] ?? ''}`;
-      }
-      const all = r.samplesMs.length ? r.samplesMs : r.warmupMs;
-      if (all.length) {
-        r.medianMs = median(all);
-        r.minMs = Math.min(...all);
-        r.maxMs = Math.max(...all);
-      }
-      resolve(r);
-    });
-  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -460,7 +352,7 @@ async function main(): Promise<void> {
   const results: Result[] = [];
   for (const c of cases) {
     for (const impl of implsFor(c, a.mode, a.clock, a.impls)) {
-      const r = await runChild(c, impl, a);
+      const r = await runChild(c, impl, { ...a, afterCheck: a.mode !== 'quick' });
       results.push(r);
       const what = r.status === 'ok' ? `${fmtMs(r.medianMs)} ms` : r.reason;
       process.stderr.write(`${c.id.padEnd(30)} ${impl.padEnd(10)} ${what}  [${r.wallSeconds.toFixed(1)} s]\n`);

@@ -15,42 +15,21 @@
  * leaves out most such spells. Each process warms up first (as the suite's), then times `--reps`
  * repetitions by wall time.
  */
-import { spawn } from 'child_process';
 import * as os from 'os';
-import * as path from 'path';
 import { Case, allCases } from './suite/cases';
+import { median, runChild } from './suite/child_run';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(name);
   return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const h = s.length >> 1;
-  return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
-};
-
 /** The repetitions' wall times (ms) of one process of `c` on `threads` threads. */
-function reps(c: Case, threads: 1 | 2, count: number, warmup: number, smoke: boolean): Promise<number[]> {
-  const argv = [path.join(__dirname, 'child.js'), '--case', c.id, '--impl', threads === 2 ? 'seqlab-2t' : 'seqlab', '--warmup', String(warmup), '--reps', String(count), '--min-warm-ms', smoke ? '0' : '1000', '--min-time-ms', '0', '--budget', '60000', '--clock', 'wall', '--no-after-check'];
-  if (smoke) argv.push('--smoke');
-  const env = { ...process.env, SEQLAB_THREADS: String(threads) };
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, argv, { env, stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('close', (code) => {
-      const ms = out
-        .split('\n')
-        .filter((l) => l.startsWith('@@ '))
-        .map((l) => JSON.parse(l.slice(3)) as { type: string; ms?: number; reason?: string })
-        .filter((e) => e.type === 'rep')
-        .map((e) => e.ms as number);
-      if (code !== 0 || ms.length === 0) reject(new Error(`threads: ${c.id} on ${threads} thread(s) gave no repetitions (exit ${code})`));
-      else resolve(ms);
-    });
-  });
+async function reps(c: Case, threads: 1 | 2, count: number, warmup: number, smoke: boolean): Promise<number[]> {
+  const options = { mode: smoke ? 'smoke' : 'full', reps: count, warmup, budgetMs: 60000, minWarmMs: smoke ? 0 : 1000, minTimeMs: 0, clock: 'wall', afterCheck: false } as const;
+  const r = await runChild(c, threads === 2 ? 'seqlab-2t' : 'seqlab', options);
+  if (r.status !== 'ok') throw new Error(`threads: ${c.id} on ${threads} thread(s) gave no repetitions: ${r.reason ?? r.status}`);
+  return r.samplesMs;
 }
 
 async function main(): Promise<void> {
