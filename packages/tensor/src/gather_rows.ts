@@ -13,6 +13,7 @@
  */
 import { lanes } from './lanes';
 import { runRowKernel } from './row_split';
+import { gatherRowsWasm, scatterAddRowsWasm } from './wasm/gather_wasm';
 import type { DataArray } from './tensor';
 
 /** The arrays of `gatherRows`: `n` values a row. */
@@ -26,6 +27,7 @@ export interface GatherJob {
 /** `gatherRows` over the ids [r0, r1). */
 export function gatherBand(j: GatherJob, r0: number, r1: number): void {
   const { n, table, ids, out } = j;
+  if (gatherRowsWasm(table, ids, n, out, r0, r1)) return; // the same copies, in wasm memory (wasm/gather_wasm.ts)
   for (let r = r0, o = r0 * n; r < r1; r++, o += n) {
     lanes.copy(out, o, table, ids[r] * n, n);
   }
@@ -51,6 +53,7 @@ export interface ScatterAddJob {
 /** `scatterAddRows` over the table rows [v0, v1): zeroes them, then adds the rows of g whose id falls there, in ascending i. */
 export function scatterAddBand(j: ScatterAddJob, v0: number, v1: number): void {
   const { n, count, g, ids, dx } = j;
+  if (scatterAddRowsWasm(g, ids, n, count, dx, v0, v1)) return; // the same adds, in wasm memory (wasm/gather_wasm.ts)
   dx.fill(0, v0 * n, v1 * n);
   for (let i = 0; i < count; i++) {
     const v = ids[i];

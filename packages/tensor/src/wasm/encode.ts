@@ -8,7 +8,7 @@
  * sections, each an id byte, its size as unsigned LEB128 and its contents; vectors are a LEB128
  * count followed by their elements.
  */
-import { ALIGN, F32, F64, I32, MEMORY_OPS, Op, PLAIN, SIMD, V128, ValType } from './opcodes';
+import { ALIGN, F32, F64, I32, Op, PLAIN, SIMD, V128, ValType } from './opcodes';
 
 export { I32, F32, F64, V128 };
 export type { ValType };
@@ -86,7 +86,7 @@ export class Func {
   op(name: Op, offset = 0): this {
     if (name in SIMD) this.code.push(0xfd, ...uleb(SIMD[name as keyof typeof SIMD]));
     else this.code.push(PLAIN[name as keyof typeof PLAIN]);
-    if (MEMORY_OPS.has(name)) this.code.push(...uleb(ALIGN[name]), ...uleb(offset));
+    if (name in ALIGN) this.code.push(...uleb(ALIGN[name]), ...uleb(offset));
     else if (offset !== 0) throw new Error(`wasm emitter: ${name} takes no offset`);
     return this;
   }

@@ -107,8 +107,33 @@ function laneRowsFunction(name: LaneOp): Func {
   return f;
 }
 
-/** The lanes module's bytes: per primitive of LANE_OPS, its one-row function and its rows function. */
+/**
+ * Rows picked by int32 ids (an Embedding's lookup and its gradient, gather_rows.ts), k < count in
+ * order, for the ids with 0 <= ids[k] - lo < span (v = ids[k] - lo); each row the loop of `copy` or `add`:
+ *   gatherRows(base, src, ids, n, count, lo, span)       row k of base = row v of src
+ *   scatterAddRows(base, src, ids, n, count, lo, span)   row v of base += row k of src
+ */
+function idRowsFunction(add: boolean): Func {
+  const f = new Func(add ? 'scatterAddRows' : 'gatherRows', ptrParams(['base', 'src', 'ids', 'n', 'count', 'lo', 'span']));
+  const [k, v] = [f.local('k', I32), f.local('v', I32)];
+  for (const p of ['out', 'a', 'b']) f.local(p, I32);
+  rowBounds(f);
+  f.for(k, 0, 'count', 1, () => {
+    f.get('ids').op('i32.load').get('lo').op('i32.sub').set(v);
+    f.get(v).get('span').op('i32.lt_u').if(() => {
+      // a: row v of the picked operand; the row k of the other is out (gather) or b (scatter)
+      f.get(v).get('end').op('i32.mul').get(add ? 'base' : 'src').op('i32.add').set('a');
+      f.get(k).get('end').op('i32.mul').get(add ? 'src' : 'base').op('i32.add').set(add ? 'b' : 'out');
+      if (add) f.get('a').set('out');
+      emitRow(f, add ? ['add', 'a', 'b'] : 'a');
+    });
+    f.inc('ids', 4);
+  });
+  return f;
+}
+
+/** The lanes module's bytes: per primitive of LANE_OPS, its one-row function and its rows function; the id-row functions. */
 export function lanesModule(): Uint8Array {
   const ops = Object.keys(LANE_OPS) as LaneOp[];
-  return encodeModule([...ops.map(laneFunction), ...ops.map(laneRowsFunction)]);
+  return encodeModule([...ops.map(laneFunction), ...ops.map(laneRowsFunction), idRowsFunction(false), idRowsFunction(true)]);
 }

@@ -8,7 +8,7 @@ import { ReservedProduct, wasmReserve } from './gemm_wasm';
 import { arena } from './runtime';
 import { stepBufferMode } from '../step_buffers';
 
-export type LaneExports = Record<LaneOp | `${LaneOp}Rows`, (...ptrsThenN: number[]) => void>;
+export type LaneExports = Record<LaneOp | `${LaneOp}Rows` | 'gatherRows' | 'scatterAddRows', (...ptrsThenN: number[]) => void>;
 
 let lanes: LaneExports | null = null;
 

@@ -148,6 +148,18 @@ export function runBandInWasm<J extends RowsJob>(j: J, own: BandBuffers, rows: (
   }
 
   const local = { ...j, B: nb, b0: 0, b1: nb } as unknown as Record<string, unknown>;
+  // batch-major inputs and outputs ([B, ...] rows b0..b1 are contiguous): views, no copy, unless placed below
+  const rowsView = (a: DataArray | null | undefined, perRow: number) => (a == null ? null : a.subarray(b0 * perRow, b1 * perRow));
+  local.x = rowsView(j.x, T * I);
+  local.idm = rowsView(j.idm, I);
+  local.run = maskRows(j.run, B, T, b0, b1);
+  local.hot = maskRows(j.hot, B, T, b0, b1);
+  if (backward) {
+    local.xs = new Float32Array(0);
+    local.emit = maskRows(back.emit ?? null, B, T, b0, b1);
+    local.dOut = rowsView(back.dOut, back.returnSequences ? T * H : H);
+    local.dx = rowsView(back.dx, T * I);
+  }
   placed.forEach((p, i) => {
     local[p.field] = ws[i];
     // a forward loop reads of its states only the initial ones (block 0) before writing them
@@ -155,20 +167,6 @@ export function runBandInWasm<J extends RowsJob>(j: J, own: BandBuffers, rows: (
     else if (p.io === 'in' || p.io === 'inout') copyBand(p, ws[i], B, T, b0, b1, true);
   });
   if (j.hd === j.hs) local.hd = local.hs;
-  if (backward) local.xs = new Float32Array(0);
-  // batch-major inputs and outputs not placed ([B, ...] rows b0..b1 are contiguous): views, no copy
-  const rowsView = (field: string, a: DataArray | null, perRow: number) => {
-    if (!placed.some((p) => p.field === field)) local[field] = a === null ? null : a.subarray(b0 * perRow, b1 * perRow);
-  };
-  rowsView('x', j.x, T * I);
-  rowsView('idm', j.idm, I);
-  local.run = maskRows(j.run, B, T, b0, b1);
-  local.hot = maskRows(j.hot, B, T, b0, b1);
-  if (backward) {
-    local.emit = maskRows(back.emit ?? null, B, T, b0, b1);
-    rowsView('dOut', back.dOut ?? null, back.returnSequences ? T * H : H);
-    rowsView('dx', back.dx ?? null, T * I);
-  }
   const pool = ws[ws.length - 1];
   let used = 0;
   local.takeScratch = (n: number) => {
