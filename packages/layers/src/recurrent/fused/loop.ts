@@ -158,24 +158,20 @@ export function dropRows(j: RowsJob, s: number): void {
   lanes.mul(j.hd, at, j.hs, at, rdm, o, (j.b1 - j.b0) * j.H);
 }
 
-/** dh += emit_s ⊙ dOutput_s over the band's rows (the gradient of the outputs stepMasks emits). */
+/**
+ * dh += emit_s ⊙ dOutput_s over the band's rows (the gradient of the outputs stepMasks emits): one
+ * `laneRows` call a step, the rows H apart in dh and T·H (or H) apart in dOut; row by row under a mask.
+ */
 export function addOutputGradRows(j: RowsJob & BackJob, s: number): void {
-  const { dOut, dh, emit, B, T, H } = j;
-  if (dOut === null || s < 0) return;
-  if (!j.returnSequences) {
-    if (s !== T - 1) return;
-    for (let b = j.b0; b < j.b1; b++) {
-      if (emit !== null && emit[s * B + b] === 0) continue;
-      const o = b * H;
-      for (let k = 0; k < H; k++) dh[o + k] += dOut[o + k];
-    }
+  const { dOut, dh, emit, B, T, H, b0 } = j;
+  if (dOut === null || s < 0 || (!j.returnSequences && s !== T - 1)) return;
+  const [src, stride] = j.returnSequences ? [(b0 * T + s) * H, T * H] : [b0 * H, H];
+  if (emit === null) {
+    laneRows('add', j.b1 - b0, H, dh, b0 * H, H, dh, b0 * H, H, dOut, src, stride);
     return;
   }
-  for (let b = j.b0; b < j.b1; b++) {
-    if (emit !== null && emit[s * B + b] === 0) continue;
-    const src = (b * T + s) * H;
-    const o = b * H;
-    for (let k = 0; k < H; k++) dh[o + k] += dOut[src + k];
+  for (let b = b0; b < j.b1; b++) {
+    if (emit[s * B + b] !== 0) lanes.add(dh, b * H, dh, b * H, dOut, src + (b - b0) * stride, H);
   }
 }
 

@@ -130,6 +130,7 @@ export function runBandInWasm<J extends RowsJob>(j: J, own: BandBuffers, rows: (
   if (backward) {
     place('dh', 'rows', H, 'inout');
     place('dx', 'rows', T * I, 'out'); // written whole by inputGradRows (when the input needs a gradient)
+    place('dOut', 'rows', back.returnSequences ? T * H : H, 'in'); // read a step at a time by addOutputGradRows
   }
   for (const b of own.buffers) place(b.field, b.layout, b.width, b.io);
 
