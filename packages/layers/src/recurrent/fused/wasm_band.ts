@@ -150,7 +150,7 @@ export function runBandInWasm<J extends RowsJob>(j: J, own: BandBuffers, rows: (
 
   const local = { ...j, B: nb, b0: 0, b1: nb } as unknown as Record<string, unknown>;
   // batch-major inputs and outputs ([B, ...] rows b0..b1 are contiguous): views, no copy, unless placed below
-  const rowsView = (a: DataArray | null | undefined, perRow: number) => (a == null ? null : a.subarray(b0 * perRow, b1 * perRow));
+  const rowsView = (a: DataArray | null | undefined, perRow: number) => (a === null || a === undefined ? null : a.subarray(b0 * perRow, b1 * perRow));
   local.x = rowsView(j.x, T * I);
   local.idm = rowsView(j.idm, I);
   local.run = maskRows(j.run, B, T, b0, b1);
