@@ -20,12 +20,16 @@ import { laneExports } from './lanes_wasm';
  */
 const MAX_COPY_RATIO = 8;
 
+/** At most this many values in wasm memory (64 MiB): the memory only grows, and stays grown for the thread's life. */
+const MAX_VALUES = 1 << 24;
+
 /**
  * The lanes module's gatherRows or scatterAddRows (lanes_kernel.ts) on a workspace: `rows` rows of
  * n values that it writes (zeroed first for the adds), `src` copied in, and the ids [i0, i1) as
  * int32; the rows written are copied to `dest` at `at`.
  */
 function idRows(add: boolean, rows: number, src: Float32Array, ids: DataArray, i0: number, i1: number, n: number, lo: number, span: number, dest: Float32Array, at: number): boolean {
+  if (rows * n + src.length > MAX_VALUES) return false;
   const ws = wasmWorkspace([rows * n, src.length, i1 - i0], [], [add, false, false]);
   if (ws === null) return false;
   const [base, s, slot] = ws;
