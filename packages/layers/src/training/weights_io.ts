@@ -20,7 +20,7 @@
 import { Variable } from '@seqlab/autograd';
 import { Tensor, fmtShape } from '@seqlab/tensor';
 import { fileAccess } from './file_access';
-import { ContainerManifest, decodeContainer, encodeContainer, isCount } from '../saving/container';
+import { ContainerManifest, DataWriter, decodeContainer, encodeContainer, isCount, readArray } from '../saving/container';
 
 const MAGIC = 'SEQLABW1';
 const FORMAT = 'seqlab-weights';
@@ -50,25 +50,16 @@ export interface KeyedWeight {
 
 /** The bytes of a weights file holding `weights` (the layout at the top of this file), in the model file's container. */
 export function encodeWeights(weights: KeyedWeight[]): Uint8Array {
-  let offset = 0;
+  const data = new DataWriter();
   const entries: WeightEntry[] = weights.map(({ key, variable }) => {
-    const byteLength = variable.value.size * 4;
-    const e: WeightEntry = { key, name: variable.name, shape: variable.shape.slice(), dtype: 'float32', offset, byteLength };
-    offset += byteLength;
-    return e;
+    const offset = data.add('float32', variable.value.data);
+    return { key, name: variable.name, shape: variable.shape.slice(), dtype: 'float32', offset, byteLength: variable.value.size * 4 };
   });
-  const data = new Uint8Array(offset);
-  const dv = new DataView(data.buffer);
-  weights.forEach(({ variable }, i) => {
-    const src = variable.value.data;
-    const base = entries[i].offset;
-    for (let j = 0; j < src.length; j++) dv.setFloat32(base + 4 * j, src[j], true);
-  });
-  return encodeContainer(MAGIC, { format: FORMAT, version: 1, weights: entries }, data);
+  return encodeContainer(MAGIC, { format: FORMAT, version: 1, weights: entries }, data.bytes());
 }
 
 /** Every field of the entries a crafted or damaged manifest could get wrong, checked before any use. */
-function checkEntries(m: Manifest, size: number, fail: (why: string) => never): void {
+function checkEntries(m: Manifest, fail: (why: string) => never): void {
   if (!Array.isArray(m.weights)) fail(`weights is ${JSON.stringify(m.weights)}, expected a list of entries`);
   m.weights.forEach((w, i) => {
     const at = `entry ${i}`;
@@ -76,7 +67,7 @@ function checkEntries(m: Manifest, size: number, fail: (why: string) => never): 
     if (typeof w.key !== 'string' || typeof w.name !== 'string') fail(`${at} needs string key and name`);
     if (!Array.isArray(w.shape) || !w.shape.every(isCount) || w.shape.length > 8) fail(`${at} ('${w.name}') has shape ${JSON.stringify(w.shape)}, expected a list of sizes`);
     if (!isCount(w.offset) || !isCount(w.byteLength) || w.offset % 4 !== 0) fail(`${at} ('${w.name}') has offset ${w.offset} and byteLength ${w.byteLength}, expected byte counts (offset a multiple of 4)`);
-    if (w.dtype !== 'float32' || w.byteLength !== w.shape.reduce((a, b) => a * b, 1) * 4 || w.offset + w.byteLength > size) {
+    if (w.dtype !== 'float32' || w.byteLength !== w.shape.reduce((a, b) => a * b, 1) * 4) {
       fail(`${at} ('${w.name}') has an inconsistent dtype, shape ${fmtShape(w.shape)} or byte range`);
     }
   });
@@ -91,13 +82,9 @@ export function decodeWeights(buf: Uint8Array, source: string): { manifest: Mani
   const fail = (why: string): never => {
     throw new Error(`loadWeights: ${source} is not a valid ${FORMAT} file: ${why}`);
   };
-  checkEntries(manifest, data.length, fail);
-  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  const arrays = manifest.weights.map((w) => {
-    const out = new Float32Array(w.byteLength / 4);
-    for (let j = 0; j < out.length; j++) out[j] = view.getFloat32(w.offset + 4 * j, true);
-    return out;
-  });
+  checkEntries(manifest, fail);
+  // each range checked against the data section (container.ts readArray)
+  const arrays = manifest.weights.map((w, i) => readArray(data, 'float32', w.offset, w.byteLength / 4, `entry ${i} ('${w.name}')`, fail) as Float32Array);
   return { manifest, arrays };
 }
 
